@@ -1,0 +1,33 @@
+// Bundles the three entry points with esbuild.
+// - the extension is CommonJS (VS Code requires it) and never loads node-llama-cpp itself;
+// - the engine process and the CLI are ES modules, because node-llama-cpp is ESM only and a CommonJS bundle
+//   would turn its `import()` into a `require()` that fails (see shared NOTES).
+import * as esbuild from "esbuild";
+import { mkdirSync } from "node:fs";
+
+const watch = process.argv.includes("--watch");
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  sourcemap: true,
+  logLevel: "info",
+  external: ["vscode", "node-llama-cpp", "mocha", "playwright-core", "@vscode/test-electron"],
+};
+const esmBanner = {
+  // Some bundled CommonJS dependencies call require(); give ESM bundles one.
+  js: "import { createRequire as __hapsCreateRequire } from 'node:module'; const require = __hapsCreateRequire(import.meta.url);",
+};
+
+mkdirSync("dist", { recursive: true });
+const builds = [
+  { ...common, entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.cjs", format: "cjs" },
+  { ...common, entryPoints: ["src/core/engine/engineMain.ts"], outfile: "dist/engine.mjs", format: "esm", banner: esmBanner },
+  { ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.mjs", format: "esm", banner: esmBanner },
+  { ...common, entryPoints: ["test/vscode/suite/index.ts"], outfile: "dist/test/vscode/suite/index.cjs", format: "cjs" },
+];
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

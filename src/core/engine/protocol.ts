@@ -1,0 +1,43 @@
+// The one protocol between the engine and whoever drives it (the extension's supervised child process, or the CLI
+// in-process). Everything here is plain, structured-cloneable data: requests in, results out, streaming as events,
+// cancellation as a message.
+import type { GenerateRequest, GenerateResult, RuntimeInfo, RuntimeOptions } from "../runtime/types.ts";
+
+/** Method name -> [params, result]. Both sides are checked against this map by the compiler. */
+export interface EngineMethods {
+  /** Starts llama.cpp (once) and reports backend, devices, threads and loaded models. */
+  runtimeInfo: [{ loadDefaultModels?: boolean }, RuntimeInfo];
+  /** Generates text; tokens stream as `token` events with the request id. */
+  generate: [GenerateRequest, GenerateResult];
+}
+export type EngineMethod = keyof EngineMethods;
+export type ParamsOf<M extends EngineMethod> = EngineMethods[M][0];
+export type ResultOf<M extends EngineMethod> = EngineMethods[M][1];
+
+/** Events the engine emits while a request runs. */
+export interface EngineEvents {
+  token: { text: string };
+  log: { level: string; message: string };
+}
+
+/** Parent -> engine. */
+export type ToEngine =
+  | { kind: "init"; options: RuntimeOptions }
+  | { kind: "request"; id: number; method: EngineMethod; params: unknown }
+  | { kind: "cancel"; id: number }
+  | { kind: "shutdown" };
+
+/** Engine -> parent. */
+export type FromEngine =
+  | { kind: "ready" }
+  | { kind: "result"; id: number; result: unknown }
+  | { kind: "error"; id: number; error: { message: string; name?: string; stack?: string } }
+  | { kind: "event"; id: number | null; event: keyof EngineEvents; data: unknown };
+
+/** A handler the engine process calls for each method; `emit` streams events for that request. */
+export type EngineHandlers = {
+  [M in EngineMethod]: (
+    params: ParamsOf<M>,
+    ctx: { signal: AbortSignal; emit: <E extends keyof EngineEvents>(event: E, data: EngineEvents[E]) => void },
+  ) => Promise<ResultOf<M>>;
+};

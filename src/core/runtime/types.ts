@@ -1,0 +1,62 @@
+/** Options of the one llama.cpp runtime that the engine owns. */
+export interface RuntimeOptions {
+  /** GPU backend. `"auto"` offloads to CUDA/Vulkan/Metal when present, else the CPU. Defaults to `"auto"`. */
+  gpu?: "auto" | "cuda" | "vulkan" | "metal" | false;
+  /**
+   * Threads per context and the runtime's maximum. llama.cpp's own default (max(4, cores)) oversubscribes small
+   * machines by ~100x, so we always pass a number. Defaults to the number of CPU cores.
+   */
+  threads?: number;
+  /** Where llama.cpp's log lines go (the reason of a failed adapter load appears only there). Defaults to none. */
+  onLog?: (level: string, message: string) => void;
+}
+
+/** What the runtime reports about itself: the backend, the devices and the models loaded. */
+export interface RuntimeInfo {
+  backend: string;
+  gpu: string | false;
+  gpuDevices: string[];
+  threads: number;
+  nodeLlamaCppVersion: string;
+  models: LoadedModelInfo[];
+}
+
+export interface LoadedModelInfo {
+  path: string;
+  id: string;
+  gpuLayers: number;
+  totalLayers: number;
+  architecture: string;
+  embeddingLength: number;
+}
+
+/** A plain-data generation request (serialisable, so it crosses the engine's process boundary unchanged). */
+export interface GenerateRequest {
+  modelPath: string;
+  /** Raw prompt text; the model's BOS is prepended. Use `chat` instead for a chat-template prompt. */
+  prompt?: string;
+  /** Chat messages rendered with the model file's chat template. */
+  chat?: { role: "system" | "user" | "assistant"; content: string }[];
+  /** Defaults to 128. */
+  maxTokens?: number;
+  /** 0 is greedy. Defaults to 0. */
+  temperature?: number;
+  /** Sampling seed. Defaults to 0. */
+  seed?: number;
+  /** Generation stops before any of these strings. Defaults to none. */
+  stop?: string[];
+  /** A JSON schema the output must follow (a llama.cpp grammar enforces it). */
+  jsonSchema?: object;
+  /** Path of a LoRA adapter GGUF attached for this request only. */
+  adapterPath?: string;
+  /** LoRA scale for `adapterPath`. Defaults to 1. */
+  adapterScale?: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  promptTokens: number;
+  outputTokens: number;
+  stopReason: "eos" | "maxTokens" | "stop" | "abort";
+  ms: number;
+}
