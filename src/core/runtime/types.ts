@@ -28,6 +28,8 @@ export interface LoadedModelInfo {
   totalLayers: number;
   architecture: string;
   embeddingLength: number;
+  /** Set on a load made for embeddings with an overridden pooling. */
+  pooling?: "mean" | "last";
 }
 
 /** A plain-data generation request (serialisable, so it crosses the engine's process boundary unchanged). */

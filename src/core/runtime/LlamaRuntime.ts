@@ -1,0 +1,289 @@
+// The one owner of llama.cpp: a single `Llama` instance, a registry of loaded models, and the operations the engine
+// needs (generation, embeddings, next-token probabilities), each optionally with a per-query LoRA adapter.
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createRequire } from "node:module";
+import type { Llama, LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
+import { LoadedModel, type ContextLease } from "./LoadedModel.ts";
+import type { GenerateRequest, GenerateResult, LoadedModelInfo, RuntimeInfo, RuntimeOptions } from "./types.ts";
+
+type NodeLlamaCpp = typeof import("node-llama-cpp");
+
+/** Extra options of one model load. */
+export interface LoadOptions {
+  /** Pooling used by embeddings from this load. `"mean"` overrides the file's pooling type. Defaults to the file's. */
+  pooling?: "mean" | "last";
+}
+
+export class LlamaRuntime {
+  private readonly models = new Map<string, Promise<LoadedModel>>();
+  private readonly embeddingContexts = new Map<string, Promise<LlamaEmbeddingContext>>();
+  private recentLog: string[] = [];
+
+  private constructor(
+    private readonly lib: NodeLlamaCpp,
+    readonly llama: Llama,
+    readonly threads: number,
+    private readonly onLog?: (level: string, message: string) => void,
+  ) {}
+
+  /** Starts llama.cpp: GPU offload when a GPU backend is available (CUDA/Vulkan/Metal), the CPU otherwise. */
+  static async create(options: RuntimeOptions = {}): Promise<LlamaRuntime> {
+    // A real dynamic import: node-llama-cpp is ESM only, and bundles must keep it external.
+    const lib: NodeLlamaCpp = await import("node-llama-cpp");
+    const threads = options.threads && options.threads > 0 ? options.threads : Math.max(1, os.availableParallelism());
+    let runtime: LlamaRuntime | undefined;
+    const llama = await lib.getLlama({
+      gpu: options.gpu ?? "auto",
+      maxThreads: threads,
+      build: "never",
+      progressLogs: false,
+      logLevel: lib.LlamaLogLevel.warn,
+      logger: (level, message) => runtime?.log(String(level), message),
+    });
+    runtime = new LlamaRuntime(lib, llama, threads, options.onLog);
+    const devices = await llama.getGpuDeviceNames().catch(() => []);
+    runtime.log(
+      "info",
+      `llama.cpp backend: ${llama.gpu === false ? "cpu" : llama.gpu}` +
+        (devices.length > 0 ? ` (${devices.join(", ")})` : " (no GPU found; running on the CPU)") +
+        `, ${threads} thread(s)`,
+    );
+    return runtime;
+  }
+
+  private log(level: string, message: string): void {
+    const line = message.trimEnd();
+    this.recentLog.push(line);
+    if (this.recentLog.length > 50) this.recentLog.splice(0, this.recentLog.length - 50);
+    this.onLog?.(level, line);
+  }
+
+  /** Loads `filePath` once (later calls share the load); every layer goes to the GPU when one is in use. */
+  async loadModel(filePath: string, options: LoadOptions = {}): Promise<LoadedModel> {
+    const resolved = path.resolve(filePath);
+    const key = `${resolved}|${options.pooling ?? "file"}`;
+    let loaded = this.models.get(key);
+    if (loaded == null) {
+      loaded = (async () => {
+        const poolingOverride = options.pooling == null ? undefined : options.pooling === "mean" ? 1 : 3;
+        const model = await this.llama.loadModel({
+          modelPath: resolved,
+          gpuLayers: "auto",
+          ...(poolingOverride == null ? {} : { metadataOverrides: { llama: { pooling_type: poolingOverride } } as never }),
+        });
+        const info = model.fileInfo.architectureMetadata as { block_count?: number };
+        this.log(
+          "info",
+          `loaded ${path.basename(resolved)}: ${model.gpuLayers}/${(info.block_count ?? 0) + 1} layers offloaded to ` +
+            `${this.llama.gpu === false ? "no GPU (cpu)" : this.llama.gpu}`,
+        );
+        return new LoadedModel(this.llama, model, resolved, {
+          threads: this.threads,
+          pooling: options.pooling,
+          takeRecentLog: () => this.takeRecentLog(),
+        });
+      })();
+      this.models.set(key, loaded);
+      loaded.catch(() => this.models.delete(key));
+    }
+    return await loaded;
+  }
+
+  private takeRecentLog(): string[] {
+    const lines = this.recentLog;
+    this.recentLog = [];
+    return lines;
+  }
+
+  /** Runs `fn` with a context of `modelPath` leased to it and `adapterPath` attached for that call only. */
+  async withAdapter<T>(
+    modelPath: string,
+    adapter: { path: string; scale?: number } | null,
+    fn: (lease: ContextLease) => Promise<T>,
+  ): Promise<T> {
+    const model = await this.loadModel(modelPath);
+    return await model.withContext(adapter == null ? null : { path: adapter.path, scale: adapter.scale ?? 1 }, fn);
+  }
+
+  /** Text generation with streaming, stop strings, a token limit, sampling, a JSON schema and cancellation. */
+  async generate(
+    request: GenerateRequest,
+    hooks: { signal?: AbortSignal; onText?: (text: string) => void } = {},
+  ): Promise<GenerateResult> {
+    const started = performance.now();
+    const adapter = request.adapterPath ? { path: request.adapterPath, scale: request.adapterScale } : null;
+    return await this.withAdapter(request.modelPath, adapter, async ({ model, sequence }) => {
+      const input = this.renderInput(model, request);
+      const promptTokens = input.length;
+      let outputTokens = 0;
+      const grammar = request.jsonSchema
+        ? await this.llama.createGrammarForJsonSchema(request.jsonSchema as never)
+        : undefined;
+      const completion = new this.lib.LlamaCompletion({ contextSequence: sequence });
+      try {
+        const { response, metadata } = await completion.generateCompletionWithMeta(input, {
+          maxTokens: request.maxTokens ?? 128,
+          temperature: request.temperature ?? 0,
+          seed: request.seed ?? 0,
+          customStopTriggers: request.stop?.filter((s) => s.length > 0),
+          grammar,
+          signal: hooks.signal,
+          stopOnAbortSignal: true,
+          onToken: (tokens) => (outputTokens += tokens.length),
+          onTextChunk: hooks.onText,
+        });
+        const stopReason =
+          metadata.stopReason === "maxTokens" ? "maxTokens"
+          : metadata.stopReason === "abort" ? "abort"
+          : metadata.stopReason === "customStopTrigger" ? "stop"
+          : "eos";
+        return { text: response, promptTokens, outputTokens, stopReason, ms: performance.now() - started };
+      } finally {
+        completion.dispose({ disposeSequence: false });
+      }
+    });
+  }
+
+  /** The prompt as tokens: raw text with BOS, or chat messages through the model file's chat template. */
+  private renderInput(model: LlamaModel, request: GenerateRequest): Token[] {
+    if (request.chat != null) {
+      const wrapper = this.lib.resolveChatWrapper(model);
+      const state = wrapper.generateContextState({
+        chatHistory: request.chat.map((m) =>
+          m.role === "assistant" ? { type: "model" as const, response: [m.content] } : { type: m.role, text: m.content },
+        ),
+      });
+      return state.contextText.tokenize(model.tokenizer);
+    }
+    if (request.prompt == null) throw new Error("generate: give either `prompt` or `chat`");
+    return this.tokenizeWithBos(model, request.prompt);
+  }
+
+  /** `model.tokenize()` adds no BOS; llama models expect one. */
+  tokenizeWithBos(model: LlamaModel, text: string): Token[] {
+    const bos = model.tokens.bos;
+    const tokens = model.tokenize(text);
+    return bos == null ? tokens : [bos, ...tokens];
+  }
+
+  /**
+   * The model's next-token distribution after `prompt` (with BOS), with `adapterPath` attached if given.
+   * Returns the probabilities of every token with a non-zero probability.
+   */
+  async nextTokenProbabilities(
+    modelPath: string,
+    prompt: string,
+    adapter: { path: string; scale?: number } | null = null,
+  ): Promise<Map<Token, number>> {
+    return await this.withAdapter(modelPath, adapter, async ({ model, sequence }) => {
+      const tokens = this.tokenizeWithBos(model, prompt);
+      const input = tokens.map((t, i) =>
+        i === tokens.length - 1 ? ([t, { generateNext: { probabilities: true } }] as const) : t,
+      );
+      const output = await sequence.controlledEvaluate(input as never);
+      const probabilities = output[tokens.length - 1]?.next?.probabilities;
+      if (probabilities == null) throw new Error(`no next-token probabilities from model "${model.filename}"`);
+      return probabilities;
+    });
+  }
+
+  /**
+   * Log-probabilities of each continuation after `prefix` (teacher-forced, summed over its tokens): the basis of
+   * choice probabilities under a constrained distribution, e.g. the allowed ids of a JSON field.
+   */
+  async continuationLogProbs(
+    modelPath: string,
+    prefix: string,
+    continuations: string[],
+    adapter: { path: string; scale?: number } | null = null,
+  ): Promise<number[]> {
+    return await this.withAdapter(modelPath, adapter, async ({ model, sequence }) => {
+      const prefixTokens = this.tokenizeWithBos(model, prefix);
+      const result: number[] = [];
+      for (const continuation of continuations) {
+        await sequence.clearHistory();
+        {
+          const all = this.tokenizeWithBos(model, prefix + continuation);
+          // Tokenising the joined text keeps merges across the boundary honest; score only the new tokens.
+          let common = 0;
+          while (common < prefixTokens.length && common < all.length && prefixTokens[common] === all[common]) common++;
+          common = Math.max(1, Math.min(common, all.length - 1));
+          const input = all.map((t, i) =>
+            i >= common - 1 && i < all.length - 1 ? ([t, { generateNext: { probabilities: true } }] as const) : t,
+          );
+          const output = await sequence.controlledEvaluate(input as never);
+          let logProb = 0;
+          for (let i = common - 1; i < all.length - 1; i++) {
+            const p = output[i]?.next?.probabilities?.get(all[i + 1]) ?? 0;
+            logProb += Math.log(Math.max(p, 1e-30));
+          }
+          result.push(logProb);
+        }
+      }
+      return result;
+    });
+  }
+
+  /** Embeddings of `texts` (one vector each) from `modelPath`, pooled as asked. */
+  async embed(modelPath: string, texts: string[], pooling: "mean" | "last" = "mean"): Promise<number[][]> {
+    const key = `${path.resolve(modelPath)}|${pooling}`;
+    let context = this.embeddingContexts.get(key);
+    if (context == null) {
+      context = this.loadModel(modelPath, { pooling }).then((m) =>
+        m.model.createEmbeddingContext({ threads: this.threads, contextSize: Math.min(2048, m.model.trainContextSize) }),
+      );
+      this.embeddingContexts.set(key, context);
+      context.catch(() => this.embeddingContexts.delete(key));
+    }
+    const ctx = await context;
+    const vectors: number[][] = [];
+    for (const text of texts) vectors.push([...(await ctx.getEmbeddingFor(text)).vector]);
+    return vectors;
+  }
+
+  async info(): Promise<RuntimeInfo> {
+    const models: LoadedModelInfo[] = [];
+    for (const loaded of this.models.values()) {
+      const m = await loaded.catch(() => null);
+      if (m == null) continue;
+      const arch = m.model.fileInfo.architectureMetadata as { block_count?: number; embedding_length?: number };
+      models.push({
+        path: m.filePath,
+        id: m.id,
+        gpuLayers: m.model.gpuLayers,
+        totalLayers: (arch.block_count ?? 0) + 1,
+        architecture: String((m.model.fileInfo.metadata as { general?: { architecture?: string } }).general?.architecture),
+        embeddingLength: arch.embedding_length ?? 0,
+        ...(m.options.pooling == null ? {} : { pooling: m.options.pooling }),
+      });
+    }
+    return {
+      backend: this.llama.gpu === false ? "cpu" : this.llama.gpu,
+      gpu: this.llama.gpu,
+      gpuDevices: await this.llama.getGpuDeviceNames().catch(() => []),
+      threads: this.threads,
+      nodeLlamaCppVersion: nodeLlamaCppVersion(),
+      models,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    for (const c of this.embeddingContexts.values()) await (await c.catch(() => null))?.dispose();
+    for (const m of this.models.values()) await (await m.catch(() => null))?.dispose();
+    this.models.clear();
+    await this.llama.dispose();
+  }
+}
+
+function nodeLlamaCppVersion(): string {
+  try {
+    // The package's exports map hides package.json; find it beside the resolved entry point.
+    const entry = createRequire(import.meta.url).resolve("node-llama-cpp");
+    const file = path.join(entry.slice(0, entry.lastIndexOf(`${path.sep}dist${path.sep}`)), "package.json");
+    return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
