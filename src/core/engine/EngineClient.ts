@@ -1,0 +1,338 @@
+// Runs the engine (dist/engine.mjs) in a child process of its own and supervises it. llama.cpp aborts the whole
+// process on some bad inputs and can be killed for memory; both must end in a rejected request and a clear message,
+// never in a dead or hanging host. No `vscode` import here: the CLI can use this too.
+import { fork, type ChildProcess } from "node:child_process";
+import type { RuntimeOptions } from "../runtime/types.ts";
+import type { EngineEvents, EngineMethod, FromEngine, ParamsOf, ResultOf, ToEngine } from "./protocol.ts";
+
+export interface EngineClientOptions {
+  /** Absolute path of the bundled engine entry (`dist/engine.mjs`). */
+  enginePath: string;
+  /** Options the engine's runtime starts with. Defaults to `{}`. */
+  runtime?: Omit<RuntimeOptions, "onLog">;
+  /**
+   * The JavaScript runtime that runs the engine. Defaults to `process.execPath`; inside Electron (desktop VS Code)
+   * that is the editor binary, which then runs as plain Node through `ELECTRON_RUN_AS_NODE=1`.
+   */
+  execPath?: string;
+  /** Extra runtime flags for the engine (e.g. `["--import", "tsx"]` to run the TypeScript source). Defaults to none. */
+  execArgv?: string[];
+  /**
+   * Environment of the engine, on top of this process's environment as it is when the engine (re)starts.
+   * Defaults to nothing extra.
+   */
+  env?: Record<string, string | undefined>;
+  /** Restarts allowed within `restartWindowMs` before requests fail until `restart()`. Defaults to 3. */
+  maxRestarts?: number;
+  /** Defaults to 60 000 ms. */
+  restartWindowMs?: number;
+  /** How long `dispose()` waits for a clean exit before killing the engine. Defaults to 3 000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Lines of the engine's stderr kept for crash reports (messages show the last few that are not stack frames).
+   * Defaults to 100. */
+  stderrLines?: number;
+  /** Each line the engine writes to stdout or stderr. Defaults to dropping them (stderr is still kept for crashes). */
+  onOutput?: (stream: "stdout" | "stderr", line: string) => void;
+  /** llama.cpp's log lines, forwarded by the engine. Defaults to dropping them. */
+  onLog?: (level: string, message: string) => void;
+}
+
+export interface EngineRequestOptions {
+  /** Aborting sends `cancel`; the request then settles with the engine's answer (for `generate`, a result with
+   * `stopReason: "abort"`). Already aborted: rejects at once, nothing is sent. */
+  signal?: AbortSignal;
+  /** Events the engine emits while this request runs (e.g. streamed tokens). */
+  onEvent?: <E extends keyof EngineEvents>(event: E, data: EngineEvents[E]) => void;
+}
+
+export interface EngineCrash {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Last lines of the engine's stderr, oldest first. */
+  stderrTail: string[];
+  /** Methods that were running when it died. */
+  pendingMethods: EngineMethod[];
+}
+
+/** The engine process died while requests were running (or failed to start). */
+export class EngineCrashedError extends Error {
+  override name = "EngineCrashedError";
+  constructor(readonly crash: EngineCrash) {
+    super(describeCrash(crash));
+  }
+}
+
+/** The engine crashed too often in a short time; it stays down until `restart()` is called. */
+export class EngineRestartLimitError extends Error {
+  override name = "EngineRestartLimitError";
+}
+
+/** The engine's handler threw; `remoteStack` is the stack inside the engine process. */
+export class EngineRequestError extends Error {
+  constructor(message: string, name: string | undefined, readonly remoteStack: string | undefined) {
+    super(message);
+    this.name = name ?? "EngineRequestError";
+  }
+}
+
+/** "exit code 1" / "signal SIGABRT", the part of a crash message a person reads first. */
+export function crashReason(crash: Pick<EngineCrash, "exitCode" | "signal">): string {
+  return crash.signal ? `signal ${crash.signal}` : `exit code ${crash.exitCode}`;
+}
+
+/**
+ * Stack traces (Node's and ggml's backtraces) are dozens of frames; the line a person needs, such as a
+ * `GGML_ASSERT(...) failed`, comes before them.
+ */
+function isStackTraceLine(line: string): boolean {
+  return /^\s*$/.test(line) || /^\s*(#?\d+[:\s]|at\s)/.test(line) || /^\s*-{3,}.*-{3,}\s*$/.test(line);
+}
+
+function describeCrash(crash: EngineCrash): string {
+  const during = crash.pendingMethods.length ? ` while running ${[...new Set(crash.pendingMethods)].join(", ")}` : "";
+  const tail = crash.stderrTail
+    .filter((line) => !isStackTraceLine(line))
+    .slice(-5)
+    .join("\n  ");
+  return `HAPS engine crashed (${crashReason(crash)})${during}${tail ? `; last output:\n  ${tail}` : ""}`;
+}
+
+interface Pending {
+  method: EngineMethod;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  onEvent?: (event: keyof EngineEvents, data: unknown) => void;
+  cleanup: () => void;
+}
+
+interface Running {
+  child: ChildProcess;
+  pending: Map<number, Pending>;
+  stderrTail: string[];
+  /** Set by dispose()/restart(): the exit that follows is not a crash. */
+  stopping: boolean;
+  /** 'error' and 'exit' can both report one death; it is handled once. */
+  exited: boolean;
+}
+
+export class EngineClient {
+  private readonly options: Required<Pick<EngineClientOptions, "maxRestarts" | "restartWindowMs" | "shutdownTimeoutMs" | "stderrLines">> &
+    EngineClientOptions;
+  private current: Running | null = null;
+  private nextId = 1;
+  private crashTimes: number[] = [];
+  private lastCrash: EngineCrash | null = null;
+  private disposed = false;
+  private readonly crashListeners = new Set<(crash: EngineCrash) => void>();
+
+  constructor(options: EngineClientOptions) {
+    this.options = { maxRestarts: 3, restartWindowMs: 60_000, shutdownTimeoutMs: 3_000, stderrLines: 100, ...options };
+  }
+
+  /** Called after every unexpected exit of the engine; returns a function that unsubscribes. */
+  onCrash(listener: (crash: EngineCrash) => void): () => void {
+    this.crashListeners.add(listener);
+    return () => this.crashListeners.delete(listener);
+  }
+
+  /** Whether an engine process is running now. */
+  get running(): boolean {
+    return this.current != null;
+  }
+
+  /** The engine's process id, or undefined when none runs. */
+  get pid(): number | undefined {
+    return this.current?.child.pid;
+  }
+
+  /** Sends one request, starting the engine first when none runs. */
+  request<M extends EngineMethod>(
+    method: M,
+    params: ParamsOf<M>,
+    options: EngineRequestOptions = {},
+  ): Promise<ResultOf<M>> {
+    if (this.disposed) return Promise.reject(new Error("the HAPS engine client was disposed"));
+    const { signal, onEvent } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason ?? new DOMException("aborted", "AbortError"));
+    let engine: Running;
+    try {
+      engine = this.ensureStarted();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const id = this.nextId++;
+    return new Promise<ResultOf<M>>((resolve, reject) => {
+      const onAbort = () => this.send(engine, { kind: "cancel", id });
+      signal?.addEventListener("abort", onAbort, { once: true });
+      engine.pending.set(id, {
+        method,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        onEvent: onEvent as Pending["onEvent"],
+        cleanup: () => signal?.removeEventListener("abort", onAbort),
+      });
+      this.send(engine, { kind: "request", id, method, params });
+    });
+  }
+
+  /**
+   * Stops the engine (pending requests reject) and forgets earlier crashes; the next request starts a fresh one.
+   * Use it after a settings change or when the restart limit was reached.
+   */
+  async restart(): Promise<void> {
+    this.crashTimes = [];
+    this.lastCrash = null;
+    await this.stop("the HAPS engine was restarted");
+  }
+
+  /** Asks the engine to shut down, kills it after `shutdownTimeoutMs`; later requests reject. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.stop("the HAPS engine client was disposed");
+  }
+
+  private ensureStarted(): Running {
+    if (this.current) return this.current;
+    const now = Date.now();
+    this.crashTimes = this.crashTimes.filter((t) => now - t < this.options.restartWindowMs);
+    if (this.crashTimes.length > this.options.maxRestarts) {
+      const seconds = Math.round(this.options.restartWindowMs / 1000);
+      throw new EngineRestartLimitError(
+        `HAPS engine crashed ${this.crashTimes.length} times in ${seconds} s; not restarting it until a manual restart. ` +
+          `Last crash: ${this.lastCrash ? describeCrash(this.lastCrash) : "unknown"}`,
+      );
+    }
+    return (this.current = this.spawnEngine());
+  }
+
+  private spawnEngine(): Running {
+    const execPath = this.options.execPath ?? process.execPath;
+    const env: Record<string, string | undefined> = { ...process.env, ...this.options.env };
+    // Inside Electron, process.execPath is the editor itself; this makes it behave as Node.
+    if (process.versions.electron && execPath === process.execPath) env.ELECTRON_RUN_AS_NODE = "1";
+    const child = fork(this.options.enginePath, [], {
+      execPath,
+      execArgv: this.options.execArgv ?? [],
+      env,
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      serialization: "advanced",
+    });
+    const engine: Running = { child, pending: new Map(), stderrTail: [], stopping: false, exited: false };
+    this.forwardLines(child.stdout!, (line) => this.options.onOutput?.("stdout", line));
+    this.forwardLines(child.stderr!, (line) => {
+      engine.stderrTail.push(line);
+      if (engine.stderrTail.length > this.options.stderrLines) engine.stderrTail.shift();
+      this.options.onOutput?.("stderr", line);
+    });
+    child.on("message", (message: FromEngine) => this.onMessage(engine, message));
+    // 'error' covers a runtime that cannot be spawned at all; 'exit' may or may not follow it.
+    child.on("error", (error) => {
+      engine.stderrTail.push(`could not run ${execPath}: ${error.message}`);
+      this.onExit(engine, child.exitCode, null);
+    });
+    child.on("exit", (code, signal) => this.onExit(engine, code, signal));
+    this.send(engine, { kind: "init", options: this.options.runtime ?? {} });
+    return engine;
+  }
+
+  private forwardLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+    let buffered = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) onLine(line);
+    });
+    stream.on("end", () => {
+      if (buffered) onLine(buffered);
+      buffered = "";
+    });
+  }
+
+  private onMessage(engine: Running, message: FromEngine): void {
+    switch (message.kind) {
+      case "ready":
+        break;
+      case "event":
+        if (message.id == null) {
+          if (message.event === "log") {
+            const { level, message: text } = message.data as EngineEvents["log"];
+            this.options.onLog?.(level, text);
+          }
+        } else {
+          engine.pending.get(message.id)?.onEvent?.(message.event, message.data);
+        }
+        break;
+      case "result":
+      case "error": {
+        const pending = engine.pending.get(message.id);
+        if (!pending) break;
+        engine.pending.delete(message.id);
+        pending.cleanup();
+        if (message.kind === "result") pending.resolve(message.result);
+        else pending.reject(new EngineRequestError(message.error.message, message.error.name, message.error.stack));
+        break;
+      }
+    }
+  }
+
+  private onExit(engine: Running, exitCode: number | null, signal: NodeJS.Signals | null): void {
+    if (engine.exited) return;
+    engine.exited = true;
+    if (this.current === engine) this.current = null;
+    const pending = [...engine.pending.values()];
+    engine.pending.clear();
+    if (engine.stopping) {
+      for (const p of pending) {
+        p.cleanup();
+        p.reject(new Error("the HAPS engine was stopped before it answered"));
+      }
+      return;
+    }
+    // The stderr pipe may still hold the last words of a dying process; give it one turn of the event loop.
+    setImmediate(() => {
+      const crash: EngineCrash = {
+        exitCode,
+        signal,
+        stderrTail: [...engine.stderrTail],
+        pendingMethods: pending.map((p) => p.method),
+      };
+      this.lastCrash = crash;
+      this.crashTimes.push(Date.now());
+      const error = new EngineCrashedError(crash);
+      for (const p of pending) {
+        p.cleanup();
+        p.reject(error);
+      }
+      for (const listener of this.crashListeners) listener(crash);
+    });
+  }
+
+  private send(engine: Running, message: ToEngine): void {
+    if (!engine.child.connected) return; // its exit handler rejects what is pending
+    engine.child.send(message, (error) => {
+      // A send that fails means the channel closed under us: the engine is gone, and onExit reports it.
+      if (error) engine.stderrTail.push(`could not send ${message.kind} to the engine: ${error.message}`);
+    });
+  }
+
+  private async stop(reason: string): Promise<void> {
+    const engine = this.current;
+    if (!engine) return;
+    this.current = null;
+    engine.stopping = true;
+    for (const p of engine.pending.values()) {
+      p.cleanup();
+      p.reject(new Error(reason));
+    }
+    engine.pending.clear();
+    const child = engine.child;
+    if (child.exitCode != null || child.signalCode != null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    this.send(engine, { kind: "shutdown" });
+    const timer = setTimeout(() => child.kill("SIGKILL"), this.options.shutdownTimeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
