@@ -1,7 +1,7 @@
 import type { ActivationKind } from "./activation.ts";
 import { Mlp } from "./Mlp.ts";
 import type { Module, Parameter } from "./Parameter.ts";
-import type { Rng } from "./Rng.ts";
+import { Rng } from "./Rng.ts";
 import { toVector } from "./vector.ts";
 
 export interface TrunkOptions {
@@ -63,8 +63,10 @@ export class Trunk implements Module {
   }
 
   /** A trunk of the same shape with the same weights and fresh gradients (the no-sharing ablation starts from this). */
-  clone(rng: Rng): Trunk {
-    const copy = new Trunk(this.inWidth, rng, { width: this.outWidth, activation: this.activation });
+  clone(): Trunk {
+    // A private generator: the copy's random initial values are overwritten, and drawing them from a caller's
+    // stream would shift everything initialised after it.
+    const copy = new Trunk(this.inWidth, new Rng(0), { width: this.outWidth, activation: this.activation });
     const mine = [...this.namedParameters()];
     const theirs = [...copy.namedParameters()];
     mine.forEach(([, p], i) => theirs[i][1].copyFrom(p));

@@ -1,0 +1,114 @@
+import type { OProjShape } from "../gguf/types.ts";
+import { isActivationKind, type ActivationKind } from "../nn/activation.ts";
+
+/** A candidate model the high-level router can assign to an agent. */
+export interface CandidateModel {
+  id: string;
+  /** Open models (local weights) get a generated adapter; closed ones (an API) can be picked but get none. */
+  open: boolean;
+  /** `general.architecture`. Required when open. */
+  architecture?: string;
+  /** Number of transformer blocks. Required when open. */
+  blockCount?: number;
+  /** o_proj widths per block (at least the last `lastLayers`). Required when open. */
+  oProj?: readonly OProjShape[];
+  /** sha256 of the model file, when known; a checkpoint refuses a model whose hash differs. Defaults to none. */
+  sha256?: string;
+}
+
+/** Everything that fixes the shape and initialisation of a HAPS policy (head, trunk(s), generators). */
+export interface HapsPolicyConfig {
+  /** d: width of the router LLM's pooled hidden state. */
+  featureWidth: number;
+  /** Agent names, e.g. `["student", "teacher"]`. */
+  agents: readonly string[];
+  /** The candidate pool shared by all agents, in a fixed order. */
+  candidates: readonly CandidateModel[];
+  /** h: width of the shared trunk's output. Defaults to `256`. */
+  trunkWidth?: number;
+  /** Width of each generator's two hidden layers. Defaults to `256`. */
+  hidden?: number;
+  /** LoRA rank r. Defaults to `8`. */
+  rank?: number;
+  /** k: adapt o_proj of each open model's last k blocks. Defaults to `1`. */
+  lastLayers?: number;
+  /** LoRA alpha written into adapters (update scaled by alpha / rank). Defaults to the rank. */
+  loraAlpha?: number;
+  /** Router softmax temperature; a decoding setting that may differ from the one in a checkpoint. Defaults to `1`. */
+  temperature?: number;
+  /** Activation of the trunk and the generators' hidden layers. Defaults to `"tanh"`. */
+  activation?: ActivationKind;
+  /**
+   * Whether the head and all generators read one trunk (the paper's parameter sharing). `false` is the ablation:
+   * the head and each generator get their own copy, starting from the same weights. Defaults to `true`.
+   */
+  shareTrunk?: boolean;
+  /** Bound on the std of generated B entries at initialisation. Defaults to `1e-3`. */
+  initBStd?: number;
+  /** Scale of the head readout's initial weights (small: near-uniform routing at first). Defaults to `0.1`. */
+  headInitScale?: number;
+  /** Seed of the initial weights. Defaults to `0`. */
+  seed?: number;
+}
+
+export type ResolvedHapsPolicyConfig = Required<Omit<HapsPolicyConfig, "candidates">> & { candidates: CandidateModel[] };
+
+/** Fills in defaults and checks the configuration, naming the field (and candidate) that is wrong. */
+export function resolveHapsPolicyConfig(config: HapsPolicyConfig): ResolvedHapsPolicyConfig {
+  if (!config || typeof config !== "object") throw new Error("HAPS policy configuration must be an object");
+  const rank = config.rank ?? 8;
+  const resolved: ResolvedHapsPolicyConfig = {
+    featureWidth: config.featureWidth,
+    agents: config.agents,
+    candidates: [],
+    trunkWidth: config.trunkWidth ?? 256,
+    hidden: config.hidden ?? 256,
+    rank,
+    lastLayers: config.lastLayers ?? 1,
+    loraAlpha: config.loraAlpha ?? rank,
+    temperature: config.temperature ?? 1,
+    activation: config.activation ?? "tanh",
+    shareTrunk: config.shareTrunk ?? true,
+    initBStd: config.initBStd ?? 1e-3,
+    headInitScale: config.headInitScale ?? 0.1,
+    seed: config.seed ?? 0,
+  };
+  for (const key of ["featureWidth", "trunkWidth", "hidden", "rank", "lastLayers"] as const) {
+    const v = resolved[key];
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`HAPS policy configuration: ${key} must be a positive integer, got ${String(v)}`);
+  }
+  for (const key of ["temperature", "initBStd"] as const) {
+    const v = resolved[key];
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new Error(`HAPS policy configuration: ${key} must be a finite number > 0, got ${String(v)}`);
+  }
+  for (const key of ["loraAlpha", "headInitScale", "seed"] as const) {
+    const v = resolved[key];
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`HAPS policy configuration: ${key} must be a finite number, got ${String(v)}`);
+  }
+  if (!isActivationKind(resolved.activation)) throw new Error(`HAPS policy configuration: activation "${String(resolved.activation)}" is not one of tanh, gelu, relu`);
+  if (typeof resolved.shareTrunk !== "boolean") throw new Error(`HAPS policy configuration: shareTrunk must be true or false`);
+  if (!Array.isArray(config.agents) || config.agents.length === 0) throw new Error("HAPS policy configuration: agents must be a non-empty array of names");
+  resolved.agents = [...config.agents];
+  if (!Array.isArray(config.candidates) || config.candidates.length === 0) throw new Error("HAPS policy configuration: candidates must be a non-empty array");
+  const ids = new Set<string>();
+  resolved.candidates = config.candidates.map((c, i) => {
+    if (!c || typeof c.id !== "string" || c.id.length === 0) throw new Error(`HAPS policy configuration: candidates[${i}] needs a non-empty string id`);
+    const where = `HAPS policy configuration: candidate "${c.id}"`;
+    if (ids.has(c.id)) throw new Error(`${where} appears twice`);
+    ids.add(c.id);
+    if (typeof c.open !== "boolean") throw new Error(`${where}: open must be true or false`);
+    if (c.sha256 !== undefined && !/^[0-9a-f]{64}$/i.test(c.sha256)) throw new Error(`${where}: sha256 must be 64 hex digits`);
+    if (c.open) {
+      if (typeof c.architecture !== "string" || c.architecture.length === 0) throw new Error(`${where} is open but has no architecture`);
+      if (!Number.isInteger(c.blockCount) || c.blockCount! <= 0) throw new Error(`${where} is open but blockCount is ${String(c.blockCount)}`);
+      if (!Array.isArray(c.oProj) || c.oProj.length === 0) throw new Error(`${where} is open but has no oProj widths`);
+    }
+    const copy: CandidateModel = { id: c.id, open: c.open };
+    if (c.architecture !== undefined) copy.architecture = c.architecture;
+    if (c.blockCount !== undefined) copy.blockCount = c.blockCount;
+    if (c.oProj !== undefined) copy.oProj = c.oProj.map((o: OProjShape) => ({ layer: o.layer, inWidth: o.inWidth, outWidth: o.outWidth }));
+    if (c.sha256 !== undefined) copy.sha256 = c.sha256.toLowerCase();
+    return copy;
+  });
+  return resolved;
+}
