@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LoraGenerator } from "../../../src/core/generator/LoraGenerator.ts";
+import { LoraGenerator, type GeneratorModel } from "../../../src/core/generator/LoraGenerator.ts";
 import { loraDeltaNorm } from "../../../src/core/generator/loraNorm.ts";
 import { HapsPolicy } from "../../../src/core/router/HapsPolicy.ts";
 import { Trunk } from "../../../src/core/nn/Trunk.ts";
@@ -223,7 +223,7 @@ test("REINFORCE on generated parameters moves the generator towards rewarded ada
 test("bad models and mismatched adapters are refused with the model, layer and field named", () => {
   const rng = new Rng(11);
   const trunk = new Trunk(10, rng, { width: 8 });
-  const make = (model: Parameters<typeof LoraGenerator["prototype"]["constructor"]>[0] | any, k = 2) => new LoraGenerator(model, trunk, { lastLayers: k, hidden: 4 }, rng);
+  const make = (model: GeneratorModel) => new LoraGenerator(model, trunk, { lastLayers: 2, hidden: 4 }, rng);
   assert.throws(() => make({ id: "m", architecture: "llama", blockCount: 4, oProj: oProjOf(3, 6, 8) }), /model "m"\): no o_proj shape for layer 3/);
   assert.throws(() => make({ id: "m", architecture: "llama", blockCount: 1, oProj: oProjOf(1, 6, 8) }), /lastLayers is 2 but the model has only 1 blocks/);
   assert.throws(() => make({ id: "m", architecture: "llama", blockCount: 2, oProj: [{ layer: 0, inWidth: 6, outWidth: 8 }, { layer: 1, inWidth: 0, outWidth: 8 }] }), /layer 1 o_proj inWidth must be a positive integer/);
