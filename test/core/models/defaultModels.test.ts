@@ -76,6 +76,28 @@ test("the router model gives embeddings and JSON answers in llama.cpp", async ()
   }
 });
 
+test("every default candidate generates varied text in llama.cpp", async () => {
+  const models = await ensureDefaultModels(scratch());
+  const llama = await getLlama({ gpu: false, maxThreads: 1 });
+  const { LlamaCompletion } = await import("node-llama-cpp");
+  try {
+    for (const ref of models.candidates) {
+      const model = await llama.loadModel({ modelPath: ref.path });
+      const context = await model.createContext({ threads: 1, contextSize: 256 });
+      const distinct = new Set<number>();
+      await new LlamaCompletion({ contextSequence: context.getSequence() }).generateCompletion("Write a function that", {
+        maxTokens: 24,
+        temperature: 0,
+        onToken: (tokens) => tokens.forEach((t) => distinct.add(Number(t))),
+      });
+      await model.dispose();
+      assert.ok(distinct.size > 3, `${ref.id}: only ${distinct.size} distinct tokens in greedy output`);
+    }
+  } finally {
+    await llama.dispose();
+  }
+});
+
 test("defaultCacheDir follows HAPS_CACHE_DIR, else the repository's .cache/haps", () => {
   const saved = process.env.HAPS_CACHE_DIR;
   try {
