@@ -226,6 +226,57 @@ export class LlamaRuntime {
     });
   }
 
+  /**
+   * The probability of each of `choices` as the model's continuation of `prefix` when it is constrained to produce
+   * exactly one of them followed by `terminator` - as a grammar allowing only those strings does: at each step the
+   * distribution is renormalised over the tokens that keep some choice reachable. Sums to 1.
+   */
+  async constrainedChoiceProbabilities(
+    modelPath: string,
+    prefix: string,
+    choices: string[],
+    terminator = "",
+    adapter: { path: string; scale?: number } | null = null,
+  ): Promise<number[]> {
+    if (choices.length === 0) return [];
+    return await this.withAdapter(modelPath, adapter, async ({ model, sequence }) => {
+      const full = choices.map((c) => this.tokenizeWithBos(model, prefix + c + terminator));
+      // Tokens shared by every choice's text are context; each choice's own tokens start after them.
+      let common = 0;
+      while (full.every((t) => common < t.length - 1 && t[common] === full[0][common])) common++;
+      const steps: Map<Token, number>[][] = [];
+      for (const tokens of full) {
+        await sequence.clearHistory();
+        const input = tokens.map((t, i) =>
+          i >= common - 1 && i < tokens.length - 1 ? ([t, { generateNext: { probabilities: true } }] as const) : t,
+        );
+        const output = await sequence.controlledEvaluate(input as never);
+        const maps: Map<Token, number>[] = [];
+        for (let i = common - 1; i < tokens.length - 1; i++) maps.push(output[i]?.next?.probabilities ?? new Map());
+        steps.push(maps);
+      }
+      const scores = full.map((tokens, c) => {
+        let logP = 0;
+        for (let i = common; i < tokens.length; i++) {
+          // Tokens allowed here: the next token of every choice that agrees with this one so far.
+          const allowed = new Set<Token>();
+          for (const other of full)
+            if (other.length > i && tokens.slice(common, i).every((t, j) => other[common + j] === t)) allowed.add(other[i]);
+          const probs = steps[c][i - common];
+          let mass = 0;
+          for (const t of allowed) mass += probs.get(t) ?? 0;
+          const p = probs.get(tokens[i]) ?? 0;
+          logP += mass > 0 ? Math.log(Math.max(p, 1e-300) / mass) : Math.log(1 / allowed.size);
+        }
+        return logP;
+      });
+      const max = Math.max(...scores);
+      const exp = scores.map((s) => Math.exp(s - max));
+      const total = exp.reduce((a, b) => a + b, 0);
+      return exp.map((e) => e / total);
+    });
+  }
+
   /** Embeddings of `texts` (one vector each) from `modelPath`, pooled as asked. */
   async embed(modelPath: string, texts: string[], pooling: "mean" | "last" = "mean"): Promise<number[][]> {
     const key = `${path.resolve(modelPath)}|${pooling}`;

@@ -1,0 +1,38 @@
+// The engine's methods, as plain async functions over one LlamaRuntime. The same handlers serve the extension's
+// supervised child process (engineMain.ts) and the CLI in-process.
+import { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
+import type { RuntimeOptions } from "../runtime/types.ts";
+import { defaultCacheDir, ensureDefaultModels } from "../models/defaultModels.ts";
+import type { EngineHandlers } from "./protocol.ts";
+
+export interface EngineOptions extends RuntimeOptions {
+  /** Where the embedded default models are generated. Defaults to `defaultCacheDir()`. */
+  cacheDir?: string;
+}
+
+export function createEngineHandlers(options: EngineOptions): EngineHandlers & { dispose(): Promise<void> } {
+  let runtime: Promise<LlamaRuntime> | null = null;
+  const getRuntime = () => {
+    runtime ??= LlamaRuntime.create(options);
+    runtime.catch(() => (runtime = null));
+    return runtime;
+  };
+  return {
+    async runtimeInfo(params) {
+      const rt = await getRuntime();
+      if (params.loadDefaultModels) {
+        const models = await ensureDefaultModels(options.cacheDir ?? defaultCacheDir());
+        for (const m of [models.router, ...models.candidates]) await rt.loadModel(m.path);
+      }
+      return await rt.info();
+    },
+    async generate(params, { signal, emit }) {
+      const rt = await getRuntime();
+      return await rt.generate(params, { signal, onText: (text) => emit("token", { text }) });
+    },
+    async dispose() {
+      if (runtime != null) await (await runtime.catch(() => null))?.dispose();
+      runtime = null;
+    },
+  };
+}
