@@ -1,0 +1,67 @@
+/**
+ * What one agent has learned so far in a search-QA episode, carried from turn to turn in its prompt.
+ *
+ * The update rule: the agent writes its own summary line in every turn (it knows best what mattered), and that
+ * line replaces the old summary. When the agent wrote none (a weak model, a broken reply), the first sentence of the
+ * observation it was shown is appended instead, so facts are never lost just because a reply was malformed. Either
+ * way the summary is kept within `maxChars`, dropping its oldest sentences first, so prompts stay bounded.
+ */
+export class RunningSummary {
+  #text = "";
+
+  /** @param maxChars Longest summary kept. */
+  constructor(readonly maxChars: number) {}
+
+  get text(): string {
+    return this.#text;
+  }
+
+  /** Applies one turn: `ownLine` is the agent's summary line, if any; `observation` what the turn showed it. */
+  update(ownLine: string | undefined, observation: string | undefined): void {
+    const own = ownLine?.replace(/\s+/g, " ").trim();
+    if (own) {
+      this.#text = own.length <= this.maxChars ? own : `${own.slice(0, this.maxChars - 1).trimEnd()}…`;
+      return;
+    }
+    const sentence = observation === undefined ? "" : keyFact(observation);
+    if (sentence === "") return;
+    let text = this.#text === "" ? sentence : `${this.#text} ${sentence}`;
+    while (text.length > this.maxChars) {
+      const cut = text.search(/(?<=[.!?…])\s+/);
+      // A single over-long sentence is clipped from the front: its end is the newest fact.
+      text = cut < 0 ? `…${text.slice(text.length - this.maxChars + 1)}` : text.slice(cut).trimStart();
+    }
+    this.#text = text;
+  }
+}
+
+/**
+ * The first sentence of a paragraph: up to the first ".", "!" or "?" followed by a space and a capital letter or
+ * digit (so "St. Louis" and "U.S. Army" stay whole most of the time), at most 240 characters.
+ */
+export function firstSentence(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  const end = flat.search(/[.!?](?=\s+["'“(]?[\p{Lu}\p{N}])/u);
+  const sentence = end < 0 ? flat : flat.slice(0, end + 1);
+  return sentence.length <= 240 ? sentence : `${sentence.slice(0, 239).trimEnd()}…`;
+}
+
+/**
+ * A paragraph's title and body. Retrieved paragraphs carry their title on a first line of their own (see
+ * `paragraphText` in src/core/retrieval); a first line that reads like a sentence is taken as body, not title.
+ */
+export function splitTitle(paragraph: string): { title?: string; body: string } {
+  const text = paragraph.trim();
+  const newline = text.indexOf("\n");
+  if (newline < 0) return { body: text };
+  const first = text.slice(0, newline).trim();
+  if (first.length > 100 || /[.!?]$/.test(first)) return { body: text };
+  return { title: first, body: text.slice(newline + 1).trim() };
+}
+
+/** What the deterministic summary rule keeps of a paragraph: "Title: first sentence", or the first sentence. */
+export function keyFact(paragraph: string): string {
+  const { title, body } = splitTitle(paragraph);
+  const sentence = firstSentence(body);
+  return title === undefined || sentence === "" ? sentence : `${title}: ${sentence}`;
+}
