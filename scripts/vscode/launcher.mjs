@@ -80,6 +80,15 @@ function tail(file, lines = 30) {
 /** Printed by test/vscode/suite/index.ts when mocha starts; the workbench's start-up chatter before it goes to the log file only. */
 const SUITE_START_MARKER = "haps-vscode-suite: running";
 
+/** Workbench chatter that still arrives after the suite started; it stays in workbench.log but not on stdout. */
+const WORKBENCH_CHATTER = [
+  /^\[AccountPolicyGate\]/,
+  /^\[AgentHost\]/,
+  /^\[ChatModelSelection\]/,
+  /^Ignoring fetching additional builtin extensions/,
+  /^Updating additional builtin extensions cache/,
+];
+
 /**
  * User settings of the test instance: nothing that reaches for the network (there is none here) or adds chat
  * chatter to the log.
@@ -113,6 +122,8 @@ async function main() {
     XDG_DATA_HOME: join(scratch, "xdg-data"),
     XDG_CACHE_HOME: join(scratch, "xdg-cache"),
     TMPDIR: join(scratch, "tmp"),
+    // No extension gallery: the tests install nothing, and its lookups only fail (with stack traces) offline.
+    EXTENSIONS_GALLERY: "{}",
   };
 
   const workbenchLogFile = join(scratch, "workbench.log");
@@ -213,7 +224,7 @@ async function main() {
       const line = format(...(Array.isArray(args) ? args : [args]));
       workbenchLog.write(`[${type}] ${line}\n`);
       if (line.includes(SUITE_START_MARKER)) suiteStarted = true;
-      if (!suiteStarted) return;
+      if (!suiteStarted || WORKBENCH_CHATTER.some((re) => re.test(line))) return;
       if (type === "error") process.stderr.write(`${line}\n`);
       else process.stdout.write(`${line}\n`);
     });

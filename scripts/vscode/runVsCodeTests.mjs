@@ -1,0 +1,91 @@
+// `npm run test:vscode`: builds the bundles, then runs test/vscode/suite in a real VS Code through
+// @vscode/test-electron's runTests(). Which VS Code:
+//   HAPS_VSCODE=download     desktop VS Code downloaded by @vscode/test-electron (a failed download fails the run);
+//   HAPS_VSCODE=code-server  code-server (VS Code's workbench and Node extension host) in headless Chromium, through
+//                            scripts/vscode/launcher.mjs, installed by scripts/vscode/setup.mjs;
+//   unset (auto)             the download when it works, else code-server (this project's machines cannot download).
+// The last line of the output is `vscode: N passed, N failed`; the exit code is non-zero on any failure.
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import testElectron from "@vscode/test-electron";
+import { setupVsCodeTools, vsCodeToolPaths } from "./setup.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, "../..");
+const mode = process.env.HAPS_VSCODE || "auto";
+const log = (line) => process.stderr.write(`[test:vscode] ${line}\n`);
+
+async function main() {
+  if (!["auto", "download", "code-server"].includes(mode)) throw new Error(`HAPS_VSCODE must be download or code-server, not "${mode}"`);
+  const started = Date.now();
+
+  // Always the current sources: a stale bundle would test yesterday's extension.
+  const build = spawnSync(process.execPath, [join(repoRoot, "scripts", "build.mjs")], { cwd: repoRoot, stdio: "inherit" });
+  if (build.status !== 0) throw new Error("the build failed");
+
+  const extensionTestsPath = join(repoRoot, "dist", "test", "vscode", "suite", "index.cjs");
+  const cacheDir = vsCodeToolPaths().cacheDir;
+  mkdirSync(cacheDir, { recursive: true });
+  // A fresh profile each run: the suite checks lazy activation and changes settings.
+  const runDir = mkdtempSync(join(cacheDir, "profile-"));
+  const summaryFile = join(runDir, "summary.txt");
+  const options = {
+    extensionDevelopmentPath: repoRoot,
+    extensionTestsPath,
+    launchArgs: [`--user-data-dir=${join(runDir, "user-data")}`, `--extensions-dir=${join(runDir, "extensions")}`, "--disable-extensions"],
+    extensionTestsEnv: { HAPS_VSCODE_SUMMARY_FILE: summaryFile },
+  };
+
+  let vscodeExecutablePath = await desktopVsCode();
+  if (vscodeExecutablePath) {
+    log(`desktop VS Code: ${vscodeExecutablePath}`);
+  } else {
+    setupVsCodeTools();
+    vscodeExecutablePath = join(here, "launcher.mjs");
+    chmodSync(vscodeExecutablePath, 0o755); // runTests spawns it as an executable; a checkout may drop the bit
+    log("code-server in headless Chromium (scripts/vscode/launcher.mjs)");
+  }
+
+  let failure = null;
+  try {
+    await testElectron.runTests({ ...options, vscodeExecutablePath });
+  } catch (error) {
+    failure = error;
+  }
+  const summary = existsSync(summaryFile) ? readFileSync(summaryFile, "utf8").trim() : null;
+  if (failure || !summary) {
+    log(`kept ${runDir} for inspection`);
+  } else {
+    rmSync(runDir, { recursive: true, force: true, maxRetries: 3 });
+  }
+  log(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (!summary) {
+    throw new Error(`the suite reported no result (${failure instanceof Error ? failure.message : "VS Code exited without one"})`);
+  }
+  console.log(summary);
+  if (failure || !/^vscode: \d+ passed, 0 failed$/.test(summary)) process.exitCode = 1;
+}
+
+/** The desktop VS Code's executable, or null where code-server is to be used instead. */
+async function desktopVsCode() {
+  if (mode === "code-server") return null;
+  try {
+    return await testElectron.downloadAndUnzipVSCode({
+      cachePath: join(vsCodeToolPaths().cacheDir, "desktop"),
+      extensionDevelopmentPath: repoRoot,
+    });
+  } catch (error) {
+    if (mode === "download") throw error;
+    log(`no desktop VS Code (${error instanceof Error ? error.message : error}); using code-server`);
+    return null;
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  log(`failed: ${error instanceof Error ? error.message : error}`);
+  process.exitCode = 1;
+}
