@@ -1,6 +1,8 @@
-// The untrained high-level router: the router LLM itself answers {"<agent>": "<candidate id>", ...} under a
-// JSON-schema grammar, so the answer is always valid. The probability of each allowed id is read from the same
-// constrained distribution at the point where that field's value starts.
+// The untrained high-level router: the router LLM itself answers {"<agent>": "<candidate id>", ...}, constrained so
+// that only the allowed ids can appear. We write the JSON's fixed parts (keys, punctuation, canonical white space)
+// ourselves and let the model choose each value from the constrained distribution over the allowed ids - what a
+// JSON-schema grammar does, minus the free white space in which weak models wander until their token budget ends.
+// The answer is therefore always valid JSON, and each choice comes with its probability.
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { Assignment } from "./Assignment.ts";
 
@@ -10,35 +12,25 @@ export class ZeroShotRouter {
     private readonly modelPath: string,
   ) {}
 
+  /** Decides agent by agent, in order; each later choice sees the earlier ones in the JSON written so far. */
   async route(routingPrompt: string, agentIds: string[], candidateIds: string[], signal?: AbortSignal): Promise<Assignment> {
-    const schema = {
-      type: "object",
-      properties: Object.fromEntries(agentIds.map((a) => [a, { enum: candidateIds }])),
-      required: agentIds,
-      additionalProperties: false,
-    };
-    const prompt = `${routingPrompt}\nJSON:`;
-    const result = await this.runtime.generate(
-      { modelPath: this.modelPath, prompt, jsonSchema: schema, maxTokens: 32 + 16 * agentIds.length },
-      { signal },
-    );
-    const answer = JSON.parse(result.text) as Record<string, string>;
+    let json = "{";
+    const choice: Record<string, string> = {};
     const probabilities: Assignment["probabilities"] = {};
     let logProbability = 0;
-    for (const agent of agentIds) {
-      // The grammar wrote `"agent": "` just before the value; score the allowed ids from exactly that point.
-      const key = `"${agent}"`;
-      const keyAt = result.text.indexOf(key);
-      const valueAt = result.text.indexOf('"', result.text.indexOf(":", keyAt + key.length)) + 1;
-      const probs = await this.runtime.constrainedChoiceProbabilities(
-        this.modelPath,
-        prompt + result.text.slice(0, valueAt),
-        candidateIds,
-        '"',
-      );
-      probabilities[agent] = Object.fromEntries(candidateIds.map((c, i) => [c, probs[i]]));
-      logProbability += Math.log(probabilities[agent][answer[agent]]);
+    for (const [i, agent] of agentIds.entries()) {
+      signal?.throwIfAborted();
+      json += `${i === 0 ? "" : ", "}${JSON.stringify(agent)}: "`;
+      const probs = await this.runtime.constrainedChoiceProbabilities(this.modelPath, `${routingPrompt}\nJSON: ${json}`, candidateIds, '"');
+      // Greedy over whole values (ties go to the earlier candidate).
+      let best = 0;
+      for (let c = 1; c < probs.length; c++) if (probs[c] > probs[best]) best = c;
+      choice[agent] = candidateIds[best];
+      probabilities[agent] = Object.fromEntries(candidateIds.map((c, k) => [c, probs[k]]));
+      logProbability += Math.log(probs[best]);
+      json += `${candidateIds[best]}"`;
     }
-    return { choice: answer, probabilities, logProbability, mode: "zero-shot", rawAnswer: result.text };
+    json += "}";
+    return { choice, probabilities, logProbability, mode: "zero-shot", rawAnswer: json };
   }
 }

@@ -32,7 +32,7 @@ export class LlamaRuntime {
   static async create(options: RuntimeOptions = {}): Promise<LlamaRuntime> {
     // A real dynamic import: node-llama-cpp is ESM only, and bundles must keep it external.
     const lib: NodeLlamaCpp = await import("node-llama-cpp");
-    const threads = options.threads && options.threads > 0 ? options.threads : Math.max(1, os.availableParallelism());
+    const threads = options.threads && options.threads > 0 ? options.threads : defaultThreads();
     let runtime: LlamaRuntime | undefined;
     const llama = await lib.getLlama({
       gpu: options.gpu ?? "auto",
@@ -76,7 +76,7 @@ export class LlamaRuntime {
         const info = model.fileInfo.architectureMetadata as { block_count?: number };
         this.log(
           "info",
-          `loaded ${path.basename(resolved)}: ${model.gpuLayers}/${(info.block_count ?? 0) + 1} layers offloaded to ` +
+          `loaded ${path.basename(resolved)}${options.pooling ? ` (embeddings, ${options.pooling} pooling)` : ""}: ${model.gpuLayers}/${(info.block_count ?? 0) + 1} layers offloaded to ` +
             `${this.llama.gpu === false ? "no GPU (cpu)" : this.llama.gpu}`,
         );
         return new LoadedModel(this.llama, model, resolved, {
@@ -326,6 +326,15 @@ export class LlamaRuntime {
     this.models.clear();
     await this.llama.dispose();
   }
+}
+
+/**
+ * Half the logical cores (at least 1): ggml's worker threads spin while they wait, so using every core - or more,
+ * as llama.cpp's own default of max(4, cores) does - collapses throughput as soon as anything else runs (measured
+ * ~100x slower on 2 cores); one thread per physical core is the safe middle.
+ */
+export function defaultThreads(): number {
+  return Math.max(1, Math.floor(os.availableParallelism() / 2));
 }
 
 function nodeLlamaCppVersion(): string {

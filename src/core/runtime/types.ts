@@ -4,7 +4,7 @@ export interface RuntimeOptions {
   gpu?: "auto" | "cuda" | "vulkan" | "metal" | false;
   /**
    * Threads per context and the runtime's maximum. llama.cpp's own default (max(4, cores)) oversubscribes small
-   * machines by ~100x, so we always pass a number. Defaults to the number of CPU cores.
+   * machines by ~100x, so we always pass a number. Defaults to half the logical cores, at least 1.
    */
   threads?: number;
   /** Where llama.cpp's log lines go (the reason of a failed adapter load appears only there). Defaults to none. */

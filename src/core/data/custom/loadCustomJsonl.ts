@@ -21,7 +21,8 @@ import type { Paragraph, TaskItem } from "../TaskItem.ts";
  * Unknown fields are ignored, so users can keep their own metadata on the line.
  */
 
-const paragraph = z.union([
+/** One context paragraph in users' files: a string, {title?, text} or {title, sentences}. */
+export const paragraphSchema = z.union([
   z.string(),
   z.object({ title: z.string(), sentences: z.array(z.string()) }),
   z.object({ title: z.string().optional(), text: z.string() }),
@@ -33,7 +34,7 @@ const customRecord = z
     question: z.string().refine((text) => text.trim() !== "", "expected a non-empty question"),
     answer: z.string().optional(),
     choices: z.array(z.string()).min(2, "expected at least 2 choices").max(26, "expected at most 26 choices").optional(),
-    context: z.array(paragraph).optional(),
+    context: z.array(paragraphSchema).optional(),
   })
   .superRefine((record, context) => {
     if (record.choices === undefined || record.answer === undefined) return;
@@ -44,7 +45,7 @@ const customRecord = z
     }
   });
 
-function toParagraph(value: z.infer<typeof paragraph>): Paragraph {
+export function toParagraph(value: z.infer<typeof paragraphSchema>): Paragraph {
   if (typeof value === "string") return { title: "", sentences: [value] };
   if ("sentences" in value) return { title: value.title, sentences: value.sentences };
   return { title: value.title ?? "", sentences: [value.text] };

@@ -1,0 +1,40 @@
+// `haps`: the headless entry point. It runs the same engine as the extension, in-process.
+import { runDemo } from "./demo.ts";
+import { runRoute } from "./route.ts";
+import { runInfo } from "./info.ts";
+
+const usage = `usage: haps <command> [options]
+
+commands:
+  route   --question TEXT [--context FILE | --choices "A|B|C|D"] [--config FILE] [--alpha N] [--json]
+  demo    one routed episode on the embedded models (and a HotpotQA item from ../shared/data when present)
+  info    the llama.cpp backend, devices, threads and the embedded models
+
+common options:
+  --threads N   llama.cpp threads (default: CPU cores)
+  --gpu auto|cuda|vulkan|metal|off   (default: auto)
+`;
+
+const commands: Record<string, (args: string[]) => Promise<number>> = { route: runRoute, demo: runDemo, info: runInfo };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command == null || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(usage);
+    return command == null ? 2 : 0;
+  }
+  const run = commands[command];
+  if (run == null) {
+    process.stderr.write(`haps: unknown command "${command}"\n\n${usage}`);
+    return 2;
+  }
+  return await run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`haps: ${error.message}\n`);
+    process.exit(1);
+  },
+);

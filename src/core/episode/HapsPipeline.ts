@@ -1,0 +1,223 @@
+// One query all the way through HAPS:
+//   routing prompt -> backbone feature -> high-level router (a model per agent)
+//   -> low-level router (a LoRA adapter per open chosen model) -> Teacher-Student protocol -> answer, tokens, cost.
+// The same code serves the CLI, the engine process of the extension and the tests.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { adapterStats } from "../adapters/adapterStats.ts";
+import { writeLoraAdapter } from "../adapters/writeLoraAdapter.ts";
+import { loadCheckpoint } from "../checkpoint/checkpoint.ts";
+import type { CandidateConfig, HapsConfig } from "../config/HapsConfig.ts";
+import type { Paragraph } from "../data/TaskItem.ts";
+import { readModelShape } from "../gguf/readModelShape.ts";
+import { answerScores, choiceMatch, CostNormalizer, episodeCost, isChoiceLetter } from "../metrics/index.ts";
+import { LlamaAgentEndpoint } from "../protocols/LlamaAgentEndpoint.ts";
+import { MultipleChoiceProtocol } from "../protocols/MultipleChoiceProtocol.ts";
+import { SearchQaProtocol } from "../protocols/SearchQaProtocol.ts";
+import type { AgentEndpoint, AgentRole, EpisodeOutcome } from "../protocols/types.ts";
+import { Bm25Retriever } from "../retrieval/Bm25Retriever.ts";
+import { DenseRetriever } from "../retrieval/DenseRetriever.ts";
+import type { Retriever } from "../retrieval/Retriever.ts";
+import type { Assignment } from "../router/Assignment.ts";
+import { Backbone } from "../router/Backbone.ts";
+import { HapsPolicy } from "../router/HapsPolicy.ts";
+import type { CandidateModel } from "../router/HapsPolicyConfig.ts";
+import { buildRoutingPrompt } from "../router/RoutingPrompt.ts";
+import { ZeroShotRouter } from "../router/ZeroShotRouter.ts";
+import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
+import type { AdapterReport, EpisodeEvent, EpisodeReport, EpisodeRequest } from "./types.ts";
+
+const PROTOCOL_AGENTS: AgentRole[] = ["student", "teacher"];
+
+export class HapsPipeline {
+  private constructor(
+    private readonly runtime: LlamaRuntime,
+    readonly config: HapsConfig,
+    readonly policy: HapsPolicy,
+    private readonly backbone: Backbone,
+    private readonly costNormalizer: CostNormalizer | null,
+    readonly checkpointLoaded: boolean,
+  ) {}
+
+  /**
+   * Reads the candidates' shapes from their GGUF headers, builds the policy (head, shared trunk, generators) and
+   * loads the configured checkpoint, which must match those models and widths.
+   */
+  static async create(runtime: LlamaRuntime, config: HapsConfig): Promise<HapsPipeline> {
+    const agentIds = config.agents.map((a) => a.id);
+    for (const role of PROTOCOL_AGENTS)
+      if (!agentIds.includes(role))
+        throw new Error(`configuration: agents must include "${role}" (the protocols are Student-Teacher); got ${agentIds.join(", ")}`);
+    const candidates: CandidateModel[] = [];
+    for (const c of config.candidates) candidates.push(await candidateModel(c));
+    const routerShape = await readModelShape(config.router.model);
+    const policyConfig = {
+      featureWidth: routerShape.embeddingLength,
+      agents: agentIds,
+      candidates,
+      hidden: config.generator.hidden,
+      rank: config.generator.rank,
+      lastLayers: config.generator.lastLayers,
+      shareTrunk: config.generator.shareTrunk,
+      seed: config.generator.seed,
+    };
+    let policy = new HapsPolicy(policyConfig);
+    let costNormalizer: CostNormalizer | null = null;
+    let loaded = false;
+    if (config.router.checkpoint != null) {
+      const checkpoint = await loadCheckpoint(config.router.checkpoint, policyConfig);
+      policy = checkpoint.policy;
+      const stats = (checkpoint.manifest.extra as { costNormalizer?: unknown } | undefined)?.costNormalizer;
+      if (stats != null) costNormalizer = CostNormalizer.fromJSON(stats as never);
+      loaded = true;
+    } else if (config.router.mode === "trained") {
+      throw new Error('configuration: router.mode is "trained" but router.checkpoint is not set');
+    }
+    const backbone = new Backbone(runtime, config.router.model, config.router.pooling);
+    return new HapsPipeline(runtime, config, policy, backbone, costNormalizer, loaded);
+  }
+
+  async run(request: EpisodeRequest, hooks: { signal?: AbortSignal; onEvent?: (event: EpisodeEvent) => void } = {}): Promise<EpisodeReport> {
+    const started = performance.now();
+    const emit = hooks.onEvent ?? (() => {});
+    const task = request.choices != null && request.choices.length > 0 ? "multiple-choice" : "search-qa";
+    const alpha = request.alpha ?? this.config.alpha;
+    const candidateIds = this.config.candidates.map((c) => c.id);
+
+    // High-level router: the four-part prompt, its pooled feature, a candidate per agent.
+    const routingPrompt = buildRoutingPrompt(this.config.agents, this.config.tasks[task], request, this.config.candidates);
+    const feature = await this.backbone.feature(routingPrompt);
+    const routingStarted = performance.now();
+    const assignment = await this.route(routingPrompt, feature, alpha, hooks.signal);
+    const routingMs = performance.now() - routingStarted;
+    emit({ type: "assignment", assignment });
+
+    // Low-level router: an adapter per agent whose model is open, written for this query only.
+    const adapterDir = await mkdtemp(path.join(os.tmpdir(), "haps-adapters-"));
+    try {
+      const adapters: AdapterReport[] = [];
+      const endpoints = {} as Record<AgentRole, AgentEndpoint>;
+      for (const role of PROTOCOL_AGENTS) {
+        const candidate = this.candidate(assignment.choice[role]);
+        let adapterPath: string | undefined;
+        if (candidate.open) {
+          const t0 = performance.now();
+          const adapter = this.policy.generate(candidate.id, feature);
+          const generateMs = performance.now() - t0;
+          if (adapter != null) {
+            adapterPath = path.join(adapterDir, `${role}-${candidate.id}.gguf`);
+            await writeLoraAdapter(adapterPath, adapter);
+            const report: AdapterReport = {
+              agent: role,
+              candidate: candidate.id,
+              scale: this.config.generator.scale,
+              generateMs,
+              layers: adapterStats(adapter).map((s, i) => ({
+                ...s,
+                inWidth: adapter.layers[i].inWidth,
+                outWidth: adapter.layers[i].outWidth,
+                shapeA: [adapter.layers[i].inWidth, adapter.layers[i].rank],
+                shapeB: [adapter.layers[i].rank, adapter.layers[i].outWidth],
+              })),
+            };
+            adapters.push(report);
+            emit({ type: "adapter", adapter: report });
+          }
+        }
+        endpoints[role] = new LlamaAgentEndpoint(this.runtime, {
+          role,
+          modelPath: candidate.model,
+          modelId: candidate.id,
+          adapterPath,
+          adapterScale: this.config.generator.scale,
+          maxTokens: this.config.maxTokens,
+        });
+      }
+
+      const protocolOptions = {
+        maxTokens: this.config.maxTokens,
+        signal: hooks.signal,
+        onText: (role: AgentRole, text: string) => emit({ type: "text", role, text }),
+      };
+      let outcome: EpisodeOutcome;
+      if (task === "multiple-choice") {
+        outcome = await new MultipleChoiceProtocol(protocolOptions).run({ question: request.question, choices: request.choices! }, endpoints);
+      } else {
+        const retriever = await this.retriever(request.context ?? []);
+        outcome = await new SearchQaProtocol(protocolOptions).run({ question: request.question }, endpoints, retriever);
+      }
+      for (const turn of outcome.turns) emit({ type: "turn", turn });
+
+      const prices = Object.fromEntries(this.config.candidates.map((c) => [c.id, c.price]));
+      const cost = episodeCost(outcome.tokens, prices);
+      const report: EpisodeReport = {
+        id: request.id,
+        task,
+        alpha,
+        routingPrompt,
+        assignment,
+        adapters,
+        transcript: outcome.turns,
+        answer: outcome.answer,
+        stoppedBecause: outcome.stoppedBecause,
+        tokens: outcome.tokens,
+        cost: {
+          total: cost,
+          normalised: this.costNormalizer?.fitted ? this.costNormalizer.normalise(cost) : null,
+          pricesPerMillion: prices,
+        },
+        metrics: scoreAnswer(task, outcome.answer, request.gold),
+        timings: { routingMs, totalMs: performance.now() - started },
+      };
+      emit({ type: "done", report });
+      return report;
+    } finally {
+      await rm(adapterDir, { recursive: true, force: true });
+    }
+  }
+
+  private async route(routingPrompt: string, feature: Float32Array, alpha: number, signal?: AbortSignal): Promise<Assignment> {
+    const agentIds = this.config.agents.map((a) => a.id);
+    const candidateIds = this.config.candidates.map((c) => c.id);
+    if (this.config.router.mode === "zero-shot")
+      return await new ZeroShotRouter(this.runtime, this.config.router.model).route(routingPrompt, agentIds, candidateIds, signal);
+    const head = this.policy.head.argmax(feature, alpha);
+    return {
+      choice: Object.fromEntries(agentIds.map((a, i) => [a, head.candidateIds[i]])),
+      probabilities: Object.fromEntries(
+        agentIds.map((a, i) => [a, Object.fromEntries(candidateIds.map((c, j) => [c, head.probs[i][j]]))]),
+      ),
+      logProbability: head.logProb,
+      mode: "trained",
+    };
+  }
+
+  private candidate(id: string): CandidateConfig {
+    const candidate = this.config.candidates.find((c) => c.id === id);
+    if (candidate == null) throw new Error(`router chose "${id}", which is not a configured candidate`);
+    return candidate;
+  }
+
+  /** Dense retrieval through the configured embedding model; BM25 when none is set. */
+  private async retriever(paragraphs: Paragraph[]): Promise<Retriever> {
+    const embeddingModel = this.config.embeddingModel;
+    if (embeddingModel == null) return Bm25Retriever.fromParagraphs(paragraphs);
+    return DenseRetriever.fromParagraphs(paragraphs, (texts) => this.runtime.embed(embeddingModel, texts, "mean"));
+  }
+}
+
+async function candidateModel(c: CandidateConfig): Promise<CandidateModel> {
+  if (!c.open) return { id: c.id, open: false };
+  const shape = await readModelShape(c.model).catch((error: Error) => {
+    throw new Error(`candidate "${c.id}": cannot read model "${c.model}": ${error.message}`);
+  });
+  return { id: c.id, open: true, architecture: shape.architecture, blockCount: shape.blockCount, oProj: shape.oProj };
+}
+
+function scoreAnswer(task: string, answer: string, gold: string | undefined): EpisodeReport["metrics"] {
+  if (gold == null) return null;
+  if (task === "multiple-choice") return { correct: isChoiceLetter(answer) ? choiceMatch(answer, gold as never) : 0 };
+  const s = answerScores(answer, gold);
+  return { exactMatch: s.exactMatch, f1: s.f1 };
+}

@@ -1,0 +1,32 @@
+// The one way to get a ready pipeline: a configuration file, or the embedded default models when none is given.
+import { loadHapsConfig, type HapsConfig } from "../config/HapsConfig.ts";
+import { defaultConfig } from "../config/defaultConfig.ts";
+import { defaultCacheDir, ensureDefaultModels } from "../models/defaultModels.ts";
+import { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
+import type { RuntimeOptions } from "../runtime/types.ts";
+import { HapsPipeline } from "./HapsPipeline.ts";
+
+export interface OpenPipelineOptions extends RuntimeOptions {
+  /** A configuration file; the embedded default models when absent. */
+  configPath?: string;
+  /** Where the embedded models are generated. Defaults to `defaultCacheDir()`. */
+  cacheDir?: string;
+  /** Changes applied to the loaded configuration (e.g. from CLI flags). */
+  override?: (config: HapsConfig) => HapsConfig;
+  /** An existing runtime to share; a new one is created (and owned) otherwise. */
+  runtime?: LlamaRuntime;
+}
+
+export async function openPipeline(options: OpenPipelineOptions = {}): Promise<{ runtime: LlamaRuntime; pipeline: HapsPipeline; usesEmbeddedModels: boolean }> {
+  let config = options.configPath != null
+    ? await loadHapsConfig(options.configPath)
+    : defaultConfig(await ensureDefaultModels(options.cacheDir ?? defaultCacheDir()));
+  if (options.override) config = options.override(config);
+  const runtime = options.runtime ?? (await LlamaRuntime.create(options));
+  try {
+    return { runtime, pipeline: await HapsPipeline.create(runtime, config), usesEmbeddedModels: options.configPath == null };
+  } catch (error) {
+    if (options.runtime == null) await runtime.dispose();
+    throw error;
+  }
+}
