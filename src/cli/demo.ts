@@ -1,7 +1,15 @@
 // `npm run demo`: the main job on the embedded models - runtime info, a per-query adapter's effect, and one full
 // routed episode on a HotpotQA item (from ../shared/data when present).
 import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import { adapterStats } from "../core/adapters/adapterStats.ts";
+import type { LoraAdapter } from "../core/adapters/types.ts";
+import { writeLoraAdapter } from "../core/adapters/writeLoraAdapter.ts";
+import type { HapsPipeline } from "../core/episode/HapsPipeline.ts";
+import { Rng } from "../core/nn/Rng.ts";
+import type { LlamaRuntime } from "../core/runtime/LlamaRuntime.ts";
 import { loadHotpotQa } from "../core/data/index.ts";
 import type { Paragraph } from "../core/data/TaskItem.ts";
 import { openPipeline } from "../core/episode/openPipeline.ts";
@@ -47,6 +55,9 @@ export async function runDemo(args: string[]): Promise<number> {
     }
     console.log("The embedded models have random weights: their text is gibberish by design. Routing, adapters, protocol and accounting are real.");
 
+    await showAdapterEffect(runtime, pipeline);
+
+    console.log(`\nOne routed episode: ${item.question}`);
     const report = await pipeline.run(
       { id: item.id, question: item.question, context: item.context, gold: item.answer },
       { onEvent: streamEvents(process.stdout) },
@@ -57,5 +68,35 @@ export async function runDemo(args: string[]): Promise<number> {
     return 0;
   } finally {
     await runtime.dispose();
+  }
+}
+
+/** A random rank-8 adapter on the first candidate's last o_proj: the same prompt with and without it. */
+async function showAdapterEffect(runtime: LlamaRuntime, pipeline: HapsPipeline): Promise<void> {
+  const candidate = pipeline.config.candidates[0];
+  const shape = pipeline.policy.config.candidates[0].oProj!.at(-1)!;
+  const rank = 8;
+  const rng = new Rng(7);
+  const adapter: LoraAdapter = {
+    architecture: pipeline.policy.config.candidates[0].architecture!,
+    layers: [{ ...shape, rank, a: new Float32Array(shape.inWidth * rank), b: new Float32Array(rank * shape.outWidth) }],
+  };
+  rng.fillNormal(adapter.layers[0].a, 1 / Math.sqrt(shape.inWidth));
+  rng.fillNormal(adapter.layers[0].b, 1);
+  const dir = await mkdtemp(path.join(os.tmpdir(), "haps-demo-"));
+  try {
+    const file = path.join(dir, "random.gguf");
+    const t0 = performance.now();
+    await writeLoraAdapter(file, adapter);
+    const writeMs = performance.now() - t0;
+    const [s] = adapterStats(adapter);
+    console.log(`\nA random adapter for ${candidate.id}: blk.${s.layer}.attn_output A ${shape.inWidth}x${rank} (|A|=${s.normA.toFixed(3)}), B ${rank}x${shape.outWidth} (|B|=${s.normB.toFixed(3)}), |AB|=${s.normUpdate.toFixed(3)}, written in ${writeMs.toFixed(2)} ms`);
+    const prompt = "The capital of France is";
+    const plain = await runtime.generate({ modelPath: candidate.model, prompt, maxTokens: 16 });
+    const adapted = await runtime.generate({ modelPath: candidate.model, prompt, maxTokens: 16, adapterPath: file });
+    console.log(`  without adapter (${plain.ms.toFixed(1)} ms): ${JSON.stringify(plain.text)}`);
+    console.log(`  with adapter    (${adapted.ms.toFixed(1)} ms): ${JSON.stringify(adapted.text)}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -3,6 +3,8 @@
 import { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { RuntimeOptions } from "../runtime/types.ts";
 import { defaultCacheDir, ensureDefaultModels } from "../models/defaultModels.ts";
+import type { HapsPipeline } from "../episode/HapsPipeline.ts";
+import { openPipeline } from "../episode/openPipeline.ts";
 import type { EngineHandlers } from "./protocol.ts";
 
 export interface EngineOptions extends RuntimeOptions {
@@ -17,6 +19,20 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
     runtime.catch(() => (runtime = null));
     return runtime;
   };
+  // One pipeline per configuration file (null: the embedded models), built on first use and kept.
+  const pipelines = new Map<string | null, Promise<HapsPipeline>>();
+  const getPipeline = (configPath: string | undefined) => {
+    const key = configPath ?? null;
+    let pipeline = pipelines.get(key);
+    if (pipeline == null) {
+      pipeline = getRuntime().then(async (runtime) =>
+        (await openPipeline({ runtime, configPath, cacheDir: options.cacheDir })).pipeline,
+      );
+      pipelines.set(key, pipeline);
+      pipeline.catch(() => pipelines.delete(key));
+    }
+    return pipeline;
+  };
   return {
     async runtimeInfo(params) {
       const rt = await getRuntime();
@@ -30,7 +46,12 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
       const rt = await getRuntime();
       return await rt.generate(params, { signal, onText: (text) => emit("token", { text }) });
     },
+    async route({ configPath, ...request }, { signal, emit }) {
+      const pipeline = await getPipeline(configPath);
+      return await pipeline.run(request, { signal, onEvent: (event) => emit("episode", event) });
+    },
     async dispose() {
+      pipelines.clear();
       if (runtime != null) await (await runtime.catch(() => null))?.dispose();
       runtime = null;
     },

@@ -1,6 +1,7 @@
 // The one protocol between the engine and whoever drives it (the extension's supervised child process, or the CLI
 // in-process). Everything here is plain, structured-cloneable data: requests in, results out, streaming as events,
 // cancellation as a message.
+import type { EpisodeEvent, EpisodeReport, EpisodeRequest } from "../episode/types.ts";
 import type { GenerateRequest, GenerateResult, RuntimeInfo, RuntimeOptions } from "../runtime/types.ts";
 
 /** Method name -> [params, result]. Both sides are checked against this map by the compiler. */
@@ -9,6 +10,8 @@ export interface EngineMethods {
   runtimeInfo: [{ loadDefaultModels?: boolean }, RuntimeInfo];
   /** Generates text; tokens stream as `token` events with the request id. */
   generate: [GenerateRequest, GenerateResult];
+  /** One routed episode; its progress streams as `episode` events. `configPath` absent: the embedded models. */
+  route: [EpisodeRequest & { configPath?: string }, EpisodeReport];
 }
 export type EngineMethod = keyof EngineMethods;
 export type ParamsOf<M extends EngineMethod> = EngineMethods[M][0];
@@ -18,6 +21,7 @@ export type ResultOf<M extends EngineMethod> = EngineMethods[M][1];
 export interface EngineEvents {
   token: { text: string };
   log: { level: string; message: string };
+  episode: EpisodeEvent;
 }
 
 /** Parent -> engine. */
