@@ -92,7 +92,9 @@ function ensureNode(paths, log) {
   }
   log(`installing node@${NODE_VERSION} from the npm registry into ${paths.nodePrefix}`);
   freshPrefix(paths.nodePrefix);
-  run(process.execPath, [npmCli(), "install", "-E", "--no-audit", "--no-fund", "--prefix", paths.nodePrefix, `node@${NODE_VERSION}`]);
+  run(process.execPath, [npmCli(), "install", "-E", "--no-audit", "--no-fund", "--prefix", paths.nodePrefix, `node@${NODE_VERSION}`], {
+    env: environmentWithoutNpm(),
+  });
   const version = spawnSync(paths.node, ["--version"], { encoding: "utf8" }).stdout?.trim();
   if (version !== `v${NODE_VERSION}`) throw new Error(`node@${NODE_VERSION} installed, but ${paths.node} reports ${version}`);
   writeFileSync(stamp, `${NODE_VERSION}\n`);
@@ -110,13 +112,23 @@ function ensureCodeServer(paths, log) {
   // at another Node's headers, and nothing can be downloaded here to fix a mismatch.
   run(paths.node, [npmCli(), "install", "-E", "--no-audit", "--no-fund", "--prefix", paths.codeServerPrefix, `code-server@${CODE_SERVER_VERSION}`], {
     env: {
-      ...process.env,
+      ...environmentWithoutNpm(),
       PATH: `${join(paths.nodeHome, "bin")}:${process.env.PATH}`,
       npm_config_nodedir: paths.nodeHome,
     },
   });
   if (!existsSync(paths.codeServerEntry)) throw new Error(`code-server installed, but ${paths.codeServerEntry} is missing`);
   writeFileSync(stamp, `${CODE_SERVER_VERSION}\n`);
+}
+
+/**
+ * Under `npm run`, the environment carries the outer npm's settings as npm_config_*; the inner npm would take them
+ * as its own (code-server's postinstall reads the Node version from npm_config_user_agent and refuses Node 20).
+ */
+function environmentWithoutNpm() {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(npm_|NODE$|INIT_CWD$)/i.test(name)),
+  );
 }
 
 /** A prefix folder with its own package.json, so npm installs there and not into a parent project. */
