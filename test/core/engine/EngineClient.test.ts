@@ -15,6 +15,7 @@ import {
   type EngineCrash,
 } from "../../../src/core/engine/EngineClient.ts";
 import type { EngineMethod } from "../../../src/core/engine/protocol.ts";
+import { ensureDefaultModels } from "../../../src/core/models/defaultModels.ts";
 
 const enginePath = fileURLToPath(new URL("../../../src/core/engine/engineMain.ts", import.meta.url));
 const cacheDir = mkdtempSync(join(tmpdir(), "haps-engine-client-"));
@@ -140,6 +141,28 @@ describe("EngineClient", () => {
     const pid = c.pid;
     assert.equal((await c.request("runtimeInfo", {})).threads, 1);
     assert.equal(c.pid, pid);
+  });
+
+  test("generate streams token events, and aborting sends cancel: the engine stops early with stopReason abort", async () => {
+    const c = client();
+    const { router } = await ensureDefaultModels(cacheDir);
+    const params = { modelPath: router.path, prompt: "hello", maxTokens: 200, temperature: 0 };
+
+    const tokens: string[] = [];
+    const full = await c.request("generate", params, { onEvent: (event, data) => event === "token" && tokens.push(data.text) });
+    assert.ok(full.outputTokens > 0);
+    assert.equal(tokens.join(""), full.text, "the streamed tokens add up to the result");
+
+    const controller = new AbortController();
+    let seen = 0;
+    const cancelled = await c.request("generate", params, {
+      signal: controller.signal,
+      onEvent: () => {
+        if (++seen === 3) controller.abort();
+      },
+    });
+    assert.equal(cancelled.stopReason, "abort");
+    assert.ok(cancelled.outputTokens < full.outputTokens, `${cancelled.outputTokens} < ${full.outputTokens}`);
   });
 
   test("an already aborted signal rejects without starting an engine", async () => {
