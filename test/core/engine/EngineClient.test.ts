@@ -14,7 +14,7 @@ import {
   type EngineClientOptions,
   type EngineCrash,
 } from "../../../src/core/engine/EngineClient.ts";
-import type { EngineMethod } from "../../../src/core/engine/protocol.ts";
+import type { EngineEvents, EngineMethod } from "../../../src/core/engine/protocol.ts";
 import { ensureDefaultModels } from "../../../src/core/models/defaultModels.ts";
 
 const enginePath = fileURLToPath(new URL("../../../src/core/engine/engineMain.ts", import.meta.url));
@@ -149,7 +149,11 @@ describe("EngineClient", () => {
     const params = { modelPath: router.path, prompt: "hello", maxTokens: 200, temperature: 0 };
 
     const tokens: string[] = [];
-    const full = await c.request("generate", params, { onEvent: (event, data) => event === "token" && tokens.push(data.text) });
+    const full = await c.request("generate", params, {
+      onEvent: (event, data) => {
+        if (event === "token") tokens.push((data as EngineEvents["token"]).text);
+      },
+    });
     assert.ok(full.outputTokens > 0);
     assert.equal(tokens.join(""), full.text, "the streamed tokens add up to the result");
 
