@@ -2,6 +2,7 @@
 import { runDemo } from "./demo.ts";
 import { runRoute } from "./route.ts";
 import { runInfo } from "./info.ts";
+import { runBench } from "./bench.ts";
 
 const usage = `usage: haps <command> [options]
 
@@ -9,13 +10,14 @@ commands:
   route   --question TEXT [--context FILE | --choices "A|B|C|D"] [--config FILE] [--alpha N] [--json]
   demo    one routed episode on the embedded models (and a HotpotQA item from ../shared/data when present)
   info    the llama.cpp backend, devices, threads and the embedded models
+  bench   per-query adapter and episode timings and memory, written to bench/latest.json (--out FILE, --queries N)
 
 common options:
   --threads N   llama.cpp threads (default: CPU cores)
   --gpu auto|cuda|vulkan|metal|off   (default: auto)
 `;
 
-const commands: Record<string, (args: string[]) => Promise<number>> = { route: runRoute, demo: runDemo, info: runInfo };
+const commands: Record<string, (args: string[]) => Promise<number>> = { route: runRoute, demo: runDemo, info: runInfo, bench: runBench };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
