@@ -35,13 +35,22 @@ export class RunningSummary {
   }
 }
 
+// Words whose period does not end a sentence: titles, "St." and the like, and initials ("J. R. R. Tolkien").
+const ABBREVIATION = /(?:^|\s)(?:St|Mt|Mr|Mrs|Ms|Dr|Jr|Sr|Prof|Gen|Col|Lt|Sgt|Capt|Rev|No|vs|etc|Inc|Co|Corp|Ltd|U\.S|[\p{Lu}])$/u;
+
 /**
  * The first sentence of a paragraph: up to the first ".", "!" or "?" followed by a space and a capital letter or
- * digit (so "St. Louis" and "U.S. Army" stay whole most of the time), at most 240 characters.
+ * digit, skipping the periods of common abbreviations and initials, at most 240 characters.
  */
 export function firstSentence(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
-  const end = flat.search(/[.!?](?=\s+["'“(]?[\p{Lu}\p{N}])/u);
+  let end = -1;
+  for (const stop of flat.matchAll(/[.!?](?=\s+["'“(]?[\p{Lu}\p{N}])/gu)) {
+    const at = stop.index ?? 0;
+    if (stop[0] === "." && ABBREVIATION.test(flat.slice(Math.max(0, at - 8), at))) continue;
+    end = at;
+    break;
+  }
   const sentence = end < 0 ? flat : flat.slice(0, end + 1);
   return sentence.length <= 240 ? sentence : `${sentence.slice(0, 239).trimEnd()}…`;
 }

@@ -9,6 +9,7 @@ import { DEFAULT_FIELD_LIMITS, studentStepSchema, teacherReviewSchema } from "./
 import { leadingName } from "./guessAnswer.ts";
 import { parseStudentStep, parseStudentStepJson, parseTeacherReview, parseTeacherReviewJson, type ParsedReply, type ReviewAction, type StudentAction } from "./parseActions.ts";
 import { searchQa, type ShownResult, type ShownStep } from "./prompts.ts";
+import { readParagraph } from "./readParagraph.ts";
 import { RunningSummary } from "./RunningSummary.ts";
 import { Transcript, type Answered, type TurnDraft } from "./Transcript.ts";
 import type { AgentPair, EpisodeOutcome, ParagraphRetriever, SearchQaOptions } from "./types.ts";
@@ -21,7 +22,6 @@ export interface SearchQaTask {
 // Where a free-text reply has gone past its own turn and started inventing the next one.
 const STUDENT_STOPS = ["\nObservation", "\nQuestion:", "\nSummary:", "\nLatest search:"];
 const TEACHER_STOPS = ["\nQuestion:", "\nSummary:", "\nLatest search:", "\nThe student"];
-const NO_MATCH = "No paragraph matches this search.";
 
 const STUDENT_FALLBACK_RULE = "Finish with the name that opens the last paragraph read (empty before any search)";
 const TEACHER_FALLBACK_RULE = "[Continue]: an unreadable review does not hold the Student back";
@@ -200,14 +200,11 @@ export class SearchQaProtocol {
     proposal.turn.summary = state.studentNotes.text;
   }
 
-  /** Carries out an accepted Search: the best-matching paragraph not read yet, shown to both agents next. */
+  /** Carries out an accepted Search; both agents see the paragraph in their next turns. */
   private async search(state: EpisodeState, retriever: ParagraphRetriever, proposal: Answered<StudentAction>): Promise<void> {
     if (proposal.action.type !== "search") return;
     const query = proposal.action.query;
-    const hits = await retriever.search(query, state.read.size + 1);
-    const hit = hits.find((h) => !state.read.has(h.index));
-    if (hit !== undefined) state.read.add(hit.index);
-    const paragraph = hit === undefined ? NO_MATCH : clipParagraph(hit.text, this.paragraphMaxChars);
+    const paragraph = await readParagraph(retriever, query, state.read, this.paragraphMaxChars);
     state.searches++;
     state.result = { query, paragraph };
     state.studentUnseen = paragraph;
@@ -223,13 +220,4 @@ function shownStep(proposal: Answered<StudentAction>): ShownStep {
 
 function answerOf(action: StudentAction): string {
   return action.type === "finish" ? action.answer : "";
-}
-
-/** A paragraph cut to `max` characters, at the last sentence end that fits when there is one; lines are kept. */
-export function clipParagraph(text: string, max: number): string {
-  const trimmed = text.trim();
-  if (trimmed.length <= max) return trimmed;
-  const head = trimmed.slice(0, max);
-  const end = head.search(/[.!?][^.!?]*$/);
-  return end > max / 2 ? head.slice(0, end + 1) : `${head.slice(0, max - 1).trimEnd()}…`;
 }

@@ -70,7 +70,10 @@ export interface Turn {
   index: number;
   role: AgentRole;
   modelId: string;
-  /** The protocol's step (search QA) or round (multiple choice) this turn belongs to, from 0. */
+  /**
+   * From 0: search QA's step (each Student proposal is one, a redo after [Rethink] included; the Teacher's review
+   * carries the step it reviews), or multiple choice's round.
+   */
   step: number;
   /** Generations made for this turn; each is counted in the tokens below. */
   calls: number;
