@@ -5,6 +5,11 @@
 // redone by the Student with the advice in view; an accepted Search reads the best-matching paragraph of the item's
 // own context, which both agents see next; an accepted Finish ends the episode. With the search budget spent, or at
 // the last allowed step, the Student must finish.
+//
+// Each agent keeps running notes (RunningSummary): its own summary line of each turn replaces them, and when it
+// wrote none, the first sentence of the paragraph it was shown is appended. The Student's notes move on only with
+// an accepted step. Replies that cannot be read are retried once with a format reminder; then the Student's
+// fallback is Finish[the title of the last paragraph read, or empty], and the Teacher's is [Continue].
 import { DEFAULT_FIELD_LIMITS, studentStepSchema, teacherReviewSchema } from "./actionSchemas.ts";
 import { leadingName } from "./guessAnswer.ts";
 import { parseStudentStep, parseStudentStepJson, parseTeacherReview, parseTeacherReviewJson, type ParsedReply, type ReviewAction, type StudentAction } from "./parseActions.ts";

@@ -171,7 +171,10 @@ export interface SearchQaOptions extends ProtocolOptions {
    * Teacher keeps asking for rethinks. Defaults to `8`.
    */
   maxSteps?: number;
-  /** Times the Teacher may send one step back; a further [Rethink] is recorded but the step stands. Defaults to `1`. */
+  /**
+   * Times in a row the Teacher may send a proposal back for a redo; a further [Rethink] is recorded, the proposal
+   * stands and the advice goes to the Student's next step. Defaults to `1`.
+   */
   maxRethinksPerStep?: number;
   /** Longest running summary kept per agent, in characters. Defaults to `480`. */
   summaryMaxChars?: number;
