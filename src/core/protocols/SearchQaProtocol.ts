@@ -11,10 +11,10 @@
 // an accepted step. Replies that cannot be read are retried once with a format reminder; then the Student's
 // fallback is Finish[the title of the last paragraph read, or empty], and the Teacher's is [Continue].
 import { DEFAULT_FIELD_LIMITS, studentStepSchema, teacherReviewSchema } from "./actionSchemas.ts";
-import { leadingName } from "./guessAnswer.ts";
+import { guessAnswer } from "./guessAnswer.ts";
 import { parseStudentStep, parseStudentStepJson, parseTeacherReview, parseTeacherReviewJson, type ParsedReply, type ReviewAction, type StudentAction } from "./parseActions.ts";
 import { searchQa, type ShownResult, type ShownStep } from "./prompts.ts";
-import { readParagraph } from "./readParagraph.ts";
+import { NO_MATCH, readParagraph } from "./readParagraph.ts";
 import { RunningSummary } from "./RunningSummary.ts";
 import { Transcript, type Answered, type TurnDraft } from "./Transcript.ts";
 import type { AgentPair, EpisodeOutcome, ParagraphRetriever, SearchQaOptions } from "./types.ts";
@@ -28,7 +28,7 @@ export interface SearchQaTask {
 const STUDENT_STOPS = ["\nObservation", "\nQuestion:", "\nSummary:", "\nLatest search:"];
 const TEACHER_STOPS = ["\nQuestion:", "\nSummary:", "\nLatest search:", "\nThe student"];
 
-const STUDENT_FALLBACK_RULE = "Finish with the name that opens the last paragraph read (empty before any search)";
+const STUDENT_FALLBACK_RULE = "Finish with the name of the last paragraph read (empty when none was read)";
 const TEACHER_FALLBACK_RULE = "[Continue]: an unreadable review does not hold the Student back";
 
 /** Where the episode stands between turns. */
@@ -47,6 +47,8 @@ interface EpisodeState {
   teacherNote?: string;
   /** Paragraphs already read, so that a repeated search moves on to the next best match. */
   read: Set<number>;
+  /** The last paragraph a search actually read (one that matched nothing reads none). */
+  lastRead?: string;
 }
 
 export class SearchQaProtocol {
@@ -127,7 +129,7 @@ export class SearchQaProtocol {
       retries: this.formatRetries,
       fallback: {
         rule: STUDENT_FALLBACK_RULE,
-        action: () => ({ type: "finish", answer: state.result === undefined ? "" : leadingName(state.result.paragraph) }),
+        action: () => ({ type: "finish", answer: guessAnswer(state.lastRead) }),
       },
       attempt: async (draft, reminder) => {
         const prompt = searchQa.studentPrompt({
@@ -212,6 +214,7 @@ export class SearchQaProtocol {
     const paragraph = await readParagraph(retriever, query, state.read, this.paragraphMaxChars);
     state.searches++;
     state.result = { query, paragraph };
+    if (paragraph !== NO_MATCH) state.lastRead = paragraph;
     state.studentUnseen = paragraph;
     state.teacherUnseen = paragraph;
     proposal.turn.observation = paragraph;

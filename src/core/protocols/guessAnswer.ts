@@ -1,3 +1,4 @@
+import { NO_MATCH } from "./readParagraph.ts";
 import { firstSentence, splitTitle } from "./RunningSummary.ts";
 
 // Words that may sit inside a name without a capital ("Battle of the Bulge", "Leonardo da Vinci").
@@ -27,4 +28,13 @@ export function leadingName(paragraph: string): string {
   }
   while (name.length > 0 && NAME_JOINERS.has(name[name.length - 1].toLowerCase())) name.pop();
   return name.join(" ");
+}
+
+/**
+ * The search-QA Student's fallback answer: the name of the last paragraph it read, or "" when it has read none (a
+ * search that matched nothing reads nothing).
+ */
+export function guessAnswer(lastRead: string | undefined): string {
+  // Belt and braces: the "no match" notice opens with the word "No", which would pass for a yes/no answer.
+  return lastRead === undefined || lastRead === NO_MATCH ? "" : leadingName(lastRead);
 }

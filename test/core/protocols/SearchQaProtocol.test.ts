@@ -76,7 +76,7 @@ describe("search QA protocol on real models", { skip: skipWithoutSharedFiles }, 
     assert.equal(first.retry, undefined);
     assert.equal(retry.retry, 1);
     assert.ok(retry.formatError);
-    assert.match(retry.fallback ?? "", /^Finish with the name that opens the last paragraph read/);
+    assert.match(retry.fallback ?? "", /^Finish with the name of the last paragraph read/);
     // Nothing was read yet, so the fallback answer is empty.
     assert.deepEqual(retry.action, { type: "finish", answer: "" });
     assert.equal(outcome.answer, "");

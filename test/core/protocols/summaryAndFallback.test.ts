@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { firstSentence, keyFact, RunningSummary, splitTitle } from "../../../src/core/protocols/RunningSummary.ts";
-import { leadingName } from "../../../src/core/protocols/guessAnswer.ts";
+import { guessAnswer, leadingName } from "../../../src/core/protocols/guessAnswer.ts";
+import { NO_MATCH } from "../../../src/core/protocols/readParagraph.ts";
 import { clipParagraph } from "../../../src/core/protocols/readParagraph.ts";
 
 const F430 =
@@ -66,4 +67,11 @@ test("initials and abbreviations do not end a first sentence", () => {
   assert.equal(firstSentence("J. R. R. Tolkien wrote it. Later."), "J. R. R. Tolkien wrote it.");
   assert.equal(firstSentence("The U.S. Army fought. Then."), "The U.S. Army fought.");
   assert.equal(firstSentence("It ended in 1945. Peace came."), "It ended in 1945.");
+});
+
+test("the fallback guess is empty when nothing was read, and never the word opening the no-match notice", () => {
+  assert.equal(guessAnswer(undefined), "");
+  assert.equal(guessAnswer(NO_MATCH), "");
+  assert.equal(leadingName(NO_MATCH), "No");
+  assert.equal(guessAnswer(F430), "Ferrari F430");
 });
