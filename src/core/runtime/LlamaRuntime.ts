@@ -147,15 +147,18 @@ export class LlamaRuntime {
   }
 
   /** The prompt as tokens: raw text with BOS, or chat messages through the model file's chat template. */
-  private renderInput(model: LlamaModel, request: GenerateRequest): Token[] {
+  renderInput(model: LlamaModel, request: GenerateRequest): Token[] {
     if (request.chat != null) {
       const wrapper = this.lib.resolveChatWrapper(model);
-      const state = wrapper.generateContextState({
-        chatHistory: request.chat.map((m) =>
-          m.role === "assistant" ? { type: "model" as const, response: [m.content] } : { type: m.role, text: m.content },
-        ),
-      });
-      return state.contextText.tokenize(model.tokenizer);
+      const history = request.chat.map((m) =>
+        m.role === "assistant" ? { type: "model" as const, response: [m.content] } : { type: m.role, text: m.content },
+      );
+      // An empty model turn at the end makes the template write its generation prompt (e.g. "Assistant:").
+      if (request.chat.at(-1)?.role !== "assistant") history.push({ type: "model", response: [] });
+      const state = wrapper.generateContextState({ chatHistory: history });
+      const tokens = state.contextText.tokenize(model.tokenizer);
+      const bos = model.tokens.bos;
+      return bos == null || tokens[0] === bos ? tokens : [bos, ...tokens];
     }
     if (request.prompt == null) throw new Error("generate: give either `prompt` or `chat`");
     return this.tokenizeWithBos(model, request.prompt);

@@ -1,0 +1,87 @@
+// The trained path of the pipeline: a checkpoint (head, trunk, generators, cost statistics) drives routing and
+// adapters; a checkpoint for other models is refused; dense retrieval runs on real llama.cpp embeddings.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { saveCheckpoint } from "../../../src/core/checkpoint/checkpoint.ts";
+import { defaultConfig } from "../../../src/core/config/defaultConfig.ts";
+import type { HapsConfig } from "../../../src/core/config/HapsConfig.ts";
+import { HapsPipeline } from "../../../src/core/episode/HapsPipeline.ts";
+import { CostNormalizer } from "../../../src/core/metrics/index.ts";
+import { DenseRetriever } from "../../../src/core/retrieval/DenseRetriever.ts";
+import { paragraphText } from "../../../src/core/retrieval/paragraphText.ts";
+import { ensureDefaultModels } from "../../../src/core/models/defaultModels.ts";
+import { LlamaRuntime } from "../../../src/core/runtime/LlamaRuntime.ts";
+import { tempDir } from "../runtime/helpers.ts";
+
+const context = [
+  { title: "Paris", sentences: ["Paris is the capital of France.", " The Seine flows through it."] },
+  { title: "Lyon", sentences: ["Lyon lies where the Rhone and the Saone meet."] },
+];
+
+describe("trained routing from a checkpoint", () => {
+  let runtime: LlamaRuntime;
+  let config: HapsConfig;
+  before(async () => {
+    runtime = await LlamaRuntime.create({ gpu: false, threads: 1 });
+    config = { ...defaultConfig(await ensureDefaultModels(tempDir("models"))), maxTokens: 24 };
+  });
+  after(async () => {
+    await runtime.dispose();
+  });
+
+  test("routes with the head, generates the checkpoint's adapters and normalises cost with its statistics", async () => {
+    const untrained = await HapsPipeline.create(runtime, config);
+    // Make the head prefer the second candidate for every agent, as training would: raise its quality bias.
+    const head = untrained.policy.head;
+    const bias = head.readout.bias.data;
+    const m = config.candidates.length;
+    for (let agent = 0; agent < config.agents.length; agent++) bias[agent * m + 1] = 5;
+    const dir = path.join(tempDir("checkpoint"), "ckpt");
+    const normalizer = new CostNormalizer().fit([0, 1e-4]);
+    await saveCheckpoint(untrained.policy, dir, { extra: { costNormalizer: normalizer.toJSON() } });
+
+    const trained = await HapsPipeline.create(runtime, { ...config, router: { ...config.router, mode: "trained", checkpoint: dir } });
+    assert.equal(trained.checkpointLoaded, true);
+    const report = await trained.run({ question: "Which river flows through Paris?", context });
+    assert.equal(report.assignment.mode, "trained");
+    for (const agent of ["student", "teacher"]) {
+      assert.equal(report.assignment.choice[agent], config.candidates[1].id);
+      assert.ok(report.assignment.probabilities[agent][config.candidates[1].id] > 0.99);
+    }
+    assert.ok(report.cost.normalised != null && report.cost.normalised >= 0 && report.cost.normalised <= 1);
+    assert.equal(report.cost.normalised, normalizer.normalise(report.cost.total));
+    // The generators are the checkpoint's: the same feature gives the same adapter norms in both pipelines.
+    const [adapter] = report.adapters;
+    const again = await untrained.run({ question: "Which river flows through Paris?", context });
+    const same = again.adapters.find((a) => a.candidate === adapter.candidate);
+    if (same) assert.equal(same.layers[0].normUpdate, adapter.layers[0].normUpdate);
+  });
+
+  test("trained mode without a checkpoint, and a checkpoint for other widths, are refused clearly", async () => {
+    await assert.rejects(HapsPipeline.create(runtime, { ...config, router: { ...config.router, mode: "trained" } }), /router\.checkpoint is not set/);
+    const wider = await HapsPipeline.create(runtime, { ...config, generator: { ...config.generator, rank: 4 } });
+    const dir = path.join(tempDir("checkpoint"), "rank4");
+    await saveCheckpoint(wider.policy, dir);
+    await assert.rejects(
+      HapsPipeline.create(runtime, { ...config, router: { ...config.router, mode: "trained", checkpoint: dir } }),
+      /rank/,
+    );
+  });
+
+  test("dense retrieval through a configured embedding model", async () => {
+    // The retriever on real llama.cpp embeddings: a paragraph's own text finds that paragraph, with cosine ~1.
+    const embed = (texts: string[]) => runtime.embed(config.router.model, texts, "mean");
+    const retriever = DenseRetriever.fromParagraphs(context, embed);
+    for (const [i, p] of context.entries()) {
+      const [top] = await retriever.search(paragraphText(p), 2);
+      assert.equal(top.index, i);
+      assert.ok(Math.abs(top.score - 1) < 1e-4, `score ${top.score}`);
+    }
+    // And the pipeline uses it when the configuration names an embedding model.
+    const pipeline = await HapsPipeline.create(runtime, { ...config, embeddingModel: config.router.model });
+    const report = await pipeline.run({ question: "Which river flows through Paris?", context });
+    for (const s of report.transcript.filter((t) => t.action.type === "search" && t.observation != null))
+      assert.ok(context.some((p) => s.observation!.includes(p.title)), s.observation);
+  });
+});
