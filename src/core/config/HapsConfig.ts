@@ -87,8 +87,8 @@ export const hapsConfigSchema = z
       .default({ rank: 8, lastLayers: 1, scale: 1, hidden: 256, shareTrunk: true, seed: 0 }),
     /** The user's cost preference in reward = Perf - alpha * normalised Cost. Defaults to 0. */
     alpha: z.number().nonnegative().default(0),
-    /** Per-generation token limit of an agent turn. Defaults to 96. */
-    maxTokens: z.number().int().positive().default(96),
+    /** Per-generation token limit of an agent turn. Defaults to 256. */
+    maxTokens: z.number().int().min(48).default(256),
   })
   .strict();
 

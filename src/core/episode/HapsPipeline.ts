@@ -137,6 +137,7 @@ export class HapsPipeline {
 
       const protocolOptions = {
         maxTokens: this.config.maxTokens,
+        fieldLimits: fieldLimitsFor(this.config.maxTokens),
         signal: hooks.signal,
         onText: (role: AgentRole, text: string) => emit({ type: "text", role, text }),
       };
@@ -213,6 +214,16 @@ async function candidateModel(c: CandidateConfig): Promise<CandidateModel> {
     throw new Error(`candidate "${c.id}": cannot read model "${c.model}": ${error.message}`);
   });
   return { id: c.id, open: true, architecture: shape.architecture, blockCount: shape.blockCount, oProj: shape.oProj };
+}
+
+/**
+ * Caps on the free-text fields of constrained replies, sized so that a whole JSON reply fits in `maxTokens` even
+ * when every character costs a token (as with the tiny embedded vocabularies); otherwise weak models fill each field
+ * to its cap and the reply is cut off before it closes.
+ */
+function fieldLimitsFor(maxTokens: number): { summary: number; reasoning: number; argument: number } {
+  const chars = Math.max(30, maxTokens - 32);
+  return { summary: Math.floor(0.3 * chars), reasoning: Math.floor(0.45 * chars), argument: Math.max(8, Math.floor(0.15 * chars)) };
 }
 
 function scoreAnswer(task: string, answer: string, gold: string | undefined): EpisodeReport["metrics"] {

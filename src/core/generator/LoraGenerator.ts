@@ -37,7 +37,7 @@ import type { Rng } from "../nn/Rng.ts";
 import type { Trunk, TrunkTrace } from "../nn/Trunk.ts";
 import { requireFinite } from "../nn/vector.ts";
 import { checkSigma, gaussianLogDensity, sampleGaussian } from "./gaussianPolicy.ts";
-import { loraDeltaNorm } from "./loraNorm.ts";
+import { layerStats } from "../adapters/adapterStats.ts";
 
 /** An open model as the generator needs it: identity and the o_proj widths of its blocks. */
 export interface GeneratorModel {
@@ -198,7 +198,7 @@ export class LoraGenerator implements Module {
   deltaNorms(adapter: LoraAdapter): number[] {
     this.flatten(adapter, "LoraGenerator.deltaNorms");
     const scale = (adapter.alpha ?? adapter.layers[0].rank) / this.rank;
-    return adapter.layers.map((layer) => loraDeltaNorm(layer, scale));
+    return adapter.layers.map((layer) => Math.abs(scale) * layerStats(layer).normUpdate);
   }
 
   /** The initialisation's bound on E|delta W_l|_F (see the file comment), per target layer. */
