@@ -83,7 +83,6 @@ export class HapsPipeline {
     const emit = hooks.onEvent ?? (() => {});
     const task = request.choices != null && request.choices.length > 0 ? "multiple-choice" : "search-qa";
     const alpha = request.alpha ?? this.config.alpha;
-    const candidateIds = this.config.candidates.map((c) => c.id);
 
     // High-level router: the four-part prompt, its pooled feature, a candidate per agent.
     const routingPrompt = buildRoutingPrompt(this.config.agents, this.config.tasks[task], request, this.config.candidates);
@@ -179,19 +178,13 @@ export class HapsPipeline {
   }
 
   private async route(routingPrompt: string, feature: Float32Array, alpha: number, signal?: AbortSignal): Promise<Assignment> {
-    const agentIds = this.config.agents.map((a) => a.id);
-    const candidateIds = this.config.candidates.map((c) => c.id);
-    if (this.config.router.mode === "zero-shot")
+    if (this.config.router.mode === "zero-shot") {
+      const agentIds = this.config.agents.map((a) => a.id);
+      const candidateIds = this.config.candidates.map((c) => c.id);
       return await new ZeroShotRouter(this.runtime, this.config.router.model).route(routingPrompt, agentIds, candidateIds, signal);
-    const head = this.policy.head.argmax(feature, alpha);
-    return {
-      choice: Object.fromEntries(agentIds.map((a, i) => [a, head.candidateIds[i]])),
-      probabilities: Object.fromEntries(
-        agentIds.map((a, i) => [a, Object.fromEntries(candidateIds.map((c, j) => [c, head.probs[i][j]]))]),
-      ),
-      logProbability: head.logProb,
-      mode: "trained",
-    };
+    }
+    const head = this.policy.head;
+    return head.toAssignment(head.argmax(feature, alpha));
   }
 
   private candidate(id: string): CandidateConfig {
