@@ -85,6 +85,19 @@ export const hapsConfigSchema = z
       })
       .strict()
       .default({ rank: 8, lastLayers: 1, scale: 1, hidden: 256, shareTrunk: true, seed: 0 }),
+    protocol: z
+      .object({
+        /** Constrain every agent reply with a JSON-schema grammar, so weak local models keep the format. Defaults to `true`. */
+        constrainActions: z.boolean().default(true),
+        /** Search QA: searches before the Student must finish. Defaults to 3. */
+        searchBudget: z.number().int().nonnegative().default(3),
+        /** Multiple choice: Student answers at most (the last one counts). Defaults to 3. */
+        maxRounds: z.number().int().positive().default(3),
+        /** Retries with a format reminder before the stated fallback action. Defaults to 1. */
+        formatRetries: z.number().int().nonnegative().default(1),
+      })
+      .strict()
+      .default({ constrainActions: true, searchBudget: 3, maxRounds: 3, formatRetries: 1 }),
     /** The user's cost preference in reward = Perf - alpha * normalised Cost. Defaults to 0. */
     alpha: z.number().nonnegative().default(0),
     /** Per-generation token limit of an agent turn. Defaults to 256. */

@@ -135,6 +135,8 @@ export class HapsPipeline {
       }
 
       const protocolOptions = {
+        constrainActions: this.config.protocol.constrainActions,
+        formatRetries: this.config.protocol.formatRetries,
         maxTokens: this.config.maxTokens,
         fieldLimits: fieldLimitsFor(this.config.maxTokens),
         signal: hooks.signal,
@@ -142,10 +144,10 @@ export class HapsPipeline {
       };
       let outcome: EpisodeOutcome;
       if (task === "multiple-choice") {
-        outcome = await new MultipleChoiceProtocol(protocolOptions).run({ question: request.question, choices: request.choices! }, endpoints);
+        outcome = await new MultipleChoiceProtocol({ ...protocolOptions, maxRounds: this.config.protocol.maxRounds }).run({ question: request.question, choices: request.choices! }, endpoints);
       } else {
         const retriever = await this.retriever(request.context ?? []);
-        outcome = await new SearchQaProtocol(protocolOptions).run({ question: request.question }, endpoints, retriever);
+        outcome = await new SearchQaProtocol({ ...protocolOptions, searchBudget: this.config.protocol.searchBudget }).run({ question: request.question }, endpoints, retriever);
       }
       for (const turn of outcome.turns) emit({ type: "turn", turn });
 

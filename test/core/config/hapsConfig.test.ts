@@ -22,6 +22,7 @@ test("defaults are filled in and model paths resolve against the configuration's
   assert.deepEqual(config.candidates[0].price, { input: 0, output: 0 });
   assert.deepEqual(config.generator, { rank: 8, lastLayers: 1, scale: 1, hidden: 256, shareTrunk: true, seed: 0 });
   assert.equal(config.alpha, 0);
+  assert.deepEqual(config.protocol, { constrainActions: true, searchBudget: 3, maxRounds: 3, formatRetries: 1 });
 });
 
 test("every invalid field is named, with the source", () => {

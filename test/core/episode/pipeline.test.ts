@@ -117,6 +117,19 @@ describe("routed episodes on the embedded models", () => {
     assertAccountsForEverything(report, events);
   });
 
+  test("protocol settings from the configuration reach the protocol (free text, one round)", async () => {
+    const pipeline = await HapsPipeline.create(runtime, {
+      ...config,
+      maxTokens: 48,
+      protocol: { ...config.protocol, constrainActions: false, maxRounds: 1 },
+    });
+    const report = await pipeline.run({ question: "Which is a colour?", choices: ["dog", "red", "run", "seven"] });
+    assert.ok(report.transcript.every((t) => t.step === 0));
+    assert.ok(report.transcript.every((t) => t.role === "student"), "with one round the Teacher has nothing to review");
+    // Free text: the replies are not JSON objects.
+    assert.ok(report.transcript.some((t) => !t.text.trim().startsWith("{")));
+  });
+
   test("alpha changes at query time; the report carries it and a configuration without a Student is refused", async () => {
     const pipeline = await HapsPipeline.create(runtime, { ...config, maxTokens: 24 });
     const report = await pipeline.run({ question: "Name a river.", context: fallbackContext, alpha: 0.7 });
