@@ -1,6 +1,6 @@
 import { GgufWriter } from "../gguf/GgufWriter.ts";
 import { TINY_CHAT_TEMPLATE } from "./chatTemplate.ts";
-import { SeededRandom } from "./SeededRandom.ts";
+import { Rng } from "../nn/Rng.ts";
 import { SpmVocabulary } from "./SpmVocabulary.ts";
 import type { TensorSlot, TinyLlamaSpec } from "./types.ts";
 
@@ -104,7 +104,7 @@ export function buildTinyLlama(spec: TinyLlamaSpec): GgufWriter {
     const count = plan.dims.reduce((p, d) => p * d, 1);
     const random = () => {
       if (plan.init === "ones") return new Float32Array(count).fill(1);
-      return SeededRandom.forKey(seed, plan.name).normals(count, plan.init);
+      return Rng.forKey(seed, plan.name).fillNormal(new Float32Array(count), plan.init);
     };
     const slot: TensorSlot = { name: plan.name, dims: plan.dims, layer: plan.layer, random };
     const data = spec.tensors?.[plan.name] ?? spec.weights?.(slot) ?? random();

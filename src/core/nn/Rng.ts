@@ -1,60 +1,53 @@
 /**
- * A seeded pseudo-random generator, so that initialisation, exploration noise and tests replay exactly from a seed.
+ * The project's one seeded random generator: initialisation, exploration noise, the embedded models' weights and
+ * tests all replay exactly from a seed, on every machine and Node version (which `Math.random` cannot give).
  *
- * Core: xoshiro128** (32-bit state words, fast in JS integer arithmetic) seeded through splitmix32, which spreads even
- * tiny seeds (0, 1, 2 ...) over the whole state. Gaussian draws use the Box-Muller transform and keep the second
- * variate of each pair for the next call. Hand-written rather than a dependency because it is a dozen lines and the
- * project's package manifest is not ours to change; `pure-rand` would be the drop-in replacement.
+ * The uniform stream is pure-rand's xoroshiro128+; Gaussian draws use the Box-Muller transform and keep the second
+ * variate of each pair for the next call.
  */
+import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
+import { uniformInt } from "pure-rand/distribution/uniformInt";
+import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
+
+type Generator = ReturnType<typeof xoroshiro128plus>;
+
 export class Rng {
-  private s0 = 0;
-  private s1 = 0;
-  private s2 = 0;
-  private s3 = 0;
+  private readonly generator: Generator;
   private spare: number | null = null;
 
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw new Error(`Rng: seed must be a finite number, got ${seed}`);
-    let x = Math.trunc(seed) >>> 0;
-    const next = (): number => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-    // xoshiro's only bad state is all zeros; splitmix32 cannot produce four zeros in a row, but be explicit.
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    this.generator = xoroshiro128plus(Math.trunc(seed) | 0);
+  }
+
+  /**
+   * A stream for one named purpose (e.g. one tensor of a generated model), so that adding or overriding one
+   * tensor does not shift the values drawn for the others.
+   */
+  static forKey(seed: number, key: string): Rng {
+    // FNV-1a over the key, mixed with the seed.
+    let h = 0x811c9dc5 ^ (seed >>> 0);
+    for (let i = 0; i < key.length; i++) {
+      h ^= key.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+    return new Rng(h | 0);
   }
 
   /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    return this.generator.next() >>> 0;
   }
 
   /** Uniform in [0, 1) with 53 random bits, so products and logs never see float32-coarse values. */
   uniform(): number {
-    const hi = this.nextUint32() >>> 5; // 27 bits
-    const lo = this.nextUint32() >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / 9007199254740992;
+    return uniformFloat64(this.generator);
   }
 
   /** A uniform integer in [0, n). */
   int(n: number): number {
     if (!Number.isInteger(n) || n <= 0) throw new Error(`Rng.int: n must be a positive integer, got ${n}`);
-    return Math.floor(this.uniform() * n);
+    return uniformInt(this.generator, 0, n - 1);
   }
 
   /** A standard normal draw (Box-Muller). */
@@ -81,10 +74,6 @@ export class Rng {
 
   /** An independent generator derived from this one's stream (for giving each module its own stream). */
   fork(): Rng {
-    return new Rng(this.nextUint32());
+    return new Rng(this.generator.next());
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

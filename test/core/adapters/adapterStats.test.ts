@@ -2,11 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { adapterStats, layerStats } from "../../../src/core/adapters/adapterStats.ts";
 import type { LoraLayer } from "../../../src/core/adapters/types.ts";
-import { SeededRandom } from "../../../src/core/models/SeededRandom.ts";
+import { Rng } from "../../../src/core/nn/Rng.ts";
 
 function randomLayer(layer: number, inWidth: number, rank: number, outWidth: number, seed: number): LoraLayer {
-  const rnd = new SeededRandom(seed);
-  return { layer, inWidth, outWidth, rank, a: rnd.normals(inWidth * rank, 1), b: rnd.normals(rank * outWidth, 1) };
+  const rnd = new Rng(seed);
+  return { layer, inWidth, outWidth, rank, a: rnd.fillNormal(new Float32Array(inWidth * rank), 1), b: rnd.fillNormal(new Float32Array(rank * outWidth), 1) };
 }
 
 /** ||A B||_F by forming the product, to check the Gram-matrix shortcut against. */

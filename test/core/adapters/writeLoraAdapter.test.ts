@@ -8,7 +8,7 @@ import { getLlama, type Llama, type LlamaModel, type Token } from "node-llama-cp
 import { encodeLoraAdapter, writeLoraAdapter, writeLoraAdapterSync } from "../../../src/core/adapters/writeLoraAdapter.ts";
 import type { LoraAdapter, LoraLayer } from "../../../src/core/adapters/types.ts";
 import { buildTinyLlama } from "../../../src/core/models/buildTinyLlama.ts";
-import { SeededRandom } from "../../../src/core/models/SeededRandom.ts";
+import { Rng } from "../../../src/core/nn/Rng.ts";
 
 const D = 64;
 const LAYERS = 4;
@@ -21,8 +21,8 @@ const dir = mkdtempSync(join(tmpdir(), "haps-lora-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function randomLayer(layer: number, rank: number, seed: number, std: number, inWidth = D, outWidth = D): LoraLayer {
-  const rnd = new SeededRandom(seed);
-  return { layer, inWidth, outWidth, rank, a: rnd.normals(inWidth * rank, std), b: rnd.normals(rank * outWidth, std) };
+  const rnd = new Rng(seed);
+  return { layer, inWidth, outWidth, rank, a: rnd.fillNormal(new Float32Array(inWidth * rank), std), b: rnd.fillNormal(new Float32Array(rank * outWidth), std) };
 }
 
 async function parseFile(bytes: Uint8Array) {
