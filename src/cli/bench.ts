@@ -1,12 +1,11 @@
 // `npm run bench`: speed and memory figures of the per-query path, written to a file (never asserted in tests).
-import { mkdir, mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { existsSync } from "node:fs";
 import { buildRoutingPrompt } from "../core/router/RoutingPrompt.ts";
 import type { HapsPipeline } from "../core/episode/HapsPipeline.ts";
 import type { LlamaRuntime } from "../core/runtime/LlamaRuntime.ts";
-import { writeLoraAdapter } from "../core/adapters/writeLoraAdapter.ts";
 import { openPipeline } from "../core/episode/openPipeline.ts";
 import { Rng } from "../core/nn/Rng.ts";
 import { parseCliOptions, runtimeOptionsFrom } from "./cliOptions.ts";
@@ -23,7 +22,6 @@ export async function runBench(args: string[]): Promise<number> {
   if (!Number.isInteger(queries) || queries < 10) throw new Error(`--queries: expected an integer >= 10, got "${values.queries}"`);
   const out = typeof values.out === "string" ? values.out : path.join("bench", "latest.json");
   const { runtime, pipeline } = await openPipeline(runtimeOptionsFrom(values));
-  const dir = await mkdtemp(path.join(os.tmpdir(), "haps-bench-"));
   try {
     const info = await runtime.info();
     const rng = new Rng(1);
@@ -31,7 +29,6 @@ export async function runBench(args: string[]): Promise<number> {
     const perCandidate: Record<string, unknown> = {};
     for (const c of pipeline.config.candidates.filter((x) => x.open)) {
       const generate: number[] = [];
-      const write: number[] = [];
       const query: number[] = [];
       let rssAfterWarmup = 0;
       let heapAfterWarmup = 0;
@@ -45,18 +42,12 @@ export async function runBench(args: string[]): Promise<number> {
         let t = performance.now();
         const adapter = pipeline.policy.generate(c.id, feature)!;
         const tGenerate = performance.now() - t;
-        const file = path.join(dir, `${c.id}-${i}.gguf`);
+        // Check, write, load, attach, evaluate the prompt, detach, free.
         t = performance.now();
-        await writeLoraAdapter(file, adapter);
-        const tWrite = performance.now() - t;
-        t = performance.now();
-        // Check, load, attach, evaluate the prompt, detach, free.
-        await runtime.nextTokenProbabilities(c.model, "Which river flows through Paris?", { path: file, scale: pipeline.config.generator.scale });
+        await runtime.nextTokenProbabilities(c.model, "Which river flows through Paris?", { lora: adapter, scale: pipeline.config.generator.scale });
         const tQuery = performance.now() - t;
-        await unlink(file);
         if (i >= 50) {
           generate.push(tGenerate);
-          write.push(tWrite);
           query.push(tQuery);
         }
       }
@@ -66,7 +57,7 @@ export async function runBench(args: string[]): Promise<number> {
       const baseMs = performance.now() - t0;
       perCandidate[c.id] = {
         generateAdapterMs: summary(generate),
-        writeAdapterMs: summary(write),
+        /** Check against the model, write, load, attach, evaluate the prompt, detach and free. */
         queryWithAdapterMs: summary(query),
         queryWithoutAdapterMs: baseMs,
         // RSS includes V8's heap high-water mark (the generator's arrays); heapUsed tells the two apart.
@@ -103,7 +94,6 @@ export async function runBench(args: string[]): Promise<number> {
     console.log(`wrote ${out}`);
     return 0;
   } finally {
-    await rm(dir, { recursive: true, force: true });
     await runtime.dispose();
   }
 }

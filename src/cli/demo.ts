@@ -93,7 +93,7 @@ async function showAdapterEffect(runtime: LlamaRuntime, pipeline: HapsPipeline):
     console.log(`\nA random adapter for ${candidate.id}: blk.${s.layer}.attn_output A ${shape.inWidth}x${rank} (|A|=${s.normA.toFixed(3)}), B ${rank}x${shape.outWidth} (|B|=${s.normB.toFixed(3)}), |AB|=${s.normUpdate.toFixed(3)}, written in ${writeMs.toFixed(2)} ms`);
     const prompt = "The capital of France is";
     const plain = await runtime.generate({ modelPath: candidate.model, prompt, maxTokens: 16 });
-    const adapted = await runtime.generate({ modelPath: candidate.model, prompt, maxTokens: 16, adapterPath: file });
+    const adapted = await runtime.generate({ modelPath: candidate.model, prompt, maxTokens: 16, adapter: { path: file } });
     console.log(`  without adapter (${plain.ms.toFixed(1)} ms): ${JSON.stringify(plain.text)}`);
     console.log(`  with adapter    (${adapted.ms.toFixed(1)} ms): ${JSON.stringify(adapted.text)}`);
   } finally {

@@ -1,4 +1,6 @@
 // `haps`: the headless entry point. It runs the same engine as the extension, in-process.
+import { spawnSync } from "node:child_process";
+import { ENGINE_ALLOCATOR_ENV, hasEngineAllocatorEnv } from "../core/engine/allocatorEnv.ts";
 import { runDemo } from "./demo.ts";
 import { runRoute } from "./route.ts";
 import { runInfo } from "./info.ts";
@@ -31,6 +33,16 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   return await run(rest);
+}
+
+// llama.cpp runs in this process, and glibc reads its allocator settings only at start-up (see allocatorEnv.ts):
+// start again with them, once.
+if (process.platform === "linux" && !hasEngineAllocatorEnv()) {
+  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: "inherit",
+    env: { ...process.env, ...ENGINE_ALLOCATOR_ENV },
+  });
+  process.exit(child.status ?? 1);
 }
 
 main(process.argv.slice(2)).then(

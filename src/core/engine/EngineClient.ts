@@ -2,6 +2,7 @@
 // process on some bad inputs and can be killed for memory; both must end in a rejected request and a clear message,
 // never in a dead or hanging host. No `vscode` import here: the CLI can use this too.
 import { fork, type ChildProcess } from "node:child_process";
+import { ENGINE_ALLOCATOR_ENV } from "./allocatorEnv.ts";
 import type { RuntimeOptions } from "../runtime/types.ts";
 import type { EngineEvents, EngineMethod, FromEngine, ParamsOf, ResultOf, ToEngine } from "./protocol.ts";
 
@@ -207,7 +208,7 @@ export class EngineClient {
 
   private spawnEngine(): Running {
     const execPath = this.options.execPath ?? process.execPath;
-    const env: Record<string, string | undefined> = { ...process.env, ...this.options.env };
+    const env: Record<string, string | undefined> = { ...process.env, ...ENGINE_ALLOCATOR_ENV, ...this.options.env };
     // Inside Electron, process.execPath is the editor itself; this makes it behave as Node.
     if (process.versions.electron && execPath === process.execPath) env.ELECTRON_RUN_AS_NODE = "1";
     const child = fork(this.options.enginePath, [], {

@@ -2,11 +2,7 @@
 //   routing prompt -> backbone feature -> high-level router (a model per agent)
 //   -> low-level router (a LoRA adapter per open chosen model) -> Teacher-Student protocol -> answer, tokens, cost.
 // The same code serves the CLI, the engine process of the extension and the tests.
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { adapterStats } from "../adapters/adapterStats.ts";
-import { writeLoraAdapter } from "../adapters/writeLoraAdapter.ts";
 import { loadCheckpoint } from "../checkpoint/checkpoint.ts";
 import type { CandidateConfig, HapsConfig } from "../config/HapsConfig.ts";
 import type { Paragraph } from "../data/TaskItem.ts";
@@ -92,91 +88,80 @@ export class HapsPipeline {
     const routingMs = performance.now() - routingStarted;
     emit({ type: "assignment", assignment });
 
-    // Low-level router: an adapter per agent whose model is open, written for this query only.
-    const adapterDir = await mkdtemp(path.join(os.tmpdir(), "haps-adapters-"));
-    try {
-      const adapters: AdapterReport[] = [];
-      const endpoints = {} as Record<AgentRole, AgentEndpoint>;
-      for (const role of PROTOCOL_AGENTS) {
-        const candidate = this.candidate(assignment.choice[role]);
-        let adapterPath: string | undefined;
-        if (candidate.open) {
-          const t0 = performance.now();
-          const adapter = this.policy.generate(candidate.id, feature);
-          const generateMs = performance.now() - t0;
-          if (adapter != null) {
-            adapterPath = path.join(adapterDir, `${role}-${candidate.id}.gguf`);
-            await writeLoraAdapter(adapterPath, adapter);
-            const report: AdapterReport = {
-              agent: role,
-              candidate: candidate.id,
-              scale: this.config.generator.scale,
-              generateMs,
-              layers: adapterStats(adapter).map((s, i) => ({
-                ...s,
-                inWidth: adapter.layers[i].inWidth,
-                outWidth: adapter.layers[i].outWidth,
-                shapeA: [adapter.layers[i].inWidth, adapter.layers[i].rank],
-                shapeB: [adapter.layers[i].rank, adapter.layers[i].outWidth],
-              })),
-            };
-            adapters.push(report);
-            emit({ type: "adapter", adapter: report });
-          }
-        }
-        endpoints[role] = new LlamaAgentEndpoint(this.runtime, {
-          role,
-          modelPath: candidate.model,
-          modelId: candidate.id,
-          adapterPath,
-          adapterScale: this.config.generator.scale,
-          maxTokens: this.config.maxTokens,
-        });
+    // Low-level router: an adapter per agent whose model is open, generated for this query only.
+    const adapters: AdapterReport[] = [];
+    const endpoints = {} as Record<AgentRole, AgentEndpoint>;
+    for (const role of PROTOCOL_AGENTS) {
+      const candidate = this.candidate(assignment.choice[role]);
+      const t0 = performance.now();
+      const adapter = candidate.open ? this.policy.generate(candidate.id, feature) : null;
+      const generateMs = performance.now() - t0;
+      if (adapter != null) {
+        const report: AdapterReport = {
+          agent: role,
+          candidate: candidate.id,
+          scale: this.config.generator.scale,
+          generateMs,
+          layers: adapterStats(adapter).map((s, i) => ({
+            ...s,
+            inWidth: adapter.layers[i].inWidth,
+            outWidth: adapter.layers[i].outWidth,
+            shapeA: [adapter.layers[i].inWidth, adapter.layers[i].rank],
+            shapeB: [adapter.layers[i].rank, adapter.layers[i].outWidth],
+          })),
+        };
+        adapters.push(report);
+        emit({ type: "adapter", adapter: report });
       }
-
-      const protocolOptions = {
-        constrainActions: this.config.protocol.constrainActions,
-        formatRetries: this.config.protocol.formatRetries,
+      endpoints[role] = new LlamaAgentEndpoint(this.runtime, {
+        role,
+        modelPath: candidate.model,
+        modelId: candidate.id,
+        adapter: adapter == null ? undefined : { lora: adapter, scale: this.config.generator.scale },
         maxTokens: this.config.maxTokens,
-        fieldLimits: fieldLimitsFor(this.config.maxTokens),
-        signal: hooks.signal,
-        onText: (role: AgentRole, text: string) => emit({ type: "text", role, text }),
-      };
-      let outcome: EpisodeOutcome;
-      if (task === "multiple-choice") {
-        outcome = await new MultipleChoiceProtocol({ ...protocolOptions, maxRounds: this.config.protocol.maxRounds }).run({ question: request.question, choices: request.choices! }, endpoints);
-      } else {
-        const retriever = await this.retriever(request.context ?? []);
-        outcome = await new SearchQaProtocol({ ...protocolOptions, searchBudget: this.config.protocol.searchBudget }).run({ question: request.question }, endpoints, retriever);
-      }
-      for (const turn of outcome.turns) emit({ type: "turn", turn });
-
-      const prices = Object.fromEntries(this.config.candidates.map((c) => [c.id, c.price]));
-      const cost = episodeCost(outcome.tokens, prices);
-      const report: EpisodeReport = {
-        id: request.id,
-        task,
-        alpha,
-        routingPrompt,
-        assignment,
-        adapters,
-        transcript: outcome.turns,
-        answer: outcome.answer,
-        stoppedBecause: outcome.stoppedBecause,
-        tokens: outcome.tokens,
-        cost: {
-          total: cost,
-          normalised: this.costNormalizer?.fitted ? this.costNormalizer.normalise(cost) : null,
-          pricesPerMillion: prices,
-        },
-        metrics: scoreAnswer(task, outcome.answer, request.gold),
-        timings: { routingMs, totalMs: performance.now() - started },
-      };
-      emit({ type: "done", report });
-      return report;
-    } finally {
-      await rm(adapterDir, { recursive: true, force: true });
+      });
     }
+
+    const protocolOptions = {
+      constrainActions: this.config.protocol.constrainActions,
+      formatRetries: this.config.protocol.formatRetries,
+      maxTokens: this.config.maxTokens,
+      fieldLimits: fieldLimitsFor(this.config.maxTokens),
+      signal: hooks.signal,
+      onText: (role: AgentRole, text: string) => emit({ type: "text", role, text }),
+    };
+    let outcome: EpisodeOutcome;
+    if (task === "multiple-choice") {
+      outcome = await new MultipleChoiceProtocol({ ...protocolOptions, maxRounds: this.config.protocol.maxRounds }).run({ question: request.question, choices: request.choices! }, endpoints);
+    } else {
+      const retriever = await this.retriever(request.context ?? []);
+      outcome = await new SearchQaProtocol({ ...protocolOptions, searchBudget: this.config.protocol.searchBudget }).run({ question: request.question }, endpoints, retriever);
+    }
+    for (const turn of outcome.turns) emit({ type: "turn", turn });
+
+    const prices = Object.fromEntries(this.config.candidates.map((c) => [c.id, c.price]));
+    const cost = episodeCost(outcome.tokens, prices);
+    const report: EpisodeReport = {
+      id: request.id,
+      task,
+      alpha,
+      routingPrompt,
+      assignment,
+      adapters,
+      transcript: outcome.turns,
+      answer: outcome.answer,
+      stoppedBecause: outcome.stoppedBecause,
+      tokens: outcome.tokens,
+      cost: {
+        total: cost,
+        normalised: this.costNormalizer?.fitted ? this.costNormalizer.normalise(cost) : null,
+        pricesPerMillion: prices,
+      },
+      metrics: scoreAnswer(task, outcome.answer, request.gold),
+      timings: { routingMs, totalMs: performance.now() - started },
+    };
+    emit({ type: "done", report });
+    return report;
   }
 
   private async route(routingPrompt: string, feature: Float32Array, alpha: number, signal?: AbortSignal): Promise<Assignment> {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
+import type { AdapterSource } from "../runtime/types.ts";
 import type { AgentCall, AgentCallHooks, AgentEndpoint, AgentReply, AgentRole } from "./types.ts";
 
 /** How an agent is bound to a local model. */
@@ -9,10 +10,8 @@ export interface LlamaAgentOptions {
   modelPath: string;
   /** The name in token accounting. Defaults to the file name without `.gguf`. */
   modelId?: string;
-  /** This query's LoRA adapter for the agent. Defaults to none (the base model). */
-  adapterPath?: string;
-  /** Defaults to `1`. */
-  adapterScale?: number;
+  /** This query's LoRA adapter for the agent (a file or a generated adapter). Defaults to none (the base model). */
+  adapter?: AdapterSource;
   /** 0 is greedy. Defaults to `0`. */
   temperature?: number;
   /** Defaults to `0`. */
@@ -49,8 +48,7 @@ export class LlamaAgentEndpoint implements AgentEndpoint {
         seed: this.options.seed ?? 0,
         stop: request.stop,
         jsonSchema: request.jsonSchema,
-        adapterPath: this.options.adapterPath,
-        adapterScale: this.options.adapterScale,
+        adapter: this.options.adapter,
       },
       hooks,
     );

@@ -6,7 +6,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import type { Llama, LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
 import { LoadedModel, type ContextLease } from "./LoadedModel.ts";
-import type { GenerateRequest, GenerateResult, LoadedModelInfo, RuntimeInfo, RuntimeOptions } from "./types.ts";
+import type { AdapterSource, GenerateRequest, GenerateResult, LoadedModelInfo, RuntimeInfo, RuntimeOptions } from "./types.ts";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
 
@@ -97,14 +97,10 @@ export class LlamaRuntime {
     return lines;
   }
 
-  /** Runs `fn` with a context of `modelPath` leased to it and `adapterPath` attached for that call only. */
-  async withAdapter<T>(
-    modelPath: string,
-    adapter: { path: string; scale?: number } | null,
-    fn: (lease: ContextLease) => Promise<T>,
-  ): Promise<T> {
+  /** Runs `fn` with a context of `modelPath` leased to it and `adapter` attached for that call only. */
+  async withAdapter<T>(modelPath: string, adapter: AdapterSource | null, fn: (lease: ContextLease) => Promise<T>): Promise<T> {
     const model = await this.loadModel(modelPath);
-    return await model.withContext(adapter == null ? null : { path: adapter.path, scale: adapter.scale ?? 1 }, fn);
+    return await model.withContext(adapter, fn);
   }
 
   /** Text generation with streaming, stop strings, a token limit, sampling, a JSON schema and cancellation. */
@@ -113,8 +109,7 @@ export class LlamaRuntime {
     hooks: { signal?: AbortSignal; onText?: (text: string) => void } = {},
   ): Promise<GenerateResult> {
     const started = performance.now();
-    const adapter = request.adapterPath ? { path: request.adapterPath, scale: request.adapterScale } : null;
-    return await this.withAdapter(request.modelPath, adapter, async ({ model, sequence }) => {
+    return await this.withAdapter(request.modelPath, request.adapter ?? null, async ({ model, sequence }) => {
       const input = this.renderInput(model, request);
       const promptTokens = input.length;
       let outputTokens = 0;
@@ -172,13 +167,13 @@ export class LlamaRuntime {
   }
 
   /**
-   * The model's next-token distribution after `prompt` (with BOS), with `adapterPath` attached if given.
+   * The model's next-token distribution after `prompt` (with BOS), with `adapter` attached if given.
    * Returns the probabilities of every token with a non-zero probability.
    */
   async nextTokenProbabilities(
     modelPath: string,
     prompt: string,
-    adapter: { path: string; scale?: number } | null = null,
+    adapter: AdapterSource | null = null,
   ): Promise<Map<Token, number>> {
     return await this.withAdapter(modelPath, adapter, async ({ model, sequence }) => {
       const tokens = this.tokenizeWithBos(model, prompt);
@@ -200,7 +195,7 @@ export class LlamaRuntime {
     modelPath: string,
     prefix: string,
     continuations: string[],
-    adapter: { path: string; scale?: number } | null = null,
+    adapter: AdapterSource | null = null,
   ): Promise<number[]> {
     return await this.withAdapter(modelPath, adapter, async ({ model, sequence }) => {
       const prefixTokens = this.tokenizeWithBos(model, prefix);
@@ -239,7 +234,7 @@ export class LlamaRuntime {
     prefix: string,
     choices: string[],
     terminator = "",
-    adapter: { path: string; scale?: number } | null = null,
+    adapter: AdapterSource | null = null,
   ): Promise<number[]> {
     if (choices.length === 0) return [];
     return await this.withAdapter(modelPath, adapter, async ({ model, sequence }) => {

@@ -2,10 +2,23 @@
 //
 // LoRA adapters in llama.cpp are context-wide, not per sequence, so every query leases a whole context: two queries
 // with different adapters on the same model run on different contexts and never see each other's adapter.
+import { mkdtempSync } from "node:fs";
+import { unlink, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
-import { checkAdapterFits } from "./checkAdapterFits.ts";
-import { attachLora, detachLoras, freeLora, loadLora, selfTestLoraSwap } from "./loraSwap.ts";
+import { encodeLoraAdapter } from "../adapters/writeLoraAdapter.ts";
+import { checkAdapterFileFits, checkLoraFits } from "./checkAdapterFits.ts";
+import { attachLora, detachLoras, freeLora, loadLora, selfTestLoraSwap, type LoadedLora } from "./loraSwap.ts";
+import type { AdapterSource } from "./types.ts";
+
+/** Where generated adapters are written for llama.cpp to load; each file lives only until it is loaded. */
+let scratchDir: string | null = null;
+let scratchCounter = 0;
+function scratchFile(): string {
+  scratchDir ??= mkdtempSync(path.join(os.tmpdir(), "haps-adapters-"));
+  return path.join(scratchDir, `${process.pid}-${++scratchCounter}.gguf`);
+}
 
 /** A context leased to one query; its sequence starts empty. */
 export interface ContextLease {
@@ -43,28 +56,19 @@ export class LoadedModel {
   }
 
   /**
-   * Runs `fn` on a context of its own, with `adapterPath` (if any) attached for exactly that call. The adapter is
+   * Runs `fn` on a context of its own, with `adapter` (if any) attached for exactly that call. The adapter is
    * checked against the model first, loaded, attached, and detached and freed afterwards, whatever `fn` does.
    */
-  async withContext<T>(
-    adapter: { path: string; scale: number } | null,
-    fn: (lease: ContextLease) => Promise<T>,
-  ): Promise<T> {
+  async withContext<T>(adapter: AdapterSource | null, fn: (lease: ContextLease) => Promise<T>): Promise<T> {
     // Check before taking a context, so a bad adapter never holds up other queries.
-    if (adapter != null) await checkAdapterFits(adapter.path, this.id, this.model.fileInfo);
+    if (adapter != null && "path" in adapter) await checkAdapterFileFits(adapter.path, this.id, this.model.fileInfo);
+    if (adapter != null && "lora" in adapter) checkLoraFits(adapter.lora, this.id, this.model.fileInfo);
     const context = await this.acquire();
-    let lora: Awaited<ReturnType<typeof loadLora>> | null = null;
+    let lora: LoadedLora | null = null;
     try {
       if (adapter != null) {
-        try {
-          lora = await loadLora(this.model, adapter.path);
-        } catch (error) {
-          const log = this.options.takeRecentLog?.().slice(-5).join(" | ");
-          throw new Error(
-            `Model "${this.id}" refused adapter "${adapter.path}": ${(error as Error).message}` + (log ? ` (llama.cpp: ${log})` : ""),
-          );
-        }
-        attachLora(context, lora, adapter.scale);
+        lora = await this.load(adapter);
+        attachLora(context, lora, adapter.scale ?? 1);
       }
       const sequence = context.getSequence();
       try {
@@ -79,6 +83,20 @@ export class LoadedModel {
         await freeLora(lora);
       }
       this.release(context);
+    }
+  }
+
+  /** llama.cpp loads adapters from files only: a generated one is written, loaded, and its file removed at once. */
+  private async load(adapter: AdapterSource): Promise<LoadedLora> {
+    const file = "path" in adapter ? adapter.path : scratchFile();
+    try {
+      if ("lora" in adapter) await writeFile(file, encodeLoraAdapter(adapter.lora));
+      return await loadLora(this.model, file);
+    } catch (error) {
+      const log = this.options.takeRecentLog?.().slice(-5).join(" | ");
+      throw new Error(`Model "${this.id}" refused adapter ${"path" in adapter ? `"${file}"` : "(generated)"}: ${(error as Error).message}` + (log ? ` (llama.cpp: ${log})` : ""));
+    } finally {
+      if ("lora" in adapter) await unlink(file).catch(() => {});
     }
   }
 

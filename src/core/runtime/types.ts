@@ -1,3 +1,11 @@
+import type { LoraAdapter } from "../adapters/types.ts";
+
+/**
+ * A LoRA adapter attached for one request only: a GGUF file, or a generated adapter that the runtime checks against
+ * the model in memory and writes itself. `scale` defaults to 1.
+ */
+export type AdapterSource = { path: string; scale?: number } | { lora: LoraAdapter; scale?: number };
+
 /** Options of the one llama.cpp runtime that the engine owns. */
 export interface RuntimeOptions {
   /** GPU backend. `"auto"` offloads to CUDA/Vulkan/Metal when present, else the CPU. Defaults to `"auto"`. */
@@ -49,10 +57,8 @@ export interface GenerateRequest {
   stop?: string[];
   /** A JSON schema the output must follow (a llama.cpp grammar enforces it). */
   jsonSchema?: object;
-  /** Path of a LoRA adapter GGUF attached for this request only. */
-  adapterPath?: string;
-  /** LoRA scale for `adapterPath`. Defaults to 1. */
-  adapterScale?: number;
+  /** A LoRA adapter attached for this request only. Defaults to none (the base model). */
+  adapter?: AdapterSource;
 }
 
 export interface GenerateResult {
