@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
-import type { AdapterSource } from "../runtime/types.ts";
+import type { AdapterSource, GenerateRequest } from "../runtime/types.ts";
 import type { AgentCall, AgentCallHooks, AgentEndpoint, AgentReply, AgentRole } from "./types.ts";
 
 /** How an agent is bound to a local model. */
@@ -18,13 +18,16 @@ export interface LlamaAgentOptions {
   seed?: number;
   /** Output token limit when a call gives none. Defaults to `256`. */
   maxTokens?: number;
+  /**
+   * `chat`: system and prompt as chat messages through the model file's chat template, the reply's prefix as the
+   * start of the assistant's message (instruction-tuned models answer far better in their own format); `raw`: plain
+   * text (system text, a blank line, the prompt, then the prefix), for base models; `auto`: `chat` when the model
+   * file has a chat template. Defaults to `"auto"`.
+   */
+  promptFormat?: "auto" | "chat" | "raw";
 }
 
-/**
- * An agent served by the one llama.cpp runtime. The prompt is plain text (system text, a blank line, the prompt,
- * then the reply's prefix) rather than a chat template: the small base models we route between have no template,
- * and a raw prompt is the only way to have the model continue a given prefix.
- */
+/** An agent served by the one llama.cpp runtime. */
 export class LlamaAgentEndpoint implements AgentEndpoint {
   readonly role: AgentRole;
   readonly modelId: string;
@@ -38,11 +41,22 @@ export class LlamaAgentEndpoint implements AgentEndpoint {
   }
 
   async call(request: AgentCall, hooks: AgentCallHooks = {}): Promise<AgentReply> {
-    const prompt = `${request.system ? `${request.system}\n\n` : ""}${request.prompt}\n${request.prefix ?? ""}`;
+    const format = this.options.promptFormat ?? "auto";
+    const chat = format === "chat" || (format === "auto" && (await this.runtime.hasChatTemplate(this.options.modelPath)));
+    const input: Pick<GenerateRequest, "prompt" | "chat"> = chat
+      ? {
+          chat: [
+            ...(request.system ? [{ role: "system" as const, content: request.system }] : []),
+            { role: "user" as const, content: request.prompt },
+            // An unfinished assistant message: the template leaves it open and the model continues it.
+            ...(request.prefix ? [{ role: "assistant" as const, content: request.prefix }] : []),
+          ],
+        }
+      : { prompt: `${request.system ? `${request.system}\n\n` : ""}${request.prompt}\n${request.prefix ?? ""}` };
     const result = await this.runtime.generate(
       {
         modelPath: this.options.modelPath,
-        prompt,
+        ...input,
         maxTokens: request.maxTokens ?? this.options.maxTokens ?? 256,
         temperature: this.options.temperature ?? 0,
         seed: this.options.seed ?? 0,

@@ -141,6 +141,13 @@ export class LlamaRuntime {
     });
   }
 
+  /** Whether the model file carries a chat template (`tokenizer.chat_template`). */
+  async hasChatTemplate(modelPath: string): Promise<boolean> {
+    const { model } = await this.loadModel(modelPath);
+    const tokenizer = (model.fileInfo.metadata as { tokenizer?: { chat_template?: unknown } }).tokenizer;
+    return typeof tokenizer?.chat_template === "string" && tokenizer.chat_template.length > 0;
+  }
+
   /** The prompt as tokens: raw text with BOS, or chat messages through the model file's chat template. */
   renderInput(model: LlamaModel, request: GenerateRequest): Token[] {
     if (request.chat != null) {
