@@ -100,9 +100,14 @@ export class LlamaRuntime {
   }
 
   /** Runs `fn` with a context of `modelPath` leased to it and `adapter` attached for that call only. */
-  async withAdapter<T>(modelPath: string, adapter: AdapterSource | null, fn: (lease: ContextLease) => Promise<T>): Promise<T> {
+  async withAdapter<T>(
+    modelPath: string,
+    adapter: AdapterSource | null,
+    fn: (lease: ContextLease) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const model = await this.loadModel(modelPath);
-    return await model.withContext(adapter, fn);
+    return await model.withContext(adapter, fn, signal);
   }
 
   /** Text generation with streaming, stop strings, a token limit, sampling, a JSON schema and cancellation. */
@@ -140,7 +145,7 @@ export class LlamaRuntime {
       } finally {
         completion.dispose({ disposeSequence: false });
       }
-    });
+    }, hooks.signal);
   }
 
   /** Whether the model file carries a chat template (`tokenizer.chat_template`). */

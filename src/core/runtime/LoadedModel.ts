@@ -59,11 +59,15 @@ export class LoadedModel {
    * Runs `fn` on a context of its own, with `adapter` (if any) attached for exactly that call. The adapter is
    * checked against the model first, loaded, attached, and detached and freed afterwards, whatever `fn` does.
    */
-  async withContext<T>(adapter: AdapterSource | null, fn: (lease: ContextLease) => Promise<T>): Promise<T> {
+  async withContext<T>(
+    adapter: AdapterSource | null,
+    fn: (lease: ContextLease) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     // Check before taking a context, so a bad adapter never holds up other queries.
     if (adapter != null && "path" in adapter) await checkAdapterFileFits(adapter.path, this.id, this.model.fileInfo);
     if (adapter != null && "lora" in adapter) checkLoraFits(adapter.lora, this.id, this.model.fileInfo);
-    const context = await this.acquire();
+    const context = await this.acquire(signal);
     let lora: LoadedLora | null = null;
     try {
       if (adapter != null) {
@@ -100,7 +104,9 @@ export class LoadedModel {
     }
   }
 
-  private async acquire(): Promise<LlamaContext> {
+  /** A free context; waits for one when all are leased, unless `signal` aborts first. */
+  private async acquire(signal?: AbortSignal): Promise<LlamaContext> {
+    signal?.throwIfAborted();
     const ready = this.idle.pop();
     if (ready != null) return ready;
     if (this.contextsCreated < (this.options.maxContexts ?? 2)) {
@@ -122,7 +128,18 @@ export class LoadedModel {
         throw error;
       }
     }
-    return await new Promise<LlamaContext>((resolve) => this.waiters.push(resolve));
+    return await new Promise<LlamaContext>((resolve, reject) => {
+      const waiter = (context: LlamaContext) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(context);
+      };
+      const onAbort = () => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
   }
 
   private release(context: LlamaContext): void {

@@ -91,3 +91,27 @@ describe("LlamaRuntime services", { skip: skipWithoutSharedModels }, () => {
     assert.notDeepEqual(last, a);
   });
 });
+
+describe("LlamaRuntime queueing", { skip: skipWithoutSharedModels }, () => {
+  test("a request waiting for a free context can be cancelled before it starts", async () => {
+    const runtime = await LlamaRuntime.create({ gpu: false, threads: 1 });
+    try {
+      // Two contexts per model: two long generations hold both, the third request waits.
+      await runtime.loadModel(stories260K);
+      const busy = [1, 2].map(() => runtime.generate({ modelPath: stories260K, prompt: "Once upon a time", maxTokens: 400 }));
+      let busyDone = false;
+      void Promise.race(busy).then(() => (busyDone = true));
+      const controller = new AbortController();
+      const waiting = runtime.generate({ modelPath: stories260K, prompt: "Hello", maxTokens: 4 }, { signal: controller.signal });
+      setTimeout(() => controller.abort(new Error("cancelled while queued")), 20);
+      await assert.rejects(waiting, /cancelled while queued/);
+      assert.equal(busyDone, false, "the cancelled request waited for a context instead of leaving the queue");
+      // The queue is intact: the busy ones finish, and a later request gets a context.
+      await Promise.all(busy);
+      const after = await runtime.generate({ modelPath: stories260K, prompt: "Hello", maxTokens: 4 });
+      assert.equal(after.outputTokens, 4);
+    } finally {
+      await runtime.dispose();
+    }
+  });
+});
