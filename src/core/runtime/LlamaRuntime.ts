@@ -203,43 +203,6 @@ export class LlamaRuntime {
   }
 
   /**
-   * Log-probabilities of each continuation after `prefix` (teacher-forced, summed over its tokens): the basis of
-   * choice probabilities under a constrained distribution, e.g. the allowed ids of a JSON field.
-   */
-  async continuationLogProbs(
-    modelPath: string,
-    prefix: string,
-    continuations: string[],
-    adapter: AdapterSource | null = null,
-  ): Promise<number[]> {
-    return await this.withAdapter(modelPath, adapter, async ({ model, sequence }) => {
-      const prefixTokens = this.tokenizeWithBos(model, prefix);
-      const result: number[] = [];
-      for (const continuation of continuations) {
-        await sequence.clearHistory();
-        {
-          const all = this.tokenizeWithBos(model, prefix + continuation);
-          // Tokenising the joined text keeps merges across the boundary honest; score only the new tokens.
-          let common = 0;
-          while (common < prefixTokens.length && common < all.length && prefixTokens[common] === all[common]) common++;
-          common = Math.max(1, Math.min(common, all.length - 1));
-          const input = all.map((t, i) =>
-            i >= common - 1 && i < all.length - 1 ? ([t, { generateNext: { probabilities: true } }] as const) : t,
-          );
-          const output = await sequence.controlledEvaluate(input as never);
-          let logProb = 0;
-          for (let i = common - 1; i < all.length - 1; i++) {
-            const p = output[i]?.next?.probabilities?.get(all[i + 1]) ?? 0;
-            logProb += Math.log(Math.max(p, 1e-30));
-          }
-          result.push(logProb);
-        }
-      }
-      return result;
-    });
-  }
-
-  /**
    * The probability of each of `choices` as the model's continuation of `prefix` when it is constrained to produce
    * exactly one of them followed by `terminator` - as a grammar allowing only those strings does: at each step the
    * distribution is renormalised over the tokens that keep some choice reachable. Sums to 1.
@@ -257,16 +220,16 @@ export class LlamaRuntime {
       // Tokens shared by every choice's text are context; each choice's own tokens start after them.
       let common = 0;
       while (full.every((t) => common < t.length - 1 && t[common] === full[0][common])) common++;
+      // The shared context (a whole routing prompt) is evaluated once; each choice's tail is evaluated after it and
+      // then erased again, so the cost is one prompt plus the choices' few tokens.
+      const shared = full[0].slice(0, common - 1);
+      if (shared.length > 0) await sequence.controlledEvaluate(shared);
       const steps: Map<Token, number>[][] = [];
       for (const tokens of full) {
-        await sequence.clearHistory();
-        const input = tokens.map((t, i) =>
-          i >= common - 1 && i < tokens.length - 1 ? ([t, { generateNext: { probabilities: true } }] as const) : t,
-        );
-        const output = await sequence.controlledEvaluate(input as never);
-        const maps: Map<Token, number>[] = [];
-        for (let i = common - 1; i < tokens.length - 1; i++) maps.push(output[i]?.next?.probabilities ?? new Map());
-        steps.push(maps);
+        const tail = tokens.slice(common - 1, tokens.length - 1);
+        const output = await sequence.controlledEvaluate(tail.map((t) => [t, { generateNext: { probabilities: true } }] as const) as never);
+        steps.push(tail.map((_, i) => output[i]?.next?.probabilities ?? new Map()));
+        await sequence.eraseContextTokenRanges([{ start: shared.length, end: sequence.nextTokenIndex }]);
       }
       const scores = full.map((tokens, c) => {
         let logP = 0;
