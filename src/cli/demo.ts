@@ -1,12 +1,9 @@
 // `npm run demo`: the main job on the embedded models - runtime info, a per-query adapter's effect, and one full
 // routed episode on a HotpotQA item (from ../shared/data when present).
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { adapterStats } from "../core/adapters/adapterStats.ts";
 import type { LoraAdapter } from "../core/adapters/types.ts";
-import { writeLoraAdapter } from "../core/adapters/writeLoraAdapter.ts";
 import type { HapsPipeline } from "../core/episode/HapsPipeline.ts";
 import { Rng } from "../core/nn/Rng.ts";
 import type { LlamaRuntime } from "../core/runtime/LlamaRuntime.ts";
@@ -83,20 +80,12 @@ async function showAdapterEffect(runtime: LlamaRuntime, pipeline: HapsPipeline):
   };
   rng.fillNormal(adapter.layers[0].a, 1 / Math.sqrt(shape.inWidth));
   rng.fillNormal(adapter.layers[0].b, 1);
-  const dir = await mkdtemp(path.join(os.tmpdir(), "haps-demo-"));
-  try {
-    const file = path.join(dir, "random.gguf");
-    const t0 = performance.now();
-    await writeLoraAdapter(file, adapter);
-    const writeMs = performance.now() - t0;
-    const [s] = adapterStats(adapter);
-    console.log(`\nA random adapter for ${candidate.id}: blk.${s.layer}.attn_output A ${shape.inWidth}x${rank} (|A|=${s.normA.toFixed(3)}), B ${rank}x${shape.outWidth} (|B|=${s.normB.toFixed(3)}), |AB|=${s.normUpdate.toFixed(3)}, written in ${writeMs.toFixed(2)} ms`);
-    const prompt = "The capital of France is";
-    const plain = await runtime.generate({ modelPath: candidate.model, prompt, maxTokens: 16 });
-    const adapted = await runtime.generate({ modelPath: candidate.model, prompt, maxTokens: 16, adapter: { path: file } });
-    console.log(`  without adapter (${plain.ms.toFixed(1)} ms): ${JSON.stringify(plain.text)}`);
-    console.log(`  with adapter    (${adapted.ms.toFixed(1)} ms): ${JSON.stringify(adapted.text)}`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const [s] = adapterStats(adapter);
+  console.log(`\nA random adapter for ${candidate.id}: blk.${s.layer}.attn_output A ${shape.inWidth}x${rank} (|A|=${s.normA.toFixed(3)}), B ${rank}x${shape.outWidth} (|B|=${s.normB.toFixed(3)}), |AB|=${s.normUpdate.toFixed(3)}`);
+  const prompt = "The capital of France is";
+  const plain = await runtime.generate({ modelPath: candidate.model, prompt, maxTokens: 16 });
+  // The runtime checks the adapter against the model, writes it as a LoRA GGUF, attaches it for this call, frees it.
+  const adapted = await runtime.generate({ modelPath: candidate.model, prompt, maxTokens: 16, adapter: { lora: adapter } });
+  console.log(`  without adapter (${plain.ms.toFixed(1)} ms): ${JSON.stringify(plain.text)}`);
+  console.log(`  with adapter    (${adapted.ms.toFixed(1)} ms): ${JSON.stringify(adapted.text)}`);
 }
