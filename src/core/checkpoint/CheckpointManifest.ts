@@ -4,10 +4,11 @@
  */
 import { z } from "zod";
 import { ACTIVATIONS } from "../nn/activation.ts";
+import { FACTORIZATIONS } from "../router/RouterHead.ts";
 
 export const CHECKPOINT_FORMAT = "haps-router-checkpoint";
 /** Bumped when a manifest or tensor layout change makes old readers wrong. */
-export const CHECKPOINT_FORMAT_VERSION = 1;
+export const CHECKPOINT_FORMAT_VERSION = 2;
 
 const positiveInt = z.number().int().positive();
 
@@ -44,6 +45,7 @@ export const checkpointManifestSchema = z
         temperature: z.number().positive(),
         activation: z.enum(ACTIVATIONS as [string, ...string[]]),
         shareTrunk: z.boolean(),
+        factorization: z.enum(FACTORIZATIONS as [string, ...string[]]),
         initBStd: z.number().positive(),
         headInitScale: z.number(),
       })
@@ -63,6 +65,9 @@ export function parseCheckpointManifest(raw: unknown, source: string): Checkpoin
     const v = (raw as { formatVersion: unknown }).formatVersion;
     if (typeof v === "number" && v > CHECKPOINT_FORMAT_VERSION) {
       throw new Error(`${source}: checkpoint format version ${v} is newer than this reader (${CHECKPOINT_FORMAT_VERSION}); update HAPS Router`);
+    }
+    if (typeof v === "number" && v < CHECKPOINT_FORMAT_VERSION) {
+      throw new Error(`${source}: checkpoint format version ${v} predates the joint router head and the paper-shaped generator (version ${CHECKPOINT_FORMAT_VERSION}); train it again with \`haps train\``);
     }
   }
   const parsed = checkpointManifestSchema.safeParse(raw);

@@ -13,6 +13,7 @@ import path from "node:path";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
 import { resolveHapsPolicyConfig, type HapsPolicyConfig, type ResolvedHapsPolicyConfig } from "../router/HapsPolicyConfig.ts";
 import type { ActivationKind } from "../nn/activation.ts";
+import type { Factorization } from "../router/RouterHead.ts";
 import { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, parseCheckpointManifest, type CheckpointManifest } from "./CheckpointManifest.ts";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
 
@@ -65,6 +66,7 @@ export async function saveCheckpoint(policy: HapsPolicy, dir: string, options: S
       temperature: c.temperature,
       activation: c.activation,
       shareTrunk: c.shareTrunk,
+      factorization: c.factorization,
       initBStd: c.initBStd,
       headInitScale: c.headInitScale,
     },
@@ -137,7 +139,7 @@ export async function loadCheckpoint(dir: string, expected?: HapsPolicyConfig): 
  */
 export function assertCompatible(stored: ResolvedHapsPolicyConfig, wanted: ResolvedHapsPolicyConfig, where: string): void {
   const problems: string[] = [];
-  for (const key of ["featureWidth", "trunkWidth", "hidden", "rank", "lastLayers", "loraAlpha", "activation", "shareTrunk"] as const) {
+  for (const key of ["featureWidth", "trunkWidth", "hidden", "rank", "lastLayers", "loraAlpha", "activation", "shareTrunk", "factorization"] as const) {
     if (stored[key] !== wanted[key]) problems.push(`${key} is ${String(stored[key])} in the checkpoint, ${String(wanted[key])} in the configuration`);
   }
   if (stored.agents.join("\u0000") !== wanted.agents.join("\u0000")) {
@@ -179,6 +181,7 @@ export function configFromManifest(manifest: CheckpointManifest, source: string)
     return resolveHapsPolicyConfig({
       ...h,
       activation: h.activation as ActivationKind,
+      factorization: h.factorization as Factorization,
       agents: manifest.agents,
       candidates: manifest.candidates,
       seed: manifest.seed,

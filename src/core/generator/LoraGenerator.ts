@@ -2,13 +2,21 @@
  * The low-level router (HAPS, parameter search): a hypernetwork that writes a per-query LoRA adapter for one open
  * model.
  *
- *   z  = trunk(f)                       shared lower layers (the same instance the high-level head reads)
- *   u  = MLP(z)                         two hidden layers, `hidden` units each
+ *   z  = trunk(f)                       layer 1: shared with the high-level head (the same Trunk instance)
+ *   u  = act(W_u z + b_u)               layer 2: this generator's own, `hidden` units
  *   A_l = reshape(W_A,l u + b_A,l)      (in_l x r)   for each of the model's last k layers l
  *   B_l = reshape(W_B,l u + b_B,l)      (r x out_l)
  *
  * and the adapter updates o_proj of layer l by (alpha / r) A_l B_l. Widths come from the model's own shape, so two
  * candidate models of different widths get generators of different shapes.
+ *
+ * How this maps onto the paper (Appendix A.2; reference code joint_rl/lora_generator.py): there, each generator is a
+ * 2-layer MLP with 256 hidden units over the router LLM's pooled hidden state, followed by two linear heads to A and
+ * B, and the shared part is the router LLM itself, fine-tuned by the generators' gradients. llama.cpp gives no
+ * gradients, so the router LLM is frozen here and the sharing moves one layer up: the first of the two MLP layers is
+ * the Trunk, shared by the high-level head and every generator (gradients from routing and from parameter generation
+ * both land in it), and the second is private to each generator. Per generator the path f -> 256 -> 256 -> {A, B} is
+ * exactly the paper's shape.
  *
  * Initialisation. Plain LoRA starts with B = 0: the adapter is an exact no-op, and while B stays 0 no gradient
  * reaches the A head, the MLP or the trunk. Here B starts small but non-zero, so every part of the generator learns
@@ -16,8 +24,9 @@
  *  - A's bias ~ N(0, 1/in) and A's weight ~ N(0, 1/(in * hidden)): A has entries of std ~ 1/sqrt(in) whatever u
  *    is, so A^T x has the scale of x's root-mean-square (a norm-preserving down-projection), and part of A
  *    already depends on the query;
- *  - B's bias = 0 and B's weight ~ N(0, initBStd^2 / hidden): B's entries have std <= initBStd (u is bounded by tanh),
- *    and every entry depends on the query.
+ *  - B's bias = 0 and B's weight ~ N(0, initBStd^2 / hidden): B's entries have std <= initBStd while the hidden
+ *    units are at most 1 in magnitude (tanh; gelu and relu units are unbounded, so there the bound holds only for
+ *    unit-scale activations), and every entry depends on the query.
  * Then E|A B|_F^2 <= 2 r out initBStd^2, i.e. |delta W|_F <= (alpha / r) initBStd sqrt(2 r out) (see
  * `initialDeltaNormBound`), against |W_o|_F ~ sqrt(out) for a typical o_proj: with the defaults (r = 8,
  * initBStd = 1e-3) the untrained adapter moves o_proj by ~0.4% - small but measurable. `deltaNorms` reports the
@@ -25,7 +34,7 @@
  *
  * RL: `sampleAdapter` adds Gaussian exploration noise to the generated parameters (see gaussianPolicy.ts);
  * `backwardAdapter` (on-policy REINFORCE) and `backwardLikelihood` (reward-weighted likelihood of stored parameters)
- * send the score through both heads, the MLP and the trunk.
+ * send the score through both heads, the private layer and the trunk.
  */
 import type { LoraAdapter, LoraLayer } from "../adapters/types.ts";
 import type { OProjShape } from "../gguf/types.ts";
@@ -54,7 +63,7 @@ export interface LoraGeneratorOptions {
   rank?: number;
   /** k: adapt o_proj of the last k blocks. Defaults to `1`. */
   lastLayers?: number;
-  /** Width of the generator's two hidden layers. Defaults to `256`. */
+  /** Width of the generator's own hidden layer (the second layer of the paper's 2-layer MLP). Defaults to `256`. */
   hidden?: number;
   /** LoRA alpha written into the adapter; the update is scaled by alpha / rank. Defaults to the rank. */
   loraAlpha?: number;
@@ -115,7 +124,7 @@ export class LoraGenerator implements Module {
     if (!(this.initBStd > 0 && Number.isFinite(this.initBStd))) throw new Error(`LoraGenerator: initBStd must be a finite number > 0, got ${this.initBStd}`);
     this.model = { ...model, oProj: [...model.oProj] };
     this.targets = lastLayers(model, k);
-    this.mlp = new Mlp([trunk.outWidth, hidden, hidden], rng, { activation: options.activation ?? "tanh", activateLast: true });
+    this.mlp = new Mlp([trunk.outWidth, hidden], rng, { activation: options.activation ?? "tanh", activateLast: true });
     this.heads = this.targets.map((layer) => ({
       layer,
       a: new Linear(hidden, layer.inWidth * this.rank, rng, {

@@ -29,7 +29,7 @@ export class HapsPolicy {
 
     this.head = new RouterHead(
       trunkFor(),
-      { agents: c.agents, candidates: c.candidates.map((m) => m.id), temperature: c.temperature, initScale: c.headInitScale },
+      { agents: c.agents, candidates: c.candidates.map((m) => m.id), factorization: c.factorization, temperature: c.temperature, initScale: c.headInitScale },
       rng.fork(),
     );
     if (c.shareTrunk) this.params.addModule("trunk.", trunk);

@@ -1,5 +1,9 @@
 import type { OProjShape } from "../gguf/types.ts";
 import { isActivationKind, type ActivationKind } from "../nn/activation.ts";
+import { FACTORIZATIONS, type Factorization } from "./RouterHead.ts";
+
+/** Up to this many assignments (M^N), "auto" scores every assignment jointly; above it, agent by agent. */
+export const AUTO_JOINT_LIMIT = 64;
 
 /** A candidate model the high-level router can assign to an agent. */
 export interface CandidateModel {
@@ -26,7 +30,7 @@ export interface HapsPolicyConfig {
   candidates: readonly CandidateModel[];
   /** h: width of the shared trunk's output. Defaults to `256`. */
   trunkWidth?: number;
-  /** Width of each generator's two hidden layers. Defaults to `256`. */
+  /** Width of each generator's own hidden layer (the trunk is the first layer of its 2-layer MLP). Defaults to `256`. */
   hidden?: number;
   /** LoRA rank r. Defaults to `8`. */
   rank?: number;
@@ -34,6 +38,11 @@ export interface HapsPolicyConfig {
   lastLayers?: number;
   /** LoRA alpha written into adapters (update scaled by alpha / rank). Defaults to the rank. */
   loraAlpha?: number;
+  /**
+   * How the high-level head scores assignments (see RouterHead.ts): `"auto"` is `"joint"` for at most
+   * AUTO_JOINT_LIMIT assignments and `"autoregressive"` above. Defaults to `"auto"`.
+   */
+  factorization?: Factorization | "auto";
   /** Router softmax temperature; a decoding setting that may differ from the one in a checkpoint. Defaults to `1`. */
   temperature?: number;
   /** Activation of the trunk and the generators' hidden layers. Defaults to `"tanh"`. */
@@ -51,7 +60,10 @@ export interface HapsPolicyConfig {
   seed?: number;
 }
 
-export type ResolvedHapsPolicyConfig = Required<Omit<HapsPolicyConfig, "candidates">> & { candidates: CandidateModel[] };
+export type ResolvedHapsPolicyConfig = Required<Omit<HapsPolicyConfig, "candidates" | "factorization">> & {
+  candidates: CandidateModel[];
+  factorization: Factorization;
+};
 
 /** Fills in defaults and checks the configuration, naming the field (and candidate) that is wrong. */
 export function resolveHapsPolicyConfig(config: HapsPolicyConfig): ResolvedHapsPolicyConfig {
@@ -61,6 +73,7 @@ export function resolveHapsPolicyConfig(config: HapsPolicyConfig): ResolvedHapsP
     featureWidth: config.featureWidth,
     agents: config.agents,
     candidates: [],
+    factorization: "joint",
     trunkWidth: config.trunkWidth ?? 256,
     hidden: config.hidden ?? 256,
     rank,
@@ -89,6 +102,10 @@ export function resolveHapsPolicyConfig(config: HapsPolicyConfig): ResolvedHapsP
   if (typeof resolved.shareTrunk !== "boolean") throw new Error(`HAPS policy configuration: shareTrunk must be true or false`);
   if (!Array.isArray(config.agents) || config.agents.length === 0) throw new Error("HAPS policy configuration: agents must be a non-empty array of names");
   resolved.agents = [...config.agents];
+  const factorization = config.factorization ?? "auto";
+  if (factorization !== "auto" && !FACTORIZATIONS.includes(factorization)) {
+    throw new Error(`HAPS policy configuration: factorization "${String(factorization)}" is not one of auto, ${FACTORIZATIONS.join(", ")}`);
+  }
   if (!Array.isArray(config.candidates) || config.candidates.length === 0) throw new Error("HAPS policy configuration: candidates must be a non-empty array");
   const ids = new Set<string>();
   resolved.candidates = config.candidates.map((c, i) => {
@@ -110,5 +127,7 @@ export function resolveHapsPolicyConfig(config: HapsPolicyConfig): ResolvedHapsP
     if (c.sha256 !== undefined) copy.sha256 = c.sha256.toLowerCase();
     return copy;
   });
+  const assignments = resolved.candidates.length ** resolved.agents.length;
+  resolved.factorization = factorization === "auto" ? (assignments <= AUTO_JOINT_LIMIT ? "joint" : "autoregressive") : factorization;
   return resolved;
 }

@@ -1,68 +1,92 @@
 /**
- * The high-level router (HAPS, architecture search): for each agent, a distribution over candidate models.
+ * The high-level router (HAPS, architecture search): a distribution over assignments, one candidate per agent.
  *
- * From the trunk feature z it predicts, for every (agent n, candidate m), an expected quality q[n][m] and an expected
- * normalised cost c[n][m]. The reward the system optimises is Perf - alpha * Cost, so the policy scores each
- * candidate by its predicted reward and takes a softmax per agent:
+ * From the trunk feature z it predicts, for each assignment a (a candidate index per agent), an expected quality
+ * Q(a) and an expected normalised cost C(a). The system optimises reward = Perf - alpha * Cost, so the policy scores
+ * each assignment by its predicted reward:
  *
- *   pi_n(m | f, alpha) = softmax_m((q[n][m] - alpha * c[n][m]) / T)
+ *   pi(a | f, alpha) = softmax_a((Q(a) - alpha * C(a)) / T)
  *
- * alpha enters only here, after the network, so a user can move along the quality/cost trade-off at query time
- * without retraining. q and c are linear readouts (no squashing), so their warm-up regression fits targets on any
- * scale the metrics produce.
+ * alpha enters only here, after the network, so a user moves along the quality/cost trade-off at query time without
+ * retraining. Q and C are linear readouts (no squashing), so regression fits targets on any scale the metrics produce.
  *
- * Training signals, both accumulated into the head and the shared trunk:
- *  (a) warm-up regression of q and c to observed quality and cost (`backwardRegression`);
- *  (b) REINFORCE on the sampled assignment: loss = -weight * sum_n log pi_n(a_n) (`backwardPolicy`), where weight is
- *      the reward (minus a baseline) that the trainer computed.
+ * The reward of an assignment is not a sum over agents: a strong Teacher can rescue a weak Student, and the Teacher's
+ * verdicts decide how many (priced) turns the Student takes. So the head can score assignments in three ways
+ * (`factorization`):
+ *  - "joint": one (Q, C) pair per assignment, M^N classes; exact, for small spaces (2 agents x 2 candidates: 4);
+ *  - "autoregressive": pi(a) = prod_n pi_n(a_n | a_<n), agent by agent, each level a small MLP (one hidden layer as
+ *    wide as z) reading z and the earlier agents' choices (one-hot), so that a later choice can depend on the earlier
+ *    ones and on the query together, with N levels instead of M^N classes. The last
+ *    level predicts (Q, C) of the whole assignment; an earlier level predicts them for the best completion of its
+ *    prefix among the observed ones (a max-backup under the training alpha), which is what greedy decoding needs;
+ *  - "independent": Q(a) = sum_n q_n(a_n), C likewise; the policy factorises into one softmax per agent. It cannot
+ *    represent interactions; it is kept to measure what the others gain.
+ *
+ * Training signals, accumulated into the readouts and the shared trunk:
+ *  (a) warm-up regression of Q and C to the observed quality and cost of whole assignments (`backwardRegression`);
+ *  (b) REINFORCE / cross-entropy on an assignment: loss = -weight * log pi(a) (`backwardPolicy`), where weight is
+ *      the (baseline-subtracted) reward the trainer computed, or 1 for supervised labels.
  */
 import { Linear } from "../nn/Linear.ts";
+import { Mlp } from "../nn/Mlp.ts";
 import type { Module, Parameter } from "../nn/Parameter.ts";
 import type { Rng } from "../nn/Rng.ts";
-import { logProbGrad, logSoftmax } from "../nn/softmax.ts";
-import type { Trunk, TrunkTrace } from "../nn/Trunk.ts";
-import type { Assignment } from "./Assignment.ts";
+import { logSoftmax } from "../nn/softmax.ts";
+import type { Trunk } from "../nn/Trunk.ts";
 import { requireFinite } from "../nn/vector.ts";
+import type { Assignment } from "./Assignment.ts";
+
+export type Factorization = "joint" | "autoregressive" | "independent";
+export const FACTORIZATIONS: readonly Factorization[] = ["joint", "autoregressive", "independent"];
+
+/** Above this many assignments the head does not enumerate them (marginals come from the greedy path instead). */
+export const MAX_ENUMERATED_ASSIGNMENTS = 4096;
 
 export interface RouterHeadOptions {
-  /** Agent names, e.g. `["student", "teacher"]`; one policy per agent, in this order. */
+  /** Agent names, e.g. `["teacher", "student"]`, in decision order. */
   agents: readonly string[];
   /** Candidate model ids, shared by all agents, in this order (open and closed alike: closed models can be picked). */
   candidates: readonly string[];
+  /** How assignments are scored (see the file comment). Defaults to `"joint"`. */
+  factorization?: Factorization;
   /** Softmax temperature T; lower is greedier. Defaults to `1`. */
   temperature?: number;
   /**
-   * Standard deviation of the readout's initial weights, times 1/sqrt(trunk width). Small, so an untrained head
-   * predicts q and c near 0 and routes almost uniformly: every candidate gets explored. Defaults to `0.1`.
+   * Standard deviation of the readouts' initial weights, times 1/sqrt(input width). Small, so an untrained head
+   * predicts Q and C near 0 and routes almost uniformly: every assignment gets explored. Defaults to `0.1`.
    */
   initScale?: number;
 }
 
-/** The head's predictions for one feature and one alpha. Indexing is [agent][candidate]. */
-export interface RoutingOutput {
-  probs: Float64Array[];
-  q: Float64Array[];
-  c: Float64Array[];
-}
-
-/** One candidate chosen per agent, as indices (what the trainer feeds back to `backwardPolicy`). */
+/** One candidate chosen per agent, as indices, with its probability under the policy that chose it. */
 export interface HeadAssignment {
   /** Candidate index per agent. */
   choices: number[];
   /** Candidate id per agent. */
   candidateIds: string[];
-  /** log pi(assignment) = sum over agents of log pi_n(choice_n). */
+  /** log pi(assignment). */
   logProb: number;
-  /** The distributions it was drawn from, [agent][candidate]. */
+  /** Per agent, the probability of each candidate (marginals of the joint policy), [agent][candidate]. */
   probs: Float64Array[];
 }
 
-/** An observed outcome for warm-up regression. Either target may be missing (e.g. cost known, quality not yet graded). */
+/** The head's view of one feature at one alpha. */
+export interface RoutingDistribution {
+  /** Every assignment (candidate index per agent), in enumeration order; empty when there are too many. */
+  assignments: number[][];
+  /** pi(a) per enumerated assignment. */
+  probs: Float64Array;
+  /** Predicted quality and normalised cost per enumerated assignment. */
+  q: Float64Array;
+  c: Float64Array;
+  /** Per agent, the marginal probability of each candidate. */
+  marginals: Float64Array[];
+}
+
+/** An observed outcome of a whole assignment, for warm-up regression. Either target may be missing. */
 export interface Observation {
-  /** Agent name or index. */
-  agent: string | number;
-  /** Candidate id or index. */
-  candidate: string | number;
+  /** Candidate index per agent, or agent id -> candidate id. */
+  choices: readonly number[] | Readonly<Record<string, string>>;
   quality?: number;
   cost?: number;
 }
@@ -70,7 +94,11 @@ export interface Observation {
 export class RouterHead implements Module {
   readonly agents: readonly string[];
   readonly candidates: readonly string[];
-  readonly readout: Linear;
+  readonly factorization: Factorization;
+  /** joint and independent: one linear readout of z. */
+  readonly readouts: Linear[];
+  /** autoregressive: one level per agent. */
+  readonly levels: Mlp[];
   private temperatureValue: number;
 
   constructor(
@@ -80,13 +108,40 @@ export class RouterHead implements Module {
   ) {
     this.agents = checkNames(options.agents, "agents");
     this.candidates = checkNames(options.candidates, "candidates");
+    this.factorization = options.factorization ?? "joint";
+    if (!FACTORIZATIONS.includes(this.factorization)) {
+      throw new Error(`RouterHead: factorization must be one of ${FACTORIZATIONS.join(", ")}, got "${String(this.factorization)}"`);
+    }
     this.temperatureValue = checkTemperature(options.temperature ?? 1);
     const initScale = options.initScale ?? 0.1;
     if (!(initScale >= 0)) throw new Error(`RouterHead: initScale must be >= 0, got ${initScale}`);
-    // Layout of the readout: the first N*M outputs are q[n][m] at n*M + m, the next N*M are c[n][m].
-    this.readout = new Linear(trunk.outWidth, 2 * this.agents.length * this.candidates.length, rng, {
-      weightStd: initScale / Math.sqrt(trunk.outWidth),
-    });
+    const N = this.agents.length;
+    const M = this.candidates.length;
+    const h = trunk.outWidth;
+    const linear = (inWidth: number, outWidth: number) => new Linear(inWidth, outWidth, rng, { weightStd: initScale / Math.sqrt(inWidth) });
+    if (this.factorization === "joint") {
+      const K = M ** N;
+      if (K > MAX_ENUMERATED_ASSIGNMENTS) {
+        throw new Error(`RouterHead: "joint" needs ${M}^${N} = ${K} classes (more than ${MAX_ENUMERATED_ASSIGNMENTS}); use "autoregressive"`);
+      }
+      // Layout: Q of assignment j at j, C at K + j.
+      this.readouts = [linear(h, 2 * K)];
+      this.levels = [];
+    } else if (this.factorization === "independent") {
+      // Layout: q[n][m] at n*M + m, c[n][m] at N*M + n*M + m.
+      this.readouts = [linear(h, 2 * N * M)];
+      this.levels = [];
+    } else {
+      // Level n reads z and the one-hot choices of agents 0..n-1: q at m, c at M + m. The hidden layer keeps the
+      // default initialisation; the output layer starts small like the other readouts.
+      this.readouts = [];
+      this.levels = this.agents.map((_, n) => {
+        const level = new Mlp([h + n * M, h, 2 * M], rng, { activation: trunk.activation, activateLast: false });
+        const out = level.layers[1];
+        rng.fillNormal(out.weight.data, initScale / Math.sqrt(h));
+        return level;
+      });
+    }
   }
 
   get temperature(): number {
@@ -98,93 +153,246 @@ export class RouterHead implements Module {
     this.temperatureValue = checkTemperature(value);
   }
 
-  forward(f: ArrayLike<number>, alpha: number): RoutingOutput {
-    return this.run(f, alpha).output;
+  /** Number of assignments, M^N. */
+  get assignmentCount(): number {
+    return this.candidates.length ** this.agents.length;
   }
 
-  /** Draws one candidate per agent from pi(. | f, alpha). */
+  /** The index of an assignment in enumeration order (the first agent varies slowest). */
+  assignmentIndex(choices: readonly number[]): number {
+    this.checkChoices(choices, "RouterHead.assignmentIndex");
+    return choices.reduce((j, m) => j * this.candidates.length + m, 0);
+  }
+
+  /** The assignment with index j in enumeration order. */
+  assignmentAt(j: number): number[] {
+    const M = this.candidates.length;
+    if (!Number.isInteger(j) || j < 0 || j >= this.assignmentCount) throw new Error(`RouterHead.assignmentAt: index ${j} outside 0..${this.assignmentCount - 1}`);
+    const out = new Array<number>(this.agents.length);
+    for (let n = this.agents.length - 1; n >= 0; n--) {
+      out[n] = j % M;
+      j = Math.floor(j / M);
+    }
+    return out;
+  }
+
+  /** Every assignment in enumeration order. Throws when there are more than MAX_ENUMERATED_ASSIGNMENTS. */
+  enumerate(): number[][] {
+    const K = this.assignmentCount;
+    if (K > MAX_ENUMERATED_ASSIGNMENTS) throw new Error(`RouterHead.enumerate: ${K} assignments are too many to enumerate`);
+    return Array.from({ length: K }, (_, j) => this.assignmentAt(j));
+  }
+
+  /** The whole policy for one feature and alpha: every assignment's probability and predictions, and marginals. */
+  distribution(f: ArrayLike<number>, alpha: number): RoutingDistribution {
+    checkAlpha(alpha);
+    const z = this.trunk.forward(f, "RouterHead.distribution").output;
+    const N = this.agents.length;
+    const M = this.candidates.length;
+    const marginals = this.agents.map(() => new Float64Array(M));
+    if (this.assignmentCount > MAX_ENUMERATED_ASSIGNMENTS) {
+      // Too many to list: the marginals along the greedy path stand in (exact for the first agent).
+      const path = this.decode(z, alpha, null);
+      path.levelProbs.forEach((p, n) => marginals[n].set(p));
+      return { assignments: [], probs: new Float64Array(0), q: new Float64Array(0), c: new Float64Array(0), marginals };
+    }
+    const assignments = this.enumerate();
+    const K = assignments.length;
+    const q = new Float64Array(K);
+    const c = new Float64Array(K);
+    const logits = new Float64Array(K);
+    if (this.factorization === "autoregressive") {
+      assignments.forEach((a, j) => {
+        const { logProb, last } = this.scoreAutoregressive(z, alpha, a);
+        logits[j] = logProb;
+        q[j] = last[a[N - 1]];
+        c[j] = last[M + a[N - 1]];
+      });
+    } else {
+      const raw = this.readouts[0].forward(z);
+      assignments.forEach((a, j) => {
+        [q[j], c[j]] = this.predictFromRaw(raw, a);
+        logits[j] = (q[j] - alpha * c[j]) / this.temperatureValue;
+      });
+    }
+    const probs = Float64Array.from(logSoftmax(logits), Math.exp);
+    assignments.forEach((a, j) => a.forEach((m, n) => (marginals[n][m] += probs[j])));
+    return { assignments, probs, q, c, marginals };
+  }
+
+  /** Predicted quality and normalised cost of one assignment. */
+  predict(f: ArrayLike<number>, choices: readonly number[]): { quality: number; cost: number } {
+    this.checkChoices(choices, "RouterHead.predict");
+    const z = this.trunk.forward(f, "RouterHead.predict").output;
+    if (this.factorization === "autoregressive") {
+      const last = this.levelOutput(this.agents.length - 1, z, choices);
+      const m = choices[this.agents.length - 1];
+      return { quality: last[m], cost: last[this.candidates.length + m] };
+    }
+    const [quality, cost] = this.predictFromRaw(this.readouts[0].forward(z), choices);
+    return { quality, cost };
+  }
+
+  /** Draws an assignment from pi(. | f, alpha). */
   sample(f: ArrayLike<number>, alpha: number, rng: Rng): HeadAssignment {
-    const { output, logProbs } = this.run(f, alpha);
-    const choices = output.probs.map((p) => {
-      let u = rng.uniform();
-      for (let m = 0; m < p.length; m++) {
-        u -= p[m];
-        if (u < 0) return m;
-      }
-      return p.length - 1; // u landed in the rounding slack of the last bucket
-    });
-    return this.assignment(output.probs, logProbs, choices);
+    return this.pick(f, alpha, rng);
   }
 
-  /** The most probable candidate per agent (ties go to the earlier candidate). */
+  /** The most probable assignment (autoregressive: greedy agent by agent). Ties go to the earlier candidate. */
   argmax(f: ArrayLike<number>, alpha: number): HeadAssignment {
-    const { output, logProbs } = this.run(f, alpha);
-    const choices = logProbs.map((lp) => lp.indexOf(Math.max(...lp)));
-    return this.assignment(output.probs, logProbs, choices);
+    return this.pick(f, alpha, null);
   }
 
   /** log pi(choices | f, alpha). */
   logProb(f: ArrayLike<number>, alpha: number, choices: readonly number[]): number {
-    const { logProbs } = this.run(f, alpha);
+    checkAlpha(alpha);
     this.checkChoices(choices, "RouterHead.logProb");
-    return choices.reduce((s, m, n) => s + logProbs[n][m], 0);
+    const z = this.trunk.forward(f, "RouterHead.logProb").output;
+    return this.logProbOf(z, alpha, choices);
   }
 
   /**
-   * Warm-up: accumulates gradients of loss = weight * sum over observations of
-   * 1/2 (q - quality)^2 + 1/2 (c - cost)^2, for the targets each observation has. Returns the loss.
+   * Warm-up: accumulates gradients of loss = weight * sum over observations of 1/2 (Q - quality)^2 + 1/2 (C - cost)^2,
+   * for the targets each observation has. Autoregressive: earlier levels regress to the best observed completion of
+   * their prefix at `alpha` (the trainer's cost preference). Returns the loss.
    */
-  backwardRegression(f: ArrayLike<number>, observations: readonly Observation[], weight = 1): number {
-    requireFinite(weight, "RouterHead.backwardRegression: weight");
-    const { trace, raw } = this.runRaw(f, "RouterHead.backwardRegression");
-    const nm = this.agents.length * this.candidates.length;
-    const d = new Float64Array(raw.length);
-    let loss = 0;
-    observations.forEach((o, i) => {
-      const where = `RouterHead.backwardRegression: observation ${i}`;
-      const n = this.resolve(o.agent, this.agents, "agent", where);
-      const m = this.resolve(o.candidate, this.candidates, "candidate", where);
-      if (o.quality === undefined && o.cost === undefined) throw new Error(`${where} has neither quality nor cost`);
-      const k = n * this.candidates.length + m;
-      if (o.quality !== undefined) {
-        const err = raw[k] - requireFinite(o.quality, `${where} quality`);
-        loss += 0.5 * err * err;
-        d[k] += weight * err;
-      }
-      if (o.cost !== undefined) {
-        const err = raw[nm + k] - requireFinite(o.cost, `${where} cost`);
-        loss += 0.5 * err * err;
-        d[nm + k] += weight * err;
-      }
+  backwardRegression(f: ArrayLike<number>, observations: readonly Observation[], options: { weight?: number; alpha?: number } = {}): number {
+    const weight = requireFinite(options.weight ?? 1, "RouterHead.backwardRegression: weight");
+    const alpha = options.alpha ?? 0;
+    checkAlpha(alpha);
+    const where = "RouterHead.backwardRegression";
+    const obs = observations.map((o, i) => {
+      const at = `${where}: observation ${i}`;
+      if (o.quality === undefined && o.cost === undefined) throw new Error(`${at} has neither quality nor cost`);
+      return {
+        choices: this.resolveChoices(o.choices, at),
+        quality: o.quality === undefined ? undefined : requireFinite(o.quality, `${at} quality`),
+        cost: o.cost === undefined ? undefined : requireFinite(o.cost, `${at} cost`),
+      };
     });
-    this.backwardRaw(trace, d);
+    const trunkTrace = this.trunk.forward(f, where);
+    const z = trunkTrace.output;
+    const N = this.agents.length;
+    const M = this.candidates.length;
+    let loss = 0;
+    if (this.factorization !== "autoregressive") {
+      const raw = this.readouts[0].forward(z);
+      const d = new Float64Array(raw.length);
+      for (const o of obs) {
+        const [q, c] = this.predictFromRaw(raw, o.choices);
+        if (o.quality !== undefined) {
+          loss += 0.5 * (q - o.quality) ** 2;
+          this.addPredictionGrad(d, o.choices, weight * (q - o.quality), 0);
+        }
+        if (o.cost !== undefined) {
+          loss += 0.5 * (c - o.cost) ** 2;
+          this.addPredictionGrad(d, o.choices, 0, weight * (c - o.cost));
+        }
+      }
+      const dz = this.readouts[0].backward(z, d)!;
+      this.trunk.backward(trunkTrace, dz);
+      return weight * loss;
+    }
+    // Autoregressive: targets per (level, prefix, choice) from the observations.
+    const dz = new Float64Array(z.length);
+    for (let n = 0; n < N; n++) {
+      const targets = new Map<string, { prefix: number[]; m: number; quality?: number; cost?: number; score: number }>();
+      for (const o of obs) {
+        const prefix = o.choices.slice(0, n);
+        const m = o.choices[n];
+        const key = `${prefix.join(",")}|${m}`;
+        // Only completions with both targets can be ranked; at the last level every observation is its own target.
+        const score = o.quality === undefined || o.cost === undefined ? -Infinity : o.quality - alpha * o.cost;
+        const seen = targets.get(key);
+        if (seen === undefined || (n < N - 1 && score > seen.score)) targets.set(key, { prefix, m, quality: o.quality, cost: o.cost, score });
+      }
+      for (const t of targets.values()) {
+        const trace = this.levels[n].forward(levelInput(z, t.prefix, n, M));
+        const raw = trace.output;
+        const d = new Float64Array(raw.length);
+        if (t.quality !== undefined) {
+          loss += 0.5 * (raw[t.m] - t.quality) ** 2;
+          d[t.m] = weight * (raw[t.m] - t.quality);
+        }
+        if (t.cost !== undefined) {
+          loss += 0.5 * (raw[M + t.m] - t.cost) ** 2;
+          d[M + t.m] = weight * (raw[M + t.m] - t.cost);
+        }
+        const dx = this.levels[n].backward(trace, d)!;
+        for (let i = 0; i < dz.length; i++) dz[i] += dx[i];
+      }
+    }
+    this.trunk.backward(trunkTrace, dz);
     return weight * loss;
   }
 
   /**
-   * REINFORCE: accumulates gradients of loss = -weight * log pi(choices | f, alpha), so that a gradient-descent step
-   * makes a positively weighted assignment more likely. Returns log pi(choices | f, alpha).
+   * REINFORCE (weight = reward minus baseline) or cross-entropy on a label (weight = 1): accumulates gradients of
+   * loss = -weight * log pi(choices | f, alpha), so that a gradient-descent step makes a positively weighted
+   * assignment more likely. Returns log pi(choices | f, alpha).
    *
-   * With s = (q - alpha c) / T: d log pi_n(a) / d s_m = 1[m = a] - pi_n(m), ds/dq = 1/T, ds/dc = -alpha/T.
+   * With s = (Q - alpha C) / T: d log pi(a) / d s_b = 1[b = a] - pi(b), ds/dQ = 1/T, ds/dC = -alpha/T.
    */
   backwardPolicy(f: ArrayLike<number>, alpha: number, choices: readonly number[], weight: number): number {
     requireFinite(weight, "RouterHead.backwardPolicy: weight");
-    const { trace, output, logProbs } = this.run(f, alpha);
+    checkAlpha(alpha);
     this.checkChoices(choices, "RouterHead.backwardPolicy");
-    const M = this.candidates.length;
-    const nm = this.agents.length * M;
-    const d = new Float64Array(2 * nm);
+    const trace = this.trunk.forward(f, "RouterHead.backwardPolicy");
+    const z = trace.output;
     const T = this.temperatureValue;
-    choices.forEach((a, n) => {
-      const g = logProbGrad(output.probs[n], a);
-      for (let m = 0; m < M; m++) {
-        const dScore = -weight * g[m];
-        d[n * M + m] = dScore / T;
-        d[nm + n * M + m] = (-alpha * dScore) / T;
+    const M = this.candidates.length;
+    const N = this.agents.length;
+    const scoreGrad = (p: Float64Array, a: number) => Array.from(p, (pb, b) => (-weight * ((b === a ? 1 : 0) - pb)) / T);
+    let logProb = 0;
+    const dz = new Float64Array(z.length);
+    const addDz = (dx: Float64Array | null) => {
+      for (let i = 0; i < dz.length; i++) dz[i] += dx![i];
+    };
+    if (this.factorization === "joint") {
+      const raw = this.readouts[0].forward(z);
+      const K = this.assignmentCount;
+      const logits = new Float64Array(K);
+      for (let j = 0; j < K; j++) logits[j] = (raw[j] - alpha * raw[K + j]) / T;
+      const lp = logSoftmax(logits);
+      const a = this.assignmentIndex(choices);
+      logProb = lp[a];
+      const g = scoreGrad(Float64Array.from(lp, Math.exp), a);
+      const d = new Float64Array(2 * K);
+      for (let j = 0; j < K; j++) {
+        d[j] = g[j];
+        d[K + j] = -alpha * g[j];
       }
-    });
-    this.backwardRaw(trace, d);
-    return choices.reduce((s, m, n) => s + logProbs[n][m], 0);
+      addDz(this.readouts[0].backward(z, d));
+    } else if (this.factorization === "independent") {
+      const raw = this.readouts[0].forward(z);
+      const d = new Float64Array(raw.length);
+      for (let n = 0; n < N; n++) {
+        const lp = this.agentLogits(raw, n, alpha);
+        logProb += lp[choices[n]];
+        const g = scoreGrad(Float64Array.from(lp, Math.exp), choices[n]);
+        for (let m = 0; m < M; m++) {
+          d[n * M + m] = g[m];
+          d[N * M + n * M + m] = -alpha * g[m];
+        }
+      }
+      addDz(this.readouts[0].backward(z, d));
+    } else {
+      for (let n = 0; n < N; n++) {
+        const levelTrace = this.levels[n].forward(levelInput(z, choices, n, M));
+        const raw = levelTrace.output;
+        const lp = logSoftmax(Array.from({ length: M }, (_, m) => (raw[m] - alpha * raw[M + m]) / T));
+        logProb += lp[choices[n]];
+        const g = scoreGrad(Float64Array.from(lp, Math.exp), choices[n]);
+        const d = new Float64Array(2 * M);
+        for (let m = 0; m < M; m++) {
+          d[m] = g[m];
+          d[M + m] = -alpha * g[m];
+        }
+        addDz(this.levels[n].backward(levelTrace, d));
+      }
+    }
+    this.trunk.backward(trace, dz);
+    return logProb;
   }
 
   /** The project's id-keyed routing decision for a head assignment. */
@@ -199,49 +407,182 @@ export class RouterHead implements Module {
   }
 
   *namedParameters(): Iterable<[string, Parameter]> {
-    for (const [name, p] of this.readout.namedParameters()) yield [`readout.${name}`, p];
+    for (const readout of this.readouts) for (const [name, p] of readout.namedParameters()) yield [`readout.${name}`, p];
+    for (const [n, level] of this.levels.entries()) for (const [name, p] of level.namedParameters()) yield [`level.${n}.${name}`, p];
   }
 
-  private runRaw(f: ArrayLike<number>, where: string): { trace: TrunkTrace; raw: Float64Array } {
-    const trace = this.trunk.forward(f, where);
-    return { trace, raw: this.readout.forward(trace.output) };
-  }
+  // --- internals --------------------------------------------------------------------------------------------------
 
-  private backwardRaw(trace: TrunkTrace, dRaw: Float64Array): void {
-    const dz = this.readout.backward(trace.output, dRaw)!;
-    this.trunk.backward(trace, dz);
-  }
-
-  private run(f: ArrayLike<number>, alpha: number): { trace: TrunkTrace; output: RoutingOutput; logProbs: Float64Array[] } {
-    requireFinite(alpha, "RouterHead: alpha");
-    if (alpha < 0) throw new Error(`RouterHead: alpha must be >= 0 (a cost weight), got ${alpha}`);
-    const { trace, raw } = this.runRaw(f, "RouterHead.forward");
-    const M = this.candidates.length;
-    const nm = this.agents.length * M;
-    const q: Float64Array[] = [];
-    const c: Float64Array[] = [];
-    const probs: Float64Array[] = [];
-    const logProbs: Float64Array[] = [];
-    for (let n = 0; n < this.agents.length; n++) {
-      const qn = raw.slice(n * M, (n + 1) * M);
-      const cn = raw.slice(nm + n * M, nm + (n + 1) * M);
-      const scores = qn.map((qv, m) => (qv - alpha * cn[m]) / this.temperatureValue);
-      const lp = logSoftmax(scores);
-      q.push(qn);
-      c.push(cn);
-      logProbs.push(lp);
-      probs.push(lp.map(Math.exp));
+  private pick(f: ArrayLike<number>, alpha: number, rng: Rng | null): HeadAssignment {
+    checkAlpha(alpha);
+    const z = this.trunk.forward(f, "RouterHead.forward").output;
+    if (this.factorization === "autoregressive") {
+      const path = this.decode(z, alpha, rng);
+      return this.assignment(path.choices, path.logProb, this.marginalsOr(z, alpha, path.levelProbs));
     }
-    return { trace, output: { probs, q, c }, logProbs };
+    const dist = this.distributionFromZ(z, alpha);
+    let j: number;
+    if (rng) {
+      let u = rng.uniform();
+      j = dist.probs.length - 1; // u landing in the rounding slack of the last bucket
+      for (let k = 0; k < dist.probs.length; k++) {
+        u -= dist.probs[k];
+        if (u < 0) {
+          j = k;
+          break;
+        }
+      }
+    } else {
+      j = 0;
+      for (let k = 1; k < dist.probs.length; k++) if (dist.probs[k] > dist.probs[j]) j = k;
+    }
+    return this.assignment(dist.assignments[j], Math.log(dist.probs[j]), dist.marginals);
   }
 
-  private assignment(probs: Float64Array[], logProbs: Float64Array[], choices: number[]): HeadAssignment {
-    return {
-      choices,
-      candidateIds: choices.map((m) => this.candidates[m]),
-      logProb: choices.reduce((s, m, n) => s + logProbs[n][m], 0),
-      probs,
-    };
+  /** joint / independent: the enumerated distribution from a trunk output. */
+  private distributionFromZ(z: Float64Array, alpha: number): { assignments: number[][]; probs: Float64Array; marginals: Float64Array[] } {
+    const raw = this.readouts[0].forward(z);
+    const M = this.candidates.length;
+    if (this.factorization === "independent" && this.assignmentCount > MAX_ENUMERATED_ASSIGNMENTS) {
+      throw new Error(`RouterHead: ${this.assignmentCount} assignments are too many for "independent"; use "autoregressive"`);
+    }
+    const assignments = this.enumerate();
+    const logits = assignments.map((a) => {
+      const [q, c] = this.predictFromRaw(raw, a);
+      return (q - alpha * c) / this.temperatureValue;
+    });
+    const probs = Float64Array.from(logSoftmax(logits), Math.exp);
+    const marginals = this.agents.map(() => new Float64Array(M));
+    assignments.forEach((a, j) => a.forEach((m, n) => (marginals[n][m] += probs[j])));
+    return { assignments, probs, marginals };
+  }
+
+  /** Autoregressive decoding: sample with `rng`, greedy without. */
+  private decode(z: Float64Array, alpha: number, rng: Rng | null): { choices: number[]; logProb: number; levelProbs: Float64Array[] } {
+    const M = this.candidates.length;
+    const choices: number[] = [];
+    const levelProbs: Float64Array[] = [];
+    let logProb = 0;
+    for (let n = 0; n < this.agents.length; n++) {
+      const raw = this.levelOutput(n, z, choices);
+      const lp = logSoftmax(Array.from({ length: M }, (_, m) => (raw[m] - alpha * raw[M + m]) / this.temperatureValue));
+      const p = Float64Array.from(lp, Math.exp);
+      let m = 0;
+      if (rng) {
+        let u = rng.uniform();
+        m = M - 1;
+        for (let k = 0; k < M; k++) {
+          u -= p[k];
+          if (u < 0) {
+            m = k;
+            break;
+          }
+        }
+      } else {
+        for (let k = 1; k < M; k++) if (p[k] > p[m]) m = k;
+      }
+      choices.push(m);
+      levelProbs.push(p);
+      logProb += lp[m];
+    }
+    return { choices, logProb, levelProbs };
+  }
+
+  /** Exact marginals when the space is small enough to enumerate; the decoding path's distributions otherwise. */
+  private marginalsOr(z: Float64Array, alpha: number, levelProbs: Float64Array[]): Float64Array[] {
+    if (this.assignmentCount > MAX_ENUMERATED_ASSIGNMENTS) return levelProbs;
+    const M = this.candidates.length;
+    const marginals = this.agents.map(() => new Float64Array(M));
+    for (const a of this.enumerate()) {
+      const p = Math.exp(this.logProbOf(z, alpha, a));
+      a.forEach((m, n) => (marginals[n][m] += p));
+    }
+    return marginals;
+  }
+
+  private scoreAutoregressive(z: Float64Array, alpha: number, a: readonly number[]): { logProb: number; last: Float64Array } {
+    const M = this.candidates.length;
+    let logProb = 0;
+    let last: Float64Array = new Float64Array(0);
+    for (let n = 0; n < this.agents.length; n++) {
+      last = this.levelOutput(n, z, a);
+      const lp = logSoftmax(Array.from({ length: M }, (_, m) => (last[m] - alpha * last[M + m]) / this.temperatureValue));
+      logProb += lp[a[n]];
+    }
+    return { logProb, last };
+  }
+
+  private logProbOf(z: Float64Array, alpha: number, choices: readonly number[]): number {
+    if (this.factorization === "autoregressive") return this.scoreAutoregressive(z, alpha, choices).logProb;
+    const raw = this.readouts[0].forward(z);
+    if (this.factorization === "independent") return choices.reduce((s, m, n) => s + this.agentLogits(raw, n, alpha)[m], 0);
+    const K = this.assignmentCount;
+    const logits = new Float64Array(K);
+    for (let j = 0; j < K; j++) logits[j] = (raw[j] - alpha * raw[K + j]) / this.temperatureValue;
+    return logSoftmax(logits)[this.assignmentIndex(choices)];
+  }
+
+  /** autoregressive: level n's raw output (q at m, c at M + m) after the choices of agents 0..n-1. */
+  private levelOutput(n: number, z: Float64Array, choices: readonly number[]): Float64Array {
+    return this.levels[n].forward(levelInput(z, choices, n, this.candidates.length)).output;
+  }
+
+  /** independent: log pi_n over candidates for agent n. */
+  private agentLogits(raw: Float64Array, n: number, alpha: number): Float64Array {
+    const M = this.candidates.length;
+    const NM = this.agents.length * M;
+    return logSoftmax(Array.from({ length: M }, (_, m) => (raw[n * M + m] - alpha * raw[NM + n * M + m]) / this.temperatureValue));
+  }
+
+  /** joint / independent: (Q, C) of an assignment from the readout's raw output. */
+  private predictFromRaw(raw: Float64Array, a: readonly number[]): [number, number] {
+    if (this.factorization === "joint") {
+      const j = this.assignmentIndex(a);
+      return [raw[j], raw[this.assignmentCount + j]];
+    }
+    const M = this.candidates.length;
+    const NM = this.agents.length * M;
+    let q = 0;
+    let c = 0;
+    a.forEach((m, n) => {
+      q += raw[n * M + m];
+      c += raw[NM + n * M + m];
+    });
+    return [q, c];
+  }
+
+  /** joint / independent: adds dQ and dC of an assignment to the raw-output gradient. */
+  private addPredictionGrad(d: Float64Array, a: readonly number[], dq: number, dc: number): void {
+    if (this.factorization === "joint") {
+      const j = this.assignmentIndex(a);
+      d[j] += dq;
+      d[this.assignmentCount + j] += dc;
+      return;
+    }
+    const M = this.candidates.length;
+    const NM = this.agents.length * M;
+    a.forEach((m, n) => {
+      d[n * M + m] += dq;
+      d[NM + n * M + m] += dc;
+    });
+  }
+
+  private assignment(choices: number[], logProb: number, probs: Float64Array[]): HeadAssignment {
+    return { choices, candidateIds: choices.map((m) => this.candidates[m]), logProb, probs };
+  }
+
+  private resolveChoices(choices: Observation["choices"], where: string): number[] {
+    if (Array.isArray(choices)) {
+      this.checkChoices(choices, where);
+      return [...choices];
+    }
+    const record = choices as Readonly<Record<string, string>>;
+    return this.agents.map((agent) => {
+      const id = record[agent];
+      const m = this.candidates.indexOf(id);
+      if (m < 0) throw new Error(`${where}: agent "${agent}" has candidate ${JSON.stringify(id)}, expected one of ${this.candidates.join(", ")}`);
+      return m;
+    });
   }
 
   private checkChoices(choices: readonly number[], where: string): void {
@@ -254,16 +595,19 @@ export class RouterHead implements Module {
       }
     });
   }
+}
 
-  private resolve(key: string | number, names: readonly string[], kind: string, where: string): number {
-    if (typeof key === "number") {
-      if (Number.isInteger(key) && key >= 0 && key < names.length) return key;
-      throw new Error(`${where}: ${kind} index ${key} is outside 0..${names.length - 1}`);
-    }
-    const i = names.indexOf(key);
-    if (i < 0) throw new Error(`${where}: unknown ${kind} "${key}" (known: ${names.join(", ")})`);
-    return i;
-  }
+/** z followed by the one-hot choices of agents 0..n-1 (the autoregressive level's input). */
+function levelInput(z: Float64Array, choices: readonly number[], n: number, M: number): Float64Array {
+  const x = new Float64Array(z.length + n * M);
+  x.set(z);
+  for (let k = 0; k < n; k++) x[z.length + k * M + choices[k]] = 1;
+  return x;
+}
+
+function checkAlpha(alpha: number): void {
+  requireFinite(alpha, "RouterHead: alpha");
+  if (alpha < 0) throw new Error(`RouterHead: alpha must be >= 0 (a cost weight), got ${alpha}`);
 }
 
 function checkNames(names: readonly string[], what: string): readonly string[] {

@@ -29,7 +29,7 @@ function trained(config: HapsPolicyConfig): HapsPolicy {
   for (let t = 0; t < 3; t++) {
     const f = rng.fillNormal(new Float64Array(config.featureWidth));
     policy.parameters().zeroGrad();
-    policy.head.backwardRegression(f, [{ agent: 0, candidate: 1, quality: 1, cost: 0.5 }]);
+    policy.head.backwardRegression(f, [{ choices: [1, 0], quality: 1, cost: 0.5 }]);
     for (const id of ["wide", "narrow"]) policy.backwardAdapter(id, f, policy.sampleAdapter(id, f, 0.1, rng)!.noise, 1);
     adam.step();
   }
@@ -37,7 +37,7 @@ function trained(config: HapsPolicyConfig): HapsPolicy {
 }
 
 function outputs(policy: HapsPolicy, f: Float64Array) {
-  return { head: policy.head.forward(f, 0.4), wide: policy.generate("wide", f), narrow: policy.generate("narrow", f) };
+  return { head: policy.head.distribution(f, 0.4), wide: policy.generate("wide", f), narrow: policy.generate("narrow", f) };
 }
 
 for (const shareTrunk of [true, false]) {
@@ -64,7 +64,8 @@ test("the manifest records format, models with open flags and widths, agents, hy
     await saveCheckpoint(new HapsPolicy(config), dir, { created });
     const manifest = JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), "utf8"));
     assert.equal(manifest.format, "haps-router-checkpoint");
-    assert.equal(manifest.formatVersion, 1);
+    assert.equal(manifest.formatVersion, 2);
+    assert.equal(manifest.hyperparameters.factorization, "joint");
     assert.equal(manifest.created, created.toISOString());
     assert.equal(manifest.seed, 11);
     assert.deepEqual(manifest.agents, ["student", "teacher"]);
@@ -129,8 +130,10 @@ test("damaged, foreign or missing checkpoints are refused with the file named", 
     await writeFile(weightsPath, weights);
 
     const manifest = JSON.parse(manifestText);
-    await writeFile(manifestPath, JSON.stringify({ ...manifest, formatVersion: 2 }));
-    await assert.rejects(loadCheckpoint(dir), /checkpoint format version 2 is newer than this reader \(1\)/);
+    await writeFile(manifestPath, JSON.stringify({ ...manifest, formatVersion: 3 }));
+    await assert.rejects(loadCheckpoint(dir), /checkpoint format version 3 is newer than this reader \(2\)/);
+    await writeFile(manifestPath, JSON.stringify({ ...manifest, formatVersion: 1 }));
+    await assert.rejects(loadCheckpoint(dir), /checkpoint format version 1 predates the joint router head .* train it again with `haps train`/);
     await writeFile(manifestPath, JSON.stringify({ ...manifest, hyperparameters: { ...manifest.hyperparameters, rank: "8" } }));
     await assert.rejects(loadCheckpoint(dir), /invalid checkpoint manifest\n {2}hyperparameters\.rank:/);
     await writeFile(manifestPath, JSON.stringify({ ...manifest, weights: { ...manifest.weights, file: "../elsewhere.safetensors" } }));

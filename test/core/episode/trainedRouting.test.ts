@@ -33,11 +33,10 @@ describe("trained routing from a checkpoint", () => {
 
   test("routes with the head, generates the checkpoint's adapters and normalises cost with its statistics", async () => {
     const untrained = await HapsPipeline.create(runtime, config);
-    // Make the head prefer the second candidate for every agent, as training would: raise its quality bias.
+    // Make the head prefer the second candidate for every agent, as training would: raise that assignment's quality.
     const head = untrained.policy.head;
-    const bias = head.readout.bias.data;
-    const m = config.candidates.length;
-    for (let agent = 0; agent < config.agents.length; agent++) bias[agent * m + 1] = 5;
+    assert.equal(head.factorization, "joint");
+    head.readouts[0].bias.data[head.assignmentIndex(config.agents.map(() => 1))] = 8;
     // And move the generators' weights, so that a fresh policy (same seed) no longer writes the same adapters.
     for (const [name, p] of untrained.policy.parameters()) if (name.startsWith("generator.")) p.data.forEach((v, i) => (p.data[i] = v * 1.5 + 0.01));
     const dir = path.join(tempDir("checkpoint"), "ckpt");

@@ -157,7 +157,7 @@ test("with a shared trunk a generator step moves the head's trunk; without shari
   const shared = new HapsPolicy(smallConfig({ shareTrunk: true }));
   const separate = new HapsPolicy(smallConfig({ shareTrunk: false }));
   // Same starting point: the ablation differs only in sharing.
-  assert.deepEqual(shared.head.forward(f, 0.5), separate.head.forward(f, 0.5));
+  assert.deepEqual(shared.head.distribution(f, 0.5), separate.head.distribution(f, 0.5));
   assert.deepEqual(shared.generate("wide", f), separate.generate("wide", f));
   assert.equal(shared.head.trunk, shared.generator("wide")!.trunk);
   assert.notEqual(separate.head.trunk, separate.generator("wide")!.trunk);
@@ -166,7 +166,7 @@ test("with a shared trunk a generator step moves the head's trunk; without shari
 
   for (const policy of [shared, separate]) {
     const headTrunk = Float32Array.from(policy.head.trunk.mlp.layers[0].weight.data);
-    const headOut = policy.head.forward(f, 0.5);
+    const headOut = policy.head.distribution(f, 0.5);
     const params = policy.parameters();
     const adam = new Adam(params, { lr: 1e-2 });
     const s = policy.sampleAdapter("wide", f, 0.1, rng)!;
@@ -174,7 +174,7 @@ test("with a shared trunk a generator step moves the head's trunk; without shari
     policy.backwardAdapter("wide", f, s.noise, 1);
     adam.step();
     const moved = policy.head.trunk.mlp.layers[0].weight.data.some((v, i) => v !== headTrunk[i]);
-    const outMoved = JSON.stringify(policy.head.forward(f, 0.5)) !== JSON.stringify(headOut);
+    const outMoved = JSON.stringify(policy.head.distribution(f, 0.5)) !== JSON.stringify(headOut);
     assert.equal(moved, policy.config.shareTrunk, `shareTrunk ${policy.config.shareTrunk}`);
     assert.equal(outMoved, policy.config.shareTrunk);
   }
