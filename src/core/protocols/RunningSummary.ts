@@ -1,10 +1,11 @@
 /**
- * What one agent has learned so far in a search-QA episode, carried from turn to turn in its prompt.
+ * An agent's memory buffer in a search-QA episode, carried from round to round in its prompt.
  *
- * The update rule: the agent writes its own summary line in every turn (it knows best what mattered), and that
- * line replaces the old summary. When the agent wrote none (a weak model, a broken reply), the first sentence of the
- * observation it was shown is appended instead, so facts are never lost just because a reply was malformed. Either
- * way the summary is kept within `maxChars`, dropping its oldest sentences first, so prompts stay bounded.
+ * The rule (the paper's Appendix B: "both agents summarize the newly acquired information and append it to their
+ * respective memory buffers"): each round the agent's own summary line is appended. When it wrote none (a weak
+ * model, a broken reply), the first sentence of the observation it was shown is appended instead, so facts are never
+ * lost just because a reply was malformed. The buffer is kept within `maxChars`, dropping its oldest sentences first,
+ * so prompts stay bounded.
  */
 export class RunningSummary {
   #text = "";
@@ -16,14 +17,10 @@ export class RunningSummary {
     return this.#text;
   }
 
-  /** Applies one turn: `ownLine` is the agent's summary line, if any; `observation` what the turn showed it. */
-  update(ownLine: string | undefined, observation: string | undefined): void {
+  /** Applies one round: `ownLine` is the agent's summary line, if any; `observation` what the round showed it. */
+  append(ownLine: string | undefined, observation: string | undefined): void {
     const own = ownLine?.replace(/\s+/g, " ").trim();
-    if (own) {
-      this.#text = own.length <= this.maxChars ? own : `${own.slice(0, this.maxChars - 1).trimEnd()}…`;
-      return;
-    }
-    const sentence = observation === undefined ? "" : keyFact(observation);
+    const sentence = own ? (/[.!?…]$/.test(own) ? own : `${own}.`) : observation === undefined ? "" : keyFact(observation);
     if (sentence === "") return;
     let text = this.#text === "" ? sentence : `${this.#text} ${sentence}`;
     while (text.length > this.maxChars) {

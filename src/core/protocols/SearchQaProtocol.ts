@@ -1,20 +1,23 @@
-// The search-QA protocol (HotpotQA): a Student that searches and answers, a Teacher that reviews every step.
+// The search-QA protocol (HotpotQA), as the HAPS paper defines it (Appendix B, Algorithm 1; reference code
+// HotpotQA/joint_rl/agent.py):
 //
-// Each step: the Student updates its notes, thinks, and proposes Search[entity] or Finish[answer]. The Teacher
-// updates its own notes, judges the proposal, and says [Continue] or [Rethink] with advice. A rethought step is
-// redone by the Student with the advice in view; an accepted Search reads the best-matching paragraph of the item's
-// own context, which both agents see next; an accepted Finish ends the episode. With the search budget spent, or at
-// the last allowed step, the Student must finish.
+//   for round t = 0 .. B (B = the search budget, 3):
+//     the Student writes its notes (a summary of what it newly learned), a thought, and an action:
+//       Search[entity] runs at once and returns the best-matching paragraph of the item's own context;
+//       Finish[answer] ends the episode with that answer (the Teacher never reviews a Finish);
+//     at t = B no search is left: the action must be Finish, and any other action ends with an empty answer;
+//     after a search, the Teacher reviews that retrieval: it writes its notes and a thought and says [Continue] (the
+//     retrieval was useful) or [Rethink] with a justification asking for a revised search; its message reaches the
+//     Student's next round. The verdict does not change the control flow: the round is spent either way.
 //
-// Each agent keeps running notes (RunningSummary): its own summary line of each turn replaces them, and when it
-// wrote none, the first sentence of the paragraph it was shown is appended. The Student's notes move on only with
-// an accepted step. Replies that cannot be read are retried once with a format reminder; then the Student's
-// fallback is Finish[the title of the last paragraph read, or empty], and the Teacher's is [Continue].
+// So there are at most B searches and B reviews. Each agent keeps a memory buffer (RunningSummary) to which its
+// summary of each round is appended. A reply that cannot be read is retried once with a format reminder; after that
+// the Student's round passes with nothing done (the Teacher reviews the unreadable step, as in the reference code),
+// or, in the last round, the episode ends with an empty answer; the Teacher's unreadable review counts as [Continue].
 import { DEFAULT_FIELD_LIMITS, studentStepSchema, teacherReviewSchema } from "./actionSchemas.ts";
-import { guessAnswer } from "./guessAnswer.ts";
 import { parseStudentStep, parseStudentStepJson, parseTeacherReview, parseTeacherReviewJson, type ParsedReply, type ReviewAction, type StudentAction } from "./parseActions.ts";
-import { searchQa, type ShownResult, type ShownStep } from "./prompts.ts";
-import { NO_MATCH, readParagraph } from "./readParagraph.ts";
+import { searchQa, type ShownResult, type ShownReview } from "./prompts.ts";
+import { readParagraph } from "./readParagraph.ts";
 import { RunningSummary } from "./RunningSummary.ts";
 import { Transcript, type Answered, type TurnDraft } from "./Transcript.ts";
 import type { AgentPair, EpisodeOutcome, ParagraphRetriever, SearchQaOptions } from "./types.ts";
@@ -28,27 +31,25 @@ export interface SearchQaTask {
 const STUDENT_STOPS = ["\nObservation", "\nQuestion:", "\nSummary:", "\nLatest search:"];
 const TEACHER_STOPS = ["\nQuestion:", "\nSummary:", "\nLatest search:", "\nThe student"];
 
-const STUDENT_FALLBACK_RULE = "Finish with the name of the last paragraph read (empty when none was read)";
+const STUDENT_FALLBACK_RULE = "no action this round: the Teacher reviews the unreadable step";
+const STUDENT_LAST_FALLBACK_RULE = "no answer: the last round ends with an empty answer";
 const TEACHER_FALLBACK_RULE = "[Continue]: an unreadable review does not hold the Student back";
 
-/** Where the episode stands between turns. */
+/** What the Student's unreadable step shows the Teacher in place of a search result. */
+export const UNREADABLE_STEP = "The student's reply could not be read; nothing was searched.";
+
+/** Where the episode stands between rounds. */
 interface EpisodeState {
   question: string;
   studentNotes: RunningSummary;
   teacherNotes: RunningSummary;
   searches: number;
-  steps: number;
-  /** The latest accepted search and its paragraph; both agents see it in their next turns. */
+  /** The latest search and its paragraph (the Student's new information in its next round). */
   result?: ShownResult;
-  /** A paragraph each agent has been shown but not yet folded into its notes. */
-  studentUnseen?: string;
-  teacherUnseen?: string;
-  /** The Teacher's advice on the last accepted step, passed to the Student's next one. */
-  teacherNote?: string;
+  /** The Teacher's latest review, shown to the Student in its next round and to the Teacher in its next review. */
+  review?: ShownReview;
   /** Paragraphs already read, so that a repeated search moves on to the next best match. */
   read: Set<number>;
-  /** The last paragraph a search actually read (one that matched nothing reads none). */
-  lastRead?: string;
 }
 
 export class SearchQaProtocol {
@@ -57,8 +58,6 @@ export class SearchQaProtocol {
   private readonly formatRetries: number;
   private readonly limits: Required<NonNullable<SearchQaOptions["fieldLimits"]>>;
   private readonly searchBudget: number;
-  private readonly maxSteps: number;
-  private readonly maxRethinks: number;
   private readonly summaryMaxChars: number;
   private readonly paragraphMaxChars: number;
 
@@ -68,8 +67,6 @@ export class SearchQaProtocol {
     this.formatRetries = options.formatRetries ?? 1;
     this.limits = { ...DEFAULT_FIELD_LIMITS, ...options.fieldLimits };
     this.searchBudget = options.searchBudget ?? 3;
-    this.maxSteps = Math.max(1, options.maxSteps ?? 8);
-    this.maxRethinks = options.maxRethinksPerStep ?? 1;
     this.summaryMaxChars = options.summaryMaxChars ?? 480;
     this.paragraphMaxChars = options.paragraphMaxChars ?? 700;
   }
@@ -81,108 +78,101 @@ export class SearchQaProtocol {
       studentNotes: new RunningSummary(this.summaryMaxChars),
       teacherNotes: new RunningSummary(this.summaryMaxChars),
       searches: 0,
-      steps: 0,
       read: new Set(),
     };
-    for (;;) {
-      let rethinks = 0;
-      let redo: { step: ShownStep; advice: string } | undefined;
-      for (;;) {
-        const forced = state.searches >= this.searchBudget || state.steps >= this.maxSteps - 1;
-        const proposal = await this.studentTurn(transcript, agents, state, forced, redo);
-        state.steps++;
-        if (transcript.aborted) return transcript.outcome("", "aborted");
-        if (proposal.fellBack) {
-          this.acceptStudentNotes(state, proposal);
-          return transcript.outcome(answerOf(proposal.action), "formatFallback");
-        }
-        const review = await this.teacherTurn(transcript, agents, state, proposal);
-        if (transcript.aborted) return transcript.outcome("", "aborted");
-        const { verdict, advice } = review.action;
-        if (verdict === "rethink" && rethinks < this.maxRethinks && state.steps < this.maxSteps) {
-          rethinks++;
-          redo = { step: shownStep(proposal), advice };
-          continue;
-        }
-        this.acceptStudentNotes(state, proposal);
-        state.teacherNote = advice || undefined;
-        if (proposal.action.type === "finish") return transcript.outcome(proposal.action.answer, "finished");
-        await this.search(state, retriever, proposal);
-        break;
+    for (let round = 0; round <= this.searchBudget; round++) {
+      const last = round === this.searchBudget;
+      const step = await this.studentTurn(transcript, agents, state, round, last);
+      if (transcript.aborted) return transcript.outcome("", "aborted");
+      state.studentNotes.append(step.parsed.summary, state.result?.paragraph);
+      step.turn.summary = state.studentNotes.text;
+      if (step.action.type === "finish") return transcript.outcome(step.action.answer, step.fellBack ? "formatFallback" : "finished");
+      if (last) {
+        // Past the budget only Finish ends well: a readable search here is answered with nothing (F1 0).
+        return transcript.outcome("", step.fellBack ? "formatFallback" : "budgetExhausted");
       }
+      let shown: ShownResult;
+      if (step.fellBack) {
+        shown = { query: "", paragraph: UNREADABLE_STEP };
+      } else {
+        const query = (step.action as Extract<StudentAction, { type: "search" }>).query;
+        const paragraph = await readParagraph(retriever, query, state.read, this.paragraphMaxChars);
+        state.searches++;
+        shown = { query, paragraph };
+        step.turn.observation = paragraph;
+      }
+      state.result = step.fellBack ? undefined : shown;
+      await this.teacherTurn(transcript, agents, state, round, { thought: step.parsed.reasoning, ...shown });
+      if (transcript.aborted) return transcript.outcome("", "aborted");
     }
+    // Unreachable: the last round always returns.
+    return transcript.outcome("", "budgetExhausted");
   }
 
-  /** The Student's proposal for this step; a reply that stays unreadable becomes the fallback Finish. */
-  private async studentTurn(
-    transcript: Transcript,
-    agents: AgentPair,
-    state: EpisodeState,
-    forced: boolean,
-    redo: { step: ShownStep; advice: string } | undefined,
-  ): Promise<Answered<StudentAction>> {
-    const system = searchQa.studentSystem(this.constrained);
-    return await transcript.ask<StudentAction>({
+  /** The Student's round: notes, thought, Search or Finish. */
+  private async studentTurn(transcript: Transcript, agents: AgentPair, state: EpisodeState, round: number, last: boolean): Promise<Answered<StudentAction | { type: "invalid" }>> {
+    const system = searchQa.studentSystem(this.constrained, this.searchBudget);
+    return await transcript.ask<StudentAction | { type: "invalid" }>({
       endpoint: agents.student,
-      step: state.steps,
-      format: searchQa.studentFormat(this.constrained, forced),
+      step: round,
+      format: searchQa.studentFormat(this.constrained, last),
       retries: this.formatRetries,
-      fallback: {
-        rule: STUDENT_FALLBACK_RULE,
-        action: () => ({ type: "finish", answer: guessAnswer(state.lastRead) }),
-      },
+      fallback: last
+        ? { rule: STUDENT_LAST_FALLBACK_RULE, action: () => ({ type: "finish", answer: "" }) }
+        : { rule: STUDENT_FALLBACK_RULE, action: () => ({ type: "invalid" }) },
       attempt: async (draft, reminder) => {
         const prompt = searchQa.studentPrompt({
           question: state.question,
-          summary: state.studentNotes.text,
+          notes: state.studentNotes.text,
           result: state.result,
-          teacherNote: redo === undefined ? state.teacherNote : undefined,
-          searchesLeft: Math.max(0, this.searchBudget - state.searches),
-          forced,
-          redo,
+          review: state.review,
+          searchesLeft: this.searchBudget - state.searches,
+          last,
           reminder,
         });
-        const { text, parsed } = await this.studentReply(draft, system, prompt, forced);
-        if (forced && parsed.action?.type === "search") {
-          return { text, parsed: { ...parsed, action: null, error: "no searches are left, so the action must be Finish[...]" } };
-        }
-        return { text, parsed };
+        return await this.studentReply(draft, system, prompt, last);
       },
     });
   }
 
-  private async studentReply(draft: TurnDraft, system: string, prompt: string, forced: boolean): Promise<{ text: string; parsed: ParsedReply<StudentAction> }> {
+  private async studentReply(draft: TurnDraft, system: string, prompt: string, last: boolean): Promise<{ text: string; parsed: ParsedReply<StudentAction> }> {
     if (this.constrained) {
-      const text = await draft.call({ system, prompt, maxTokens: this.maxTokens, jsonSchema: studentStepSchema(this.limits, forced) });
+      const text = await draft.call({ system, prompt, maxTokens: this.maxTokens, jsonSchema: studentStepSchema(this.limits, last) });
       return { text, parsed: parseStudentStepJson(text) };
     }
-    if (!forced) {
+    if (!last) {
       const text = await draft.call({ system, prompt, prefix: "Summary:", stop: STUDENT_STOPS, maxTokens: this.maxTokens });
       return { text, parsed: parseStudentStep(text) };
     }
-    // A forced finish keeps the reasoning first: the notes and thought as the model writes them, then the action
+    // The last round keeps the reasoning first: the notes and thought as the model writes them, then the action
     // line begun for it with "Finish[", so that only the answer is left to write.
     const head = await draft.call({ system, prompt, prefix: "Summary:", stop: ["\nAction", ...STUDENT_STOPS], maxTokens: this.maxTokens });
     const text = `${await draft.call({ system, prompt, prefix: `${head.trimEnd()}\nAction: Finish[`, stop: ["]", "\n"], maxTokens: this.maxTokens })}]`;
     return { text, parsed: parseStudentStep(text) };
   }
 
-  /** The Teacher's review of a proposal; a reply that stays unreadable counts as [Continue]. */
-  private async teacherTurn(transcript: Transcript, agents: AgentPair, state: EpisodeState, proposal: Answered<StudentAction>): Promise<Answered<ReviewAction>> {
+  /** The Teacher's review of the round's retrieval: notes, thought, [Continue] or [Rethink] with a justification. */
+  private async teacherTurn(
+    transcript: Transcript,
+    agents: AgentPair,
+    state: EpisodeState,
+    round: number,
+    step: { thought: string; query: string; paragraph: string },
+  ): Promise<void> {
     const system = searchQa.teacherSystem(this.constrained);
     const review = await transcript.ask<ReviewAction>({
       endpoint: agents.teacher,
-      step: proposal.turn.step,
+      step: round,
       format: searchQa.teacherFormat(this.constrained),
       retries: this.formatRetries,
       fallback: { rule: TEACHER_FALLBACK_RULE, action: () => ({ type: "review", verdict: "continue", advice: "" }) },
       attempt: async (draft, reminder) => {
         const prompt = searchQa.teacherPrompt({
           question: state.question,
-          summary: state.teacherNotes.text,
-          result: state.result,
-          step: shownStep(proposal),
-          searchesLeft: Math.max(0, this.searchBudget - state.searches),
+          notes: state.teacherNotes.text,
+          previous: state.review,
+          step,
+          searchesLeft: this.searchBudget - state.searches,
           reminder,
         });
         if (this.constrained) {
@@ -193,39 +183,8 @@ export class SearchQaProtocol {
         return { text, parsed: parseTeacherReview(text) };
       },
     });
-    // Every review is the Teacher's own turn, so its notes take in the paragraph whatever the verdict.
-    state.teacherNotes.update(review.parsed.summary, state.teacherUnseen);
-    state.teacherUnseen = undefined;
+    state.teacherNotes.append(review.parsed.summary, step.paragraph === UNREADABLE_STEP ? undefined : step.paragraph);
     review.turn.summary = state.teacherNotes.text;
-    return review;
+    state.review = { verdict: review.action.verdict, advice: review.action.advice };
   }
-
-  /** The Student's notes move on only with an accepted step: a rethought step's notes are discarded with it. */
-  private acceptStudentNotes(state: EpisodeState, proposal: Answered<StudentAction>): void {
-    state.studentNotes.update(proposal.parsed.summary, state.studentUnseen);
-    state.studentUnseen = undefined;
-    proposal.turn.summary = state.studentNotes.text;
-  }
-
-  /** Carries out an accepted Search; both agents see the paragraph in their next turns. */
-  private async search(state: EpisodeState, retriever: ParagraphRetriever, proposal: Answered<StudentAction>): Promise<void> {
-    if (proposal.action.type !== "search") return;
-    const query = proposal.action.query;
-    const paragraph = await readParagraph(retriever, query, state.read, this.paragraphMaxChars);
-    state.searches++;
-    state.result = { query, paragraph };
-    if (paragraph !== NO_MATCH) state.lastRead = paragraph;
-    state.studentUnseen = paragraph;
-    state.teacherUnseen = paragraph;
-    proposal.turn.observation = paragraph;
-  }
-}
-
-function shownStep(proposal: Answered<StudentAction>): ShownStep {
-  const action = proposal.action.type === "search" ? `Search[${proposal.action.query}]` : `Finish[${proposal.action.answer}]`;
-  return { thought: proposal.parsed.reasoning, action };
-}
-
-function answerOf(action: StudentAction): string {
-  return action.type === "finish" ? action.answer : "";
 }

@@ -2,17 +2,16 @@
 // token is paid for in the cost term of the reward. Each agent's reply format has two spellings: labelled lines
 // (free text, read by the tolerant parsers) and JSON fields (when a grammar constrains the reply).
 
-/** A Student step shown back to the Teacher, or to the Student itself when it must redo the step. */
-export interface ShownStep {
-  thought: string;
-  /** The action as the Student wrote it: "Search[...]" or "Finish[...]". */
-  action: string;
-}
-
 /** The latest search and the paragraph it returned. */
 export interface ShownResult {
   query: string;
   paragraph: string;
+}
+
+/** The Teacher's review of the latest retrieval. */
+export interface ShownReview {
+  verdict: "continue" | "rethink";
+  advice: string;
 }
 
 const NO_NOTES = "(nothing yet)";
@@ -21,8 +20,8 @@ function lines(...parts: (string | false | undefined)[]): string {
   return parts.filter((p): p is string => typeof p === "string" && p.length > 0).join("\n");
 }
 
-function resultLines(result: ShownResult | undefined): string {
-  return result === undefined ? "Latest search: none yet." : `Latest search: Search[${result.query}] returned:\n${result.paragraph}`;
+function reviewLine(review: ShownReview): string {
+  return `${review.verdict === "rethink" ? "[Rethink]" : "[Continue]"}${review.advice ? ` ${review.advice}` : ""}`;
 }
 
 /** Tells an agent what was wrong with its last reply; appended to the prompt of a retry. */
@@ -31,44 +30,38 @@ export function formatReminder(error: string, format: string): string {
 }
 
 export const searchQa = {
-  studentFormat(constrained: boolean, forced: boolean): string {
-    const action = forced ? "Finish[your short answer]" : "Search[an entity] or Finish[your short answer]";
+  studentFormat(constrained: boolean, last: boolean): string {
+    const action = last ? "Finish[your short answer]" : "Search[an entity] or Finish[your short answer]";
     return constrained
-      ? `JSON with "summary", "thought", "action" (${forced ? '"Finish"' : '"Search" or "Finish"'}) and "argument" (the entity or the answer).`
-      : `Summary: <what you know so far>\nThought: <your reasoning>\nAction: ${action}`;
+      ? `JSON with "summary", "thought", "action" (${last ? '"Finish"' : '"Search" or "Finish"'}) and "argument" (the entity or the answer).`
+      : `Summary: <what the latest search taught you>\nThought: <your reasoning>\nAction: ${action}`;
   },
 
-  studentSystem(constrained: boolean): string {
+  studentSystem(constrained: boolean, searchBudget: number): string {
     return lines(
-      "You answer a question by reading encyclopedia paragraphs, one search at a time.",
-      "Each turn, first update your notes with what the latest search showed (Summary), then reason about what is still missing (Thought), then act (Action):",
+      "You answer a question by reading encyclopedia paragraphs, one search per round.",
+      "Each round, first note what the latest search taught you (Summary), then reason about what is still missing (Thought), then act (Action):",
       "Search[entity] reads the paragraph that best matches the entity; Finish[answer] ends with a short answer (a name, a date, yes or no).",
-      "A teacher reviews every step and may ask you to rethink it.",
+      `A teacher reviews each search: [Continue] when it was useful, [Rethink] with advice on how to search instead. After ${searchBudget} searches you must answer.`,
       constrained ? "Reply in JSON with the fields summary, thought, action and argument." : "Reply with exactly three lines: Summary:, Thought:, Action:.",
     );
   },
 
   studentPrompt(input: {
     question: string;
-    summary: string;
+    notes: string;
     result?: ShownResult;
-    teacherNote?: string;
+    review?: ShownReview;
     searchesLeft: number;
-    forced: boolean;
-    redo?: { step: ShownStep; advice: string };
+    last: boolean;
     reminder?: string;
   }): string {
     return lines(
       `Question: ${input.question}`,
-      `Your notes: ${input.summary || NO_NOTES}`,
-      resultLines(input.result),
-      input.teacherNote && `Teacher's note: ${input.teacherNote}`,
-      input.forced
-        ? "You have no searches left: answer now with Finish[...]."
-        : `Searches left: ${input.searchesLeft}.`,
-      input.redo &&
-        `Your last attempt at this step was:\nThought: ${input.redo.step.thought}\nAction: ${input.redo.step.action}\n` +
-          `The teacher asked you to rethink it: ${input.redo.advice}`,
+      `Your notes: ${input.notes || NO_NOTES}`,
+      input.result === undefined ? "Latest search: none yet." : `Latest search: Search[${input.result.query}] returned:\n${input.result.paragraph}`,
+      input.review && `Teacher: ${reviewLine(input.review)}`,
+      input.last ? "You have no searches left: answer now with Finish[...]." : `Searches left: ${input.searchesLeft}.`,
       input.reminder,
     );
   },
@@ -76,24 +69,34 @@ export const searchQa = {
   teacherFormat(constrained: boolean): string {
     return constrained
       ? 'JSON with "summary", "thought", "verdict" ("Continue" or "Rethink") and "advice".'
-      : "Summary: <what is known so far>\nThought: <is the step sound?>\nVerdict: [Continue] or [Rethink] <one sentence of advice>";
+      : "Summary: <what the search taught you>\nThought: <was the search useful?>\nVerdict: [Continue] or [Rethink] <one sentence of justification>";
   },
 
   teacherSystem(constrained: boolean): string {
     return lines(
       "You supervise a student who answers a question by searching encyclopedia paragraphs.",
-      "Each turn, first update your notes with what the latest search showed (Summary), then judge the student's proposed step (Thought), then give a verdict:",
-      "[Continue] when the step moves toward the answer, or [Rethink] with one sentence of advice when the search is pointless or the answer is not supported.",
+      "After each search you see the student's reasoning, its search and the paragraph it returned.",
+      "First note what the paragraph adds (Summary), then judge the search (Thought), then give a verdict:",
+      "[Continue] when the retrieval was useful, or [Rethink] with one sentence of justification telling the student how to revise its search.",
       constrained ? "Reply in JSON with the fields summary, thought, verdict and advice." : "Reply with exactly three lines: Summary:, Thought:, Verdict:.",
     );
   },
 
-  teacherPrompt(input: { question: string; summary: string; result?: ShownResult; step: ShownStep; searchesLeft: number; reminder?: string }): string {
+  teacherPrompt(input: {
+    question: string;
+    notes: string;
+    previous?: ShownReview;
+    step: { thought: string; query: string; paragraph: string };
+    searchesLeft: number;
+    reminder?: string;
+  }): string {
+    const searched = input.step.query === "" ? input.step.paragraph : `Action: Search[${input.step.query}]\nIt returned:\n${input.step.paragraph}`;
     return lines(
       `Question: ${input.question}`,
-      `Your notes: ${input.summary || NO_NOTES}`,
-      resultLines(input.result),
-      `The student has ${input.searchesLeft} search(es) left and proposes:\nThought: ${input.step.thought}\nAction: ${input.step.action}`,
+      `Your notes: ${input.notes || NO_NOTES}`,
+      input.previous && `Your previous advice: ${reviewLine(input.previous)}`,
+      `The student (${input.searchesLeft} search(es) left) thought: ${input.step.thought || "(nothing)"}`,
+      searched,
       input.reminder,
     );
   },

@@ -55,7 +55,7 @@ export type ParsedAction =
   | { type: "search"; query: string }
   /** Search QA Student: end the episode with `answer`. */
   | { type: "finish"; answer: string }
-  /** Search QA Teacher: accept the Student's step (`continue`) or send it back (`rethink`) with advice. */
+  /** Search QA Teacher: the retrieval was useful (`continue`) or the Student should revise its search (`rethink`). */
   | { type: "review"; verdict: "continue" | "rethink"; advice: string }
   /** Multiple-choice Student: the chosen letter; "" when it never gave one (an empty answer scores as wrong). */
   | { type: "choice"; letter: ChoiceLetter | "" }
@@ -71,8 +71,8 @@ export interface Turn {
   role: AgentRole;
   modelId: string;
   /**
-   * From 0: search QA's step (each Student proposal is one, a redo after [Rethink] included; the Teacher's review
-   * carries the step it reviews), or multiple choice's round.
+   * From 0: the round (search QA: the Student's round and the Teacher's review of its search; multiple choice: the
+   * Student's answer and the Teacher's decision on it).
    */
   step: number;
   /** Generations made for this turn; each is counted in the tokens below. */
@@ -107,8 +107,10 @@ export interface TokenCount {
 export type StopReason =
   /** Search QA: the Student's Finish was accepted. */
   | "finished"
-  /** Search QA: the Student could not produce a valid action; the fallback Finish ended the episode. */
+  /** The Student could not produce a readable action in the last round; the stated fallback ended the episode. */
   | "formatFallback"
+  /** Search QA: the last round (no searches left) ended without a Finish; the answer is empty. */
+  | "budgetExhausted"
   /** Multiple choice: the Teacher accepted the answer. */
   | "submitted"
   /** Multiple choice: the round limit was reached; the last answer counts. */
@@ -164,18 +166,8 @@ export interface ProtocolOptions {
 }
 
 export interface SearchQaOptions extends ProtocolOptions {
-  /** Searches the Student may make; with none left it must finish. Defaults to `3`. */
+  /** B: searches the Student may make (rounds 0..B-1); in round B it must finish. Defaults to `3`. */
   searchBudget?: number;
-  /**
-   * Student steps in all, rethought ones included; the last one must finish. Bounds an episode even when the
-   * Teacher keeps asking for rethinks. Defaults to `8`.
-   */
-  maxSteps?: number;
-  /**
-   * Times in a row the Teacher may send a proposal back for a redo; a further [Rethink] is recorded, the proposal
-   * stands and the advice goes to the Student's next step. Defaults to `1`.
-   */
-  maxRethinksPerStep?: number;
   /** Longest running summary kept per agent, in characters. Defaults to `480`. */
   summaryMaxChars?: number;
   /** Longest paragraph shown to the agents, in characters (longer ones are cut at a sentence). Defaults to `700`. */

@@ -1,8 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { firstSentence, keyFact, RunningSummary, splitTitle } from "../../../src/core/protocols/RunningSummary.ts";
-import { guessAnswer, leadingName } from "../../../src/core/protocols/guessAnswer.ts";
-import { NO_MATCH } from "../../../src/core/protocols/readParagraph.ts";
 import { clipParagraph } from "../../../src/core/protocols/readParagraph.ts";
 
 const F430 =
@@ -22,37 +20,29 @@ test("a retrieved paragraph's title line is told apart from its body", () => {
   assert.equal(keyFact(F430), "Ferrari F430: The Ferrari F430 is a sports car that was produced by the Italian car manufacturer Ferrari from 2004 to 2009.");
 });
 
-test("the running summary takes the agent's own line, else appends the observation's key fact", () => {
+test("the memory buffer appends the agent's own summary each round, else the observation's key fact", () => {
   const notes = new RunningSummary(400);
-  notes.update(undefined, F430);
+  notes.append(undefined, F430);
   assert.match(notes.text, /^Ferrari F430: The Ferrari F430 is a sports car/);
-  notes.update(undefined, "Ferrari 360\nThe Ferrari 360 is a sports car built from 1999 to 2005.");
+  notes.append(undefined, "Ferrari 360\nThe Ferrari 360 is a sports car built from 1999 to 2005.");
   assert.match(notes.text, /2009\. Ferrari 360: The Ferrari 360/);
-  notes.update("The F430 replaced the 360 and debuted in Paris in 2004.", F430);
-  assert.equal(notes.text, "The F430 replaced the 360 and debuted in Paris in 2004.");
-  notes.update(undefined, undefined);
-  assert.equal(notes.text, "The F430 replaced the 360 and debuted in Paris in 2004.");
+  notes.append("The F430 replaced the 360 and debuted in Paris in 2004", F430);
+  assert.match(notes.text, /1999 to 2005\. The F430 replaced the 360 and debuted in Paris in 2004\.$/);
+  const before = notes.text;
+  notes.append(undefined, undefined);
+  notes.append("   ", undefined);
+  assert.equal(notes.text, before);
 });
 
 test("the running summary stays within its limit by dropping its oldest sentences", () => {
   const notes = new RunningSummary(120);
-  for (let i = 0; i < 10; i++) notes.update(undefined, `Item number ${i} is a fact about topic ${i}. More.`);
+  for (let i = 0; i < 10; i++) notes.append(undefined, `Item number ${i} is a fact about topic ${i}. More.`);
   assert.ok(notes.text.length <= 120, notes.text);
   assert.match(notes.text, /Item number 9 is a fact about topic 9\.$/);
   assert.doesNotMatch(notes.text, /Item number 0 /);
   const long = new RunningSummary(50);
-  long.update("word ".repeat(40), undefined);
+  long.append("word ".repeat(40), undefined);
   assert.ok(long.text.length <= 50);
-});
-
-test("the fallback answer is the paragraph's title, else the name opening its first sentence", () => {
-  assert.equal(leadingName(F430), "Ferrari F430");
-  assert.equal(leadingName("The Ferrari F430 is a sports car."), "Ferrari F430");
-  assert.equal(leadingName("Arthur's Magazine (1844–1846) was an American literary periodical."), "Arthur's Magazine");
-  assert.equal(leadingName("Battle of the Bulge was fought in 1944."), "Battle of the Bulge");
-  assert.equal(leadingName("Paris, France is a city."), "Paris");
-  assert.equal(leadingName("it was raining."), "");
-  assert.equal(leadingName(""), "");
 });
 
 test("paragraphs are clipped at a sentence end that fits, keeping the title line", () => {
@@ -67,11 +57,4 @@ test("initials and abbreviations do not end a first sentence", () => {
   assert.equal(firstSentence("J. R. R. Tolkien wrote it. Later."), "J. R. R. Tolkien wrote it.");
   assert.equal(firstSentence("The U.S. Army fought. Then."), "The U.S. Army fought.");
   assert.equal(firstSentence("It ended in 1945. Peace came."), "It ended in 1945.");
-});
-
-test("the fallback guess is empty when nothing was read, and never the word opening the no-match notice", () => {
-  assert.equal(guessAnswer(undefined), "");
-  assert.equal(guessAnswer(NO_MATCH), "");
-  assert.equal(leadingName(NO_MATCH), "No");
-  assert.equal(guessAnswer(F430), "Ferrari F430");
 });
