@@ -22,7 +22,24 @@ import type { CandidateModel } from "../router/HapsPolicyConfig.ts";
 import { buildRoutingPrompt } from "../router/RoutingPrompt.ts";
 import { ZeroShotRouter } from "../router/ZeroShotRouter.ts";
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
-import type { AdapterReport, EpisodeEvent, EpisodeReport, EpisodeRequest } from "./types.ts";
+import type { AdapterReport, EpisodeEvent, EpisodeReport, EpisodeRequest, PreparedQuery } from "./types.ts";
+import type { LoraAdapter } from "../adapters/types.ts";
+
+export interface EpisodeHooks {
+  signal?: AbortSignal;
+  onEvent?: (event: EpisodeEvent) => void;
+}
+
+export interface EpisodeOptions extends EpisodeHooks {
+  /** The cost preference recorded in the report. Defaults to the request's, else the configuration's. */
+  alpha?: number;
+  /** Which adapters the open models get (see `runEpisode`). Defaults to `"generated"`. */
+  adapters?: "generated" | "none" | Partial<Record<AgentRole, LoraAdapter | null>>;
+  /** Time the routing took, for the report. Defaults to 0. */
+  routingMs?: number;
+  /** When the episode's clock started (performance.now()). Defaults to now. */
+  started?: number;
+}
 
 const PROTOCOL_AGENTS: AgentRole[] = ["student", "teacher"];
 
@@ -74,18 +91,50 @@ export class HapsPipeline {
     return new HapsPipeline(runtime, config, policy, backbone, costNormalizer, loaded);
   }
 
-  async run(request: EpisodeRequest, hooks: { signal?: AbortSignal; onEvent?: (event: EpisodeEvent) => void } = {}): Promise<EpisodeReport> {
+  /**
+   * The high-level router's input for one query: the four-part routing prompt and the backbone feature pooled from
+   * it. Both depend only on the request (not on alpha), so a trainer computes them once per item and reuses them.
+   */
+  async prepare(request: EpisodeRequest): Promise<PreparedQuery> {
+    const task: PreparedQuery["task"] = request.choices != null && request.choices.length > 0 ? "multiple-choice" : "search-qa";
     const started = performance.now();
-    const emit = hooks.onEvent ?? (() => {});
-    const task = request.choices != null && request.choices.length > 0 ? "multiple-choice" : "search-qa";
-    const alpha = request.alpha ?? this.config.alpha;
-
-    // High-level router: the four-part prompt, its pooled feature, a candidate per agent.
     const routingPrompt = buildRoutingPrompt(this.config.agents, this.config.tasks[task], request, this.config.candidates);
     const feature = await this.backbone.feature(routingPrompt);
-    const routingStarted = performance.now();
-    const assignment = await this.route(routingPrompt, feature, alpha, hooks.signal);
-    const routingMs = performance.now() - routingStarted;
+    return { request, task, routingPrompt, feature, featureMs: performance.now() - started };
+  }
+
+  /** The routing decision at cost preference `alpha`: the router LLM's (zero-shot) or the trained head's mode. */
+  async decide(prepared: PreparedQuery, alpha: number, signal?: AbortSignal): Promise<Assignment> {
+    if (this.config.router.mode === "zero-shot") {
+      const agentIds = this.config.agents.map((a) => a.id);
+      return await new ZeroShotRouter(this.runtime, this.config.router.model).route(prepared.routingPrompt, agentIds, this.config.candidates, alpha, signal);
+    }
+    const head = this.policy.head;
+    return head.toAssignment(head.argmax(prepared.feature, alpha));
+  }
+
+  /** One query all the way through: prepare, decide, then the episode with the generated adapters. */
+  async run(request: EpisodeRequest, hooks: EpisodeHooks = {}): Promise<EpisodeReport> {
+    const started = performance.now();
+    const alpha = request.alpha ?? this.config.alpha;
+    const prepared = await this.prepare(request);
+    const decided = performance.now();
+    const assignment = await this.decide(prepared, alpha, hooks.signal);
+    const routingMs = prepared.featureMs + performance.now() - decided;
+    return await this.runEpisode(prepared, assignment, { ...hooks, alpha, adapters: "generated", routingMs, started });
+  }
+
+  /**
+   * The Teacher-Student episode for a decided assignment. `adapters`: `"generated"` (the low-level router's mean
+   * adapter for every open model, as in inference), `"none"` (the base models: the action-level data and the
+   * no-adapter ablation), or explicit adapters per agent (a trainer's exploratory samples; null for none).
+   */
+  async runEpisode(prepared: PreparedQuery, assignment: Assignment, options: EpisodeOptions = {}): Promise<EpisodeReport> {
+    const started = options.started ?? performance.now();
+    const emit = options.onEvent ?? (() => {});
+    const { request, task } = prepared;
+    const alpha = options.alpha ?? request.alpha ?? this.config.alpha;
+    const mode = options.adapters ?? "generated";
     emit({ type: "assignment", assignment });
 
     // Low-level router: an adapter per agent whose model is open, generated for this query only.
@@ -94,22 +143,16 @@ export class HapsPipeline {
     for (const role of PROTOCOL_AGENTS) {
       const candidate = this.candidate(assignment.choice[role]);
       const t0 = performance.now();
-      const adapter = candidate.open ? this.policy.generate(candidate.id, feature) : null;
+      const adapter = !candidate.open
+        ? null
+        : mode === "generated"
+          ? this.policy.generate(candidate.id, prepared.feature)
+          : mode === "none"
+            ? null
+            : (mode[role] ?? null);
       const generateMs = performance.now() - t0;
       if (adapter != null) {
-        const report: AdapterReport = {
-          agent: role,
-          candidate: candidate.id,
-          scale: this.config.generator.scale,
-          generateMs,
-          layers: adapterStats(adapter).map((s, i) => ({
-            ...s,
-            inWidth: adapter.layers[i].inWidth,
-            outWidth: adapter.layers[i].outWidth,
-            shapeA: [adapter.layers[i].inWidth, adapter.layers[i].rank],
-            shapeB: [adapter.layers[i].rank, adapter.layers[i].outWidth],
-          })),
-        };
+        const report = adapterReport(role, candidate.id, this.config.generator.scale, generateMs, adapter);
         adapters.push(report);
         emit({ type: "adapter", adapter: report });
       }
@@ -127,7 +170,7 @@ export class HapsPipeline {
       formatRetries: this.config.protocol.formatRetries,
       maxTokens: this.config.maxTokens,
       fieldLimits: fieldLimitsFor(this.config.maxTokens),
-      signal: hooks.signal,
+      signal: options.signal,
       onText: (role: AgentRole, text: string) => emit({ type: "text", role, text }),
     };
     let outcome: EpisodeOutcome;
@@ -145,7 +188,7 @@ export class HapsPipeline {
       id: request.id,
       task,
       alpha,
-      routingPrompt,
+      routingPrompt: prepared.routingPrompt,
       assignment,
       adapters,
       transcript: outcome.turns,
@@ -158,23 +201,24 @@ export class HapsPipeline {
         pricesPerMillion: prices,
       },
       metrics: scoreAnswer(task, outcome.answer, request.gold),
-      timings: { routingMs, totalMs: performance.now() - started },
+      timings: { routingMs: options.routingMs ?? 0, totalMs: performance.now() - started },
     };
     emit({ type: "done", report });
     return report;
   }
 
-  private async route(routingPrompt: string, feature: Float32Array, alpha: number, signal?: AbortSignal): Promise<Assignment> {
-    if (this.config.router.mode === "zero-shot") {
-      const agentIds = this.config.agents.map((a) => a.id);
-      const candidateIds = this.config.candidates.map((c) => c.id);
-      return await new ZeroShotRouter(this.runtime, this.config.router.model).route(routingPrompt, agentIds, candidateIds, signal);
+  /** A fixed assignment (agent id -> candidate id) as a routing decision, for action-level data and baselines. */
+  fixedAssignment(choice: Record<string, string>): Assignment {
+    const probabilities: Assignment["probabilities"] = {};
+    for (const agent of this.config.agents) {
+      const id = choice[agent.id];
+      this.candidate(id);
+      probabilities[agent.id] = Object.fromEntries(this.config.candidates.map((c) => [c.id, c.id === id ? 1 : 0]));
     }
-    const head = this.policy.head;
-    return head.toAssignment(head.argmax(feature, alpha));
+    return { choice: { ...choice }, probabilities, logProbability: 0, mode: "fixed" };
   }
 
-  private candidate(id: string): CandidateConfig {
+  candidate(id: string): CandidateConfig {
     const candidate = this.config.candidates.find((c) => c.id === id);
     if (candidate == null) throw new Error(`router chose "${id}", which is not a configured candidate`);
     return candidate;
@@ -204,6 +248,22 @@ async function candidateModel(c: CandidateConfig): Promise<CandidateModel> {
 function fieldLimitsFor(maxTokens: number): { summary: number; reasoning: number; argument: number } {
   const chars = Math.max(30, maxTokens - 32);
   return { summary: Math.floor(0.3 * chars), reasoning: Math.floor(0.45 * chars), argument: Math.max(8, Math.floor(0.15 * chars)) };
+}
+
+function adapterReport(agent: AgentRole, candidate: string, scale: number, generateMs: number, adapter: LoraAdapter): AdapterReport {
+  return {
+    agent,
+    candidate,
+    scale,
+    generateMs,
+    layers: adapterStats(adapter).map((s, i) => ({
+      ...s,
+      inWidth: adapter.layers[i].inWidth,
+      outWidth: adapter.layers[i].outWidth,
+      shapeA: [adapter.layers[i].inWidth, adapter.layers[i].rank],
+      shapeB: [adapter.layers[i].rank, adapter.layers[i].outWidth],
+    })),
+  };
 }
 
 function scoreAnswer(task: string, answer: string, gold: string | undefined): EpisodeReport["metrics"] {

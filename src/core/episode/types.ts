@@ -18,6 +18,18 @@ export interface EpisodeRequest {
   alpha?: number;
 }
 
+/** The high-level router's input for one query (see HapsPipeline.prepare). */
+export interface PreparedQuery {
+  request: EpisodeRequest;
+  task: "search-qa" | "multiple-choice";
+  /** The four-part routing prompt. */
+  routingPrompt: string;
+  /** The backbone feature: the router LLM's pooled hidden state of the routing prompt. */
+  feature: Float32Array;
+  /** Time taken to compute the feature. */
+  featureMs: number;
+}
+
 export interface AdapterLayerReport extends LoraLayerStats {
   inWidth: number;
   outWidth: number;
@@ -57,6 +69,7 @@ export interface EpisodeReport {
   };
   /** Present when the request had a reference answer. */
   metrics: { exactMatch: number; f1: number } | { correct: number } | null;
+  /** routingMs: the backbone feature plus the routing decision. */
   timings: { routingMs: number; totalMs: number };
 }
 

@@ -3,8 +3,28 @@
 // ourselves and let the model choose each value from the constrained distribution over the allowed ids - what a
 // JSON-schema grammar does, minus the free white space in which weak models wander until their token budget ends.
 // The answer is therefore always valid JSON, and each choice comes with its probability.
+//
+// The cost preference alpha acts here too. For each agent the router LLM gives log p(m) over the candidates; each
+// candidate's price is min-max normalised over the candidate list (c_m in [0, 1], the cheapest 0, the dearest 1;
+// all 0 when every price is equal), and the decision is
+//
+//   argmax_m  log p(m) - alpha * ZERO_SHOT_COST_SCALE * c_m,   ZERO_SHOT_COST_SCALE = ln 10,
+//
+// reported as the distribution softmax(log p - alpha * ln 10 * c). So at alpha = 1 the dearest candidate must be ten
+// times likelier than the cheapest to be chosen, at alpha = 0.5 about three times, and at alpha = 0 the router LLM
+// decides alone: raising alpha moves the decisions where the router is unsure to cheaper candidates first.
+import { softmax } from "../nn/softmax.ts";
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { Assignment } from "./Assignment.ts";
+
+/** Nats of log-probability that the full price range costs at alpha = 1. */
+export const ZERO_SHOT_COST_SCALE = Math.LN10;
+
+export interface ZeroShotCandidate {
+  id: string;
+  /** Price per million tokens, input and output (their mean is what is normalised). */
+  price: { input: number; output: number };
+}
 
 export class ZeroShotRouter {
   constructor(
@@ -12,8 +32,14 @@ export class ZeroShotRouter {
     private readonly modelPath: string,
   ) {}
 
-  /** Decides agent by agent, in order; each later choice sees the earlier ones in the JSON written so far. */
-  async route(routingPrompt: string, agentIds: string[], candidateIds: string[], signal?: AbortSignal): Promise<Assignment> {
+  /**
+   * Decides agent by agent, in order; each later choice sees the earlier ones in the JSON written so far.
+   * `alpha` (>= 0) trades the router LLM's preference against the candidates' normalised prices.
+   */
+  async route(routingPrompt: string, agentIds: string[], candidates: ZeroShotCandidate[], alpha = 0, signal?: AbortSignal): Promise<Assignment> {
+    if (!(alpha >= 0 && Number.isFinite(alpha))) throw new Error(`ZeroShotRouter: alpha must be a finite number >= 0, got ${alpha}`);
+    const candidateIds = candidates.map((c) => c.id);
+    const penalty = normalisedPrices(candidates).map((c) => alpha * ZERO_SHOT_COST_SCALE * c);
     let json = "{";
     const choice: Record<string, string> = {};
     const probabilities: Assignment["probabilities"] = {};
@@ -22,15 +48,25 @@ export class ZeroShotRouter {
       signal?.throwIfAborted();
       json += `${i === 0 ? "" : ", "}${JSON.stringify(agent)}: "`;
       const probs = await this.runtime.constrainedChoiceProbabilities(this.modelPath, `${routingPrompt}\nJSON: ${json}`, candidateIds, '"');
+      const scores = probs.map((p, k) => Math.log(Math.max(p, 1e-300)) - penalty[k]);
+      const adjusted = softmax(scores);
       // Greedy over whole values (ties go to the earlier candidate).
       let best = 0;
-      for (let c = 1; c < probs.length; c++) if (probs[c] > probs[best]) best = c;
+      for (let c = 1; c < adjusted.length; c++) if (adjusted[c] > adjusted[best]) best = c;
       choice[agent] = candidateIds[best];
-      probabilities[agent] = Object.fromEntries(candidateIds.map((c, k) => [c, probs[k]]));
-      logProbability += Math.log(probs[best]);
+      probabilities[agent] = Object.fromEntries(candidateIds.map((c, k) => [c, adjusted[k]]));
+      logProbability += Math.log(adjusted[best]);
       json += `${candidateIds[best]}"`;
     }
     json += "}";
     return { choice, probabilities, logProbability, mode: "zero-shot", rawAnswer: json };
   }
+}
+
+/** Each candidate's mean price, min-max normalised over the list: 0 for the cheapest, 1 for the dearest. */
+export function normalisedPrices(candidates: readonly ZeroShotCandidate[]): number[] {
+  const mean = candidates.map((c) => (c.price.input + c.price.output) / 2);
+  const min = Math.min(...mean);
+  const max = Math.max(...mean);
+  return mean.map((p) => (max > min ? (p - min) / (max - min) : 0));
 }

@@ -7,6 +7,7 @@ import { saveCheckpoint } from "../../../src/core/checkpoint/checkpoint.ts";
 import { defaultConfig } from "../../../src/core/config/defaultConfig.ts";
 import type { HapsConfig } from "../../../src/core/config/HapsConfig.ts";
 import { HapsPipeline } from "../../../src/core/episode/HapsPipeline.ts";
+import { Adam } from "../../../src/core/nn/Adam.ts";
 import { Rng } from "../../../src/core/nn/Rng.ts";
 import { CostNormalizer } from "../../../src/core/metrics/index.ts";
 import { DenseRetriever } from "../../../src/core/retrieval/DenseRetriever.ts";
@@ -60,6 +61,38 @@ describe("trained routing from a checkpoint", () => {
       assert.deepEqual(trained.policy.generate(c.id, f), untrained.policy.generate(c.id, f));
       assert.notDeepEqual(fresh.policy.generate(c.id, f), untrained.policy.generate(c.id, f));
     }
+  });
+
+  test("the cost preference acts end to end in trained mode: softmax((Q - alpha C) / T) over the checkpoint's predictions", async () => {
+    const untrained = await HapsPipeline.create(runtime, config);
+    const head = untrained.policy.head;
+    const request = { question: "Which river flows through Paris?", context };
+    const { feature } = await untrained.prepare(request);
+    // Teach the head: both agents on the second (dearer) candidate is better and dearer than both on the first.
+    const [cheap, dear] = config.candidates.map((c) => c.id);
+    const all = (id: string) => Object.fromEntries(config.agents.map((a) => [a.id, id]));
+    const adam = new Adam(untrained.policy.parameters(), { lr: 0.02 });
+    const observations = head.enumerate().map((choices) => {
+      const ids = choices.map((m) => head.candidates[m]);
+      return ids.every((id) => id === dear) ? { choices, quality: 0.9, cost: 1 } : ids.every((id) => id === cheap) ? { choices, quality: 0.6, cost: 0.1 } : { choices, quality: 0, cost: 0.5 };
+    });
+    for (let t = 0; t < 600; t++) {
+      adam.zeroGrad();
+      head.backwardRegression(feature, observations);
+      adam.step();
+    }
+    const dir = path.join(tempDir("checkpoint"), "alpha");
+    await saveCheckpoint(untrained.policy, dir);
+    const trained = await HapsPipeline.create(runtime, { ...config, router: { ...config.router, mode: "trained", checkpoint: dir } });
+    // Break-even alpha is (0.9 - 0.6) / (1 - 0.1) = 1/3.
+    const performanceFirst = await trained.run({ ...request, alpha: 0 });
+    const costFirst = await trained.run({ ...request, alpha: 1 });
+    assert.deepEqual(performanceFirst.assignment.choice, all(dear));
+    assert.deepEqual(costFirst.assignment.choice, all(cheap));
+    assert.equal(performanceFirst.alpha, 0);
+    assert.equal(costFirst.alpha, 1);
+    // The cheaper model really served the cost-first episode: every token was priced at its rate.
+    assert.deepEqual(Object.keys(costFirst.tokens), [cheap]);
   });
 
   test("trained mode without a checkpoint, and a checkpoint for other widths, are refused clearly", async () => {
