@@ -8,7 +8,7 @@
  * decoding setting, is taken from the configuration.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
 import { resolveHapsPolicyConfig, type HapsPolicyConfig, type ResolvedHapsPolicyConfig } from "../router/HapsPolicyConfig.ts";
@@ -18,7 +18,8 @@ import { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, parseCheckpointManifest, 
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
 
 export const MANIFEST_FILE = "manifest.json";
-export const WEIGHTS_FILE = "weights.safetensors";
+/** Weights files are named after their content (`weights-<first 16 hex digits of sha256>.safetensors`). */
+const WEIGHTS_PATTERN = /^weights-[0-9a-f]{16}\.safetensors$/;
 
 export interface SaveCheckpointOptions {
   /** Opaque data returned by `loadCheckpoint` (e.g. cost-normalisation statistics). Must be JSON. Defaults to `{}`. */
@@ -33,8 +34,10 @@ export interface LoadedCheckpoint {
 }
 
 /**
- * Writes `dir/weights.safetensors` and `dir/manifest.json` (creating `dir`). Each file is written under a temporary
- * name and renamed, so an interrupted save never leaves a manifest describing half-written weights.
+ * Writes `dir/weights-<hash>.safetensors` and `dir/manifest.json` (creating `dir`), crash-safely: the weights go to a
+ * file named after their content (temporary name, fsync, rename), then the manifest that names them replaces the old
+ * one the same way. That rename is the commit: a crash at any point leaves either the previous checkpoint or the new
+ * one, each complete, never a manifest describing other weights. Weights no manifest names any more are deleted last.
  */
 export async function saveCheckpoint(policy: HapsPolicy, dir: string, options: SaveCheckpointOptions = {}): Promise<CheckpointManifest> {
   const extra = options.extra ?? {};
@@ -55,7 +58,7 @@ export async function saveCheckpoint(policy: HapsPolicy, dir: string, options: S
     formatVersion: CHECKPOINT_FORMAT_VERSION,
     created: (options.created ?? new Date()).toISOString(),
     seed: c.seed,
-    weights: { file: WEIGHTS_FILE, sha256: sha256(weights) },
+    weights: { file: `weights-${sha256(weights).slice(0, 16)}.safetensors`, sha256: sha256(weights) },
     hyperparameters: {
       featureWidth: c.featureWidth,
       trunkWidth: c.trunkWidth,
@@ -75,8 +78,11 @@ export async function saveCheckpoint(policy: HapsPolicy, dir: string, options: S
     extra: JSON.parse(extraJson),
   };
   await mkdir(dir, { recursive: true });
-  await writeAtomically(path.join(dir, WEIGHTS_FILE), weights);
+  await writeAtomically(path.join(dir, manifest.weights.file), weights);
   await writeAtomically(path.join(dir, MANIFEST_FILE), new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"));
+  for (const name of await readdir(dir)) {
+    if (WEIGHTS_PATTERN.test(name) && name !== manifest.weights.file) await rm(path.join(dir, name), { force: true });
+  }
   return manifest;
 }
 
@@ -199,10 +205,23 @@ function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+/** Temporary file, fsync, rename, fsync of the directory: the file is either the old one or the new one, whole. */
+export async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
+  const handle = await open(tmp, "w");
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   await rename(tmp, file);
+  const dir = await open(path.dirname(file), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
 
 async function readText(file: string): Promise<string> {

@@ -16,9 +16,18 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
+/** What Adam carries between steps; saved with a training run so a resumed run steps exactly as the original. */
+export interface AdamState {
+  step: number;
+  /** First and second moments, one pair per parameter in the optimiser's order. */
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
 /** Adam with bias correction and optional decoupled weight decay. Steps the parameters' accumulated gradients. */
 export class Adam {
-  readonly lr: number;
+  /** Step size; a learning-rate schedule changes it between steps. */
+  lr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
@@ -72,6 +81,23 @@ export class Adam {
         data[i] -= this.lr * (m[i] / c1) / (Math.sqrt(v[i] / c2) + this.eps) + decay * data[i];
       }
     }
+  }
+
+  getState(): AdamState {
+    return { step: this.t, m: this.m.map((a) => Float32Array.from(a)), v: this.v.map((a) => Float32Array.from(a)) };
+  }
+
+  /** Restores moments saved by `getState` for the same parameters (same order and sizes). */
+  setState(state: AdamState): void {
+    if (state.m.length !== this.params.length || state.v.length !== this.params.length) {
+      throw new Error(`Adam.setState: the state holds ${state.m.length} tensors, the optimiser ${this.params.length}`);
+    }
+    this.params.forEach((p, k) => {
+      if (state.m[k].length !== p.size || state.v[k].length !== p.size) throw new Error(`Adam.setState: tensor ${k} has ${state.m[k].length} values, the parameter ${p.size}`);
+      this.m[k].set(state.m[k]);
+      this.v[k].set(state.v[k]);
+    });
+    this.t = state.step;
   }
 
   zeroGrad(): void {

@@ -7,17 +7,39 @@
  */
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
 import { uniformInt } from "pure-rand/distribution/uniformInt";
-import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
+import { xoroshiro128plus, xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
 
 type Generator = ReturnType<typeof xoroshiro128plus>;
 
+/** Everything an Rng needs to continue exactly where it was (JSON-serialisable). */
+export interface RngState {
+  generator: number[];
+  spare: number | null;
+}
+
 export class Rng {
-  private readonly generator: Generator;
+  private generator: Generator;
   private spare: number | null = null;
 
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw new Error(`Rng: seed must be a finite number, got ${seed}`);
     this.generator = xoroshiro128plus(Math.trunc(seed) | 0);
+  }
+
+  /** The generator's state, so that a resumed run draws exactly what the uninterrupted run would have. */
+  getState(): RngState {
+    return { generator: [...this.generator.getState()], spare: this.spare };
+  }
+
+  /** A generator continuing from a saved state. */
+  static fromState(state: RngState): Rng {
+    if (!state || !Array.isArray(state.generator) || state.generator.length !== 4 || !state.generator.every(Number.isInteger)) {
+      throw new Error("Rng.fromState: expected {generator: four integers, spare: number | null}");
+    }
+    const rng = new Rng(0);
+    rng.generator = xoroshiro128plusFromState(state.generator);
+    rng.spare = state.spare ?? null;
+    return rng;
   }
 
   /**

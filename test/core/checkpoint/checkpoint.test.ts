@@ -1,9 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { loadCheckpoint, saveCheckpoint, MANIFEST_FILE, WEIGHTS_FILE } from "../../../src/core/checkpoint/checkpoint.ts";
+import { fileURLToPath } from "node:url";
+import { loadCheckpoint, saveCheckpoint, MANIFEST_FILE } from "../../../src/core/checkpoint/checkpoint.ts";
 import { HapsPolicy } from "../../../src/core/router/HapsPolicy.ts";
 import type { HapsPolicyConfig } from "../../../src/core/router/HapsPolicyConfig.ts";
 import { Adam } from "../../../src/core/nn/Adam.ts";
@@ -11,6 +13,7 @@ import { Rng } from "../../../src/core/nn/Rng.ts";
 import { oProjOf, smallConfig } from "../generator/fixtures.ts";
 
 const HASH = "ab".repeat(32);
+const fixture = fileURLToPath(new URL("./fixtures/saveForever.ts", import.meta.url));
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), "haps-ckpt-"));
@@ -76,7 +79,8 @@ test("the manifest records format, models with open flags and widths, agents, hy
       [manifest.hyperparameters.featureWidth, manifest.hyperparameters.trunkWidth, manifest.hyperparameters.hidden, manifest.hyperparameters.rank, manifest.hyperparameters.lastLayers, manifest.hyperparameters.loraAlpha],
       [10, 8, 7, 3, 2, 3],
     );
-    assert.equal(manifest.weights.file, WEIGHTS_FILE);
+    assert.match(manifest.weights.file, /^weights-[0-9a-f]{16}\.safetensors$/);
+    assert.equal(manifest.weights.file.slice(8, 24), manifest.weights.sha256.slice(0, 16));
     assert.match(manifest.weights.sha256, /^[0-9a-f]{64}$/);
     assert.deepEqual(manifest.extra, {});
   });
@@ -118,7 +122,7 @@ test("damaged, foreign or missing checkpoints are refused with the file named", 
     await assert.rejects(loadCheckpoint(dir), /Cannot read checkpoint manifest .*manifest\.json: ENOENT/);
     const policy = new HapsPolicy(smallConfig());
     await saveCheckpoint(policy, dir);
-    const weightsPath = path.join(dir, WEIGHTS_FILE);
+    const weightsPath = path.join(dir, JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), "utf8")).weights.file);
     const manifestPath = path.join(dir, MANIFEST_FILE);
     const weights = await readFile(weightsPath);
     const manifestText = await readFile(manifestPath, "utf8");
@@ -126,7 +130,7 @@ test("damaged, foreign or missing checkpoints are refused with the file named", 
     const tampered = Buffer.from(weights);
     tampered[tampered.length - 1] ^= 1;
     await writeFile(weightsPath, tampered);
-    await assert.rejects(loadCheckpoint(dir), /weights\.safetensors: sha256 [0-9a-f]+ does not match the manifest/);
+    await assert.rejects(loadCheckpoint(dir), /weights-[0-9a-f]+\.safetensors: sha256 [0-9a-f]+ does not match the manifest/);
     await writeFile(weightsPath, weights);
 
     const manifest = JSON.parse(manifestText);
@@ -153,5 +157,33 @@ test("saveCheckpoint refuses extra data that is not a JSON object", async () => 
     cyclic.self = cyclic;
     await assert.rejects(saveCheckpoint(policy, dir, { extra: cyclic }), /extra is not JSON-serialisable/);
     await assert.rejects(saveCheckpoint(policy, dir, { extra: [] as unknown as Record<string, unknown> }), /extra must be a plain object/);
+  });
+});
+
+test("a later save replaces the checkpoint and removes the weights no manifest names", async () => {
+  await withDir(async (dir) => {
+    const policy = new HapsPolicy(smallConfig());
+    const first = await saveCheckpoint(policy, dir);
+    for (const [, p] of policy.parameters()) p.data[0] += 1;
+    const second = await saveCheckpoint(policy, dir);
+    assert.notEqual(second.weights.file, first.weights.file);
+    assert.deepEqual((await readdir(dir)).sort(), [MANIFEST_FILE, second.weights.file].sort());
+  });
+});
+
+test("a process killed (SIGKILL) while saving leaves a complete checkpoint, the previous or the new one", async () => {
+  await withDir(async (dir) => {
+    for (let round = 0; round < 4; round++) {
+      const child = spawn(process.execPath, ["--import", "tsx", fixture, dir], { stdio: ["ignore", "pipe", "inherit"] });
+      await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+      // Let it save a few hundred times, then kill it wherever it is.
+      await new Promise((r) => setTimeout(r, 150 + 97 * round));
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      const { policy, manifest } = await loadCheckpoint(dir);
+      const version = (manifest.extra as { version: number }).version;
+      assert.ok(version >= 1);
+      for (const [name, p] of policy.parameters()) assert.ok(p.data.every((v) => v === version), `${name} holds another save's weights`);
+    }
   });
 });

@@ -52,3 +52,15 @@ test("int covers its range and refuses a bad bound; a bad seed is refused", () =
   assert.throws(() => rng.int(0), /positive integer/);
   assert.throws(() => new Rng(NaN), /seed must be a finite number/);
 });
+
+test("a generator restored from its state continues exactly where the original was", () => {
+  const rng = new Rng(42);
+  rng.normal();
+  rng.uniform();
+  const saved = JSON.parse(JSON.stringify(rng.getState()));
+  const restored = Rng.fromState(saved);
+  const a = [rng.normal(), rng.uniform(), rng.int(10), rng.normal(), rng.normal()];
+  const b = [restored.normal(), restored.uniform(), restored.int(10), restored.normal(), restored.normal()];
+  assert.deepEqual(b, a);
+  assert.throws(() => Rng.fromState({ generator: [1, 2], spare: null }), /four integers/);
+});
