@@ -5,6 +5,7 @@ import { runDemo } from "./demo.ts";
 import { runRoute } from "./route.ts";
 import { runInfo } from "./info.ts";
 import { runBench } from "./bench.ts";
+import { runTrain } from "./train.ts";
 
 const usage = `usage: haps <command> [options]
 
@@ -12,6 +13,7 @@ commands:
   route   --question TEXT [--context FILE | --choices "A|B|C|D"] [--config FILE] [--alpha N] [--json]
   demo    one routed episode on the embedded models (and a HotpotQA item from ../shared/data when present)
   info    the llama.cpp backend, devices, threads and the embedded models
+  train   --spec FILE   train the router: action-level data, warm-up, joint RL (see haps train --help)
   bench   per-query adapter and episode timings and memory, written to bench/latest.json (--out FILE, --queries N)
 
 common options:
@@ -19,7 +21,7 @@ common options:
   --gpu auto|cuda|vulkan|metal|off   (default: auto)
 `;
 
-const commands: Record<string, (args: string[]) => Promise<number>> = { route: runRoute, demo: runDemo, info: runInfo, bench: runBench };
+const commands: Record<string, (args: string[]) => Promise<number>> = { route: runRoute, demo: runDemo, info: runInfo, bench: runBench, train: runTrain };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

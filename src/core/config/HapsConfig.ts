@@ -51,6 +51,12 @@ export const hapsConfigSchema = z
         mode: z.enum(["zero-shot", "trained"]).default("zero-shot"),
         /** Checkpoint of the trained head and generators, relative to the configuration file. */
         checkpoint: z.string().optional(),
+        /**
+         * How the trained head scores assignments (src/core/router/RouterHead.ts): `joint` (one score per assignment),
+         * `autoregressive` (agent by agent, each seeing the earlier choices) or `independent` (a sum over agents, the
+         * ablation); `auto` is joint up to 64 assignments. Defaults to `"auto"`.
+         */
+        factorization: z.enum(["auto", "joint", "autoregressive", "independent"]).default("auto"),
       })
       .strict(),
     /** Embedding GGUF for dense retrieval; BM25 when absent. */

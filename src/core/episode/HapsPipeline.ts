@@ -51,7 +51,17 @@ export class HapsPipeline {
     private readonly backbone: Backbone,
     private readonly costNormalizer: CostNormalizer | null,
     readonly checkpointLoaded: boolean,
+    /** How `decide` routes: the configuration's mode, or "trained" for a pipeline made by `withPolicy`. */
+    readonly routerMode: "zero-shot" | "trained" = config.router.mode,
   ) {}
+
+  /**
+   * The same pipeline (runtime, configuration, backbone) deciding with another policy - a router being trained - and
+   * normalising cost with its training split's statistics.
+   */
+  withPolicy(policy: HapsPolicy, costNormalizer: CostNormalizer | null): HapsPipeline {
+    return new HapsPipeline(this.runtime, this.config, policy, this.backbone, costNormalizer, false, "trained");
+  }
 
   /**
    * Reads the candidates' shapes from their GGUF headers, builds the policy (head, shared trunk, generators) and
@@ -73,6 +83,7 @@ export class HapsPipeline {
       rank: config.generator.rank,
       lastLayers: config.generator.lastLayers,
       shareTrunk: config.generator.shareTrunk,
+      factorization: config.router.factorization,
       seed: config.generator.seed,
     };
     let policy = new HapsPolicy(policyConfig);
@@ -105,7 +116,7 @@ export class HapsPipeline {
 
   /** The routing decision at cost preference `alpha`: the router LLM's (zero-shot) or the trained head's mode. */
   async decide(prepared: PreparedQuery, alpha: number, signal?: AbortSignal): Promise<Assignment> {
-    if (this.config.router.mode === "zero-shot") {
+    if (this.routerMode === "zero-shot") {
       const agentIds = this.config.agents.map((a) => a.id);
       return await new ZeroShotRouter(this.runtime, this.config.router.model).route(prepared.routingPrompt, agentIds, this.config.candidates, alpha, signal);
     }

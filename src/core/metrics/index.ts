@@ -4,4 +4,4 @@ export { parseChoiceLetter, isChoiceLetter, CHOICE_LETTERS, type ChoiceLetter } 
 export { choiceMatch } from "./choice/choiceMatch.ts";
 export { episodeCost, type TokenUsage, type TokenPrice } from "./cost/episodeCost.ts";
 export { CostNormalizer, type CostNormalizerState } from "./cost/CostNormalizer.ts";
-export { reward } from "./reward/reward.ts";
+export { reward, shapePerformance } from "./reward/reward.ts";

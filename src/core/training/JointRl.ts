@@ -1,0 +1,303 @@
+// Phase 2 of the paper's Algorithm 3: joint on-policy optimisation of the high-level router and the LoRA generators.
+//
+// The paper's objective (Eq. 5 / Eq. 9) is the reward-weighted negative log-likelihood of the joint choice of
+// architecture and parameters: loss = -R * log p(a, theta | prompt), with the shaping R = -1 when the task metric
+// is 0. In the reference code log p(theta) is the log-likelihood of the tokens the LoRA-injected models emitted,
+// differentiated through the LLMs with autograd. llama.cpp gives no gradients, so the parameter part needs a policy
+// whose likelihood we can differentiate in TypeScript. We make the generated parameters the stochastic action: the
+// generator's output mu(f) is the mean of an isotropic Gaussian, theta = mu + sigma * eps, and
+//
+//   loss = -(R - b) * log pi(a | f, alpha)  -  sum over open models m in a of  A_m * log N(theta_m; mu_m(f), sigma^2)
+//
+// The first term is REINFORCE on the assignment with a per-item baseline b (initialised to the expected no-adapter
+// reward of the item under the warm-started policy, from the action-level data; then an exponential average). The
+// second is REINFORCE on the parameters with antithetic pairs: each rollout runs the episode twice, with mu + sigma
+// eps and with mu - sigma eps, and A_m = (R+ - R-) / 2, so that d/dmu = (R+ - R-) / (2 sigma) * eps - the central
+// difference of the Gaussian-smoothed reward along eps. This is an unbiased estimate of the gradient of the expected
+// reward under the smoothing (the score-function identity behind Eq. 9), with far less variance than a lone sample:
+// the pair shares the query, the assignment and everything the noise does not touch. Both gradients flow into the
+// shared trunk. Closed candidates have no generator and no term (the paper's open/closed mask, Eq. 6).
+//
+// Why this estimator: measured before (../shared/NOTES.md), Gaussian exploration around each query's generated A and B
+// with antithetic pairs learned per-query adapters in ~2-6k adapter evaluations; evolution strategies on the
+// generator's own weights needed ~10x more; a log-probability reward drifted at large width (hence the task reward,
+// shaped to +-1 as the paper does); training only on failures broke known items (hence every item is trained on).
+//
+// Added to keep alpha meaningful after RL: the head's predicted quality and normalised cost of the sampled
+// assignment are regressed to what its two episodes achieved (weight `valueWeight`), so Q and C stay calibrated to
+// the system with adapters rather than drifting as policy logits. Variance control: antithetic pairs, per-item
+// baselines, batch averaging, gradient-norm clipping; the step size decays linearly (the reference's LinearLR).
+// Validation every `validateEvery` training items with greedy routing and mean adapters; the best validation reward
+// is checkpointed atomically, and `patience` validations without improvement stop the phase (the paper: 30, 4).
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { LoraAdapter } from "../adapters/types.ts";
+import { loadCheckpoint, saveCheckpoint, writeAtomically } from "../checkpoint/checkpoint.ts";
+import { decodeSafetensors, encodeSafetensors } from "../checkpoint/safetensors.ts";
+import type { HapsPipeline } from "../episode/HapsPipeline.ts";
+import type { PreparedQuery } from "../episode/types.ts";
+import type { CostNormalizer } from "../metrics/index.ts";
+import { reward, shapePerformance } from "../metrics/index.ts";
+import { Adam } from "../nn/Adam.ts";
+import { Rng, type RngState } from "../nn/Rng.ts";
+import type { AgentRole } from "../protocols/types.ts";
+import type { HapsPolicy } from "../router/HapsPolicy.ts";
+import { evaluateRouter } from "./evaluateRouter.ts";
+import { qualityOf } from "./episodes.ts";
+import { shuffle } from "./loadSplits.ts";
+import { pace, type TrainingProgress } from "./progress.ts";
+import type { RlSettings } from "./TrainSpec.ts";
+
+export interface RlItem {
+  prepared: PreparedQuery;
+  /** Expected shaped reward of the item under the warm-started policy without adapters (the first baseline). */
+  baseline: number;
+}
+
+export interface RlResult {
+  /** Validation reward after each validation, with the number of training items seen. */
+  history: { items: number; step: number; validReward: number; trainReward: number | null }[];
+  bestValidReward: number;
+  bestAtItems: number;
+  stoppedEarly: boolean;
+  rollouts: number;
+  resumed: boolean;
+}
+
+export interface RlContext {
+  /** A pipeline deciding with `policy` (HapsPipeline.withPolicy). */
+  pipeline: HapsPipeline;
+  policy: HapsPolicy;
+  train: readonly RlItem[];
+  valid: readonly PreparedQuery[];
+  settings: RlSettings;
+  alpha: number;
+  normalizer: CostNormalizer;
+  seed: number;
+  /** The best checkpoint goes to `dir/checkpoint`, the resumable state to `dir/state`. */
+  dir: string;
+  /** Written into the checkpoint manifest's `extra` with the validation reward. */
+  extra: Record<string, unknown>;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainingProgress) => void;
+}
+
+/** Where a run stands at a validation point: enough to resume exactly from there. */
+interface RunState {
+  step: number;
+  itemsSeen: number;
+  epoch: number;
+  position: number;
+  order: number[];
+  rng: RngState;
+  baselines: number[];
+  best: number;
+  bestAtItems: number;
+  sinceBest: number;
+  rollouts: number;
+  history: RlResult["history"];
+  rewardSum: number;
+  rewardCount: number;
+}
+
+export async function jointRl(ctx: RlContext): Promise<RlResult> {
+  const { policy, settings, alpha } = ctx;
+  const params = policy.parameters();
+  const adam = new Adam(params, { lr: settings.lr, weightDecay: settings.weightDecay });
+  const stepsPerEpoch = Math.ceil(ctx.train.length / settings.batchSize);
+  const totalSteps = Math.max(1, settings.epochs * stepsPerEpoch);
+  const checkpointDir = path.join(ctx.dir, "checkpoint");
+  const stateDir = path.join(ctx.dir, "state");
+
+  let state: RunState;
+  let rng: Rng;
+  const resumed = await loadState(stateDir, policy, adam);
+  if (resumed != null) {
+    state = resumed;
+    rng = Rng.fromState(state.rng);
+    ctx.onProgress?.({ phase: "rl", seed: ctx.seed, done: state.itemsSeen, total: settings.epochs * ctx.train.length, message: `resumed after ${state.itemsSeen} items (step ${state.step})` });
+  } else {
+    rng = new Rng(ctx.seed * 7919 + 17);
+    state = {
+      step: 0,
+      itemsSeen: 0,
+      epoch: 0,
+      position: 0,
+      order: shuffle(ctx.train.map((_, i) => i), rng),
+      rng: rng.getState(),
+      baselines: ctx.train.map((t) => t.baseline),
+      best: -Infinity,
+      bestAtItems: 0,
+      sinceBest: 0,
+      rollouts: 0,
+      history: [],
+      rewardSum: 0,
+      rewardCount: 0,
+    };
+    // The warm-started router is the first candidate for the best checkpoint: RL can only improve on it.
+    await validate();
+  }
+
+  const started = performance.now();
+  const startItems = state.itemsSeen;
+  const totalItems = settings.epochs * ctx.train.length;
+  let stoppedEarly = state.sinceBest >= settings.patience;
+  let sinceValidation = 0;
+  const savedTemperature = policy.head.temperature;
+  try {
+    while (!stoppedEarly && state.epoch < settings.epochs) {
+      ctx.signal?.throwIfAborted();
+      const batch = state.order.slice(state.position, state.position + settings.batchSize);
+      policy.head.temperature = settings.temperature;
+      params.zeroGrad();
+      for (const i of batch) {
+        const r = await rollout(ctx.train[i].prepared, batch.length, state.baselines[i]);
+        state.baselines[i] = 0.8 * state.baselines[i] + 0.2 * r;
+        state.rewardSum += r;
+        state.rewardCount++;
+      }
+      policy.head.temperature = savedTemperature;
+      params.clipGradNorm(settings.maxGradNorm);
+      adam.lr = settings.lr * (1 - (1 - settings.lrEnd) * Math.min(1, state.step / totalSteps));
+      adam.step();
+      state.step++;
+      state.itemsSeen += batch.length;
+      sinceValidation += batch.length;
+      state.position += batch.length;
+      if (state.position >= state.order.length) {
+        state.epoch++;
+        state.position = 0;
+        state.order = shuffle(ctx.train.map((_, i) => i), rng);
+      }
+      ctx.onProgress?.({
+        phase: "rl",
+        seed: ctx.seed,
+        done: state.itemsSeen,
+        total: totalItems,
+        reward: state.rewardSum / state.rewardCount,
+        ...pace(started, state.itemsSeen - startItems, totalItems - startItems),
+      });
+      const endOfRun = state.epoch >= settings.epochs;
+      if (sinceValidation >= settings.validateEvery || endOfRun) {
+        sinceValidation = 0;
+        state.rng = rng.getState();
+        stoppedEarly = await validate();
+        await saveState(stateDir, policy, adam, state);
+      }
+    }
+  } finally {
+    policy.head.temperature = savedTemperature;
+  }
+  // The phase ends on the best weights seen.
+  const best = await loadCheckpoint(checkpointDir, policy.config);
+  for (const [name, p] of policy.parameters()) p.data.set(best.policy.parameters().get(name).data);
+  return { history: state.history, bestValidReward: state.best, bestAtItems: state.bestAtItems, stoppedEarly, rollouts: state.rollouts, resumed: resumed != null };
+
+  /** One item: sample an assignment and parameters, run the antithetic pair, accumulate both gradients. */
+  async function rollout(prepared: PreparedQuery, batchSize: number, baseline: number): Promise<number> {
+    const f = prepared.feature;
+    const a = policy.route(f, alpha, rng);
+    const assignment = policy.head.toAssignment(a);
+    const open = [...new Set(a.candidateIds)].filter((id) => settings.adapters && policy.generator(id) != null);
+    const samples = new Map(open.map((id) => [id, policy.sampleAdapter(id, f, settings.sigma, rng)!]));
+    const adaptersFor = (sign: 1 | -1): Partial<Record<AgentRole, LoraAdapter | null>> => {
+      const out: Partial<Record<AgentRole, LoraAdapter | null>> = {};
+      for (const [agent, id] of Object.entries(assignment.choice)) {
+        const s = samples.get(id);
+        out[agent as AgentRole] = s == null ? null : sign === 1 ? s.adapter : mirror(policy.generate(id, f)!, s.adapter);
+      }
+      return out;
+    };
+    const outcome = async (sign: 1 | -1) => {
+      const report = await ctx.pipeline.runEpisode(prepared, assignment, { alpha, adapters: open.length > 0 ? adaptersFor(sign) : "none", signal: ctx.signal });
+      if (report.stoppedBecause === "aborted") throw ctx.signal?.reason ?? new Error("episode aborted");
+      state.rollouts++;
+      const quality = qualityOf(report);
+      const cost = ctx.normalizer.normalise(report.cost.total);
+      return { quality, cost, shaped: reward(shapePerformance(quality), cost, alpha) };
+    };
+    const plus = await outcome(1);
+    const minus = open.length > 0 ? await outcome(-1) : plus;
+    const mean = (plus.shaped + minus.shaped) / 2;
+    policy.head.backwardPolicy(f, alpha, a.choices, (mean - baseline) / batchSize);
+    if (settings.valueWeight > 0) {
+      policy.head.backwardRegression(f, [{ choices: a.choices, quality: (plus.quality + minus.quality) / 2, cost: (plus.cost + minus.cost) / 2 }], {
+        weight: settings.valueWeight / batchSize,
+        alpha,
+      });
+    }
+    for (const [id, s] of samples) policy.backwardAdapter(id, f, s.noise, (plus.shaped - minus.shaped) / 2 / batchSize);
+    return mean;
+  }
+
+  /** Validation on the held-out validation items; saves the best checkpoint. Returns whether to stop. */
+  async function validate(): Promise<boolean> {
+    const rows = await evaluateRouter(ctx.pipeline, ctx.valid, { alpha, adapters: settings.adapters ? "generated" : "none", normalizer: ctx.normalizer, signal: ctx.signal });
+    const validReward = rows.length === 0 ? 0 : rows.reduce((s, r) => s + r.reward, 0) / rows.length;
+    const trainReward = state.rewardCount > 0 ? state.rewardSum / state.rewardCount : null;
+    state.history.push({ items: state.itemsSeen, step: state.step, validReward, trainReward });
+    state.rewardSum = 0;
+    state.rewardCount = 0;
+    if (validReward > state.best) {
+      state.best = validReward;
+      state.bestAtItems = state.itemsSeen;
+      state.sinceBest = 0;
+      await saveCheckpoint(policy, checkpointDir, { extra: { ...ctx.extra, validReward, itemsSeen: state.itemsSeen } });
+    } else {
+      state.sinceBest++;
+    }
+    ctx.onProgress?.({
+      phase: "validate",
+      seed: ctx.seed,
+      done: state.itemsSeen,
+      total: settings.epochs * ctx.train.length,
+      reward: validReward,
+      message: `validation reward ${validReward.toFixed(4)} after ${state.itemsSeen} items (best ${state.best.toFixed(4)})`,
+    });
+    return state.sinceBest >= settings.patience;
+  }
+}
+
+/** theta- = 2 mu - theta+: the antithetic partner of a sampled adapter. */
+function mirror(mean: LoraAdapter, plus: LoraAdapter): LoraAdapter {
+  return {
+    ...plus,
+    layers: plus.layers.map((l, i) => ({
+      ...l,
+      a: l.a.map((v, k) => 2 * mean.layers[i].a[k] - v),
+      b: l.b.map((v, k) => 2 * mean.layers[i].b[k] - v),
+    })),
+  };
+}
+
+const STATE_FILE = "state.json";
+const MOMENTS_FILE = "adam.safetensors";
+
+/** Current weights (as a checkpoint), Adam's moments and the loop's position, written at each validation point. */
+async function saveState(dir: string, policy: HapsPolicy, adam: Adam, state: RunState): Promise<void> {
+  const moments = adam.getState();
+  const tensors: [string, { shape: number[]; data: Float32Array }][] = [];
+  moments.m.forEach((m, k) => tensors.push([`m.${k}`, { shape: [m.length], data: m }]));
+  moments.v.forEach((v, k) => tensors.push([`v.${k}`, { shape: [v.length], data: v }]));
+  await saveCheckpoint(policy, path.join(dir, "weights"));
+  await writeAtomically(path.join(dir, MOMENTS_FILE), encodeSafetensors(tensors, { step: String(moments.step) }));
+  // The state file goes last: it is what makes a resume happen, so it must only name files already complete.
+  await writeAtomically(path.join(dir, STATE_FILE), new TextEncoder().encode(JSON.stringify(state)));
+}
+
+async function loadState(dir: string, policy: HapsPolicy, adam: Adam): Promise<RunState | null> {
+  const file = path.join(dir, STATE_FILE);
+  if (!existsSync(file)) return null;
+  const state = JSON.parse(await readFile(file, "utf8")) as RunState;
+  const weights = await loadCheckpoint(path.join(dir, "weights"), policy.config);
+  for (const [name, p] of policy.parameters()) p.data.set(weights.policy.parameters().get(name).data);
+  const { tensors, metadata } = decodeSafetensors(new Uint8Array(await readFile(path.join(dir, MOMENTS_FILE))), path.join(dir, MOMENTS_FILE));
+  const count = [...policy.parameters()].length;
+  adam.setState({
+    step: Number(metadata.step),
+    m: Array.from({ length: count }, (_, k) => tensors.get(`m.${k}`)!.data),
+    v: Array.from({ length: count }, (_, k) => tensors.get(`v.${k}`)!.data),
+  });
+  return state;
+}

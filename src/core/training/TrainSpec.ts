@@ -1,0 +1,167 @@
+// `haps train --spec FILE`: what to train on, with which models, and how. One JSON file; paths in it are relative
+// to the file. Every field is documented here with its default; an invalid spec is refused with every wrong field
+// named (and a JSON syntax error with its line and column).
+import path from "node:path";
+import { z } from "zod";
+import { ConfigError, loadHapsConfig, parseHapsConfig, type HapsConfig } from "../config/HapsConfig.ts";
+import { readJsonFile } from "../config/readJsonFile.ts";
+
+const count = z.number().int().nonnegative();
+
+const sizes = z
+  .object({
+    /** Items to train on. Defaults to 300 (the paper). */
+    train: z.number().int().positive().default(300),
+    /** Items for validation (early stopping, checkpoint choice). Defaults to 100 (the paper). */
+    valid: count.default(100),
+    /** Held-out items for the final evaluation; never seen in training. Defaults to 100 (the paper). */
+    test: count.default(100),
+  })
+  .strict();
+
+const data = z
+  .object({
+    /** `hotpotqa` (JSON array or jsonl), `mmlu` (jsonl, or the CSV folder or file) or `jsonl` (our own format). */
+    format: z.enum(["hotpotqa", "mmlu", "jsonl"]),
+    /** One pool of items, shuffled (seeded) and cut into the three splits. */
+    file: z.string().min(1).optional(),
+    /** Or one file per split (each shuffled and cut to its size). */
+    trainFile: z.string().min(1).optional(),
+    validFile: z.string().min(1).optional(),
+    testFile: z.string().min(1).optional(),
+    sizes: sizes.default({ train: 300, valid: 100, test: 100 }),
+    /** Seed of the shuffle that draws the splits. Defaults to 0. */
+    seed: z.number().int().default(0),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    const perSplit = d.trainFile != null || d.validFile != null || d.testFile != null;
+    if (d.file != null && perSplit) ctx.addIssue({ code: "custom", message: "give either file or trainFile/validFile/testFile, not both", path: ["file"] });
+    if (d.file == null && d.trainFile == null) ctx.addIssue({ code: "custom", message: "give file (one pool) or trainFile (one file per split)", path: ["file"] });
+  });
+
+const sft = z
+  .object({
+    /**
+     * `tuples`: regress the head's predicted quality and normalised cost of every assignment to what the
+     * action-level data observed (what lets alpha act at query time); `best`: cross-entropy on each item's
+     * best-reward assignment, ties broken uniformly at random (the paper's warm-up). Defaults to `tuples`.
+     */
+    target: z.enum(["tuples", "best"]).default("tuples"),
+    /** With `best`: weigh each label by the inverse frequency of its assignment. Defaults to false. */
+    reweight: z.boolean().default(false),
+    /** Passes over the training items. Defaults to 200 (the head is small and the data a few hundred rows). */
+    epochs: z.number().int().nonnegative().default(200),
+    /** Items per optimiser step. Defaults to 8. */
+    batchSize: z.number().int().positive().default(8),
+    /** Adam step size. Defaults to 3e-3. */
+    lr: z.number().positive().default(3e-3),
+  })
+  .strict();
+
+const rl = z
+  .object({
+    /** Passes over the training items. Defaults to 3 (the paper's reference code). */
+    epochs: z.number().int().nonnegative().default(3),
+    /** Items per optimiser step. Defaults to 4. */
+    batchSize: z.number().int().positive().default(4),
+    /** Adam step size at the start; it decays linearly to `lr * lrEnd` (the reference code's LinearLR). Defaults to 3e-3. */
+    lr: z.number().positive().default(3e-3),
+    lrEnd: z.number().positive().max(1).default(0.1),
+    /** Decoupled weight decay (AdamW). Defaults to 0. */
+    weightDecay: z.number().nonnegative().default(0),
+    /** Gradient-norm clip per step. Defaults to 1. */
+    maxGradNorm: z.number().positive().default(1),
+    /** Exploration noise of the generated LoRA parameters (std of the Gaussian policy). Defaults to 0.5. */
+    sigma: z.number().positive().default(0.5),
+    /** Whether the low-level router takes part (false: the no-adapter ablation trains the head alone). Defaults to true. */
+    adapters: z.boolean().default(true),
+    /** Router temperature while sampling assignments. Defaults to 1. */
+    temperature: z.number().positive().default(1),
+    /**
+     * Weight of the regression that keeps the head's predicted quality and cost of each sampled assignment
+     * calibrated to what its episodes (with adapters) achieved, so that alpha keeps its meaning after RL. Defaults to 1.
+     */
+    valueWeight: z.number().nonnegative().default(1),
+    /** Validate every this many training items (the paper: 30). Defaults to 30. */
+    validateEvery: z.number().int().positive().default(30),
+    /** Stop after this many validations without improvement (the paper: 4). Defaults to 4. */
+    patience: z.number().int().positive().default(4),
+  })
+  .strict();
+
+export const trainSpecSchema = z
+  .object({
+    /**
+     * The routing configuration (router, agents, candidates, generator, protocol), as `haps route --config` takes it:
+     * a file path or the object itself. Defaults to the embedded models.
+     */
+    config: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+    data,
+    /** The cost preference of the reward, Perf - alpha * normalised cost. Defaults to the configuration's alpha. */
+    alpha: z.number().nonnegative().optional(),
+    /** One trained router per seed (initial weights, sampling, tie-breaking). Defaults to [0]. */
+    seeds: z.array(z.number().int()).min(1).default([0]),
+    /** Output folder: action-level data, checkpoints, histories. */
+    out: z.string().min(1),
+    /** llama.cpp threads. Defaults to half the logical cores. */
+    threads: z.number().int().positive().optional(),
+    sft: sft.default({ target: "tuples", reweight: false, epochs: 200, batchSize: 8, lr: 3e-3 }),
+    rl: rl.default({
+      epochs: 3,
+      batchSize: 4,
+      lr: 3e-3,
+      lrEnd: 0.1,
+      weightDecay: 0,
+      maxGradNorm: 1,
+      sigma: 0.5,
+      adapters: true,
+      temperature: 1,
+      valueWeight: 1,
+      validateEvery: 30,
+      patience: 4,
+    }),
+  })
+  .strict();
+
+export type TrainSpecInput = z.input<typeof trainSpecSchema>;
+type ParsedSpec = z.infer<typeof trainSpecSchema>;
+export type SftSettings = ParsedSpec["sft"];
+export type RlSettings = ParsedSpec["rl"];
+export type DataSettings = ParsedSpec["data"];
+
+/** A validated spec with its paths resolved and its routing configuration loaded (`config` null: embedded models). */
+export interface TrainSpec extends Omit<ParsedSpec, "config"> {
+  config: HapsConfig | null;
+  /** Where it came from, for messages. */
+  source: string;
+}
+
+/** Validates a parsed spec; `baseDir` resolves its relative paths. */
+export async function parseTrainSpec(raw: unknown, source: string, baseDir: string): Promise<TrainSpec> {
+  const parsed = trainSpecSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`);
+    throw new ConfigError(`${source}: invalid training spec\n  ${problems.join("\n  ")}`);
+  }
+  const spec = parsed.data;
+  const resolve = (p: string | undefined) => (p == null ? undefined : path.resolve(baseDir, p));
+  let config: HapsConfig | null = null;
+  if (typeof spec.config === "string") {
+    config = await loadHapsConfig(path.resolve(baseDir, spec.config));
+  } else if (spec.config != null) {
+    config = parseHapsConfig(spec.config, `${source}: config`, baseDir);
+  }
+  return {
+    ...spec,
+    config,
+    source,
+    out: path.resolve(baseDir, spec.out),
+    data: { ...spec.data, file: resolve(spec.data.file), trainFile: resolve(spec.data.trainFile), validFile: resolve(spec.data.validFile), testFile: resolve(spec.data.testFile) },
+  };
+}
+
+/** Reads and validates a spec file; a missing file or a JSON syntax error says where. */
+export async function loadTrainSpec(file: string): Promise<TrainSpec> {
+  return await parseTrainSpec(await readJsonFile(file, "the training spec"), file, path.dirname(path.resolve(file)));
+}
