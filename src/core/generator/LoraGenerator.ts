@@ -73,10 +73,21 @@ export interface LoraGeneratorOptions {
   initBStd?: number;
 }
 
+/**
+ * Which factors a sample explores. A LoRA update is bilinear, Delta W = A B: with noise on both factors around a
+ * small mean the update is dominated by the product of the two noises, which is the same for +eps and -eps, so an
+ * antithetic pair sees no difference and learns nothing (measured: the keyword benchmark's "none" items never
+ * moved). With noise on one factor only the update is linear in the noise and the pair's difference is the signal.
+ */
+export type ExploredFactors = "a" | "b" | "both";
+
 /** Exploration noise of one sampled adapter: theta = mu + sigma * epsilon, flattened as [A_l, B_l] per target layer. */
 export interface AdapterNoise {
   sigma: number;
+  /** Zero on the factor that was not explored. */
   epsilon: Float64Array;
+  /** The factors explored. Defaults to both. */
+  factors?: ExploredFactors;
 }
 
 export interface SampledAdapter {
@@ -141,12 +152,43 @@ export class LoraGenerator implements Module {
     return this.toAdapter(this.forward(f, "LoraGenerator.generate").mean);
   }
 
-  /** theta = mu(f) + sigma * eps, with the noise (for `backwardAdapter`) and log p(theta | f). */
-  sampleAdapter(f: ArrayLike<number>, sigma: number, rng: Rng): SampledAdapter {
+  /**
+   * theta = mu(f) + sigma * eps, with the noise (for `backwardAdapter`) and log p(theta | f). `factors` limits the
+   * noise to A or B (see ExploredFactors); the log-density is then over the explored entries. Defaults to both.
+   */
+  sampleAdapter(f: ArrayLike<number>, sigma: number, rng: Rng, factors: ExploredFactors = "both"): SampledAdapter {
     checkSigma(sigma, "LoraGenerator.sampleAdapter");
     const { mean } = this.forward(f, "LoraGenerator.sampleAdapter");
-    const { value, epsilon, logProb } = sampleGaussian(mean, sigma, rng);
-    return { adapter: this.toAdapter(value), noise: { sigma, epsilon }, logProb };
+    if (factors === "both") {
+      const { value, epsilon, logProb } = sampleGaussian(mean, sigma, rng);
+      return { adapter: this.toAdapter(value), noise: { sigma, epsilon, factors }, logProb };
+    }
+    const mask = this.factorMask(factors);
+    const epsilon = new Float64Array(mean.length);
+    const value = Float64Array.from(mean);
+    let sq = 0;
+    let n = 0;
+    for (let i = 0; i < mean.length; i++) {
+      if (!mask[i]) continue;
+      epsilon[i] = rng.normal();
+      value[i] += sigma * epsilon[i];
+      sq += epsilon[i] * epsilon[i];
+      n++;
+    }
+    return { adapter: this.toAdapter(value), noise: { sigma, epsilon, factors }, logProb: gaussianLogDensity(sq, n, sigma) };
+  }
+
+  /** true where a flattened parameter belongs to the explored factor(s). */
+  private factorMask(factors: ExploredFactors): Uint8Array {
+    const mask = new Uint8Array(this.outputSize);
+    let offset = 0;
+    for (const h of this.heads) {
+      if (factors !== "b") mask.fill(1, offset, offset + h.a.outWidth);
+      offset += h.a.outWidth;
+      if (factors !== "a") mask.fill(1, offset, offset + h.b.outWidth);
+      offset += h.b.outWidth;
+    }
+    return mask;
   }
 
   /** log p(adapter | f) under the Gaussian policy with the current weights. */
@@ -179,7 +221,8 @@ export class LoraGenerator implements Module {
       sq += noise.epsilon[i] * noise.epsilon[i];
     }
     this.backwardMean(trace, dMean);
-    return gaussianLogDensity(sq, this.outputSize, noise.sigma);
+    const n = noise.factors == null || noise.factors === "both" ? this.outputSize : this.factorMask(noise.factors).reduce((a, b) => a + b, 0);
+    return gaussianLogDensity(sq, n, noise.sigma);
   }
 
   /**
@@ -201,6 +244,26 @@ export class LoraGenerator implements Module {
     }
     this.backwardMean(trace, dMean);
     return gaussianLogDensity(sq, this.outputSize, sigma);
+  }
+
+  /**
+   * Accumulates the gradient of loss = weight / 2 * |mu_B(f)|^2, the squared norm of the generated B factors.
+   * Exploration noise on B also moves B's mean in directions the reward never rewarded; through the final RMSNorm
+   * such drift shrinks every logit (the pitfall in ../shared/NOTES.md), and this pulls it back. Returns the loss.
+   */
+  backwardNormPenalty(f: ArrayLike<number>, weight: number): number {
+    requireFinite(weight, "LoraGenerator.backwardNormPenalty: weight");
+    const trace = this.forward(f, "LoraGenerator.backwardNormPenalty");
+    const mask = this.factorMask("b");
+    const dMean = new Float64Array(this.outputSize);
+    let sq = 0;
+    for (let i = 0; i < dMean.length; i++) {
+      if (!mask[i]) continue;
+      dMean[i] = weight * trace.mean[i];
+      sq += trace.mean[i] * trace.mean[i];
+    }
+    this.backwardMean(trace, dMean);
+    return (weight / 2) * sq;
   }
 
   /** |(alpha / r) A_l B_l|_F per target layer of an adapter (of this generator's shape). */

@@ -30,8 +30,12 @@ export class SpmVocabulary {
     this.ids = new Map(tokens.map((t, i) => [t, i]));
   }
 
-  /** Builds the vocabulary from words (no whitespace inside). Defaults to a few hundred common English words. */
-  static fromWords(words: readonly string[] = ENGLISH_WORDS): SpmVocabulary {
+  /**
+   * Builds the vocabulary from words (no whitespace inside). Defaults to a few hundred common English words.
+   * `pieces` are added as they are (no word-start marker): multi-character pieces such as `{"` or `":"` that let a
+   * model emit JSON structure in one token, as real BPE vocabularies do. Defaults to none.
+   */
+  static fromWords(words: readonly string[] = ENGLISH_WORDS, options: { pieces?: readonly string[] } = {}): SpmVocabulary {
     const tokens = ["<unk>", "<s>", "</s>"];
     const types: number[] = [TokenType.unknown, TokenType.control, TokenType.control];
     for (let b = 0; b < 256; b++) {
@@ -56,6 +60,10 @@ export class SpmVocabulary {
       const chars = Array.from(word);
       for (let k = 1; k <= chars.length; k++) add(SPM_SPACE + chars.slice(0, k).join(""));
     });
+    for (const piece of options.pieces ?? []) {
+      if (piece.length === 0 || /\s/.test(piece)) throw new Error(`SpmVocabulary: piece ${JSON.stringify(piece)} must be non-empty and have no whitespace`);
+      add(piece);
+    }
     const scores = tokens.map((t, i) => (types[i] === TokenType.normal ? Array.from(t).length : 0));
     return new SpmVocabulary(tokens, scores, types);
   }

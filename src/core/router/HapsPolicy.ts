@@ -7,7 +7,7 @@
  * from the same weights, so the two set-ups differ only in sharing.
  */
 import type { LoraAdapter } from "../adapters/types.ts";
-import { LoraGenerator, type AdapterNoise, type SampledAdapter } from "../generator/LoraGenerator.ts";
+import { LoraGenerator, type AdapterNoise, type ExploredFactors, type SampledAdapter } from "../generator/LoraGenerator.ts";
 import { ParameterSet } from "../nn/ParameterSet.ts";
 import { Rng } from "../nn/Rng.ts";
 import { Trunk } from "../nn/Trunk.ts";
@@ -79,8 +79,8 @@ export class HapsPolicy {
   }
 
   /** An exploratory adapter for an open candidate; null for a closed one. */
-  sampleAdapter(candidateId: string, f: ArrayLike<number>, sigma: number, rng: Rng): SampledAdapter | null {
-    return this.generator(candidateId)?.sampleAdapter(f, sigma, rng) ?? null;
+  sampleAdapter(candidateId: string, f: ArrayLike<number>, sigma: number, rng: Rng, factors: ExploredFactors = "both"): SampledAdapter | null {
+    return this.generator(candidateId)?.sampleAdapter(f, sigma, rng, factors) ?? null;
   }
 
   /**

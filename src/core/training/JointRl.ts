@@ -5,30 +5,35 @@
 // is 0. In the reference code log p(theta) is the log-likelihood of the tokens the LoRA-injected models emitted,
 // differentiated through the LLMs with autograd. llama.cpp gives no gradients, so the parameter part needs a policy
 // whose likelihood we can differentiate in TypeScript. We make the generated parameters the stochastic action: the
-// generator's output mu(f) is the mean of an isotropic Gaussian, theta = mu + sigma * eps, and
+// generator's output mu(f) is the mean of a Gaussian, theta = mu + sigma * eps, and
 //
 //   loss = -(R - b) * log pi(a | f, alpha)  -  sum over open models m in a of  A_m * log N(theta_m; mu_m(f), sigma^2)
 //
-// The first term is REINFORCE on the assignment with a per-item baseline b (initialised to the expected no-adapter
-// reward of the item under the warm-started policy, from the action-level data; then an exponential average). The
+// The first term is REINFORCE on the assignment with a per-item baseline b (initialised to the item's expected
+// no-adapter reward under the warm-started policy, from the action-level data; then an exponential average). The
 // second is REINFORCE on the parameters with antithetic pairs: each rollout runs the episode twice, with mu + sigma
 // eps and with mu - sigma eps, and A_m = (R+ - R-) / 2, so that d/dmu = (R+ - R-) / (2 sigma) * eps - the central
-// difference of the Gaussian-smoothed reward along eps. This is an unbiased estimate of the gradient of the expected
-// reward under the smoothing (the score-function identity behind Eq. 9), with far less variance than a lone sample:
-// the pair shares the query, the assignment and everything the noise does not touch. Both gradients flow into the
-// shared trunk. Closed candidates have no generator and no term (the paper's open/closed mask, Eq. 6).
+// difference of the Gaussian-smoothed reward along eps: an unbiased estimate of the gradient of the expected reward
+// under the smoothing (the score-function identity behind Eq. 9), with far less variance than a lone sample, since
+// the pair shares the query, the assignment and everything the noise does not touch. Both terms reach the shared
+// trunk. Closed candidates have no generator and no term (the paper's open/closed mask, Eq. 6).
 //
-// Why this estimator: measured before (../shared/NOTES.md), Gaussian exploration around each query's generated A and B
-// with antithetic pairs learned per-query adapters in ~2-6k adapter evaluations; evolution strategies on the
-// generator's own weights needed ~10x more; a log-probability reward drifted at large width (hence the task reward,
-// shaped to +-1 as the paper does); training only on failures broke known items (hence every item is trained on).
-//
-// Added to keep alpha meaningful after RL: the head's predicted quality and normalised cost of the sampled
-// assignment are regressed to what its two episodes achieved (weight `valueWeight`), so Q and C stay calibrated to
-// the system with adapters rather than drifting as policy logits. Variance control: antithetic pairs, per-item
-// baselines, batch averaging, gradient-norm clipping; the step size decays linearly (the reference's LinearLR).
-// Validation every `validateEvery` training items with greedy routing and mean adapters; the best validation reward
-// is checkpointed atomically, and `patience` validations without improvement stop the phase (the paper: 30, 4).
+// What we measured on the keyword benchmark (src/core/benchmark) to get here, starting from the probe figures in
+// ../shared/NOTES.md (Gaussian exploration with antithetic pairs learned per-query adapters in ~2-6k evaluations; ES
+// on the generator's weights needed ~10x more; training only on failures broke known items, so every item is trained
+// on; a log-probability reward drifted, hence the task reward shaped to +-1 as the paper does):
+//  - noise goes on B only (`explore`): a LoRA update is bilinear, and with noise on both factors around a small
+//    mean, +eps and -eps give the same update, so the pairs carried no signal (the items no model knew never moved);
+//  - the generators and the shared trunk step with plain SGD, the head with Adam: Adam's per-weight normalisation
+//    turned the mostly-zero, mostly-noise estimates into drift that broke known items; with SGD the unknown items
+//    went from 0-40% to 75-100% right on held-out phrasings;
+//  - a small penalty on |B| (`bPenalty`) keeps what the reward never rewarded from growing (the NOTES' RMSNorm pitfall).
+// Added to keep alpha meaningful after RL: the head's predicted quality and normalised cost of the sampled assignment
+// are regressed to what its two episodes achieved (`valueWeight`), so Q and C stay calibrated to the system with
+// adapters instead of drifting as policy logits. Step sizes decay linearly (the reference's LinearLR); the router's
+// gradients are norm-clipped. Validation every `validateEvery` training items with greedy routing and mean adapters;
+// the best validation reward is checkpointed atomically, and `patience` validations without improvement stop the
+// phase (the paper: 30 and 4). A run killed at any point resumes from its last validation.
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -40,6 +45,8 @@ import type { PreparedQuery } from "../episode/types.ts";
 import type { CostNormalizer } from "../metrics/index.ts";
 import { reward, shapePerformance } from "../metrics/index.ts";
 import { Adam } from "../nn/Adam.ts";
+import { ParameterSet } from "../nn/ParameterSet.ts";
+import { Sgd } from "../nn/Sgd.ts";
 import { Rng, type RngState } from "../nn/Rng.ts";
 import type { AgentRole } from "../protocols/types.ts";
 import type { HapsPolicy } from "../router/HapsPolicy.ts";
@@ -104,7 +111,16 @@ interface RunState {
 export async function jointRl(ctx: RlContext): Promise<RlResult> {
   const { policy, settings, alpha } = ctx;
   const params = policy.parameters();
-  const adam = new Adam(params, { lr: settings.lr, weightDecay: settings.weightDecay });
+  // The head's own layers step with Adam, clipped; everything the generators' evolution-strategy estimates reach -
+  // their own layers and the shared trunk - with plain SGD, whose steps stay proportional to the estimate (see
+  // Sgd.ts for why not Adam: on the trunk too, Adam turned the generators' noise into drift that moved every
+  // generator's input).
+  const isHead = (name: string) => name.startsWith("head.");
+  const routerParams = new ParameterSet();
+  for (const [name, p] of params) if (isHead(name)) routerParams.add(name, p);
+  const routerAdam = new Adam(routerParams, { lr: settings.lr, weightDecay: settings.weightDecay });
+  const generatorSgd = new Sgd([...params].filter(([n]) => !isHead(n)), { lr: settings.generatorLr });
+  const optimisers = { router: routerAdam, generators: generatorSgd };
   const stepsPerEpoch = Math.ceil(ctx.train.length / settings.batchSize);
   const totalSteps = Math.max(1, settings.epochs * stepsPerEpoch);
   const checkpointDir = path.join(ctx.dir, "checkpoint");
@@ -112,7 +128,7 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
 
   let state: RunState;
   let rng: Rng;
-  const resumed = await loadState(stateDir, policy, adam);
+  const resumed = await loadState(stateDir, policy, optimisers);
   if (resumed != null) {
     state = resumed;
     rng = Rng.fromState(state.rng);
@@ -158,9 +174,12 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
         state.rewardCount++;
       }
       policy.head.temperature = savedTemperature;
-      params.clipGradNorm(settings.maxGradNorm);
-      adam.lr = settings.lr * (1 - (1 - settings.lrEnd) * Math.min(1, state.step / totalSteps));
-      adam.step();
+      routerParams.clipGradNorm(settings.maxGradNorm);
+      const decay = 1 - (1 - settings.lrEnd) * Math.min(1, state.step / totalSteps);
+      routerAdam.lr = settings.lr * decay;
+      generatorSgd.lr = settings.generatorLr * decay;
+      routerAdam.step();
+      generatorSgd.step();
       state.step++;
       state.itemsSeen += batch.length;
       sinceValidation += batch.length;
@@ -183,7 +202,7 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
         sinceValidation = 0;
         state.rng = rng.getState();
         stoppedEarly = await validate();
-        await saveState(stateDir, policy, adam, state);
+        await saveState(stateDir, policy, optimisers, state);
       }
     }
   } finally {
@@ -200,7 +219,8 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
     const a = policy.route(f, alpha, rng);
     const assignment = policy.head.toAssignment(a);
     const open = [...new Set(a.candidateIds)].filter((id) => settings.adapters && policy.generator(id) != null);
-    const samples = new Map(open.map((id) => [id, policy.sampleAdapter(id, f, settings.sigma, rng)!]));
+    const factors = settings.explore === "alternate" ? (rng.uniform() < 0.5 ? "a" : "b") : settings.explore;
+    const samples = new Map(open.map((id) => [id, policy.sampleAdapter(id, f, settings.sigma, rng, factors)!]));
     const adaptersFor = (sign: 1 | -1): Partial<Record<AgentRole, LoraAdapter | null>> => {
       const out: Partial<Record<AgentRole, LoraAdapter | null>> = {};
       for (const [agent, id] of Object.entries(assignment.choice)) {
@@ -217,8 +237,8 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
       const cost = ctx.normalizer.normalise(report.cost.total);
       return { quality, cost, shaped: reward(shapePerformance(quality), cost, alpha) };
     };
-    const plus = await outcome(1);
-    const minus = open.length > 0 ? await outcome(-1) : plus;
+    // The pair runs on two contexts at once (llama.cpp threads per context are half the cores by default).
+    const [plus, minus] = open.length > 0 ? await Promise.all([outcome(1), outcome(-1)]) : await outcome(1).then((o) => [o, o]);
     const mean = (plus.shaped + minus.shaped) / 2;
     policy.head.backwardPolicy(f, alpha, a.choices, (mean - baseline) / batchSize);
     if (settings.valueWeight > 0) {
@@ -227,13 +247,16 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
         alpha,
       });
     }
-    for (const [id, s] of samples) policy.backwardAdapter(id, f, s.noise, (plus.shaped - minus.shaped) / 2 / batchSize);
+    for (const [id, s] of samples) {
+      policy.backwardAdapter(id, f, s.noise, (plus.shaped - minus.shaped) / 2 / batchSize);
+      if (settings.bPenalty > 0) policy.generator(id)!.backwardNormPenalty(f, settings.bPenalty / batchSize);
+    }
     return mean;
   }
 
   /** Validation on the held-out validation items; saves the best checkpoint. Returns whether to stop. */
   async function validate(): Promise<boolean> {
-    const rows = await evaluateRouter(ctx.pipeline, ctx.valid, { alpha, adapters: settings.adapters ? "generated" : "none", normalizer: ctx.normalizer, signal: ctx.signal });
+    const rows = await evaluateRouter(ctx.pipeline, ctx.valid, { alpha, adapters: settings.adapters ? "generated" : "none", normalizer: ctx.normalizer, signal: ctx.signal, concurrency: 2 });
     const validReward = rows.length === 0 ? 0 : rows.reduce((s, r) => s + r.reward, 0) / rows.length;
     const trainReward = state.rewardCount > 0 ? state.rewardSum / state.rewardCount : null;
     state.history.push({ items: state.itemsSeen, step: state.step, validReward, trainReward });
@@ -274,30 +297,42 @@ function mirror(mean: LoraAdapter, plus: LoraAdapter): LoraAdapter {
 const STATE_FILE = "state.json";
 const MOMENTS_FILE = "adam.safetensors";
 
-/** Current weights (as a checkpoint), Adam's moments and the loop's position, written at each validation point. */
-async function saveState(dir: string, policy: HapsPolicy, adam: Adam, state: RunState): Promise<void> {
-  const moments = adam.getState();
+type Optimisers = { router: Adam; generators: Sgd };
+
+/** Current weights (as a checkpoint), the optimisers' state and the loop's position, written at each validation. */
+async function saveState(dir: string, policy: HapsPolicy, optimisers: Optimisers, state: RunState): Promise<void> {
   const tensors: [string, { shape: number[]; data: Float32Array }][] = [];
-  moments.m.forEach((m, k) => tensors.push([`m.${k}`, { shape: [m.length], data: m }]));
-  moments.v.forEach((v, k) => tensors.push([`v.${k}`, { shape: [v.length], data: v }]));
+  const moments = optimisers.router.getState();
+  moments.m.forEach((m, k) => tensors.push([`router.m.${k}`, { shape: [m.length], data: m }]));
+  moments.v.forEach((v, k) => tensors.push([`router.v.${k}`, { shape: [v.length], data: v }]));
+  const sgd = optimisers.generators.getState();
+  sgd.velocity.forEach((v, k) => tensors.push([`generators.velocity.${k}`, { shape: [v.length], data: v }]));
+  const steps = { "step.router": String(moments.step), "step.generators": String(sgd.step) };
   await saveCheckpoint(policy, path.join(dir, "weights"));
-  await writeAtomically(path.join(dir, MOMENTS_FILE), encodeSafetensors(tensors, { step: String(moments.step) }));
+  await writeAtomically(path.join(dir, MOMENTS_FILE), encodeSafetensors(tensors, steps));
   // The state file goes last: it is what makes a resume happen, so it must only name files already complete.
   await writeAtomically(path.join(dir, STATE_FILE), new TextEncoder().encode(JSON.stringify(state)));
 }
 
-async function loadState(dir: string, policy: HapsPolicy, adam: Adam): Promise<RunState | null> {
+async function loadState(dir: string, policy: HapsPolicy, optimisers: Optimisers): Promise<RunState | null> {
   const file = path.join(dir, STATE_FILE);
   if (!existsSync(file)) return null;
   const state = JSON.parse(await readFile(file, "utf8")) as RunState;
   const weights = await loadCheckpoint(path.join(dir, "weights"), policy.config);
   for (const [name, p] of policy.parameters()) p.data.set(weights.policy.parameters().get(name).data);
   const { tensors, metadata } = decodeSafetensors(new Uint8Array(await readFile(path.join(dir, MOMENTS_FILE))), path.join(dir, MOMENTS_FILE));
-  const count = [...policy.parameters()].length;
-  adam.setState({
-    step: Number(metadata.step),
-    m: Array.from({ length: count }, (_, k) => tensors.get(`m.${k}`)!.data),
-    v: Array.from({ length: count }, (_, k) => tensors.get(`v.${k}`)!.data),
+  const get = (name: string) => {
+    const t = tensors.get(name);
+    if (t == null) throw new Error(`${path.join(dir, MOMENTS_FILE)}: tensor "${name}" is missing; delete ${dir} to restart the phase`);
+    return t.data;
+  };
+  const count = optimisers.router.getState().m.length;
+  optimisers.router.setState({
+    step: Number(metadata["step.router"]),
+    m: Array.from({ length: count }, (_, k) => get(`router.m.${k}`)),
+    v: Array.from({ length: count }, (_, k) => get(`router.v.${k}`)),
   });
+  const buffers = optimisers.generators.getState().velocity.length;
+  optimisers.generators.setState({ step: Number(metadata["step.generators"]), velocity: Array.from({ length: buffers }, (_, k) => get(`generators.velocity.${k}`)) });
   return state;
 }

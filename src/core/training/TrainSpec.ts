@@ -65,15 +65,32 @@ const rl = z
     epochs: z.number().int().nonnegative().default(3),
     /** Items per optimiser step. Defaults to 4. */
     batchSize: z.number().int().positive().default(4),
-    /** Adam step size at the start; it decays linearly to `lr * lrEnd` (the reference code's LinearLR). Defaults to 3e-3. */
-    lr: z.number().positive().default(3e-3),
+    /**
+     * Adam step size of the high-level router (head and shared trunk) at the start; it decays linearly to
+     * `lr * lrEnd` (the reference code's LinearLR). Small: the warm-up has already fitted the routing. Defaults to 3e-4.
+     */
+    lr: z.number().positive().default(3e-4),
+    /**
+     * Plain-SGD step size of the LoRA generators' own layers (the paper, too, gives them a step size of their own;
+     * why SGD: src/core/nn/Sgd.ts), decaying the same way. Defaults to 6e-3.
+     */
+    generatorLr: z.number().positive().default(6e-3),
     lrEnd: z.number().positive().max(1).default(0.1),
     /** Decoupled weight decay (AdamW). Defaults to 0. */
     weightDecay: z.number().nonnegative().default(0),
-    /** Gradient-norm clip per step. Defaults to 1. */
+    /** Gradient-norm clip per step of the router's gradients. Defaults to 1. */
     maxGradNorm: z.number().positive().default(1),
     /** Exploration noise of the generated LoRA parameters (std of the Gaussian policy). Defaults to 0.5. */
     sigma: z.number().positive().default(0.5),
+    /**
+     * Which LoRA factor a rollout explores: `b` (A stays the generated down-projection, as LoRA keeps A random and
+     * learns B), `a`, `alternate` (A or B, drawn per rollout) or `both`. Noise on both factors of a bilinear update
+     * defeats antithetic pairs (see ExploredFactors); on the keyword benchmark exploring A as well broke the items
+     * the models already knew. Defaults to `b`.
+     */
+    explore: z.enum(["a", "b", "alternate", "both"]).default("b"),
+    /** Weight of the penalty on the squared norm of the generated B factors (see LoraGenerator.backwardNormPenalty). Defaults to 0.05. */
+    bPenalty: z.number().nonnegative().default(0.05),
     /** Whether the low-level router takes part (false: the no-adapter ablation trains the head alone). Defaults to true. */
     adapters: z.boolean().default(true),
     /** Router temperature while sampling assignments. Defaults to 1. */
@@ -110,7 +127,10 @@ export const trainSpecSchema = z
     rl: rl.default({
       epochs: 3,
       batchSize: 4,
-      lr: 3e-3,
+      lr: 3e-4,
+      generatorLr: 6e-3,
+      explore: "b",
+      bPenalty: 0.05,
       lrEnd: 0.1,
       weightDecay: 0,
       maxGradNorm: 1,

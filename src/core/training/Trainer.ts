@@ -27,7 +27,7 @@ import { jointRl, type RlResult } from "./JointRl.ts";
 import { loadSplits, type Splits } from "./loadSplits.ts";
 import { pace, type TrainingProgress } from "./progress.ts";
 import { warmUp, type SftResult, type SupervisedItem } from "./Sft.ts";
-import type { TrainSpec } from "./TrainSpec.ts";
+import type { RlSettings, SftSettings, TrainSpec } from "./TrainSpec.ts";
 
 export interface TrainingOptions {
   /** A runtime to share; one is created (and disposed) otherwise. */
@@ -38,6 +38,8 @@ export interface TrainingOptions {
   onProgress?: (p: TrainingProgress) => void;
   /** Lines worth showing (what was loaded, skipped, written). Defaults to none. */
   log?: (line: string) => void;
+  /** Items already split (a benchmark's own stratified splits); the spec's data is not read then. */
+  splits?: Omit<Splits, "problems">;
 }
 
 export interface SeedResult {
@@ -83,7 +85,7 @@ export class TrainingSession {
     const runtime = options.runtime ?? (await LlamaRuntime.create({ threads: spec.threads }));
     try {
       const pipeline = await HapsPipeline.create(runtime, config);
-      const splits = await loadSplits(spec.data);
+      const splits = options.splits != null ? { ...options.splits, problems: [] } : await loadSplits(spec.data);
       if (splits.problems.length > 0) {
         log(`${splits.problems.length} records skipped:`);
         for (const p of splits.problems.slice(0, 10)) log(`  ${formatProblem(p)}`);
@@ -138,8 +140,15 @@ export class TrainingSession {
   }
 
   /** Warm-up then joint RL for one seed, on the given training and validation items. */
-  async trainSeed(seed: number, split: { train: readonly TaskItem[]; valid: readonly TaskItem[] }, dir: string, normalizer: CostNormalizer): Promise<SeedResult> {
-    const { spec, alpha } = this;
+  async trainSeed(
+    seed: number,
+    split: { train: readonly TaskItem[]; valid: readonly TaskItem[] },
+    dir: string,
+    normalizer: CostNormalizer,
+    overrides: { rl?: Partial<RlSettings>; sft?: Partial<SftSettings> } = {},
+  ): Promise<SeedResult> {
+    const { alpha } = this;
+    const spec = { ...this.spec, rl: { ...this.spec.rl, ...overrides.rl }, sft: { ...this.spec.sft, ...overrides.sft } };
     const onProgress = (p: TrainingProgress) => this.options.onProgress?.({ ...p, seed });
     await this.collect([...split.train, ...split.valid]);
     const policy = new HapsPolicy({ ...this.pipeline.policy.config, seed });

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Adam } from "../../../src/core/nn/Adam.ts";
+import { Sgd } from "../../../src/core/nn/Sgd.ts";
 import { Parameter } from "../../../src/core/nn/Parameter.ts";
 import { Rng } from "../../../src/core/nn/Rng.ts";
 
@@ -55,4 +56,26 @@ test("Adam refuses non-finite gradients without touching any weight, and bad opt
   assert.equal(adam.steps, 0);
   assert.throws(() => new Adam([a], { lr: -1 }), /lr must be > 0/);
   assert.throws(() => new Adam([a], { beta2: 1 }), /beta2 must be in \[0, 1\)/);
+});
+
+test("SGD steps by lr times the gradient (with momentum, by its running sum) and refuses a non-finite gradient", () => {
+  const p = new Parameter([3]);
+  p.data.set([1, 2, 3]);
+  const sgd = new Sgd([p], { lr: 0.5 });
+  p.grad.set([2, 0, -4]);
+  sgd.step();
+  assert.deepEqual([...p.data], [0, 2, 5]);
+  const q = new Parameter([1]);
+  const heavy = new Sgd([q], { lr: 1, momentum: 0.5 });
+  q.grad[0] = 1;
+  heavy.step(); // v = 1
+  heavy.step(); // v = 1.5
+  assert.equal(q.data[0], -2.5);
+  const restored = new Sgd([q], { lr: 1, momentum: 0.5 });
+  restored.setState(heavy.getState());
+  restored.step(); // v = 1.75
+  assert.equal(q.data[0], -4.25);
+  q.grad[0] = NaN;
+  assert.throws(() => heavy.step(), /not finite/);
+  assert.equal(q.data[0], -4.25);
 });
