@@ -33,7 +33,9 @@ import type { Rng } from "../nn/Rng.ts";
 import { requireAssignmentEmbeddings } from "./assignmentSpace.ts";
 import { checkAlpha, checkQuery, checkRoutingExamples, type ExampleWidths } from "./checkRoutingExamples.ts";
 import { EDGE_FEATURES, GraphRouterNet, type QueryNodeInput } from "./GraphRouterNet.ts";
-import { graphRouterLabel, settingForAlpha, utility, type GraphRouterSetting } from "./graphRouterSettings.ts";
+import { concatEdges, edgesOf, subset, type Edges } from "./graphRouterEdges.ts";
+import { graphRouterLabel, settingForAlpha, type GraphRouterSetting } from "./graphRouterSettings.ts";
+import { macroF1 } from "./macroF1.ts";
 import { argmax, restoreParameters, snapshotParameters, toFloat64 } from "./trainingHelpers.ts";
 import type { AssignmentSpace, Baseline, BaselineFitOptions, RoutingExample } from "./types.ts";
 
@@ -259,59 +261,6 @@ export class GraphRouter implements Baseline {
   }
 }
 
-/** Edges of a split: query node -> assignment node, with raw features [utility, cost, performance] and labels. */
-interface Edges {
-  src: Int32Array;
-  dst: Int32Array;
-  features: Float64Array;
-  label: Float64Array;
-}
-
-function edgesOf(examples: readonly RoutingExample[], firstNode: number, queryCount: number, setting: GraphRouterSetting): Edges {
-  const count = examples[0]?.quality.length ?? 0;
-  const n = examples.length * count;
-  const edges: Edges = { src: new Int32Array(n), dst: new Int32Array(n), features: new Float64Array(n * EDGE_FEATURES), label: new Float64Array(n) };
-  examples.forEach((ex, i) => {
-    const best = graphRouterLabel(ex.quality, ex.cost, setting);
-    for (let m = 0; m < count; m++) {
-      const e = i * count + m;
-      edges.src[e] = firstNode + i;
-      edges.dst[e] = queryCount + m;
-      edges.features.set([utility(ex.quality[m], ex.cost[m], setting), ex.cost[m], ex.quality[m]], e * EDGE_FEATURES);
-      edges.label[e] = m === best ? 1 : 0;
-    }
-  });
-  return edges;
-}
-
-/** The kept edges and their rows of `features` (edges x 3, one row per edge of `edges`). */
-function subset(edges: Edges, keep: readonly number[], features: Float64Array): { edges: EdgeList; features: Float64Array } {
-  const src = new Int32Array(keep.length);
-  const dst = new Int32Array(keep.length);
-  const out = new Float64Array(keep.length * EDGE_FEATURES);
-  keep.forEach((e, k) => {
-    src[k] = edges.src[e];
-    dst[k] = edges.dst[e];
-    for (let j = 0; j < EDGE_FEATURES; j++) out[k * EDGE_FEATURES + j] = features[e * EDGE_FEATURES + j];
-  });
-  return { edges: { src, dst }, features: out };
-}
-
-function concatEdges(a: Edges, b: Edges): Edges {
-  const join = <T extends Int32Array | Float64Array>(x: T, y: T, make: (n: number) => T): T => {
-    const out = make(x.length + y.length);
-    out.set(x, 0);
-    out.set(y, x.length);
-    return out;
-  };
-  return {
-    src: join(a.src, b.src, (n) => new Int32Array(n)),
-    dst: join(a.dst, b.dst, (n) => new Int32Array(n)),
-    features: join(a.features, b.features, (n) => new Float64Array(n)),
-    label: join(a.label, b.label, (n) => new Float64Array(n)),
-  };
-}
-
 interface GraphSnapshot {
   params: Float32Array[];
   bn: { mean: Float64Array; variance: Float64Array }[];
@@ -325,28 +274,4 @@ function restoreGraph(net: GraphRouterNet, params: readonly Parameter[], s: Grap
   restoreParameters(params, s.params);
   net.bn1.setRunningStatistics(s.bn[0]);
   net.bn2.setRunningStatistics(s.bn[1]);
-}
-
-/**
- * Macro-averaged F1 over the labels that occur in either list (scikit-learn's f1_score(average="macro"); a label
- * with no true or predicted positive scores 0).
- */
-export function macroF1(labels: readonly number[], predictions: readonly number[]): number {
-  if (labels.length !== predictions.length) throw new Error(`macroF1: ${labels.length} labels but ${predictions.length} predictions`);
-  if (labels.length === 0) throw new Error("macroF1: no labels");
-  const classes = [...new Set([...labels, ...predictions])];
-  let sum = 0;
-  for (const c of classes) {
-    let tp = 0;
-    let fp = 0;
-    let fn = 0;
-    labels.forEach((y, i) => {
-      const p = predictions[i];
-      if (p === c && y === c) tp++;
-      else if (p === c) fp++;
-      else if (y === c) fn++;
-    });
-    sum += tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
-  }
-  return sum / classes.length;
 }

@@ -11,8 +11,9 @@
  * probability reaches a threshold; the threshold is calibrated as the (1 - p)-quantile of the win probabilities on a
  * calibration set so that a share p of queries goes to the strong model, and evaluation sweeps the quantile edges.
  *
- * What we kept: the model, its initialisation scales, the battle loss with input noise, the optimiser and all
- * hyperparameters, the decision rule, quantile calibration and the sweep (metrics/routing).
+ * What we kept: the model (`MatrixFactorization.ts`; the table starts N(0, 1) as nn.Embedding does, the projections
+ * with our Linear's LeCun-normal weights rather than PyTorch's uniform ones), the battle loss with input noise, the
+ * optimiser and all hyperparameters, the decision rule, quantile calibration and the sweep (metrics/routing).
  *
  * How we adapted it to two agents with M candidates:
  *  - each of the M^N assignments is one "model" of the table P; battles come from the action-level data: for every
@@ -25,7 +26,7 @@
  *    or calibrated to `strongShare` on the validation queries); at alpha > 0 the threshold is the one that maximises
  *    the mean reward quality - alpha * cost on the validation split, the role RouteLLM leaves to the user's budget;
  *  - the epoch count is raised so that at least `minSteps` updates happen, and the epoch with the lowest validation
- *    battle loss is kept (the original keeps its last epoch; its data is a thousand times larger).
+ *    battle loss is kept (the original keeps its last epoch, on far more battles).
  */
 import { Adam } from "../nn/Adam.ts";
 import { sigmoid } from "../nn/logistic.ts";
