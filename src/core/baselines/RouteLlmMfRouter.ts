@@ -1,0 +1,305 @@
+/**
+ * RouteLLM's matrix-factorisation router (Ong et al., arXiv 2406.18665; lm-sys/RouteLLM,
+ * routers/matrix_factorization).
+ *
+ * What the original does: a query embedding e_q (text-embedding-3-small) is projected, W e_q, and multiplied
+ * element-wise with a learned, L2-normalised embedding P_m of each model; a linear readout w gives the model's score
+ * s(m, q) = w^T (P_m/|P_m| * W e_q), with no bias anywhere. The strong model's win probability is
+ * sigma(s_strong - s_weak). It is trained on pairwise battles (Chatbot Arena, ties and self-pairs dropped) with
+ * logit w^T ((P_win - P_lose) * W (e_q + eps)), eps ~ N(0, 0.1^2) in training only, BCE against "the winner won",
+ * Adam (lr 3e-4, L2 weight decay 1e-5), dim 128, batch 64, 100 epochs. A query goes to the strong model iff its win
+ * probability reaches a threshold; the threshold is calibrated as the (1 - p)-quantile of the win probabilities on a
+ * calibration set so that a share p of queries goes to the strong model, and evaluation sweeps the quantile edges.
+ *
+ * What we kept: the model (`MatrixFactorization.ts`; the table starts N(0, 1) as nn.Embedding does, the projections
+ * with our Linear's LeCun-normal weights rather than PyTorch's uniform ones), the battle loss with input noise, the
+ * optimiser and all hyperparameters, the decision rule, quantile calibration and the sweep (metrics/routing).
+ *
+ * How we adapted it to two agents with M candidates:
+ *  - each of the M^N assignments is one "model" of the table P; battles come from the action-level data: for every
+ *    training item and every pair of assignments, the one with the higher observed quality wins (equal qualities are
+ *    ties and dropped), so all assignments shape the shared projection as all Arena models do in the original;
+ *  - routing stays binary: "strong" is the assignment with the highest mean normalised training cost (with priced
+ *    candidates where the costlier model is the stronger one, All Strong) and "weak" the one with the lowest (All
+ *    Weak); both can be set. Its curve's x axis is then the share of items sent to the costlier configuration;
+ *  - cost enters only in the cost regimes: at alpha = 0 (the paper's main table) the threshold is fixed (`threshold`,
+ *    or calibrated to `strongShare` on the validation queries); at alpha > 0 the threshold is the one that maximises
+ *    the mean reward quality - alpha * cost on the validation split, the role RouteLLM leaves to the user's budget;
+ *  - the epoch count is raised so that at least `minSteps` updates happen, and the epoch with the lowest validation
+ *    battle loss is kept (the original keeps its last epoch, on far more battles).
+ */
+import { Adam } from "../nn/Adam.ts";
+import { sigmoid } from "../nn/logistic.ts";
+import { quantile } from "../metrics/routing/quantile.ts";
+import { routesStrong, sweepThresholds, type SweepThreshold } from "../metrics/routing/thresholdSweep.ts";
+import { reward } from "../metrics/reward/reward.ts";
+import { assignmentMeans } from "./assignmentMeans.ts";
+import { checkAlpha, checkQuery, checkRoutingExamples, type ExampleWidths } from "./checkRoutingExamples.ts";
+import { MatrixFactorization, type Battle } from "./MatrixFactorization.ts";
+import { addL2Gradient, epochsForMinSteps, restoreParameters, shuffleInPlace, snapshotParameters, toFloat64 } from "./trainingHelpers.ts";
+import type { AssignmentSpace, Baseline, BaselineFitOptions, RoutingExample } from "./types.ts";
+
+export interface RouteLlmMfOptions {
+  /** Width of the model table and the projected query. Defaults to `128`. */
+  dim?: number;
+  /** Training epochs over the battles (raised to reach `minSteps`). Defaults to `100`. */
+  epochs?: number;
+  /** Battles per update. Defaults to `64`. */
+  batchSize?: number;
+  /** Adam step size. Defaults to `3e-4`. */
+  lr?: number;
+  /** L2 weight decay added to the gradients, as torch.optim.Adam does. Defaults to `1e-5`. */
+  weightDecay?: number;
+  /** Std of the Gaussian noise added to the query embedding in training. Defaults to `0.1`. */
+  noiseStd?: number;
+  /** Least number of Adam updates; the epoch count is raised to reach it. Defaults to `1000`. */
+  minSteps?: number;
+  /** Win-probability threshold at alpha = 0 (the paper's fixed tau, whose value it does not give). Defaults to `0.5`. */
+  threshold?: number;
+  /** If set, the alpha = 0 threshold is calibrated on the validation queries to send this share to strong. Defaults to none. */
+  strongShare?: number;
+  /** Index of the strong assignment. Defaults to the one with the highest mean normalised training cost. */
+  strong?: number;
+  /** Index of the weak assignment. Defaults to the one with the lowest mean normalised training cost. */
+  weak?: number;
+}
+
+/** One point of the router's trade-off curve. */
+export interface MfSweepPoint extends SweepThreshold {
+  /** Share of items routed to the strong assignment. */
+  strongShare: number;
+  /** Mean observed quality of the routed assignments. */
+  quality: number;
+  /** Mean normalised cost of the routed assignments. */
+  cost: number;
+}
+
+export class RouteLlmMfRouter implements Baseline {
+  readonly name = "RouteLLM (MF)";
+  readonly weighsCost = true;
+  readonly options: Required<Omit<RouteLlmMfOptions, "strongShare" | "strong" | "weak">> & Pick<RouteLlmMfOptions, "strongShare" | "strong" | "weak">;
+  private model: MatrixFactorization | null = null;
+  private widths: ExampleWidths | null = null;
+  private strongIndex = -1;
+  private weakIndex = -1;
+  private tau = 0.5;
+  private calibrationSet: readonly RoutingExample[] = [];
+  private readonly thresholdsByAlpha = new Map<number, number>();
+
+  constructor(options: RouteLlmMfOptions = {}) {
+    this.options = {
+      dim: options.dim ?? 128,
+      epochs: options.epochs ?? 100,
+      batchSize: options.batchSize ?? 64,
+      lr: options.lr ?? 3e-4,
+      weightDecay: options.weightDecay ?? 1e-5,
+      noiseStd: options.noiseStd ?? 0.1,
+      minSteps: options.minSteps ?? 1000,
+      threshold: options.threshold ?? 0.5,
+      strongShare: options.strongShare,
+      strong: options.strong,
+      weak: options.weak,
+    };
+    const o = this.options;
+    for (const field of ["dim", "epochs", "batchSize"] as const) {
+      if (!Number.isInteger(o[field]) || o[field] < 1) throw new Error(`RouteLlmMfRouter: option ${field} must be a positive integer, got ${o[field]}`);
+    }
+    if (!Number.isInteger(o.minSteps) || o.minSteps < 0) throw new Error(`RouteLlmMfRouter: option minSteps must be an integer >= 0, got ${o.minSteps}`);
+    if (!(o.lr > 0)) throw new Error(`RouteLlmMfRouter: option lr must be > 0, got ${o.lr}`);
+    if (!(o.weightDecay >= 0) || !(o.noiseStd >= 0)) throw new Error("RouteLlmMfRouter: options weightDecay and noiseStd must be >= 0");
+    if (!(o.threshold >= 0 && o.threshold <= 1)) throw new Error(`RouteLlmMfRouter: option threshold must be in [0, 1], got ${o.threshold}`);
+    if (o.strongShare !== undefined && !(o.strongShare >= 0 && o.strongShare <= 1)) {
+      throw new Error(`RouteLlmMfRouter: option strongShare must be in [0, 1], got ${o.strongShare}`);
+    }
+  }
+
+  /** The strong and weak assignment indices chosen at fit. */
+  get pair(): { strong: number; weak: number } {
+    this.requireFitted("pair");
+    return { strong: this.strongIndex, weak: this.weakIndex };
+  }
+
+  /** The threshold used at alpha = 0. */
+  get threshold(): number {
+    return this.tau;
+  }
+
+  fit(train: readonly RoutingExample[], valid: readonly RoutingExample[], space: AssignmentSpace, options: BaselineFitOptions): void {
+    const count = space.assignments.length;
+    if (count < 2) throw new Error(`RouteLlmMfRouter.fit: needs at least 2 assignments to route between, the space has ${count}`);
+    if (train.length === 0) throw new Error("RouteLlmMfRouter.fit: the training split is empty");
+    const widths = checkRoutingExamples(train, space, "RouteLlmMfRouter.fit: train");
+    checkRoutingExamples(valid, space, "RouteLlmMfRouter.fit: valid", widths);
+    this.widths = widths;
+    this.pickPair(train, count);
+
+    const o = this.options;
+    const rng = options.rng;
+    const model = new MatrixFactorization(count, widths.embedding, o.dim, rng);
+    this.model = model;
+    const params = [...model.namedParameters()].map(([, p]) => p);
+    const adam = new Adam(params, { lr: o.lr });
+
+    const trainX = train.map((ex) => toFloat64(ex.embedding));
+    const validX = valid.map((ex) => toFloat64(ex.embedding));
+    const battles = pairwiseBattles(train);
+    const validBattles = pairwiseBattles(valid);
+    if (battles.length === 0) throw new Error("RouteLlmMfRouter.fit: every training item ties on every pair of assignments; there is no battle to learn from");
+    const steps = Math.ceil(battles.length / o.batchSize);
+    const epochs = epochsForMinSteps(o.epochs, steps, o.minSteps);
+
+    let best = Infinity;
+    let bestSnapshot = snapshotParameters(params);
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      shuffleInPlace(battles, rng);
+      for (let start = 0; start < battles.length; start += o.batchSize) {
+        const batch = battles.slice(start, start + o.batchSize);
+        adam.zeroGrad();
+        model.backward(batch, trainX, { std: o.noiseStd, rng });
+        addL2Gradient(params, o.weightDecay);
+        adam.step();
+      }
+      if (validBattles.length > 0) {
+        const loss = model.loss(validBattles, validX);
+        if (loss < best) {
+          best = loss;
+          bestSnapshot = snapshotParameters(params);
+        }
+      }
+    }
+    if (validBattles.length > 0) restoreParameters(params, bestSnapshot);
+
+    this.calibrationSet = valid.length > 0 ? valid : train;
+    this.thresholdsByAlpha.clear();
+    this.tau = o.strongShare !== undefined ? this.calibrate(this.calibrationSet, o.strongShare) : o.threshold;
+  }
+
+  /** Model scores s(a, q) = w^T (P_a/|P_a| * W e_q) for every assignment. */
+  scores(example: RoutingExample): Float64Array {
+    const m = this.requireFitted("scores");
+    checkQuery(example, this.widths!, "RouteLlmMfRouter.scores");
+    return m.scores(toFloat64(example.embedding));
+  }
+
+  /** P(assignment a beats assignment b on this item) = sigma(s_a - s_b). */
+  winProbability(example: RoutingExample, a: number, b: number): number {
+    const s = this.scores(example);
+    if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b >= 0 && a < s.length && b < s.length)) throw new Error(`RouteLlmMfRouter.winProbability: assignments ${a} and ${b} must be below ${s.length}`);
+    return sigmoid(s[a] - s[b]);
+  }
+
+  /** The strong assignment's predicted win probability over the weak one, per example. */
+  winRates(examples: readonly RoutingExample[]): Float64Array {
+    return Float64Array.from(examples, (ex) => this.winProbability(ex, this.strongIndex, this.weakIndex));
+  }
+
+  /**
+   * Sets the alpha = 0 threshold to the (1 - share)-quantile of the win rates on `examples`, so that a share `share` of
+   * such queries goes to the strong assignment (RouteLLM's calibrate_threshold). Returns the threshold.
+   */
+  calibrate(examples: readonly RoutingExample[], share: number): number {
+    this.requireFitted("calibrate");
+    if (!(share >= 0 && share <= 1)) throw new Error(`RouteLlmMfRouter.calibrate: share must be in [0, 1], got ${share}`);
+    if (examples.length === 0) throw new Error("RouteLlmMfRouter.calibrate: no examples to calibrate on");
+    this.tau = quantile(this.winRates(examples), 1 - share);
+    return this.tau;
+  }
+
+  choose(example: RoutingExample, alpha: number): number {
+    checkAlpha(alpha, "RouteLlmMfRouter.choose");
+    this.requireFitted("choose");
+    const threshold = alpha === 0 ? this.tau : this.thresholdFor(alpha);
+    return this.winProbability(example, this.strongIndex, this.weakIndex) >= threshold ? this.strongIndex : this.weakIndex;
+  }
+
+  /** The threshold used at cost preference alpha > 0: the best mean validation reward over all distinct cut points. */
+  thresholdFor(alpha: number): number {
+    checkAlpha(alpha, "RouteLlmMfRouter.thresholdFor");
+    this.requireFitted("thresholdFor");
+    const cached = this.thresholdsByAlpha.get(alpha);
+    if (cached !== undefined) return cached;
+    const set = this.calibrationSet;
+    const rates = this.winRates(set);
+    const order = [...rates.keys()].sort((i, j) => rates[j] - rates[i]);
+    const s = this.strongIndex;
+    const w = this.weakIndex;
+    // Routing the k highest win rates to strong: start from all weak and switch items in order of win rate.
+    let total = 0;
+    for (const ex of set) total += reward(ex.quality[w], ex.cost[w], alpha);
+    let bestTotal = total;
+    let bestThreshold = Infinity;
+    for (let k = 1; k <= order.length; k++) {
+      const ex = set[order[k - 1]];
+      total += reward(ex.quality[s], ex.cost[s], alpha) - reward(ex.quality[w], ex.cost[w], alpha);
+      // A cut is only realisable between different win rates.
+      if (k < order.length && rates[order[k]] === rates[order[k - 1]]) continue;
+      if (total > bestTotal) {
+        bestTotal = total;
+        bestThreshold = rates[order[k - 1]];
+      }
+    }
+    this.thresholdsByAlpha.set(alpha, bestThreshold);
+    return bestThreshold;
+  }
+
+  /**
+   * RouteLLM's evaluation curve on `examples`: the thresholds are the `bins` + 1 quantile edges of the win rates on the
+   * same examples (evals/benchmarks.py); each point gives the strong share and the observed quality and cost.
+   */
+  sweep(examples: readonly RoutingExample[], bins = 10): MfSweepPoint[] {
+    this.requireFitted("sweep");
+    if (examples.length === 0) throw new Error("RouteLlmMfRouter.sweep: no examples");
+    const rates = this.winRates(examples);
+    return sweepThresholds(rates, bins).map((at) => {
+      let strong = 0;
+      let quality = 0;
+      let cost = 0;
+      examples.forEach((ex, i) => {
+        const a = routesStrong(rates[i], at) ? this.strongIndex : this.weakIndex;
+        if (a === this.strongIndex) strong++;
+        quality += ex.quality[a];
+        cost += ex.cost[a];
+      });
+      const n = examples.length;
+      return { ...at, strongShare: strong / n, quality: quality / n, cost: cost / n };
+    });
+  }
+
+  private pickPair(train: readonly RoutingExample[], count: number): void {
+    const o = this.options;
+    for (const field of ["strong", "weak"] as const) {
+      const v = o[field];
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v < count)) throw new Error(`RouteLlmMfRouter: option ${field} must be an assignment index below ${count}, got ${v}`);
+    }
+    const means = assignmentMeans(train, count);
+    const indices = [...Array(count).keys()];
+    const allSameCost = indices.every((a) => means.cost[a] === means.cost[0]);
+    // Without a cost difference there is no costlier configuration; fall back to the better and the worse one.
+    const key = allSameCost ? means.quality : means.cost;
+    const strong = o.strong ?? indices.reduce((b, a) => (key[a] > key[b] || (key[a] === key[b] && means.quality[a] > means.quality[b]) ? a : b), 0);
+    const rest = indices.filter((a) => a !== strong);
+    const weak = o.weak ?? rest.reduce((b, a) => (key[a] < key[b] || (key[a] === key[b] && means.quality[a] > means.quality[b]) ? a : b), rest[0]);
+    if (strong === weak) throw new Error(`RouteLlmMfRouter: the strong and weak assignments are both ${strong}`);
+    this.strongIndex = strong;
+    this.weakIndex = weak;
+  }
+
+  private requireFitted(what: string): MatrixFactorization {
+    if (!this.model) throw new Error(`RouteLlmMfRouter.${what}: call fit first`);
+    return this.model;
+  }
+}
+
+/** Battles from the action-level data: per item and pair of assignments, the higher quality wins; ties are dropped. */
+export function pairwiseBattles(examples: readonly RoutingExample[]): Battle[] {
+  const battles: Battle[] = [];
+  examples.forEach((ex, i) => {
+    for (let a = 0; a < ex.quality.length; a++) {
+      for (let b = a + 1; b < ex.quality.length; b++) {
+        if (ex.quality[a] > ex.quality[b]) battles.push({ example: i, win: a, lose: b });
+        else if (ex.quality[b] > ex.quality[a]) battles.push({ example: i, win: b, lose: a });
+      }
+    }
+  });
+  return battles;
+}

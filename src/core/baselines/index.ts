@@ -1,0 +1,12 @@
+export type { AssignmentOption, AssignmentSpace, Baseline, BaselineCandidate, BaselineFitOptions, RoutingExample } from "./types.ts";
+export { buildAssignmentSpace, withAssignmentEmbeddings } from "./assignmentSpace.ts";
+export { checkRoutingExamples } from "./checkRoutingExamples.ts";
+export { scoreChoices, type ChoiceScore } from "./scoreChoices.ts";
+export { RandomBaseline } from "./RandomBaseline.ts";
+export { FixedBaseline } from "./FixedBaseline.ts";
+export { OracleBaseline } from "./OracleBaseline.ts";
+export { RouteLlmMfRouter, pairwiseBattles, type RouteLlmMfOptions, type MfSweepPoint } from "./RouteLlmMfRouter.ts";
+export { GraphRouter, type GraphRouterOptions } from "./GraphRouter.ts";
+export { macroF1 } from "./macroF1.ts";
+export { PERFORMANCE_FIRST, BALANCE, COST_FIRST, settingForAlpha, graphRouterLabel, type GraphRouterSetting } from "./graphRouterSettings.ts";
+export { IrtRouter, type IrtRouterOptions } from "./IrtRouter.ts";
