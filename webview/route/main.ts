@@ -3,7 +3,7 @@
 // cost. Every piece of model text is a text node (dom.ts); the panel reads back what it shows for the tests.
 import "../shared/base.css";
 import "./route.css";
-import { badge, divider, progressRing, registerComponents, tag } from "../shared/components.ts";
+import { badge, progressRing, registerComponents, tag } from "../shared/components.ts";
 import { countUnsafeElements, h, icon, textOf } from "../shared/dom.ts";
 import { throttle, onExtensionMessage, vscodeApi } from "../shared/vscodeApi.ts";
 import { singularValueChart } from "./chart.ts";
@@ -362,5 +362,4 @@ onExtensionMessage(parseToRoutePanel, (message) => {
 });
 
 renderAll();
-app.append(divider());
 post({ type: "ready" });

@@ -39,7 +39,7 @@ export function applyRouteEvent(view: RouteView, event: RouteEvent): RouteView {
 
 /** Human-readable names of an episode's end. */
 export const STOP_REASONS: Record<string, string> = {
-  finished: "the Teacher accepted the Student's answer",
+  finished: "the Student finished with this answer",
   formatFallback: "the Student's replies could not be read; the fallback answer stands",
   submitted: "the Teacher accepted the answer",
   roundLimit: "the round limit was reached; the last answer counts",

@@ -4,11 +4,7 @@
 // properties used - and nothing else: the webviews call these functions, never the library.
 import {
   provideVSCodeDesignSystem,
-  vsCodeBadge,
   vsCodeButton,
-  vsCodeDivider,
-  vsCodeProgressRing,
-  vsCodeTag,
   vsCodeTextArea,
 } from "@vscode/webview-ui-toolkit";
 
@@ -18,7 +14,9 @@ let registered = false;
 export function registerComponents(): void {
   if (registered) return;
   registered = true;
-  provideVSCodeDesignSystem().register(vsCodeBadge(), vsCodeButton(), vsCodeDivider(), vsCodeProgressRing(), vsCodeTag(), vsCodeTextArea());
+  // Not vsCodeBadge, vsCodeTag (a badge underneath) nor vsCodeProgressRing: their templates carry inline style
+  // attributes, which our Content Security Policy refuses; badge(), tag() and progressRing() below are our own.
+  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeTextArea());
 }
 
 export interface ButtonOptions {
@@ -105,29 +103,27 @@ export function textArea(options: TextAreaOptions): TextAreaElement {
   };
 }
 
-/** An indeterminate spinner with an accessible label. */
+/** An indeterminate spinner with an accessible label (the codicon's own spin animation). */
 export function progressRing(label: string): HTMLElement {
-  const el = document.createElement("vscode-progress-ring");
+  const el = document.createElement("span");
+  el.className = "codicon codicon-loading codicon-modifier-spin";
+  el.setAttribute("role", "progressbar");
   el.setAttribute("aria-label", label);
   return el;
 }
 
-/** A small count or status pill. */
+/** A small count or status pill (our own element: see registerComponents). */
 export function badge(text: string): HTMLElement {
-  const el = document.createElement("vscode-badge");
+  const el = document.createElement("span");
+  el.className = "haps-badge";
   el.textContent = text;
   return el;
 }
 
 /** A read-only label (a mode, a verdict). */
 export function tag(text: string): HTMLElement {
-  const el = document.createElement("vscode-tag");
+  const el = document.createElement("span");
+  el.className = "haps-tag";
   el.textContent = text;
-  return el;
-}
-
-export function divider(): HTMLElement {
-  const el = document.createElement("vscode-divider");
-  el.setAttribute("role", "separator");
   return el;
 }

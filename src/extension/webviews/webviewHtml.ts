@@ -23,13 +23,14 @@ export interface WebviewPageOptions {
 }
 
 export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, options: WebviewPageOptions): string {
-  // A nonce per page load: only the script tag carrying it may run.
+  // A nonce per page load: only the script tag (and the library's one style probe) carrying it may run.
   const nonce = randomBytes(18).toString("base64");
   const asset = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "webview", file)).toString();
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
-    `style-src ${webview.cspSource}`,
+    // The component library probes for :focus-visible with a <style> element; it carries the nonce (csp-nonce meta).
+    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
     `font-src ${webview.cspSource}`,
     "img-src 'none'",
     "connect-src 'none'",
@@ -43,6 +44,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, o
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<meta property="csp-nonce" content="${nonce}">
 <link rel="stylesheet" href="${asset(`${options.bundle}.css`)}">
 <title>${title}</title>
 </head>
