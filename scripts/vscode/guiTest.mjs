@@ -4,9 +4,13 @@
 // assignment (saved as test-results/route-panel.png); then the HAPS activity-bar icon -> the sidebar chat -> a
 // question -> an answer with its route badge (test-results/chat.png).
 //
+// Before that, in the same browser, the webviews' Markdown renderer (webview/shared/markdown.ts, bundled here on its
+// own) gets model text with <script>, <img onerror> and javascript: links and must keep them as text.
+//
 // Run by scripts/vscode/runVsCodeTests.mjs after the extension tests, or directly: `node scripts/vscode/guiTest.mjs`
 // (after `npm run build`). Environment: HAPS_GUI_TIMEOUT_MS, the whole test's limit (defaults to 300 000).
 import { mkdirSync, rmSync } from "node:fs";
+import * as esbuild from "esbuild";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exited, killGroup, launchChromium, prepareScratch, startCodeServer, tail, workbenchUrl } from "./codeServer.mjs";
@@ -33,6 +37,51 @@ async function frameWith(page, selector, timeoutMs) {
     await page.waitForTimeout(250);
   }
   throw new Error(`no frame shows ${selector} after ${timeoutMs / 1000} s`);
+}
+
+/**
+ * The sanitising Markdown renderer in a real browser page: Markdown becomes markup, HTML in the text stays text, and
+ * nothing runs. Throws with what went wrong.
+ */
+export async function checkMarkdownRenderer(browser) {
+  const bundle = await esbuild.build({
+    entryPoints: [join(repoRoot, "webview/shared/markdown.ts")],
+    bundle: true,
+    format: "iife",
+    globalName: "HapsMarkdown",
+    platform: "browser",
+    write: false,
+  });
+  const page = await browser.newPage();
+  try {
+    await page.setContent("<!DOCTYPE html><html><body><div id=out></div></body></html>");
+    await page.addScriptTag({ content: bundle.outputFiles[0].text });
+    const text =
+      '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> **bold** and `code`\n\n' +
+      "[docs](https://example.com/a) [trap](javascript:window.pwned=3) ![pic](https://example.com/x.png)";
+    const result = await page.evaluate(async (input) => {
+      const out = document.getElementById("out");
+      out.append(window.HapsMarkdown.renderMarkdown(input));
+      await new Promise((r) => setTimeout(r, 300)); // an onerror would have fired by now
+      return {
+        pwned: window.pwned ?? null,
+        text: out.textContent,
+        unsafe: out.querySelectorAll("script, img, iframe, object, embed, style").length,
+        strong: out.querySelectorAll("strong").length,
+        code: out.querySelectorAll("code").length,
+        links: [...out.querySelectorAll("a")].map((a) => a.getAttribute("href")),
+      };
+    }, text);
+    const problems = [];
+    if (result.pwned !== null) problems.push(`script ran (pwned = ${result.pwned})`);
+    if (result.unsafe !== 0) problems.push(`${result.unsafe} unsafe element(s)`);
+    if (!result.text.includes("<script>window.pwned = 1</script>") || !result.text.includes("<img src=x onerror=")) problems.push("the HTML is not shown as text");
+    if (result.strong !== 1 || result.code !== 1) problems.push(`Markdown not rendered (strong ${result.strong}, code ${result.code})`);
+    if (result.links.some((href) => href && !/^https:/.test(href)) || !result.links.includes("https://example.com/a")) problems.push(`links: ${JSON.stringify(result.links)}`);
+    if (problems.length > 0) throw new Error(`Markdown renderer: ${problems.join("; ")}`);
+  } finally {
+    await page.close();
+  }
 }
 
 /** Opens the command palette and runs the command with this exact title. */
@@ -64,6 +113,8 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
       const cs = await startCodeServer({ tools, scratch, userDataDir, extensionsDir, env, smokeTestDriver: true });
       server = cs.server;
       browser = await launchChromium(tools, env);
+      await checkMarkdownRenderer(browser);
+      log("Markdown renderer keeps <script>, <img onerror> and javascript: links as text");
       page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       page.on("pageerror", (error) => log(`page error: ${error.message}`));
       await page.goto(workbenchUrl(cs.origin, cs.port, { extensionDevelopmentPaths: [repoRoot] }));

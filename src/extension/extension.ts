@@ -13,7 +13,7 @@ import { EngineHost } from "./EngineHost.ts";
 import { EvalNotebookSerializer, NOTEBOOK_TYPE } from "./notebook/EvalNotebookSerializer.ts";
 import { RouteHistory } from "./routing/RouteHistory.ts";
 import { RouteRunner, type RouteQuery } from "./routing/RouteRunner.ts";
-import { showRuntimeInfo } from "./showRuntimeInfo.ts";
+import { showRuntimeInfo } from "./commands/showRuntimeInfo.ts";
 import { HapsStatusBar } from "./statusBar/HapsStatusBar.ts";
 import { openRoutePanel, type OpenRoutePanelArg } from "./commands/openRoutePanel.ts";
 import { RoutePanel } from "./webviews/RoutePanel.ts";

@@ -1,5 +1,5 @@
 // Human-readable lines for a RuntimeInfo: the output channel shows all of them, the notification the first.
-import type { RuntimeInfo } from "../core/runtime/types.ts";
+import type { RuntimeInfo } from "../../core/runtime/types.ts";
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
