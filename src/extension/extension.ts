@@ -6,7 +6,7 @@ import type { RouteSnapshot } from "../../webview/route/protocol.ts";
 import type { ChatSnapshot } from "../../webview/chat/protocol.ts";
 import { answerChatRequest, registerHapsParticipant, type MarkdownStream } from "./chat/hapsParticipant.ts";
 import { ChatViewProvider } from "./chat/ChatViewProvider.ts";
-import { routeQuery, type RouteQueryArgs } from "./commands/routeQuery.ts";
+import { routeQuery } from "./commands/routeQuery.ts";
 import { selectModels } from "./commands/selectModels.ts";
 import { setCostPreference } from "./commands/setCostPreference.ts";
 import { EngineHost } from "./EngineHost.ts";
@@ -33,7 +33,7 @@ export interface HapsExtensionApi {
     lastSnapshot(): ChatSnapshot | null;
     busy(): boolean;
     /** Tests: type into the chat view and press Send, or press Stop, through the page's own controls. */
-    automate(action: "send" | "stop", text?: string): void;
+    automate(action: "send" | "stop" | "openRoute", text?: string): void;
   };
   /** Whether `@haps` is registered (VS Code offers chat participants here). */
   chatParticipantRegistered: boolean;
@@ -64,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
     ...(participant ? [participant] : []),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chat),
     vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new EvalNotebookSerializer(), { transientOutputs: false }),
-    vscode.commands.registerCommand("haps.routeQuery", (args?: RouteQueryArgs) => routeQuery(runner, panel, output, args)),
+    vscode.commands.registerCommand("haps.routeQuery", (args?: unknown) => routeQuery(runner, panel, output, args)),
     vscode.commands.registerCommand("haps.openRoutePanel", (arg?: OpenRoutePanelArg) => openRoutePanel(panel, history, output, arg)),
     vscode.commands.registerCommand("haps.selectModels", () => selectModels()),
     vscode.commands.registerCommand("haps.setCostPreference", (value?: number) => setCostPreference(typeof value === "number" ? value : undefined)),

@@ -176,8 +176,10 @@ onExtensionMessage(parseToChat, (message) => {
       if (message.action === "send") {
         input.setValue(message.text ?? "");
         sendButton.click();
-      } else {
+      } else if (message.action === "stop") {
         stopButton.click();
+      } else {
+        [...messagesEl.querySelectorAll<HTMLButtonElement>(".route-badge")].at(-1)?.click();
       }
       return;
   }

@@ -53,9 +53,9 @@ export const toChatSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("busy"), busy: z.boolean() }),
   /**
    * Extension tests only (the page honours it when the extension runs its tests): use the view's own controls,
-   * as a person would - type and press Send, or press Stop.
+   * as a person would - type and press Send, press Stop, or click the last answer's route badge.
    */
-  z.object({ type: z.literal("automate"), action: z.enum(["send", "stop"]), text: z.string().optional() }),
+  z.object({ type: z.literal("automate"), action: z.enum(["send", "stop", "openRoute"]), text: z.string().optional() }),
 ]);
 
 export const fromChatSchema = z.discriminatedUnion("type", [

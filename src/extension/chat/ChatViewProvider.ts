@@ -59,8 +59,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     return this.running != null;
   }
 
-  /** Extension tests: type into the view and press its Send or Stop button, through the page itself. */
-  automate(action: "send" | "stop", text?: string): void {
+  /** Extension tests: type into the view and press its Send or Stop button, or click a badge, through the page itself. */
+  automate(action: "send" | "stop" | "openRoute", text?: string): void {
     this.post({ type: "automate", action, text });
   }
 

@@ -23,8 +23,11 @@ export async function routeQuery(
   runner: RouteRunner,
   panel: RoutePanel,
   output: vscode.OutputChannel,
-  args: RouteQueryArgs = {},
+  rawArgs?: unknown,
 ): Promise<EpisodeReport | undefined> {
+  // Menus pass their own arguments (the editor's context menu passes the document's URI): only ours are read.
+  const args: RouteQueryArgs = rawArgs != null && typeof rawArgs === "object" && !(rawArgs instanceof vscode.Uri) ? { ...(rawArgs as RouteQueryArgs) } : {};
+  if (typeof args.question !== "string") args.question = undefined;
   const editor = vscode.window.activeTextEditor;
   const selection = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection).trim() : "";
   const question =

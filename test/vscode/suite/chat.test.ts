@@ -38,6 +38,17 @@ describe("Sidebar chat", () => {
     assert.equal(done.stopEnabled, false);
     assert.equal(done.unsafeElements, 0);
     assert.equal(api.engineActiveRequests(), 0);
+
+    // The badge opens the route panel on this answer's route.
+    api.chat.automate("openRoute");
+    const panel = await waitFor(
+      api.routePanel.onDidRender,
+      api.routePanel.lastSnapshot,
+      (s) => s.question === question && s.status === "done",
+      "the route panel to show the answer's route",
+    );
+    assert.equal(panel.routeId, api.routePanel.shownRouteId());
+    assert.ok(panel.agents.every((a) => answer.badge.includes(a.model)), "the badge and the panel name the same models");
   });
 
   it("the Stop button cancels the generation in the engine, which is idle afterwards", async () => {

@@ -2,6 +2,9 @@
 // configuration, the engine validates it, and the next route uses it. Missing files and invalid values end in
 // messages that name the setting and offer the fix.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as vscode from "vscode";
 import type { RuntimeInfo } from "../../../src/core/runtime/types.ts";
 import { describeError } from "../../../src/extension/errors/describeError.ts";
@@ -92,6 +95,41 @@ describe("Models from the settings", () => {
         assert.equal(snapshot.unsafeElements, 0);
       },
     );
+  });
+
+  it("haps.configFile decides the models, and a missing file says so", async () => {
+    const api = await hapsApi();
+    const models = await embeddedModels();
+    const dir = mkdtempSync(join(tmpdir(), "haps-config-file-"));
+    try {
+      const file = join(dir, "models.json");
+      writeFileSync(
+        file,
+        JSON.stringify({
+          router: { model: models.router },
+          agents: [
+            { id: "teacher", role: "Teacher: reviews." },
+            { id: "student", role: "Student: answers." },
+          ],
+          candidates: [{ id: "from-file", model: models.small, price: { input: 9, output: 9 } }],
+          protocol: { maxRounds: 1 },
+        }),
+      );
+      // The candidate list in the settings is ignored while a configuration file is set.
+      await withSettings({ configFile: file, "models.candidates": [{ model: "/nonexistent.gguf" }] }, async () => {
+        const { report } = await api.route({ question: "2 + 2 = ?", choices: ["3", "4"] });
+        assert.deepEqual(Object.keys(report.cost.pricesPerMillion), ["from-file"]);
+        assert.deepEqual(Object.values(report.assignment.choice), ["from-file", "from-file"]);
+      });
+      await withSettings({ configFile: join(dir, "missing.json") }, async () => {
+        await assert.rejects(api.route({ question: "?" }), (error: unknown) => {
+          assert.match(describeError(error).message, /^Configuration file not found: .*missing\.json \(haps\.configFile\)/);
+          return true;
+        });
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a missing model file ends in "Model file not found: <path>" that offers Select Models', async () => {
