@@ -80,7 +80,10 @@ export class EngineHost implements vscode.Disposable {
   /** A fresh engine's backend and devices, for the status bar; a failure here is the next request's to report. */
   private async learnRuntimeInfo(client: EngineClient): Promise<void> {
     if (this.info != null || client !== this.client) return;
+    // Counted like any request: "idle" means nothing at all runs in the engine.
+    this.activity.fire(++this.active);
     const info = await client.request("runtimeInfo", {}).catch(() => null);
+    this.activity.fire(--this.active);
     if (info != null && client === this.client) this.setInfo(info);
   }
 
