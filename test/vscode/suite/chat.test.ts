@@ -54,9 +54,14 @@ describe("Sidebar chat", () => {
   it("the Stop button cancels the generation in the engine, which is idle afterwards", async () => {
     const api = await hapsApi();
     api.chat.automate("send", "And which sea does that river flow into?");
-    // Stop once the agents have written a little: the generation is running inside llama.cpp.
-    await waitFor(api.chat.onDidRender, api.chat.lastSnapshot, (s) => s.busy && (lastAnswer(s)?.live.length ?? 0) > 40, "the second answer to stream");
-    assert.ok(api.engineActiveRequests() >= 1, "the engine is working on the route");
+    // Stop once the agents are writing: the generation is running inside llama.cpp. The engine's own count is read
+    // when the view's report arrives (the view can lag behind the engine on a loaded machine).
+    await waitFor(
+      api.chat.onDidRender,
+      api.chat.lastSnapshot,
+      (s) => s.busy && (lastAnswer(s)?.live.length ?? 0) > 0 && api.engineActiveRequests() >= 1,
+      "the second answer to stream while the engine works on it",
+    );
     api.chat.automate("stop");
     const stopped = await waitFor(api.chat.onDidRender, api.chat.lastSnapshot, (s) => !s.busy && lastAnswer(s)?.state !== "streaming", "the answer to stop", 30_000);
     assert.equal(lastAnswer(stopped)!.state, "stopped");
