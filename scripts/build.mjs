@@ -1,7 +1,9 @@
-// Bundles the three entry points with esbuild.
+// Bundles the entry points with esbuild.
 // - the extension is CommonJS (VS Code requires it) and never loads node-llama-cpp itself;
 // - the engine process and the CLI are ES modules, because node-llama-cpp is ESM only and a CommonJS bundle
-//   would turn its `import()` into a `require()` that fails (see shared NOTES).
+//   would turn its `import()` into a `require()` that fails (see shared NOTES);
+// - the webviews (webview/<name>/main.ts) are browser scripts, one self-contained file each plus its stylesheet,
+//   and the codicon font, in dist/webview/: the only folder their pages may load from besides media/.
 import * as esbuild from "esbuild";
 import { mkdirSync } from "node:fs";
 
@@ -26,6 +28,22 @@ const builds = [
   { ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.mjs", format: "esm", banner: esmBanner },
   { ...common, entryPoints: ["test/vscode/suite/index.ts"], outfile: "dist/test/vscode/suite/index.cjs", format: "cjs" },
 ];
+const webviews = {
+  bundle: true,
+  platform: "browser",
+  format: "iife",
+  // The Chromium of VS Code 1.90 (Electron 29) and later.
+  target: "chrome122",
+  minify: !watch,
+  sourcemap: false,
+  logLevel: "info",
+  entryPoints: { route: "webview/route/main.ts", chat: "webview/chat/main.ts" },
+  outdir: "dist/webview",
+  loader: { ".ttf": "file" },
+  assetNames: "[name]",
+};
+builds.push(webviews);
+
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

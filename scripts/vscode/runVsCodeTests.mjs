@@ -4,12 +4,17 @@
 //   HAPS_VSCODE=code-server  code-server (VS Code's workbench and Node extension host) in headless Chromium, through
 //                            scripts/vscode/launcher.mjs, installed by scripts/vscode/setup.mjs;
 //   unset (auto)             the download when it works, else code-server (this project's machines cannot download).
-// The last line of the output is `vscode: N passed, N failed`; the exit code is non-zero on any failure.
+// After the extension tests, the GUI end-to-end test (scripts/vscode/guiTest.mjs) drives the workbench in headless
+// Chromium and saves test-results/route-panel.png and test-results/chat.png; it is skipped when HAPS_VSCODE_GREP
+// selects some extension tests, unless HAPS_VSCODE_GUI=1.
+// The last line of the output is `vscode: N passed, N failed` (both parts counted); the exit code is non-zero on
+// any failure.
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import testElectron from "@vscode/test-electron";
+import { runGuiTest } from "./guiTest.mjs";
 import { setupVsCodeTools, vsCodeToolPaths } from "./setup.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,12 +65,21 @@ async function main() {
   } else {
     rmSync(runDir, { recursive: true, force: true, maxRetries: 3 });
   }
+  let gui = { passed: 0, failed: 0 };
+  if (!process.env.HAPS_VSCODE_GREP || process.env.HAPS_VSCODE_GUI === "1") {
+    log("GUI end-to-end test: command palette -> Route Query -> route panel; sidebar chat");
+    setupVsCodeTools(); // code-server, also where a desktop VS Code ran the extension tests
+    gui = await runGuiTest();
+  }
   log(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (!summary) {
     throw new Error(`the suite reported no result (${failure instanceof Error ? failure.message : "VS Code exited without one"})`);
   }
-  console.log(summary);
-  if (failure || !/^vscode: \d+ passed, 0 failed$/.test(summary)) process.exitCode = 1;
+  const [, passed, failed] = /^vscode: (\d+) passed, (\d+) failed$/.exec(summary) ?? [];
+  if (passed == null) throw new Error(`unreadable summary: ${summary}`);
+  const total = { passed: Number(passed) + gui.passed, failed: Number(failed) + gui.failed };
+  console.log(`vscode: ${total.passed} passed, ${total.failed} failed`);
+  if (failure || total.failed > 0) process.exitCode = 1;
 }
 
 /** The desktop VS Code's executable, or null where code-server is to be used instead. */

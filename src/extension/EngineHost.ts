@@ -2,8 +2,9 @@
 // settings change, and whose crashes become a warning instead of taking the extension host down.
 import { mkdirSync } from "node:fs";
 import * as vscode from "vscode";
-import { EngineClient, crashReason, type EngineCrash } from "../core/engine/EngineClient.ts";
+import { EngineClient, crashReason, type EngineCrash, type EngineRequestOptions } from "../core/engine/EngineClient.ts";
 import type { EngineMethod, ParamsOf, ResultOf } from "../core/engine/protocol.ts";
+import type { RuntimeInfo } from "../core/runtime/types.ts";
 import { ENGINE_SETTINGS, readEngineSettings } from "./engineSettings.ts";
 
 /** llama.cpp's log levels worth a line in the output channel; its info/debug output is hundreds of lines per model. */
@@ -12,6 +13,14 @@ const LOGGED_LEVELS = new Set(["fatal", "error", "warn"]);
 export class EngineHost implements vscode.Disposable {
   private client: EngineClient | null = null;
   private readonly subscriptions: vscode.Disposable[] = [];
+  private active = 0;
+  private readonly activity = new vscode.EventEmitter<number>();
+  private readonly runtimeInfoChanged = new vscode.EventEmitter<RuntimeInfo | null>();
+  private info: RuntimeInfo | null = null;
+  /** The number of requests in flight changed (the chat's Stop waits for 0). */
+  readonly onDidChangeActivity = this.activity.event;
+  /** What the running engine reported about itself (null: no engine runs). */
+  readonly onDidChangeRuntimeInfo = this.runtimeInfoChanged.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -27,20 +36,60 @@ export class EngineHost implements vscode.Disposable {
     );
   }
 
-  request<M extends EngineMethod>(method: M, params: ParamsOf<M>, options?: { signal?: AbortSignal }): Promise<ResultOf<M>> {
-    return this.getClient().request(method, params, options);
+  /** Requests answered by the engine so far and still running; 0 means the engine is idle. */
+  get activeRequests(): number {
+    return this.active;
+  }
+
+  /** The last runtime info of the running engine, or null before it has reported. */
+  get runtimeInfo(): RuntimeInfo | null {
+    return this.info;
+  }
+
+  async request<M extends EngineMethod>(method: M, params: ParamsOf<M>, options?: EngineRequestOptions): Promise<ResultOf<M>> {
+    const client = this.getClient();
+    // A request to an engine that is not running starts one (first use, or after a crash).
+    const starting = !client.running;
+    this.activity.fire(++this.active);
+    const pending = client.request(method, params, options);
+    if (starting && method !== "runtimeInfo") void this.learnRuntimeInfo(client);
+    try {
+      const result = await pending;
+      if (method === "runtimeInfo" && client === this.client) this.setInfo(result as RuntimeInfo);
+      return result;
+    } finally {
+      this.activity.fire(--this.active);
+    }
   }
 
   /** Stops the engine and forgets its crashes; the next request starts a new one with the current settings. */
   async restart(): Promise<void> {
     const client = this.client;
     this.client = null;
+    this.setInfo(null);
     await client?.dispose();
   }
 
   async dispose(): Promise<void> {
     for (const s of this.subscriptions.splice(0)) s.dispose();
     await this.restart();
+    this.activity.dispose();
+    this.runtimeInfoChanged.dispose();
+  }
+
+  /** A fresh engine's backend and devices, for the status bar; a failure here is the next request's to report. */
+  private async learnRuntimeInfo(client: EngineClient): Promise<void> {
+    if (this.info != null || client !== this.client) return;
+    // Counted like any request: "idle" means nothing at all runs in the engine.
+    this.activity.fire(++this.active);
+    const info = await client.request("runtimeInfo", {}).catch(() => null);
+    this.activity.fire(--this.active);
+    if (info != null && client === this.client) this.setInfo(info);
+  }
+
+  private setInfo(info: RuntimeInfo | null): void {
+    this.info = info;
+    this.runtimeInfoChanged.fire(info);
   }
 
   private getClient(): EngineClient {
@@ -56,7 +105,10 @@ export class EngineHost implements vscode.Disposable {
         if (LOGGED_LEVELS.has(level)) this.output.appendLine(`[llama.cpp ${level}] ${message.trimEnd()}`);
       },
     });
-    client.onCrash((crash) => this.reportCrash(crash));
+    client.onCrash((crash) => {
+      this.setInfo(null);
+      this.reportCrash(crash);
+    });
     return (this.client = client);
   }
 

@@ -3,15 +3,18 @@ import * as vscode from "vscode";
 import type { RuntimeOptions } from "../core/runtime/types.ts";
 
 /** Settings whose change needs a fresh engine process (llama.cpp takes them once, at start). */
-export const ENGINE_SETTINGS = ["haps.threads", "haps.gpu"] as const;
+export const ENGINE_SETTINGS = ["haps.threads", "haps.gpu", "haps.gpuLayers"] as const;
 
 export function readEngineSettings(): Omit<RuntimeOptions, "onLog"> {
   const config = vscode.workspace.getConfiguration("haps");
   const threads = config.get<number>("threads", 0);
   const gpu = config.get<string>("gpu", "auto");
+  const gpuLayers = config.get<number>("gpuLayers", -1);
   return {
     // 0 means "one per core", which the runtime picks when no number is given.
     threads: threads > 0 ? Math.floor(threads) : undefined,
     gpu: gpu === "off" ? false : (gpu as Exclude<RuntimeOptions["gpu"], false | undefined>),
+    // -1 (the default) lets llama.cpp offload as many layers as fit.
+    gpuLayers: Number.isInteger(gpuLayers) && gpuLayers >= 0 ? gpuLayers : "auto",
   };
 }

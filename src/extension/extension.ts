@@ -1,23 +1,92 @@
-// Entry point. Activation is lazy (VS Code activates on the first contributed command); llama.cpp never runs in
-// this process, only in the engine child process that EngineHost supervises.
+// Entry point. Activation is lazy (VS Code activates on the first contributed command, the chat view or a notebook);
+// llama.cpp never runs in this process, only in the engine child process that EngineHost supervises. Everything
+// here is a thin layer: settings in, engine requests out, results shown.
 import * as vscode from "vscode";
+import type { RouteSnapshot } from "../../webview/route/protocol.ts";
+import type { ChatSnapshot } from "../../webview/chat/protocol.ts";
+import { answerChatRequest, registerHapsParticipant, type MarkdownStream } from "./chat/hapsParticipant.ts";
+import { ChatViewProvider } from "./chat/ChatViewProvider.ts";
+import { routeQuery } from "./commands/routeQuery.ts";
+import { selectModels } from "./commands/selectModels.ts";
+import { setCostPreference } from "./commands/setCostPreference.ts";
 import { EngineHost } from "./EngineHost.ts";
-import { showRuntimeInfo } from "./showRuntimeInfo.ts";
+import { EvalNotebookSerializer, NOTEBOOK_TYPE } from "./notebook/EvalNotebookSerializer.ts";
+import { RouteHistory } from "./routing/RouteHistory.ts";
+import { RouteRunner, type RouteQuery } from "./routing/RouteRunner.ts";
+import { showRuntimeInfo } from "./commands/showRuntimeInfo.ts";
+import { HapsStatusBar } from "./statusBar/HapsStatusBar.ts";
+import { openRoutePanel, type OpenRoutePanelArg } from "./commands/openRoutePanel.ts";
+import { RoutePanel } from "./webviews/RoutePanel.ts";
+
+/**
+ * What `activate` returns (`vscode.extensions.getExtension("haps.haps-router").exports`): read-only views of the
+ * extension's state and the same entry points the UI uses, for the extension tests and for other extensions.
+ */
+export interface HapsExtensionApi {
+  /** Requests in flight in the engine; 0 when it is idle. */
+  engineActiveRequests(): number;
+  /** Routes a query as the commands do; rejects with the error a user would see. */
+  route(query: RouteQuery): ReturnType<RouteRunner["run"]>;
+  routePanel: { readonly onDidRender: vscode.Event<RouteSnapshot>; lastSnapshot(): RouteSnapshot | null; shownRouteId(): string | null };
+  chat: {
+    readonly onDidRender: vscode.Event<ChatSnapshot>;
+    lastSnapshot(): ChatSnapshot | null;
+    busy(): boolean;
+    /** Tests: type into the chat view and press Send, or press Stop, through the page's own controls. */
+    automate(action: "send" | "stop" | "openRoute", text?: string): void;
+  };
+  /** Whether `@haps` is registered (VS Code offers chat participants here). */
+  chatParticipantRegistered: boolean;
+  /** The @haps handler with a stream of the caller's (this VS Code's Chat view cannot be driven by tests). */
+  answerChat(question: string, stream: MarkdownStream, token: vscode.CancellationToken): Promise<vscode.ChatResult>;
+  statusBarText(): string;
+}
 
 let engine: EngineHost | null = null;
 
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
   const output = vscode.window.createOutputChannel("HAPS Router");
   const host = new EngineHost(context, output);
   engine = host;
+  const history = new RouteHistory();
+  const runner = new RouteRunner(host, history);
+  const panel = new RoutePanel(context, history, output);
+  const chat = new ChatViewProvider(context, runner, history, panel, output);
+  const statusBar = new HapsStatusBar(host);
+  const participant = registerHapsParticipant(context, runner, history);
+
   context.subscriptions.push(
     output,
+    history,
+    panel,
+    chat,
+    statusBar,
+    ...(participant ? [participant] : []),
+    vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chat),
+    vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new EvalNotebookSerializer(), { transientOutputs: false }),
+    vscode.commands.registerCommand("haps.routeQuery", (args?: unknown) => routeQuery(runner, panel, output, args)),
+    vscode.commands.registerCommand("haps.openRoutePanel", (arg?: OpenRoutePanelArg) => openRoutePanel(panel, history, output, arg)),
+    vscode.commands.registerCommand("haps.selectModels", () => selectModels()),
+    vscode.commands.registerCommand("haps.setCostPreference", (value?: number) => setCostPreference(typeof value === "number" ? value : undefined)),
     vscode.commands.registerCommand("haps.showRuntimeInfo", () => showRuntimeInfo(host, output)),
     vscode.commands.registerCommand("haps.restartEngine", async () => {
       await host.restart();
       output.appendLine("HAPS engine stopped; it starts again on the next request.");
     }),
+    vscode.commands.registerCommand("haps.openSettings", () => vscode.commands.executeCommand("workbench.action.openSettings", "@ext:haps.haps-router")),
+    vscode.commands.registerCommand("haps.showLog", () => output.show(true)),
+    vscode.commands.registerCommand("haps.chat.clear", () => chat.clear()),
   );
+
+  return {
+    engineActiveRequests: () => host.activeRequests,
+    route: (query) => runner.run(query),
+    routePanel: { onDidRender: panel.onDidRender, lastSnapshot: () => panel.lastSnapshot, shownRouteId: () => panel.shownRouteId },
+    chat: { onDidRender: chat.onDidRender, lastSnapshot: () => chat.lastSnapshot, busy: () => chat.busy, automate: (action, text) => chat.automate(action, text) },
+    chatParticipantRegistered: participant != null,
+    answerChat: (question, stream, token) => answerChatRequest(runner, history, question, [], stream, token),
+    statusBarText: () => statusBar.text,
+  };
 }
 
 export async function deactivate(): Promise<void> {

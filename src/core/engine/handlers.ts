@@ -19,14 +19,15 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
     runtime.catch(() => (runtime = null));
     return runtime;
   };
-  // One pipeline per configuration file (null: the embedded models), built on first use and kept.
+  // One pipeline per configuration file or inline configuration (null: the embedded models), built on first use and kept.
   const pipelines = new Map<string | null, Promise<HapsPipeline>>();
-  const getPipeline = (configPath: string | undefined) => {
-    const key = configPath ?? null;
+  const getPipeline = (configPath: string | undefined, config: unknown) => {
+    if (configPath != null && config != null) throw new Error("route: give configPath or config, not both");
+    const key = configPath != null ? `file:${configPath}` : config != null ? `inline:${JSON.stringify(config)}` : null;
     let pipeline = pipelines.get(key);
     if (pipeline == null) {
       pipeline = getRuntime().then(async (runtime) =>
-        (await openPipeline({ runtime, configPath, cacheDir: options.cacheDir })).pipeline,
+        (await openPipeline({ runtime, configPath, config, cacheDir: options.cacheDir })).pipeline,
       );
       pipelines.set(key, pipeline);
       pipeline.catch(() => pipelines.delete(key));
@@ -46,8 +47,8 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
       const rt = await getRuntime();
       return await rt.generate(params, { signal, onText: (text) => emit("token", { text }) });
     },
-    async route({ configPath, ...request }, { signal, emit }) {
-      const pipeline = await getPipeline(configPath);
+    async route({ configPath, config, ...request }, { signal, emit }) {
+      const pipeline = await getPipeline(configPath, config);
       return await pipeline.run(request, { signal, onEvent: (event) => emit("episode", event) });
     },
     async dispose() {

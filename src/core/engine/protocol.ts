@@ -10,8 +10,12 @@ export interface EngineMethods {
   runtimeInfo: [{ loadDefaultModels?: boolean }, RuntimeInfo];
   /** Generates text; tokens stream as `token` events with the request id. */
   generate: [GenerateRequest, GenerateResult];
-  /** One routed episode; its progress streams as `episode` events. `configPath` absent: the embedded models. */
-  route: [EpisodeRequest & { configPath?: string }, EpisodeReport];
+  /**
+   * One routed episode; its progress streams as `episode` events. The models come from `configPath` (a file), or
+   * `config` (the same object inline, validated with parseHapsConfig; relative paths resolve against the engine's
+   * working directory), or, with neither, the embedded models.
+   */
+  route: [EpisodeRequest & { configPath?: string; config?: unknown }, EpisodeReport];
 }
 export type EngineMethod = keyof EngineMethods;
 export type ParamsOf<M extends EngineMethod> = EngineMethods[M][0];

@@ -1,5 +1,5 @@
 // The one way to get a ready pipeline: a configuration file, or the embedded default models when none is given.
-import { loadHapsConfig, type HapsConfig } from "../config/HapsConfig.ts";
+import { loadHapsConfig, parseHapsConfig, type HapsConfig } from "../config/HapsConfig.ts";
 import { defaultConfig } from "../config/defaultConfig.ts";
 import { defaultCacheDir, ensureDefaultModels } from "../models/defaultModels.ts";
 import { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
@@ -7,8 +7,10 @@ import type { RuntimeOptions } from "../runtime/types.ts";
 import { HapsPipeline } from "./HapsPipeline.ts";
 
 export interface OpenPipelineOptions extends RuntimeOptions {
-  /** A configuration file; the embedded default models when absent. */
+  /** A configuration file; the embedded default models when neither it nor `config` is given. */
   configPath?: string;
+  /** A configuration object, validated as a file's would be (relative paths against the working directory). */
+  config?: unknown;
   /** Where the embedded models are generated. Defaults to `defaultCacheDir()`. */
   cacheDir?: string;
   /** Changes applied to the loaded configuration (e.g. from CLI flags). */
@@ -20,11 +22,13 @@ export interface OpenPipelineOptions extends RuntimeOptions {
 export async function openPipeline(options: OpenPipelineOptions = {}): Promise<{ runtime: LlamaRuntime; pipeline: HapsPipeline; usesEmbeddedModels: boolean }> {
   let config = options.configPath != null
     ? await loadHapsConfig(options.configPath)
-    : defaultConfig(await ensureDefaultModels(options.cacheDir ?? defaultCacheDir()));
+    : options.config != null
+      ? parseHapsConfig(options.config, "inline configuration", process.cwd())
+      : defaultConfig(await ensureDefaultModels(options.cacheDir ?? defaultCacheDir()));
   if (options.override) config = options.override(config);
   const runtime = options.runtime ?? (await LlamaRuntime.create(options));
   try {
-    return { runtime, pipeline: await HapsPipeline.create(runtime, config), usesEmbeddedModels: options.configPath == null };
+    return { runtime, pipeline: await HapsPipeline.create(runtime, config), usesEmbeddedModels: options.configPath == null && options.config == null };
   } catch (error) {
     if (options.runtime == null) await runtime.dispose();
     throw error;

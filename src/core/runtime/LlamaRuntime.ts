@@ -28,6 +28,7 @@ export class LlamaRuntime {
     readonly llama: Llama,
     readonly threads: number,
     private readonly onLog?: (level: string, message: string) => void,
+    private readonly gpuLayers: number | "auto" = "auto",
   ) {}
 
   /** Starts llama.cpp: GPU offload when a GPU backend is available (CUDA/Vulkan/Metal), the CPU otherwise. */
@@ -44,7 +45,7 @@ export class LlamaRuntime {
       logLevel: lib.LlamaLogLevel.warn,
       logger: (level, message) => runtime?.log(String(level), message),
     });
-    runtime = new LlamaRuntime(lib, llama, threads, options.onLog);
+    runtime = new LlamaRuntime(lib, llama, threads, options.onLog, options.gpuLayers);
     const devices = await llama.getGpuDeviceNames().catch(() => []);
     runtime.log(
       "info",
@@ -62,7 +63,7 @@ export class LlamaRuntime {
     this.onLog?.(level, line);
   }
 
-  /** Loads `filePath` once (later calls share the load); every layer goes to the GPU when one is in use. */
+  /** Loads `filePath` once (later calls share the load); its layers go to the GPU when one is in use (`gpuLayers`). */
   async loadModel(filePath: string, options: LoadOptions = {}): Promise<LoadedModel> {
     const resolved = path.resolve(filePath);
     const key = `${resolved}|${options.pooling ?? "file"}`;
@@ -72,7 +73,7 @@ export class LlamaRuntime {
         const poolingOverride = options.pooling == null ? undefined : options.pooling === "mean" ? 1 : 3;
         const model = await this.llama.loadModel({
           modelPath: resolved,
-          gpuLayers: "auto",
+          gpuLayers: this.gpuLayers,
           ...(poolingOverride == null ? {} : { metadataOverrides: { llama: { pooling_type: poolingOverride } } as never }),
         });
         const info = model.fileInfo.architectureMetadata as { block_count?: number };
@@ -293,6 +294,10 @@ export class LlamaRuntime {
       threads: this.threads,
       nodeLlamaCppVersion: nodeLlamaCppVersion(),
       models,
+      memory: {
+        rssBytes: process.memoryUsage().rss,
+        vram: this.llama.gpu === false ? null : await this.llama.getVramState().then((v) => ({ totalBytes: v.total, usedBytes: v.used }), () => null),
+      },
     };
   }
 

@@ -15,6 +15,8 @@ export interface RuntimeOptions {
    * machines by ~100x, so we always pass a number. Defaults to half the logical cores, at least 1.
    */
   threads?: number;
+  /** Layers of each model offloaded to the GPU: a count, or `"auto"` (as many as fit). Ignored on the CPU. Defaults to `"auto"`. */
+  gpuLayers?: number | "auto";
   /** Where llama.cpp's log lines go (the reason of a failed adapter load appears only there). Defaults to none. */
   onLog?: (level: string, message: string) => void;
 }
@@ -27,6 +29,8 @@ export interface RuntimeInfo {
   threads: number;
   nodeLlamaCppVersion: string;
   models: LoadedModelInfo[];
+  /** The engine process's resident memory, and the GPU's memory when one is in use. */
+  memory: { rssBytes: number; vram: { totalBytes: number; usedBytes: number } | null };
 }
 
 export interface LoadedModelInfo {

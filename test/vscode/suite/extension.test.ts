@@ -1,11 +1,42 @@
-// The extension in a real VS Code: lazy activation, the runtime-info command end to end (extension host ->
-// engine process -> llama.cpp), and the settings that reach the engine.
+// The extension in a real VS Code: lazy activation, the contributed commands, the runtime-info command end to end
+// (extension host -> engine process -> llama.cpp), and the settings that reach the engine.
 import assert from "node:assert/strict";
 import { availableParallelism } from "node:os";
 import * as vscode from "vscode";
 import type { RuntimeInfo } from "../../../src/core/runtime/types.ts";
+import { EXTENSION_ID, hapsApi } from "./helpers.ts";
 
-export const EXTENSION_ID = "haps.haps-router";
+/** Every command package.json contributes; each must be registered once the extension is active. */
+const COMMANDS = [
+  "haps.routeQuery",
+  "haps.openRoutePanel",
+  "haps.selectModels",
+  "haps.showRuntimeInfo",
+  "haps.setCostPreference",
+  "haps.restartEngine",
+  "haps.openSettings",
+  "haps.showLog",
+  "haps.chat.clear",
+];
+
+/** What the haps.gpu setting implies for the backend llama.cpp reports, whatever machine runs the test. */
+function assertBackendMatchesSettings(info: RuntimeInfo): void {
+  const gpu = vscode.workspace.getConfiguration("haps").get<string>("gpu", "auto");
+  assert.equal(info.backend === "cpu", info.gpu === false, `backend ${info.backend} agrees with gpu ${info.gpu}`);
+  if (gpu === "off") {
+    assert.equal(info.backend, "cpu");
+  } else if (gpu === "auto") {
+    // A GPU backend exactly when llama.cpp found a device for it; the CPU otherwise.
+    assert.ok(["cpu", "cuda", "vulkan", "metal"].includes(info.backend), info.backend);
+    if (info.backend !== "cpu") assert.ok(info.gpuDevices.length > 0, "a GPU backend names its devices");
+  } else {
+    assert.equal(info.backend, gpu);
+  }
+  for (const m of info.models) {
+    if (info.backend === "cpu") assert.equal(m.gpuLayers, 0, `${m.id}: no layers offloaded on the CPU`);
+    else assert.ok(m.gpuLayers > 0, `${m.id}: layers offloaded to ${info.backend}`);
+  }
+}
 
 describe("HAPS Router extension", () => {
   const extension = () => {
@@ -18,31 +49,51 @@ describe("HAPS Router extension", () => {
     assert.equal(extension().isActive, false);
   });
 
-  it("HAPS: Show Runtime Info activates it and reports the CPU backend, threads and the loaded default models", async () => {
+  it("HAPS: Show Runtime Info activates it and reports the backend the settings imply, threads, layers, memory and the loaded default models", async () => {
     const info = await vscode.commands.executeCommand<RuntimeInfo>("haps.showRuntimeInfo");
     assert.equal(extension().isActive, true);
-    assert.equal(info.backend, "cpu");
+    assertBackendMatchesSettings(info);
     assert.ok(info.threads > 0, `threads: ${info.threads}`);
     assert.ok(info.models.length >= 1, "at least one default model is loaded");
+    assert.ok(info.memory.rssBytes > 10 * 2 ** 20, `engine RSS ${info.memory.rssBytes}`);
+    assert.equal(info.memory.vram == null, info.gpu === false);
     for (const m of info.models) {
       assert.equal(m.architecture, "llama");
       assert.ok(m.embeddingLength > 0);
+      assert.ok(m.totalLayers > 1);
     }
   });
 
-  it("restarts the engine with changed haps.threads / haps.gpu settings", async () => {
+  it("registers every contributed command", async () => {
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const contributed = (extension().packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
+    assert.deepEqual([...contributed].sort(), [...COMMANDS].sort(), "package.json contributes these commands");
+    for (const command of COMMANDS) assert.ok(registered.has(command), `${command} is registered`);
+  });
+
+  it("shows the backend and the cost preference in the status bar", async () => {
+    const api = await hapsApi();
+    const info = await vscode.commands.executeCommand<RuntimeInfo>("haps.showRuntimeInfo");
+    assert.match(api.statusBarText(), new RegExp(`HAPS ${info.backend} · α 0\\.00`));
+  });
+
+  it("restarts the engine with changed haps.threads / haps.gpu / haps.gpuLayers settings", async () => {
     const config = () => vscode.workspace.getConfiguration("haps");
     // One more than the default (one per core), so the answer can only come from the setting.
     const threads = availableParallelism() + 1;
     try {
       await config().update("threads", threads, vscode.ConfigurationTarget.Global);
       await config().update("gpu", "off", vscode.ConfigurationTarget.Global);
+      await config().update("gpuLayers", 0, vscode.ConfigurationTarget.Global);
       const info = await vscode.commands.executeCommand<RuntimeInfo>("haps.showRuntimeInfo");
       assert.equal(info.threads, threads);
       assert.equal(info.gpu, false);
+      assertBackendMatchesSettings(info);
+      for (const m of info.models) assert.equal(m.gpuLayers, 0);
     } finally {
       await config().update("threads", undefined, vscode.ConfigurationTarget.Global);
       await config().update("gpu", undefined, vscode.ConfigurationTarget.Global);
+      await config().update("gpuLayers", undefined, vscode.ConfigurationTarget.Global);
     }
   });
 });

@@ -14,11 +14,17 @@ const Mocha = typeof mochaModule === "function" ? mochaModule : mochaModule.defa
 const TIMEOUT_MS = Number(process.env.HAPS_VSCODE_TEST_TIMEOUT_MS) || 120_000;
 
 export async function run(): Promise<void> {
-  const mocha = new Mocha({ ui: "bdd", reporter: "spec", color: false, timeout: TIMEOUT_MS });
+  // HAPS_VSCODE_GREP runs only the tests whose full title matches (while working on one part).
+  const mocha = new Mocha({ ui: "bdd", reporter: "spec", color: false, timeout: TIMEOUT_MS, grep: process.env.HAPS_VSCODE_GREP || undefined });
   // The suites are bundled into this file; they register `describe`/`it` when imported, so the globals go first.
   mocha.suite.emit("pre-require", globalThis, "haps-vscode-suite", mocha);
   await import("./extension.test.ts");
   await import("./engineCrash.test.ts");
+  await import("./routePanel.test.ts");
+  await import("./chat.test.ts");
+  await import("./settingsModels.test.ts");
+  await import("./participant.test.ts");
+  await import("./notebook.test.ts");
 
   // scripts/vscode/launcher.mjs forwards the log from here on (the workbench's start-up chatter is kept in a file).
   console.log(`haps-vscode-suite: running in VS Code ${vscodeVersion()}`);

@@ -4,6 +4,16 @@ import { z } from "zod";
 import type { Paragraph } from "../TaskItem.ts";
 import { paragraphSchema, toParagraph } from "./loadCustomJsonl.ts";
 
+/** Plain text as paragraphs: separated by blank lines, each one's first line its title (a lone line has none). */
+export function plainTextParagraphs(text: string, source: string): Paragraph[] {
+  const blocks = text.split(/\r?\n\s*\r?\n/).map((b) => b.trim()).filter((b) => b.length > 0);
+  if (blocks.length === 0) throw new Error(`${source}: no paragraphs (separate paragraphs with a blank line)`);
+  return blocks.map((block) => {
+    const [title, ...rest] = block.split(/\r?\n/);
+    return rest.length === 0 ? { title: "", sentences: [title] } : { title: title.trim(), sentences: [rest.join(" ")] };
+  });
+}
+
 /** A HotpotQA-style paragraph: [title, [sentences...]]. */
 const hotpotParagraph = z.tuple([z.string(), z.array(z.string())]);
 
@@ -15,14 +25,7 @@ const hotpotParagraph = z.tuple([z.string(), z.array(z.string())]);
  */
 export async function loadContextFile(file: string): Promise<Paragraph[]> {
   const text = await readFile(file, "utf8");
-  if (!file.toLowerCase().endsWith(".json")) {
-    const blocks = text.split(/\r?\n\s*\r?\n/).map((b) => b.trim()).filter((b) => b.length > 0);
-    if (blocks.length === 0) throw new Error(`${file}: no paragraphs (separate paragraphs with a blank line)`);
-    return blocks.map((block) => {
-      const [title, ...rest] = block.split(/\r?\n/);
-      return rest.length === 0 ? { title: "", sentences: [title] } : { title: title.trim(), sentences: [rest.join(" ")] };
-    });
-  }
+  if (!file.toLowerCase().endsWith(".json")) return plainTextParagraphs(text, file);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

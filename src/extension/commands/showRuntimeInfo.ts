@@ -1,8 +1,8 @@
 // "HAPS: Show Runtime Info": starts the engine if needed, loads the default models and reports what runs where.
 import * as vscode from "vscode";
-import { EngineCrashedError, EngineRestartLimitError } from "../core/engine/EngineClient.ts";
-import type { RuntimeInfo } from "../core/runtime/types.ts";
-import type { EngineHost } from "./EngineHost.ts";
+import { EngineCrashedError, EngineRestartLimitError } from "../../core/engine/EngineClient.ts";
+import type { RuntimeInfo } from "../../core/runtime/types.ts";
+import type { EngineHost } from "../EngineHost.ts";
 import { formatRuntimeInfo } from "./formatRuntimeInfo.ts";
 
 /** Returns the info so that callers (and tests) can use it; rejects with the engine's error. */

@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+// The GUI end-to-end test: a person's path through the real workbench in headless Chromium, with the extension
+// loaded for development. Command palette -> "HAPS: Route Query" -> a question -> the route panel shows the
+// assignment (saved as test-results/route-panel.png); then the HAPS activity-bar icon -> the sidebar chat -> a
+// question -> an answer with its route badge (test-results/chat.png).
+//
+// Before that, in the same browser, the webviews' Markdown renderer (webview/shared/markdown.ts, bundled here on its
+// own) gets model text with <script>, <img onerror> and javascript: links and must keep them as text.
+//
+// Run by scripts/vscode/runVsCodeTests.mjs after the extension tests, or directly: `node scripts/vscode/guiTest.mjs`
+// (after `npm run build`). Environment: HAPS_GUI_TIMEOUT_MS, the whole test's limit (defaults to 300 000).
+import { mkdirSync, rmSync } from "node:fs";
+import * as esbuild from "esbuild";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { exited, killGroup, launchChromium, prepareScratch, startCodeServer, tail, workbenchUrl } from "./codeServer.mjs";
+import { setupVsCodeToolsPresent } from "./setup.mjs";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const TIMEOUT_MS = Number(process.env.HAPS_GUI_TIMEOUT_MS) || 300_000;
+/** Routes on the embedded models take seconds; the first one also generates the models and starts llama.cpp. */
+const ROUTE_TIMEOUT_MS = 180_000;
+
+const log = (line) => process.stderr.write(`[gui-test] ${line}\n`);
+
+/** The first frame (webviews are nested iframes) in which `selector` matches, polled until `timeoutMs`. */
+async function frameWith(page, selector, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      try {
+        if (await frame.$(selector)) return frame;
+      } catch {
+        // a frame that is navigating or already gone
+      }
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no frame shows ${selector} after ${timeoutMs / 1000} s`);
+}
+
+/**
+ * The sanitising Markdown renderer in a real browser page: Markdown becomes markup, HTML in the text stays text, and
+ * nothing runs. Throws with what went wrong.
+ */
+export async function checkMarkdownRenderer(browser) {
+  const bundle = await esbuild.build({
+    entryPoints: [join(repoRoot, "webview/shared/markdown.ts")],
+    bundle: true,
+    format: "iife",
+    globalName: "HapsMarkdown",
+    platform: "browser",
+    write: false,
+  });
+  const page = await browser.newPage();
+  try {
+    await page.setContent("<!DOCTYPE html><html><body><div id=out></div></body></html>");
+    await page.addScriptTag({ content: bundle.outputFiles[0].text });
+    const text =
+      '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> **bold** and `code`\n\n' +
+      "[docs](https://example.com/a) [trap](javascript:window.pwned=3) ![pic](https://example.com/x.png)";
+    const result = await page.evaluate(async (input) => {
+      const out = document.getElementById("out");
+      out.append(window.HapsMarkdown.renderMarkdown(input));
+      await new Promise((r) => setTimeout(r, 300)); // an onerror would have fired by now
+      return {
+        pwned: window.pwned ?? null,
+        text: out.textContent,
+        unsafe: out.querySelectorAll("script, img, iframe, object, embed, style").length,
+        strong: out.querySelectorAll("strong").length,
+        code: out.querySelectorAll("code").length,
+        links: [...out.querySelectorAll("a")].map((a) => a.getAttribute("href")),
+      };
+    }, text);
+    const problems = [];
+    if (result.pwned !== null) problems.push(`script ran (pwned = ${result.pwned})`);
+    if (result.unsafe !== 0) problems.push(`${result.unsafe} unsafe element(s)`);
+    if (!result.text.includes("<script>window.pwned = 1</script>") || !result.text.includes("<img src=x onerror=")) problems.push("the HTML is not shown as text");
+    if (result.strong !== 1 || result.code !== 1) problems.push(`Markdown not rendered (strong ${result.strong}, code ${result.code})`);
+    if (result.links.some((href) => href && !/^https:/.test(href)) || !result.links.includes("https://example.com/a")) problems.push(`links: ${JSON.stringify(result.links)}`);
+    if (problems.length > 0) throw new Error(`Markdown renderer: ${problems.join("; ")}`);
+  } finally {
+    await page.close();
+  }
+}
+
+/** Opens the command palette and runs the command with this exact title. */
+async function runCommand(page, title) {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  await input.waitFor({ state: "visible", timeout: 15_000 });
+  await input.fill(`>${title}`);
+  await page.locator(`.quick-input-list .monaco-list-row[aria-label*="${title}"]`).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press("Enter");
+}
+
+/**
+ * Runs the test; resolves with { passed, failed, message }. The screenshots go to `resultsDir`; on failure the
+ * workbench as it was goes to gui-failure.png there.
+ */
+export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") } = {}) {
+  const tools = setupVsCodeToolsPresent();
+  const { scratch, userDataDir, extensionsDir, env } = prepareScratch(tools, { prefix: "gui-" });
+  mkdirSync(resultsDir, { recursive: true });
+  let server = null;
+  let browser = null;
+  let page = null;
+  const started = Date.now();
+  let timer;
+  try {
+    const run = async () => {
+      // The workbench honours the development-extension payload only with the smoke-test driver enabled.
+      const cs = await startCodeServer({ tools, scratch, userDataDir, extensionsDir, env, smokeTestDriver: true });
+      server = cs.server;
+      browser = await launchChromium(tools, env);
+      await checkMarkdownRenderer(browser);
+      log("Markdown renderer keeps <script>, <img onerror> and javascript: links as text");
+      page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      page.on("pageerror", (error) => log(`page error: ${error.message}`));
+      await page.goto(workbenchUrl(cs.origin, cs.port, { extensionDevelopmentPaths: [repoRoot] }));
+      await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 90_000 });
+      // The workbench restores its layout and registers the extension's contributions shortly after it paints.
+      await page.locator('.activitybar [aria-label*="HAPS Router"]').first().waitFor({ timeout: 60_000 });
+      await page.locator(".monaco-workbench").click({ position: { x: 700, y: 450 } });
+      log("workbench ready");
+
+      // Command palette -> HAPS: Route Query -> the question in its input box.
+      const question = "Which river flows through the city where the Eiffel Tower stands?";
+      await runCommand(page, "HAPS: Route Query");
+      const box = page.locator(".quick-input-widget .quick-input-box input");
+      await page.locator('.quick-input-widget .quick-input-title:has-text("HAPS: Route Query")').waitFor({ timeout: 15_000 });
+      await box.fill(question);
+      await page.keyboard.press("Enter");
+      log("Route Query sent");
+
+      const panel = await frameWith(page, '[data-section="routing"]', 60_000);
+      await panel.locator(".status.done").waitFor({ timeout: ROUTE_TIMEOUT_MS });
+      const rows = await panel.locator("tr[data-choice]").evaluateAll((trs) =>
+        trs.map((tr) => [tr.getAttribute("data-choice"), tr.querySelector('[data-field="model"]')?.textContent ?? ""]),
+      );
+      const agents = rows.map(([agent]) => agent).sort();
+      if (agents.join(",") !== "student,teacher" || rows.some(([, model]) => !/^haps-/.test(model))) {
+        throw new Error(`the route panel's assignment is not one embedded model per agent: ${JSON.stringify(rows)}`);
+      }
+      const shownQuestion = await panel.locator('[data-field="question"]').textContent();
+      if (shownQuestion !== question) throw new Error(`the route panel shows the question ${JSON.stringify(shownQuestion)}`);
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(resultsDir, "route-panel.png") });
+      log(`route panel: ${rows.map(([a, m]) => `${a} -> ${m}`).join(", ")}; saved route-panel.png`);
+
+      // The activity-bar icon -> the sidebar chat -> a question -> an answer with its badge.
+      await page.locator('.activitybar [aria-label*="HAPS Router"]').first().click();
+      const chat = await frameWith(page, ".composer", 60_000);
+      await chat.locator("vscode-text-area textarea").click();
+      await chat.locator("vscode-text-area textarea").fill("Which river flows through Paris?");
+      await page.keyboard.press("Enter");
+      await chat.locator(".route-badge").first().waitFor({ timeout: ROUTE_TIMEOUT_MS });
+      const badge = (await chat.locator(".route-badge").first().textContent())?.trim() ?? "";
+      if (!/Student: .+ · Teacher: .+ · \d+ tokens · cost /.test(badge)) throw new Error(`unexpected route badge: ${JSON.stringify(badge)}`);
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(resultsDir, "chat.png") });
+      log(`chat answered (${badge}); saved chat.png`);
+    };
+    await Promise.race([
+      run(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS))),
+    ]);
+    log(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return { passed: 1, failed: 0, message: null };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`FAILED: ${message}`);
+    if (page) await page.screenshot({ path: join(resultsDir, "gui-failure.png") }).catch(() => undefined);
+    log(`code-server's last lines:\n${tail(join(scratch, "code-server.log"), 15)}`);
+    return { passed: 0, failed: 1, message };
+  } finally {
+    clearTimeout(timer);
+    if (browser) await browser.close().catch(() => undefined);
+    if (server) {
+      killGroup(server, "SIGTERM");
+      await exited(server, 3_000);
+      killGroup(server, "SIGKILL");
+    }
+    rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const result = await runGuiTest();
+  console.log(`gui: ${result.passed} passed, ${result.failed} failed`);
+  process.exitCode = result.failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,189 @@
+// The sidebar chat (a webview view in our activity-bar container). The conversation lives here, in the extension:
+// the page shows it and can be rebuilt from it at any time. One answer runs at a time; Stop aborts it, which cancels
+// the generation inside llama.cpp through the engine's `cancel` message.
+import { randomUUID } from "node:crypto";
+import * as vscode from "vscode";
+import type { EpisodeReport } from "../../core/episode/types.ts";
+import { parseFromChat, type ChatMessage, type ChatSnapshot, type FromChat, type ToChat } from "../../../webview/chat/protocol.ts";
+import { candidateName } from "../../../webview/route/routeModel.ts";
+import { describeError } from "../errors/describeError.ts";
+import type { RouteHistory } from "../routing/RouteHistory.ts";
+import type { RouteRunner } from "../routing/RouteRunner.ts";
+import type { RoutePanel } from "../webviews/RoutePanel.ts";
+import { webviewHtml, webviewOptions } from "../webviews/webviewHtml.ts";
+import { conversationContext, type Exchange } from "./conversationContext.ts";
+import { routeBadge } from "./routeBadge.ts";
+
+export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewId = "haps.chat";
+
+  private view: vscode.WebviewView | null = null;
+  private ready = false;
+  private messages: ChatMessage[] = [];
+  private running: { controller: AbortController; done: Promise<void> } | null = null;
+  private readonly rendered = new vscode.EventEmitter<ChatSnapshot>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+  /** What the view reported it shows after each render (read from its DOM). */
+  readonly onDidRender = this.rendered.event;
+  lastSnapshot: ChatSnapshot | null = null;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly runner: RouteRunner,
+    private readonly history: RouteHistory,
+    private readonly routePanel: RoutePanel,
+    private readonly output: vscode.OutputChannel,
+  ) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    view.webview.options = webviewOptions(this.context.extensionUri);
+    view.webview.onDidReceiveMessage((data) => this.onMessage(data), null, this.subscriptions);
+    view.onDidChangeVisibility(() => {
+      if (!view.visible) this.ready = false;
+    }, null, this.subscriptions);
+    view.onDidDispose(() => {
+      if (this.view === view) this.view = null;
+      this.ready = false;
+    }, null, this.subscriptions);
+    view.webview.html = webviewHtml(view.webview, this.context.extensionUri, {
+      bundle: "chat",
+      title: "HAPS Chat",
+      automation: this.context.extensionMode === vscode.ExtensionMode.Test,
+    });
+  }
+
+  /** Whether an answer is being generated. */
+  get busy(): boolean {
+    return this.running != null;
+  }
+
+  /** Extension tests: type into the view and press its Send or Stop button, or click a badge, through the page itself. */
+  automate(action: "send" | "stop" | "openRoute", text?: string): void {
+    this.post({ type: "automate", action, text });
+  }
+
+  /** Stops the running answer (if any) and forgets the conversation. */
+  async clear(): Promise<void> {
+    await this.stop();
+    this.messages = [];
+    this.post({ type: "restore", messages: [], busy: false });
+  }
+
+  /** Aborts the running answer and waits until its route has ended in the engine. */
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (running == null) return;
+    running.controller.abort();
+    await running.done;
+  }
+
+  private onMessage(data: unknown): void {
+    let message: FromChat;
+    try {
+      message = parseFromChat(data);
+    } catch (error) {
+      this.output.appendLine(`Chat view: ${(error as Error).message}`);
+      return;
+    }
+    switch (message.type) {
+      case "ready":
+        this.ready = true;
+        this.post({ type: "restore", messages: this.messages, busy: this.busy });
+        break;
+      case "send":
+        void this.send(message.text);
+        break;
+      case "stop":
+        void this.stop();
+        break;
+      case "openRoute":
+        this.routePanel.show(message.routeId);
+        break;
+      case "runAction":
+        void vscode.commands.executeCommand(message.command);
+        break;
+      case "rendered":
+        this.lastSnapshot = message.snapshot;
+        this.rendered.fire(message.snapshot);
+        break;
+    }
+  }
+
+  /** Asks `text`; resolves when the answer has ended (answered, stopped or failed). */
+  async send(text: string): Promise<void> {
+    if (this.running != null) return;
+    const exchanges: Exchange[] = [];
+    for (let i = 0; i + 1 < this.messages.length; i++) {
+      const [q, a] = [this.messages[i], this.messages[i + 1]];
+      if (q.role === "user" && a.role === "assistant" && a.state === "done") exchanges.push({ question: q.text, answer: a.text });
+    }
+    this.upsert({ id: randomUUID(), role: "user", text, state: "done", live: [] });
+    const answer: ChatMessage = { id: randomUUID(), role: "assistant", text: "", state: "streaming", live: [] };
+    this.upsert(answer);
+    const controller = new AbortController();
+    let finish!: () => void;
+    this.running = { controller, done: new Promise<void>((resolve) => (finish = resolve)) };
+    this.post({ type: "busy", busy: true });
+    try {
+      await vscode.window.withProgress({ location: { viewId: ChatViewProvider.viewId } }, async () => {
+        try {
+          const { routeId, report } = await this.runner.run(
+            { question: text, context: conversationContext(exchanges) },
+            {
+              signal: controller.signal,
+              onStart: (id) => (answer.routeId = id),
+              onEvent: (_id, event) => {
+                if (event.type !== "text") return;
+                const last = answer.live.at(-1);
+                if (last?.role === event.role) last.text += event.text;
+                else answer.live.push({ role: event.role, text: event.text });
+                this.post({ type: "progress", id: answer.id, role: event.role, text: event.text });
+              },
+            },
+          );
+          this.finishAnswer(answer, routeId, report);
+        } catch (error) {
+          const { message, actions } = describeError(error);
+          this.output.appendLine(`HAPS chat: ${message}`);
+          this.upsert({ ...answer, state: controller.signal.aborted ? "stopped" : "error", error: controller.signal.aborted ? undefined : { message, actions } });
+        }
+      });
+    } finally {
+      this.running = null;
+      finish();
+      this.post({ type: "busy", busy: false });
+    }
+  }
+
+  private finishAnswer(answer: ChatMessage, routeId: string, report: EpisodeReport): void {
+    const view = this.history.get(routeId);
+    const names = (id: string) => (view ? candidateName(view, id) : id);
+    this.upsert({
+      ...answer,
+      routeId,
+      text: report.answer,
+      state: report.stoppedBecause === "aborted" ? "stopped" : "done",
+      badge: routeBadge(report, names),
+    });
+  }
+
+  private upsert(message: ChatMessage): void {
+    const i = this.messages.findIndex((m) => m.id === message.id);
+    if (i >= 0) this.messages[i] = message;
+    else this.messages.push(message);
+    this.post({ type: "message", message });
+  }
+
+  private post(message: ToChat): void {
+    if (this.view == null || !this.ready) return;
+    void this.view.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    this.running?.controller.abort();
+    for (const s of this.subscriptions.splice(0)) s.dispose();
+    this.rendered.dispose();
+  }
+}

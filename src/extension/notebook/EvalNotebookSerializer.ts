@@ -1,0 +1,91 @@
+// The `.hapseval` notebook's file format (groundwork for the evaluation notebook; running a cell comes with the
+// engine's evaluation method). A cell holds an evaluation spec as JSON, or Markdown notes; outputs - results tables
+// as Markdown, charts as SVG, the raw JSON - are saved with the notebook, so a saved notebook reopens with them.
+//
+// File: { "hapseval": 1, "cells": [{ "kind": "spec" | "markdown", "source": string, "outputs"?: [{ "items":
+// [{ "mime": string, "text"?: string, "base64"?: string }] }] }] }. Text mimes are stored as text (diffable);
+// anything else as base64.
+import { z } from "zod";
+import * as vscode from "vscode";
+
+export const NOTEBOOK_TYPE = "haps-eval";
+const FORMAT_VERSION = 1;
+
+const itemSchema = z
+  .object({ mime: z.string().min(1), text: z.string().optional(), base64: z.string().optional() })
+  .refine((i) => (i.text == null) !== (i.base64 == null), "an output item holds exactly one of text or base64");
+const fileSchema = z.object({
+  hapseval: z.literal(FORMAT_VERSION),
+  cells: z.array(
+    z.object({
+      kind: z.enum(["spec", "markdown"]),
+      source: z.string(),
+      outputs: z.array(z.object({ items: z.array(itemSchema), metadata: z.record(z.string(), z.unknown()).optional() })).optional(),
+      metadata: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
+});
+type NotebookFile = z.infer<typeof fileSchema>;
+
+/** Mimes kept as text in the file. */
+function isTextMime(mime: string): boolean {
+  return mime.startsWith("text/") || mime === "application/json" || mime === "image/svg+xml" || mime.endsWith("+json") || mime === "application/vnd.code.notebook.stdout" || mime === "application/vnd.code.notebook.stderr";
+}
+
+export class EvalNotebookSerializer implements vscode.NotebookSerializer {
+  deserializeNotebook(content: Uint8Array): vscode.NotebookData {
+    const text = new TextDecoder().decode(content);
+    if (text.trim() === "") return new vscode.NotebookData([]);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`HAPS evaluation notebook: invalid JSON: ${(error as Error).message}`);
+    }
+    const parsed = fileSchema.safeParse(raw);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`);
+      throw new Error(`HAPS evaluation notebook: ${problems.join("; ")}`);
+    }
+    return new vscode.NotebookData(
+      parsed.data.cells.map((c) => {
+        const cell = new vscode.NotebookCellData(
+          c.kind === "spec" ? vscode.NotebookCellKind.Code : vscode.NotebookCellKind.Markup,
+          c.source,
+          c.kind === "spec" ? "json" : "markdown",
+        );
+        cell.outputs = (c.outputs ?? []).map(
+          (o) =>
+            new vscode.NotebookCellOutput(
+              o.items.map((i) => new vscode.NotebookCellOutputItem(i.text != null ? new TextEncoder().encode(i.text) : Buffer.from(i.base64!, "base64"), i.mime)),
+              o.metadata,
+            ),
+        );
+        if (c.metadata) cell.metadata = c.metadata;
+        return cell;
+      }),
+    );
+  }
+
+  serializeNotebook(data: vscode.NotebookData): Uint8Array {
+    const file: NotebookFile = {
+      hapseval: FORMAT_VERSION,
+      cells: data.cells.map((cell) => ({
+        kind: cell.kind === vscode.NotebookCellKind.Code ? ("spec" as const) : ("markdown" as const),
+        source: cell.value,
+        ...(cell.outputs && cell.outputs.length > 0
+          ? {
+              outputs: cell.outputs.map((o) => ({
+                items: o.items.map((i) =>
+                  isTextMime(i.mime) ? { mime: i.mime, text: new TextDecoder().decode(i.data) } : { mime: i.mime, base64: Buffer.from(i.data).toString("base64") },
+                ),
+                ...(o.metadata && Object.keys(o.metadata).length > 0 ? { metadata: o.metadata } : {}),
+              })),
+            }
+          : {}),
+        ...(cell.metadata && Object.keys(cell.metadata).length > 0 ? { metadata: cell.metadata } : {}),
+      })),
+    };
+    return new TextEncoder().encode(`${JSON.stringify(file, null, 2)}\n`);
+  }
+}

@@ -1,0 +1,77 @@
+// Where the next route's models come from, read from the settings at the moment it is sent (so a changed setting
+// applies to the next route without a restart): haps.configFile, else haps.models.*, else the embedded models.
+import { stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import path from "node:path";
+import * as vscode from "vscode";
+import { ACTIONS, HapsUserError } from "../errors/HapsUserError.ts";
+import { settingsConfig, type CandidateSetting, type ModelSettings } from "./settingsConfig.ts";
+
+export interface RouteSource {
+  /** What goes into the engine's `route` params next to the query. */
+  params: { configPath?: string; config?: unknown };
+  /** Shown in the route panel: "embedded models", "settings" or the file. */
+  label: string;
+  /** Candidate id -> display name, where the settings give them. */
+  names: Record<string, string>;
+  /** Candidate id -> open to adapters, where known before the route. */
+  open: Record<string, boolean>;
+}
+
+/** The cost preference alpha of the next route. */
+export function readCostPreference(): number {
+  const alpha = vscode.workspace.getConfiguration("haps").get<number>("costPreference", 0);
+  return Number.isFinite(alpha) ? Math.min(1, Math.max(0, alpha)) : 0;
+}
+
+/** Absolute paths: `~` is the home folder, relative ones start at the first workspace folder. */
+export function resolveSettingPath(value: string): string {
+  const trimmed = value.trim();
+  if (trimmed === "~" || trimmed.startsWith("~/")) return path.join(homedir(), trimmed.slice(1));
+  if (path.isAbsolute(trimmed)) return trimmed;
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return path.resolve(folder ?? homedir(), trimmed);
+}
+
+/** Reads the settings and checks that every file they name exists; errors name the setting and offer the fix. */
+export async function readRouteSource(): Promise<RouteSource> {
+  const config = vscode.workspace.getConfiguration("haps");
+  const configFile = config.get<string>("configFile", "").trim();
+  if (configFile) {
+    const file = resolveSettingPath(configFile);
+    await mustExist(file, "haps.configFile", "Configuration file");
+    return { params: { configPath: file }, label: file, names: {}, open: {} };
+  }
+  const candidates = config.get<CandidateSetting[]>("models.candidates", []) ?? [];
+  if (!Array.isArray(candidates) || candidates.length === 0) return { params: {}, label: "embedded models", names: {}, open: {} };
+
+  const router = config.get<string>("models.router", "").trim();
+  if (!router) {
+    throw new HapsUserError("haps.models.router is empty: the candidates listed in haps.models.candidates need a router model (GGUF). Select one.", [ACTIONS.selectModels, ACTIONS.openSettings]);
+  }
+  const embedding = config.get<string>("models.embedding", "").trim();
+  const settings: ModelSettings = {
+    candidates: candidates.map((c, i) => {
+      if (typeof c?.model !== "string" || c.model.trim() === "") {
+        throw new HapsUserError(`haps.models.candidates[${i}].model is missing: give each candidate a GGUF file.`, [ACTIONS.selectModels, ACTIONS.openSettings]);
+      }
+      return { ...c, model: resolveSettingPath(c.model) };
+    }),
+    router: resolveSettingPath(router),
+    embedding: embedding ? resolveSettingPath(embedding) : "",
+    lora: { rank: config.get<number>("lora.rank", 8), depth: config.get<number>("lora.depth", 1), scale: config.get<number>("lora.scale", 1) },
+    search: { budget: config.get<number>("search.budget", 3), maxRounds: config.get<number>("search.maxRounds", 3) },
+  };
+  await mustExist(settings.router, "haps.models.router");
+  if (settings.embedding) await mustExist(settings.embedding, "haps.models.embedding");
+  for (const [i, c] of settings.candidates.entries()) await mustExist(c.model, `haps.models.candidates[${i}].model`);
+  const { config: built, names } = settingsConfig(settings);
+  const open = Object.fromEntries(Object.keys(names).map((id, i) => [id, settings.candidates[i].open ?? true]));
+  return { params: { config: built }, label: "settings", names, open };
+}
+
+async function mustExist(file: string, setting: string, what = "Model file"): Promise<void> {
+  const info = await stat(file).catch(() => null);
+  if (info?.isFile()) return;
+  throw new HapsUserError(`${what} not found: ${file} (${setting}). Select the models again or fix the setting.`, [ACTIONS.selectModels, ACTIONS.openSettings]);
+}

@@ -1,0 +1,83 @@
+// The one message protocol between the extension and the sidebar chat's webview; as for the route panel, every
+// message is a zod schema and each side validates what it receives before using it.
+import { z } from "zod";
+import { parseMessage } from "../route/protocol.ts";
+
+const count = z.number().int().nonnegative();
+
+/** Commands an error in the chat may offer as a button; nothing else can be run from the webview. */
+export const CHAT_ACTION_COMMANDS = ["haps.selectModels", "haps.openSettings", "haps.restartEngine", "haps.showLog"] as const;
+
+export const chatActionSchema = z.object({ title: z.string(), command: z.enum(CHAT_ACTION_COMMANDS) });
+
+/** The compact route badge of an answer: who served each agent, with or without an adapter, tokens and cost. */
+export const routeBadgeSchema = z.object({
+  agents: z.array(z.object({ agent: z.string(), model: z.string(), adapter: z.boolean() })),
+  tokens: z.object({ input: count, output: count }),
+  /** Already formatted, in the configuration's currency. */
+  cost: z.string(),
+});
+
+export const chatMessageSchema = z.object({
+  id: z.string(),
+  role: z.enum(["user", "assistant"]),
+  /** The question, or the final answer (shown through the sanitising Markdown renderer). */
+  text: z.string(),
+  state: z.enum(["streaming", "done", "stopped", "error"]),
+  /** What the agents wrote while the answer was worked out, one entry per stretch of one agent. */
+  live: z.array(z.object({ role: z.string(), text: z.string() })),
+  /** The route behind an answer: the badge opens the route panel on it. */
+  routeId: z.string().optional(),
+  badge: routeBadgeSchema.optional(),
+  error: z.object({ message: z.string(), actions: z.array(chatActionSchema) }).optional(),
+});
+
+/** What the chat reports it has on screen, read back from its DOM (the extension tests check it). */
+export const chatSnapshotSchema = z.object({
+  messages: z.array(
+    z.object({ role: z.string(), state: z.string(), text: z.string(), live: z.string(), badge: z.string() }),
+  ),
+  busy: z.boolean(),
+  sendEnabled: z.boolean(),
+  stopEnabled: z.boolean(),
+  unsafeElements: count,
+});
+
+export const toChatSchema = z.discriminatedUnion("type", [
+  /** Everything, after the view (re)loads. */
+  z.object({ type: z.literal("restore"), messages: z.array(chatMessageSchema), busy: z.boolean() }),
+  /** Adds a message, or replaces the one with the same id. */
+  z.object({ type: z.literal("message"), message: chatMessageSchema }),
+  /** A chunk of what an agent is writing for the answer `id`. */
+  z.object({ type: z.literal("progress"), id: z.string(), role: z.string(), text: z.string() }),
+  z.object({ type: z.literal("busy"), busy: z.boolean() }),
+  /**
+   * Extension tests only (the page honours it when the extension runs its tests): use the view's own controls,
+   * as a person would - type and press Send, press Stop, or click the last answer's route badge.
+   */
+  z.object({ type: z.literal("automate"), action: z.enum(["send", "stop", "openRoute"]), text: z.string().optional() }),
+]);
+
+export const fromChatSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("ready") }),
+  z.object({ type: z.literal("send"), text: z.string().trim().min(1).max(8000) }),
+  z.object({ type: z.literal("stop") }),
+  z.object({ type: z.literal("openRoute"), routeId: z.string() }),
+  z.object({ type: z.literal("runAction"), command: z.enum(CHAT_ACTION_COMMANDS) }),
+  z.object({ type: z.literal("rendered"), snapshot: chatSnapshotSchema }),
+]);
+
+export type ChatAction = z.infer<typeof chatActionSchema>;
+export type RouteBadge = z.infer<typeof routeBadgeSchema>;
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+export type ChatSnapshot = z.infer<typeof chatSnapshotSchema>;
+export type ToChat = z.infer<typeof toChatSchema>;
+export type FromChat = z.infer<typeof fromChatSchema>;
+
+export function parseToChat(data: unknown): ToChat {
+  return parseMessage(toChatSchema, data, "chat message");
+}
+
+export function parseFromChat(data: unknown): FromChat {
+  return parseMessage(fromChatSchema, data, "message from the chat view");
+}
