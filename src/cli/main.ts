@@ -6,6 +6,7 @@ import { runRoute } from "./route.ts";
 import { runInfo } from "./info.ts";
 import { runBench } from "./bench.ts";
 import { runTrain } from "./train.ts";
+import { runProofCommand } from "./proof.ts";
 
 const usage = `usage: haps <command> [options]
 
@@ -14,6 +15,7 @@ commands:
   demo    one routed episode on the embedded models (and a HotpotQA item from ../shared/data when present)
   info    the llama.cpp backend, devices, threads and the embedded models
   train   --spec FILE   train the router: action-level data, warm-up, joint RL (see haps train --help)
+  proof   the learning claim on the keyword benchmark, with margins stated in advance (see haps proof --help)
   bench   per-query adapter and episode timings and memory, written to bench/latest.json (--out FILE, --queries N)
 
 common options:
@@ -21,7 +23,7 @@ common options:
   --gpu auto|cuda|vulkan|metal|off   (default: auto)
 `;
 
-const commands: Record<string, (args: string[]) => Promise<number>> = { route: runRoute, demo: runDemo, info: runInfo, bench: runBench, train: runTrain };
+const commands: Record<string, (args: string[]) => Promise<number>> = { route: runRoute, demo: runDemo, info: runInfo, bench: runBench, train: runTrain, proof: runProofCommand };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

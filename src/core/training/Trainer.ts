@@ -123,7 +123,7 @@ export class TrainingSession {
       signal: this.options.signal,
       onProgress: this.options.onProgress,
     });
-    this.options.log?.(`action-level data: ${added} episodes run, ${this.dataset.size} rows in ${this.dataset.file}`);
+    if (added > 0) this.options.log?.(`action-level data: ${added} episodes run, ${this.dataset.size} rows in ${this.dataset.file}`);
   }
 
   /** Items with their features and observed outcomes per assignment (quality, normalised cost). */

@@ -18,6 +18,7 @@ export async function collectActions(pipeline: HapsPipeline, dataset: ActionData
   const todo = queries.flatMap((q) => assignments.filter((a) => !dataset.has(q.request.id!, a)).map((a) => ({ q, a })));
   const started = performance.now();
   let done = 0;
+  if (todo.length === 0) return 0;
   options.onProgress?.({ phase: "actions", done: 0, total: todo.length, message: `${dataset.size} rows already there, ${todo.length} to run` });
   await runPool(todo, options.concurrency ?? 1, async ({ q, a }) => {
     options.signal?.throwIfAborted();
