@@ -8,6 +8,7 @@ import type { HapsPipeline } from "../core/episode/HapsPipeline.ts";
 import type { LlamaRuntime } from "../core/runtime/LlamaRuntime.ts";
 import { openPipeline } from "../core/episode/openPipeline.ts";
 import { Rng } from "../core/nn/Rng.ts";
+import type { CliCommand } from "./CliCommand.ts";
 import { parseCliOptions, runtimeOptionsFrom } from "./cliOptions.ts";
 
 function summary(values: number[]) {
@@ -16,7 +17,14 @@ function summary(values: number[]) {
   return { n: values.length, median: at(0.5), p90: at(0.9), max: sorted[sorted.length - 1] };
 }
 
-export async function runBench(args: string[]): Promise<number> {
+export const benchCommand: CliCommand = {
+  name: "bench",
+  summary: "speed and memory figures of the per-query path, written to bench/latest.json and bench/latest.md",
+  usage: "haps bench [--out FILE] [--queries N]",
+  run: runBench,
+};
+
+async function runBench(args: string[]): Promise<number> {
   const { values } = parseCliOptions(args, { out: { type: "string" }, queries: { type: "string" } });
   const queries = typeof values.queries === "string" ? Number(values.queries) : 300;
   if (!Number.isInteger(queries) || queries < 10) throw new Error(`--queries: expected an integer >= 10, got "${values.queries}"`);
