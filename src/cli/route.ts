@@ -17,7 +17,7 @@ export const routeCommand: CliCommand = {
                     (a longer one is refused with the counts, never cut)
   --context FILE    paragraphs to search: plain text (paragraphs separated by blank lines, the first line of
                     each its title) or a .json array of paragraphs
-  --choices "A|B"   answer options separated by "|" (2 to 26): makes it a multiple-choice question
+  --choices "A|B"   answer options separated by "|" (2 to 4, answered A-D): makes it a multiple-choice question
   --gold ANSWER     the reference answer (the letter for multiple choice): the report is scored
   --config FILE     models and settings (see README); default: the embedded models
   --alpha N         cost preference, reward = performance - alpha x cost (default: the configuration's)

@@ -7,12 +7,14 @@
 // refused with the token counts rather than cut: a truncated question is a different question.
 import type { HapsConfig } from "../config/HapsConfig.ts";
 import type { EpisodeRequest } from "../episode/types.ts";
+import { CHOICE_LETTERS } from "../metrics/choice/parseChoiceLetter.ts";
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 
 /** The share of a model's context that a question (with its choices) may take. */
 export const QUESTION_SHARE_OF_CONTEXT = 0.25;
 
-const MAX_CHOICES = 26;
+/** Options a multiple-choice question may have: one per answer letter the protocol knows. */
+const MAX_CHOICES = CHOICE_LETTERS.length;
 
 export class EpisodeRequestError extends Error {
   override name = "EpisodeRequestError";
