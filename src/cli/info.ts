@@ -14,7 +14,7 @@ export const infoCommand: CliCommand = {
   run: async (args) => {
     const { values } = parseCliOptions(args, { json: { type: "boolean" } });
     await announceDefaultModels();
-    const engine = createEngineHandlers({ ...runtimeOptionsFrom(values), onLog: (level, m) => level !== "warn" && console.error(m) });
+    const engine = createEngineHandlers({ ...runtimeOptionsFrom(values), onLog: (level, m) => (level === "warn" || level === "error") && console.error(m) });
     try {
       const info = await engine.runtimeInfo({ loadDefaultModels: true }, { signal: new AbortController().signal, emit: () => {} });
       process.stdout.write(values.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(info));
