@@ -50,7 +50,11 @@ export async function checkEpisodeRequest(
   ];
   const counts: { role: string; tokens: number; context: number }[] = [];
   for (const m of models) {
-    const loaded = await runtime.loadModel(m.path, m.pooling == null ? {} : { pooling: m.pooling });
+    // The first load of each model happens here, so a file llama.cpp cannot use is reported with its role.
+    const loaded = await runtime.loadModel(m.path, m.pooling == null ? {} : { pooling: m.pooling }).catch((error: Error) => {
+      error.message = `${m.role}: ${error.message}`;
+      throw error;
+    });
     counts.push({ role: m.role, tokens: loaded.model.tokenize(text).length, context: loaded.contextSize });
   }
   const smallest = Math.min(...counts.map((c) => c.context));
