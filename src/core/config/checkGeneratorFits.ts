@@ -58,6 +58,7 @@ export function estimateGeneratorMemory(sizes: PolicySizes): PolicyMemoryEstimat
   const trunkWidth = sizes.trunkWidth ?? 256;
   const linear = (inWidth: number, outWidth: number) => inWidth * outWidth + outWidth;
   const trunk = linear(sizes.featureWidth, trunkWidth);
+  // The shared trunk, or without sharing the head's own copy; each generator's copy is counted with it below.
   let parameters = trunk + linear(trunkWidth, 2 * sizes.agents * sizes.candidates.length);
   let largest: PolicyMemoryEstimate["largest"] = null;
   for (const c of sizes.candidates) {
@@ -69,7 +70,6 @@ export function estimateGeneratorMemory(sizes: PolicySizes): PolicyMemoryEstimat
     parameters += own;
     if (largest == null || own > largest.parameters) largest = { id: c.id, parameters: own };
   }
-  if (!sizes.shareTrunk) parameters += trunk; // the head's own copy, besides the generators' ones
   return { parameters, bytes: 8 * parameters, trainingBytes: 16 * parameters, largest };
 }
 
