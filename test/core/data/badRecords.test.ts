@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadCustomJsonl } from "../../../src/core/data/custom/loadCustomJsonl.ts";
 import { loadHotpotQa } from "../../../src/core/data/hotpot/loadHotpotQa.ts";
+import { loadMmluCsv } from "../../../src/core/data/mmlu/loadMmluCsv.ts";
 import { loadMmluJsonl } from "../../../src/core/data/mmlu/loadMmluJsonl.ts";
 import { formatProblem } from "../../../src/core/data/problems/DataProblem.ts";
 import { tempFolder } from "./tempFiles.ts";
@@ -64,7 +65,6 @@ test("HotpotQA: a missing question, an empty one, a missing answer, broken JSON"
 });
 
 test("a data file that is not there is named, never a raw ENOENT", async () => {
-  const { loadMmluCsv } = await import("../../../src/core/data/mmlu/loadMmluCsv.ts");
   await assert.rejects(loadCustomJsonl("/nonexistent/tasks.jsonl"), /^UnreadableFileError: data file "\/nonexistent\/tasks\.jsonl": not found$/);
   await assert.rejects(loadHotpotQa("/nonexistent/hotpot.json"), /^UnreadableFileError: HotpotQA file "\/nonexistent\/hotpot\.json": not found$/);
   await assert.rejects(loadMmluCsv("/nonexistent/mmlu"), /^Error: MMLU CSV file or folder "\/nonexistent\/mmlu": not found$/);
