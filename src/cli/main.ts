@@ -1,16 +1,20 @@
 // `haps`: the headless entry point. It runs the same engine as the extension, in-process.
 import { fileURLToPath } from "node:url";
 import { hasEngineAllocatorEnv } from "../core/engine/allocatorEnv.ts";
-import { benchCommand } from "./bench.ts";
+import { benchCommand } from "./bench/benchCommand.ts";
 import type { CliCommand } from "./CliCommand.ts";
 import { commonOptionsHelp } from "./cliOptions.ts";
-import { demoCommand } from "./demo.ts";
-import { infoCommand } from "./info.ts";
+import { demoCommand } from "./demo/demoCommand.ts";
+import { infoCommand } from "./info/infoCommand.ts";
 import { signalExitCode, watchInterrupts } from "./interrupts.ts";
 import { launchCli } from "./launcher.ts";
-import { routeCommand } from "./route.ts";
+import { routeCommand } from "./route/routeCommand.ts";
 
-/** Every command, in the order `haps --help` lists them: a new command is one more entry. */
+/**
+ * Every command, in the order `haps --help` lists them: a new command is one more entry. A command's definition is
+ * its name and help; what it runs is imported only when it runs, so `haps --help` does not load zod, the GGUF
+ * reader or the pipeline.
+ */
 const commands: CliCommand[] = [routeCommand, demoCommand, infoCommand, benchCommand];
 
 function usage(): string {

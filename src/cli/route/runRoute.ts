@@ -1,31 +1,15 @@
-// `haps route`: one query through the routed Teacher-Student system, printed as it happens or as one JSON object.
-import { checkEpisodeRequest } from "../core/engine/checkEpisodeRequest.ts";
-import { loadContextFile } from "../core/data/custom/loadContextFile.ts";
-import { openPipeline } from "../core/episode/openPipeline.ts";
-import type { EpisodeRequest } from "../core/episode/types.ts";
-import type { CliCommand, CliContext } from "./CliCommand.ts";
-import { parseCliOptions, runtimeOptionsFrom } from "./cliOptions.ts";
-import { announceDefaultModels } from "./announceDefaultModels.ts";
-import { printReport, streamEvents } from "./printEpisode.ts";
+// What `haps route` runs: one query through the routed Teacher-Student system, printed as it happens or as one JSON object.
+import { checkEpisodeRequest } from "../../core/engine/checkEpisodeRequest.ts";
+import { loadContextFile } from "../../core/data/custom/loadContextFile.ts";
+import { openPipeline } from "../../core/episode/openPipeline.ts";
+import type { EpisodeRequest } from "../../core/episode/types.ts";
+import type { CliContext } from "../CliCommand.ts";
+import { parseCliOptions, runtimeOptionsFrom } from "../cliOptions.ts";
+import { announceDefaultModels } from "../announceDefaultModels.ts";
+import { printReport, streamEvents } from "../printEpisode.ts";
 
-export const routeCommand: CliCommand = {
-  name: "route",
-  summary: "one query through the router, the generated adapters and the Teacher-Student protocol",
-  usage: `haps route --question TEXT [--context FILE | --choices "A|B|C|D"] [--gold ANSWER] [--config FILE] [--alpha N] [--json]
 
-  --question TEXT   the question; with its choices at most a quarter of the smallest model context, in tokens
-                    (a longer one is refused with the counts, never cut)
-  --context FILE    paragraphs to search: plain text (paragraphs separated by blank lines, the first line of
-                    each its title) or a .json array of paragraphs
-  --choices "A|B"   answer options separated by "|" (2 to 4, answered A-D): makes it a multiple-choice question
-  --gold ANSWER     the reference answer (the letter for multiple choice): the report is scored
-  --config FILE     models and settings (see README); default: the embedded models
-  --alpha N         cost preference, reward = performance - alpha x cost (default: the configuration's)
-  --json            print one JSON object instead of the streamed dialogue`,
-  run: runRoute,
-};
-
-async function runRoute(args: string[], { signal }: CliContext): Promise<number> {
+export async function runRoute(args: string[], { signal }: CliContext): Promise<number> {
   const { values } = parseCliOptions(args, {
     question: { type: "string" },
     context: { type: "string" },

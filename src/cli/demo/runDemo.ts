@@ -1,20 +1,20 @@
-// `npm run demo`: the main job on the embedded models - runtime info, a per-query adapter's effect, and one full
+// What `haps demo` runs (`npm run demo`): the main job on the embedded models - runtime info, a per-query adapter's effect, and one full
 // routed episode on a HotpotQA item (from ../shared/data when present).
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { adapterStats } from "../core/adapters/adapterStats.ts";
-import type { LoraAdapter } from "../core/adapters/types.ts";
-import type { HapsPipeline } from "../core/episode/HapsPipeline.ts";
-import { Rng } from "../core/nn/Rng.ts";
-import type { LlamaRuntime } from "../core/runtime/LlamaRuntime.ts";
-import { formatProblem, loadHotpotQa } from "../core/data/index.ts";
-import { requireFile } from "../core/data/files/requireFile.ts";
-import type { Paragraph } from "../core/data/TaskItem.ts";
-import { openPipeline } from "../core/episode/openPipeline.ts";
-import { announceDefaultModels } from "./announceDefaultModels.ts";
-import type { CliCommand, CliContext } from "./CliCommand.ts";
-import { parseCliOptions, runtimeOptionsFrom } from "./cliOptions.ts";
-import { printReport, streamEvents } from "./printEpisode.ts";
+import { adapterStats } from "../../core/adapters/adapterStats.ts";
+import type { LoraAdapter } from "../../core/adapters/types.ts";
+import type { HapsPipeline } from "../../core/episode/HapsPipeline.ts";
+import { Rng } from "../../core/nn/Rng.ts";
+import type { LlamaRuntime } from "../../core/runtime/LlamaRuntime.ts";
+import { formatProblem, loadHotpotQa } from "../../core/data/index.ts";
+import { requireFile } from "../../core/data/files/requireFile.ts";
+import type { Paragraph } from "../../core/data/TaskItem.ts";
+import { openPipeline } from "../../core/episode/openPipeline.ts";
+import { announceDefaultModels } from "../announceDefaultModels.ts";
+import type { CliContext } from "../CliCommand.ts";
+import { parseCliOptions, runtimeOptionsFrom } from "../cliOptions.ts";
+import { printReport, streamEvents } from "../printEpisode.ts";
 
 // Used when ../shared/data is absent: a small two-hop item of our own.
 const fallbackItem = {
@@ -28,20 +28,11 @@ const fallbackItem = {
   ] as Paragraph[],
 };
 
-export const demoCommand: CliCommand = {
-  name: "demo",
-  summary: "one routed episode on the embedded models (a HotpotQA item from ../shared/data when present)",
-  usage: `haps demo [--data FILE]
-
-  --data FILE   a HotpotQA file (jsonl or JSON array) whose first good record is the demo's question
-                (default: ../shared/data/hotpotqa/haps_test.jsonl, else a built-in two-hop question)`,
-  run: runDemo,
-};
 
 /** How many of a data file's problems are listed before the rest are counted. */
 const SHOWN_PROBLEMS = 5;
 
-async function runDemo(args: string[], { signal }: CliContext): Promise<number> {
+export async function runDemo(args: string[], { signal }: CliContext): Promise<number> {
   const { values } = parseCliOptions(args, { data: { type: "string" } });
   const explicit = typeof values.data === "string";
   const dataFile = explicit ? values.data as string : path.resolve("../shared/data/hotpotqa/haps_test.jsonl");

@@ -1,5 +1,5 @@
 // `haps info` as text: the backend, the GPU, threads and each loaded model with where its layers went.
-import type { RuntimeInfo } from "../core/runtime/types.ts";
+import type { RuntimeInfo } from "../../core/runtime/types.ts";
 
 export function formatInfo(info: RuntimeInfo): string {
   const gpu = info.gpu === false ? "none (all layers run on the CPU)" : `${info.gpu}: ${info.gpuDevices.join(", ") || "no device names"}`;
