@@ -1,5 +1,5 @@
-// What `haps demo` runs (`npm run demo`): the main job on the embedded models - runtime info, a per-query adapter's effect, and one full
-// routed episode on a HotpotQA item (from ../shared/data when present).
+// What `haps demo` runs (`npm run demo`): the main job on the embedded models - runtime info, a per-query adapter's
+// effect, and one full routed episode on a HotpotQA item (from ../shared/data when present).
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { adapterStats } from "../../core/adapters/adapterStats.ts";
