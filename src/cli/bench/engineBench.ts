@@ -76,7 +76,7 @@ export async function benchEngineMemory(enginePath: string, dir: string, threads
 
 export interface SoakFigures {
   routes: number;
-  /** Routes in flight at once (the engine keeps two contexts per model). */
+  /** Routes in flight at once. */
   concurrency: number;
   config: string;
   routeMs: Summary;
@@ -87,7 +87,7 @@ export interface SoakFigures {
 }
 
 /** `routes` short multiple-choice routes through one engine, `concurrency` at a time, after a warm-up of 20. */
-export async function benchSoak(enginePath: string, dir: string, models: DefaultModels, threads: number, routes: number, concurrency = 2): Promise<SoakFigures> {
+export async function benchSoak(enginePath: string, dir: string, models: DefaultModels, threads: number, routes: number, concurrency: number): Promise<SoakFigures> {
   const configPath = path.join(dir, "soak.json");
   const config = {
     router: { model: models.router.path },

@@ -1,6 +1,8 @@
 // `--context` files: the forms read, and the same refusal for every way a file can hold no usable paragraph.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadContextFile } from "../../../src/core/data/custom/loadContextFile.ts";
 import { tempFolder } from "./tempFiles.ts";
 
@@ -26,10 +28,13 @@ test("plain text and every JSON paragraph form are read", async () => {
 });
 
 test("files that are not there, not text, or hold no paragraph are refused with the file named", async () => {
+  const latin1 = join(dir, "latin1.txt");
+  writeFileSync(latin1, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a])); // "café" in Latin-1
   const cases: [string, RegExp][] = [
     [`${dir}/absent.txt`, /^context file ".*absent\.txt": not found$/],
     [dir, /^context file ".*": is a directory, not a file$/],
     [write("zip.txt", "PK\u0003\u0004\u0000\u0000"), /^context file ".*zip\.txt" is not text \(a NUL byte at offset 4\)/],
+    [latin1, /^context file ".*latin1\.txt" is not UTF-8 text;/],
     [write("empty.txt", ""), /^context file ".*empty\.txt" has no paragraphs;/],
     [write("blank.txt", " \n\n\t\n"), /^context file ".*blank\.txt" has no paragraphs;/],
     [write("empty.json", " [ ] "), /^context file ".*empty\.json" has no paragraphs \(an empty JSON array\);/],
