@@ -93,6 +93,7 @@ export function checkGeneratorFits(
     memoryLimitBytes?: number;
     /** Where the configuration came from, for the message. Defaults to `"configuration"`. */
     source?: string;
+    /** Width of the trunk's output. Defaults to 256, HapsPolicyConfig's default. */
     trunkWidth?: number;
   } = {},
 ): PolicyMemoryEstimate {
