@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The CLI is bundled to dist/cli.mjs by `npm run build`.
+// `haps`: dist/haps.mjs (built by `npm run build`) starts the CLI bundle once, with the engine's memory settings.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-const cli = fileURLToPath(new URL("../dist/cli.mjs", import.meta.url));
-if (!existsSync(cli)) {
-  console.error("haps: dist/cli.mjs is missing; run `npm run build` first.");
+const launcher = fileURLToPath(new URL("../dist/haps.mjs", import.meta.url));
+if (!existsSync(launcher)) {
+  console.error("haps: dist/haps.mjs is missing; run `npm run build` first.");
   process.exit(2);
 }
-await import(cli);
+await import(launcher);

@@ -1,5 +1,17 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { defaultThreads } from "../core/runtime/LlamaRuntime.ts";
 import type { RuntimeOptions } from "../core/runtime/types.ts";
+
+/** The options every command takes, for the help texts. */
+export function commonOptionsHelp(): string {
+  return (
+    "common options:\n" +
+    `  --threads N   llama.cpp threads per context (default: half the logical cores, at least 1: ${defaultThreads()} here)\n` +
+    '  --gpu auto|cuda|vulkan|metal|off   GPU backend (default: auto, the GPU when there is one, else the CPU;\n' +
+    "                a backend named here that this machine cannot run is an error)\n" +
+    "  --help, -h    this help\n"
+  );
+}
 
 /** `--threads` and `--gpu` as RuntimeOptions; a bad value names the option. */
 export function runtimeOptionsFrom(values: { threads?: string | boolean; gpu?: string | boolean }): RuntimeOptions {

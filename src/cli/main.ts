@@ -1,58 +1,66 @@
 // `haps`: the headless entry point. It runs the same engine as the extension, in-process.
-import { spawnSync } from "node:child_process";
-import { ENGINE_ALLOCATOR_ENV, hasEngineAllocatorEnv } from "../core/engine/allocatorEnv.ts";
-import { runDemo } from "./demo.ts";
-import { runRoute } from "./route.ts";
-import { runInfo } from "./info.ts";
-import { runBench } from "./bench.ts";
-import { runTrain } from "./train.ts";
-import { runProofCommand } from "./proof.ts";
+import { fileURLToPath } from "node:url";
+import { hasEngineAllocatorEnv } from "../core/engine/allocatorEnv.ts";
+import { benchCommand } from "./bench/benchCommand.ts";
+import type { CliCommand } from "./CliCommand.ts";
+import { commonOptionsHelp } from "./cliOptions.ts";
+import { demoCommand } from "./demo/demoCommand.ts";
+import { infoCommand } from "./info/infoCommand.ts";
+import { signalExitCode, watchInterrupts } from "./interrupts.ts";
+import { launchCli } from "./launcher.ts";
+import { proofCommand } from "./proof/proofCommand.ts";
+import { routeCommand } from "./route/routeCommand.ts";
+import { trainCommand } from "./train/trainCommand.ts";
 
-const usage = `usage: haps <command> [options]
+/**
+ * Every command, in the order `haps --help` lists them: a new command is one more entry. A command's definition is
+ * its name and help; what it runs is imported only when it runs, so `haps --help` does not load zod, the GGUF
+ * reader or the pipeline.
+ */
+const commands: CliCommand[] = [routeCommand, demoCommand, infoCommand, trainCommand, proofCommand, benchCommand];
 
-commands:
-  route   --question TEXT [--context FILE | --choices "A|B|C|D"] [--config FILE] [--alpha N] [--json]
-  demo    one routed episode on the embedded models (and a HotpotQA item from ../shared/data when present)
-  info    the llama.cpp backend, devices, threads and the embedded models
-  train   --spec FILE   train the router: action-level data, warm-up, joint RL (see haps train --help)
-  proof   the learning claim on the keyword benchmark, with margins stated in advance (see haps proof --help)
-  bench   per-query adapter and episode timings and memory, written to bench/latest.json (--out FILE, --queries N)
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return (
+    "usage: haps <command> [options]   (haps <command> --help for its options)\n\ncommands:\n" +
+    commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n`).join("") +
+    `\n${commonOptionsHelp()}`
+  );
+}
 
-common options:
-  --threads N   llama.cpp threads (default: CPU cores)
-  --gpu auto|cuda|vulkan|metal|off   (default: auto)
-`;
-
-const commands: Record<string, (args: string[]) => Promise<number>> = { route: runRoute, demo: runDemo, info: runInfo, bench: runBench, train: runTrain, proof: runProofCommand };
+const wantsHelp = (args: string[]) => args.includes("--help") || args.includes("-h");
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command == null || command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(usage);
-    return command == null ? 2 : 0;
+  const [name, ...rest] = argv;
+  if (name == null || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage());
+    return name == null ? 2 : 0;
   }
-  const run = commands[command];
-  if (run == null) {
-    process.stderr.write(`haps: unknown command "${command}"\n\n${usage}`);
+  const command = commands.find((c) => c.name === name);
+  if (command == null) {
+    process.stderr.write(`haps: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  return await run(rest);
+  if (wantsHelp(rest)) {
+    process.stdout.write(`usage: ${command.usage}\n\n${commonOptionsHelp()}`);
+    return 0;
+  }
+  const interrupts = watchInterrupts();
+  let code: number;
+  try {
+    code = await command.run(rest, { signal: interrupts.signal });
+  } catch (error) {
+    // An interrupted command's abort error is no news: the line saying it was interrupted is already out.
+    if (interrupts.received == null) process.stderr.write(`haps ${name}: ${(error as Error).message}\n`);
+    code = 1;
+  }
+  return interrupts.received ? signalExitCode(interrupts.received) : code;
 }
 
-// llama.cpp runs in this process, and glibc reads its allocator settings only at start-up (see allocatorEnv.ts):
-// start again with them, once.
-if (process.platform === "linux" && !hasEngineAllocatorEnv()) {
-  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: "inherit",
-    env: { ...process.env, ...ENGINE_ALLOCATOR_ENV },
-  });
-  process.exit(child.status ?? 1);
+// llama.cpp runs in this process, and glibc and V8 read their memory settings only at start-up (allocatorEnv.ts):
+// without them (someone ran this bundle directly), start once more through the launcher.
+if (!hasEngineAllocatorEnv()) {
+  launchCli(fileURLToPath(import.meta.url), process.argv.slice(2));
+} else {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
 }
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    process.stderr.write(`haps: ${error.message}\n`);
-    process.exit(1);
-  },
-);

@@ -3,6 +3,9 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { requireFile } from "../data/files/requireFile.ts";
+import { checkConfigFiles } from "./checkConfigFiles.ts";
+import { CONFIG_LIMITS as L } from "./configLimits.ts";
 
 const price = z
   .object({
@@ -24,7 +27,7 @@ const candidate = z
     /** Whether the weights are open to adapters. A closed candidate is routed to but never gets a generated adapter. Defaults to `true`. */
     open: z.boolean().default(true),
     /** A one-line description shown to the router in the candidate list. Defaults to the id. */
-    description: z.string().optional(),
+    description: z.string().max(L.descriptionChars).optional(),
     /** Token prices used by the cost term of the reward. Defaults to 0 each. */
     price: price.default({ input: 0, output: 0 }),
   })
@@ -35,7 +38,7 @@ const agent = z
     /** Agent id (`student`, `teacher`, ...): the keys of the routing decision. */
     id: z.string().regex(/^[A-Za-z0-9_-]+$/),
     /** The role as described to the router. */
-    role: z.string().min(1),
+    role: z.string().min(1).max(L.descriptionChars),
   })
   .strict();
 
@@ -61,13 +64,13 @@ export const hapsConfigSchema = z
       .strict(),
     /** Embedding GGUF for dense retrieval; BM25 when absent. */
     embeddingModel: z.string().optional(),
-    agents: z.array(agent).min(1),
-    candidates: z.array(candidate).min(1),
+    agents: z.array(agent).min(1).max(L.agents),
+    candidates: z.array(candidate).min(1).max(L.candidates),
     /** Task descriptions given to the router, per protocol. */
     tasks: z
       .object({
-        "search-qa": z.string().default("Answer a multi-hop question by searching the given paragraphs."),
-        "multiple-choice": z.string().default("Answer a multiple-choice question with one letter."),
+        "search-qa": z.string().max(L.descriptionChars).default("Answer a multi-hop question by searching the given paragraphs."),
+        "multiple-choice": z.string().max(L.descriptionChars).default("Answer a multiple-choice question with one letter."),
       })
       .strict()
       .default({
@@ -77,13 +80,13 @@ export const hapsConfigSchema = z
     generator: z
       .object({
         /** LoRA rank r. Defaults to 8. */
-        rank: z.number().int().positive().default(8),
+        rank: z.number().int().min(1).max(L.rank).default(8),
         /** Adapters go on the o_proj of the last k layers. Defaults to 1. */
-        lastLayers: z.number().int().positive().default(1),
+        lastLayers: z.number().int().min(1).max(L.lastLayers).default(1),
         /** LoRA scale applied when attaching. Defaults to 1. */
-        scale: z.number().default(1),
+        scale: z.number().min(-L.scale).max(L.scale).default(1),
         /** Hidden units of the generator MLP. Defaults to 256. */
-        hidden: z.number().int().positive().default(256),
+        hidden: z.number().int().min(1).max(L.hidden).default(256),
         /** Share the lower layers with the high-level router (false is the ablation). Defaults to `true`. */
         shareTrunk: z.boolean().default(true),
         /** Seed of an untrained generator's initial weights. Defaults to 0. */
@@ -96,18 +99,18 @@ export const hapsConfigSchema = z
         /** Constrain every agent reply with a JSON-schema grammar, so weak local models keep the format. Defaults to `true`. */
         constrainActions: z.boolean().default(true),
         /** Search QA: searches before the Student must finish. Defaults to 3. */
-        searchBudget: z.number().int().nonnegative().default(3),
+        searchBudget: z.number().int().min(0).max(L.searchBudget).default(3),
         /** Multiple choice: Student answers at most (the last one counts). Defaults to 3. */
-        maxRounds: z.number().int().positive().default(3),
+        maxRounds: z.number().int().min(1).max(L.maxRounds).default(3),
         /** Retries with a format reminder before the stated fallback action. Defaults to 1. */
-        formatRetries: z.number().int().nonnegative().default(1),
+        formatRetries: z.number().int().min(0).max(L.formatRetries).default(1),
       })
       .strict()
       .default({ constrainActions: true, searchBudget: 3, maxRounds: 3, formatRetries: 1 }),
     /** The user's cost preference in reward = Perf - alpha * normalised Cost. Defaults to 0. */
-    alpha: z.number().nonnegative().default(0),
+    alpha: z.number().min(0).max(L.alpha).default(0),
     /** Per-generation token limit of an agent turn. Defaults to 256. */
-    maxTokens: z.number().int().min(48).default(256),
+    maxTokens: z.number().int().min(L.minMaxTokens).max(L.maxTokens).default(256),
   })
   .strict();
 
@@ -149,8 +152,14 @@ export function parseHapsConfig(raw: unknown, source: string, baseDir: string): 
   };
 }
 
-/** Reads and validates a JSON configuration file; a JSON syntax error names the line and column. */
+/**
+ * Reads and validates a JSON configuration file; a JSON syntax error names the line and column, and model files
+ * that are not there are named with their field (`router.model`, `candidates[1].model`, ...).
+ */
 export async function loadHapsConfig(file: string): Promise<HapsConfig> {
+  await requireFile(file, "configuration file").catch((error: Error) => {
+    throw new ConfigError(error.message);
+  });
   const text = await readFile(file, "utf8");
   let raw: unknown;
   try {
@@ -166,7 +175,10 @@ export async function loadHapsConfig(file: string): Promise<HapsConfig> {
     }
     throw new ConfigError(`${file}: invalid JSON: ${message}`);
   }
-  return parseHapsConfig(raw, file, path.dirname(path.resolve(file)));
+  const config = parseHapsConfig(raw, file, path.dirname(path.resolve(file)));
+  const missing = await checkConfigFiles(config);
+  if (missing.length > 0) throw new ConfigError(`${file}: ${missing.length === 1 ? "a file it names is" : "files it names are"} missing\n  ${missing.join("\n  ")}`);
+  return config;
 }
 
 /** The paper's two agents. */

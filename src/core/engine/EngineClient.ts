@@ -2,7 +2,7 @@
 // process on some bad inputs and can be killed for memory; both must end in a rejected request and a clear message,
 // never in a dead or hanging host. No `vscode` import here: the CLI can use this too.
 import { fork, type ChildProcess } from "node:child_process";
-import { ENGINE_ALLOCATOR_ENV } from "./allocatorEnv.ts";
+import { ENGINE_ALLOCATOR_ENV, ENGINE_NODE_FLAGS } from "./allocatorEnv.ts";
 import type { RuntimeOptions } from "../runtime/types.ts";
 import type { EngineEvents, EngineMethod, FromEngine, ParamsOf, ResultOf, ToEngine } from "./protocol.ts";
 
@@ -16,7 +16,10 @@ export interface EngineClientOptions {
    * that is the editor binary, which then runs as plain Node through `ELECTRON_RUN_AS_NODE=1`.
    */
   execPath?: string;
-  /** Extra runtime flags for the engine (e.g. `["--import", "tsx"]` to run the TypeScript source). Defaults to none. */
+  /**
+   * Extra runtime flags for the engine (e.g. `["--import", "tsx"]` to run the TypeScript source), after the engine's
+   * own memory flags (ENGINE_NODE_FLAGS). Defaults to none.
+   */
   execArgv?: string[];
   /**
    * Environment of the engine, on top of this process's environment as it is when the engine (re)starts.
@@ -213,7 +216,7 @@ export class EngineClient {
     if (process.versions.electron && execPath === process.execPath) env.ELECTRON_RUN_AS_NODE = "1";
     const child = fork(this.options.enginePath, [], {
       execPath,
-      execArgv: this.options.execArgv ?? [],
+      execArgv: [...ENGINE_NODE_FLAGS, ...(this.options.execArgv ?? [])],
       env,
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",

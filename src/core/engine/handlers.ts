@@ -5,6 +5,7 @@ import type { RuntimeOptions } from "../runtime/types.ts";
 import { defaultCacheDir, ensureDefaultModels } from "../models/defaultModels.ts";
 import type { HapsPipeline } from "../episode/HapsPipeline.ts";
 import { openPipeline } from "../episode/openPipeline.ts";
+import { checkEpisodeRequest } from "./checkEpisodeRequest.ts";
 import type { EngineHandlers } from "./protocol.ts";
 
 export interface EngineOptions extends RuntimeOptions {
@@ -13,6 +14,9 @@ export interface EngineOptions extends RuntimeOptions {
 }
 
 export function createEngineHandlers(options: EngineOptions): EngineHandlers & { dispose(): Promise<void> } {
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  // The first run generates the embedded models: say so, through the same log as llama.cpp's lines.
+  const defaultModels = () => ensureDefaultModels(cacheDir, { onGenerate: (message) => options.onLog?.("info", message) });
   let runtime: Promise<LlamaRuntime> | null = null;
   const getRuntime = () => {
     runtime ??= LlamaRuntime.create(options);
@@ -26,9 +30,10 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
     const key = configPath != null ? `file:${configPath}` : config != null ? `inline:${JSON.stringify(config)}` : null;
     let pipeline = pipelines.get(key);
     if (pipeline == null) {
-      pipeline = getRuntime().then(async (runtime) =>
-        (await openPipeline({ runtime, configPath, config, cacheDir: options.cacheDir })).pipeline,
-      );
+      pipeline = getRuntime().then(async (runtime) => {
+        if (configPath == null && config == null) await defaultModels();
+        return (await openPipeline({ runtime, configPath, config, cacheDir })).pipeline;
+      });
       pipelines.set(key, pipeline);
       pipeline.catch(() => pipelines.delete(key));
     }
@@ -38,7 +43,7 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
     async runtimeInfo(params) {
       const rt = await getRuntime();
       if (params.loadDefaultModels) {
-        const models = await ensureDefaultModels(options.cacheDir ?? defaultCacheDir());
+        const models = await defaultModels();
         for (const m of [models.router, ...models.candidates]) await rt.loadModel(m.path);
       }
       return await rt.info();
@@ -49,6 +54,7 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
     },
     async route({ configPath, config, ...request }, { signal, emit }) {
       const pipeline = await getPipeline(configPath, config);
+      await checkEpisodeRequest(await getRuntime(), pipeline.config, request);
       return await pipeline.run(request, { signal, onEvent: (event) => emit("episode", event) });
     },
     async dispose() {

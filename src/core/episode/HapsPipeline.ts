@@ -18,7 +18,8 @@ import type { Retriever } from "../retrieval/Retriever.ts";
 import type { Assignment } from "../router/Assignment.ts";
 import { Backbone } from "../router/Backbone.ts";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
-import type { CandidateModel } from "../router/HapsPolicyConfig.ts";
+import { resolveHapsPolicyConfig, type CandidateModel } from "../router/HapsPolicyConfig.ts";
+import { checkGeneratorFits } from "../config/checkGeneratorFits.ts";
 import { buildRoutingPrompt } from "../router/RoutingPrompt.ts";
 import { ZeroShotRouter } from "../router/ZeroShotRouter.ts";
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
@@ -86,6 +87,8 @@ export class HapsPipeline {
       factorization: config.router.factorization,
       seed: config.generator.seed,
     };
+    // Sizes against the models' shapes (rank <= the o_proj widths, k <= the blocks) and the memory, before allocating.
+    checkGeneratorFits(config, routerShape.embeddingLength, candidates, { factorization: resolveHapsPolicyConfig(policyConfig).factorization });
     let policy = new HapsPolicy(policyConfig);
     let costNormalizer: CostNormalizer | null = null;
     let loaded = false;

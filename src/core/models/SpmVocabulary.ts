@@ -1,5 +1,10 @@
 import { ENGLISH_WORDS } from "./englishWords.ts";
 
+/** llama.cpp's name of the byte-fallback piece of byte `b`: `<0x0A>` for a line feed. */
+export function bytePiece(b: number): string {
+  return `<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`;
+}
+
 /** SentencePiece's word-start marker: a piece "▁the" is " the" in text. */
 export const SPM_SPACE = "\u2581";
 
@@ -34,13 +39,17 @@ export class SpmVocabulary {
    * Builds the vocabulary from words (no whitespace inside). Defaults to a few hundred common English words.
    * `pieces` are added as they are (no word-start marker): multi-character pieces such as `{"` or `":"` that let a
    * model emit JSON structure in one token, as real BPE vocabularies do. Defaults to none.
+   * `byteFallback: false` leaves out the 256 byte pieces: such a file makes llama.cpp abort the process, and exists
+   * only so that tests can check that the runtime refuses it (see checkVocabulary.ts). Defaults to `true`.
    */
-  static fromWords(words: readonly string[] = ENGLISH_WORDS, options: { pieces?: readonly string[] } = {}): SpmVocabulary {
+  static fromWords(words: readonly string[] = ENGLISH_WORDS, options: { pieces?: readonly string[]; byteFallback?: boolean } = {}): SpmVocabulary {
     const tokens = ["<unk>", "<s>", "</s>"];
     const types: number[] = [TokenType.unknown, TokenType.control, TokenType.control];
-    for (let b = 0; b < 256; b++) {
-      tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
-      types.push(TokenType.byte);
+    if (options.byteFallback ?? true) {
+      for (let b = 0; b < 256; b++) {
+        tokens.push(bytePiece(b));
+        types.push(TokenType.byte);
+      }
     }
     const seen = new Set(tokens);
     const add = (piece: string) => {

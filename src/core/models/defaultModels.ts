@@ -17,40 +17,49 @@ export const DEFAULT_MODEL_SPECS = {
 
 const ready = new Map<string, Promise<DefaultModels>>();
 
+export interface EnsureDefaultModelsOptions {
+  /**
+   * Told once per model that has to be generated (the first run, or after the generator changed), before the
+   * work starts, so that a first run does not sit silent. Defaults to none.
+   */
+  onGenerate?: (message: string) => void;
+}
+
 /**
  * Writes the default models into `cacheDir` unless they are already there, and returns their paths. A file's name
  * carries a hash of its bytes, so a change to the generator yields new files instead of a stale cache; older
  * versions of the same model are deleted. Files appear atomically (written aside, then renamed), so concurrent
  * callers never see half a model.
  */
-export function ensureDefaultModels(cacheDir: string): Promise<DefaultModels> {
+export function ensureDefaultModels(cacheDir: string, options: EnsureDefaultModelsOptions = {}): Promise<DefaultModels> {
   const dir = resolve(cacheDir);
   let pending = ready.get(dir);
   if (pending === undefined) {
-    pending = generate(dir);
+    pending = generate(dir, options);
     ready.set(dir, pending);
     pending.catch(() => ready.delete(dir));
   }
   // Someone may have emptied the cache since; regenerate rather than hand out missing paths.
   return pending.then((models) =>
-    [models.router, ...models.candidates].every((m) => existsSync(m.path)) ? models : (ready.delete(dir), ensureDefaultModels(dir)),
+    [models.router, ...models.candidates].every((m) => existsSync(m.path)) ? models : (ready.delete(dir), ensureDefaultModels(dir, options)),
   );
 }
 
-async function generate(dir: string): Promise<DefaultModels> {
+async function generate(dir: string, options: EnsureDefaultModelsOptions): Promise<DefaultModels> {
   await mkdir(dir, { recursive: true });
-  const router = await ensureModel(dir, DEFAULT_MODEL_SPECS.router);
+  const router = await ensureModel(dir, DEFAULT_MODEL_SPECS.router, options);
   const candidates: ModelRef[] = [];
-  for (const spec of DEFAULT_MODEL_SPECS.candidates) candidates.push(await ensureModel(dir, spec));
+  for (const spec of DEFAULT_MODEL_SPECS.candidates) candidates.push(await ensureModel(dir, spec, options));
   return { router, candidates };
 }
 
-async function ensureModel(dir: string, spec: TinyLlamaSpec): Promise<ModelRef> {
+async function ensureModel(dir: string, spec: TinyLlamaSpec, options: EnsureDefaultModelsOptions): Promise<ModelRef> {
   const bytes = buildTinyLlama(spec).toBytes();
   const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 12);
   const id = spec.name;
   const path = join(dir, `${id}-${hash}.gguf`);
   if (!existsSync(path)) {
+    options.onGenerate?.(`Generating the embedded model ${id} (tiny, random weights, ${(bytes.length / 2 ** 20).toFixed(1)} MiB) into ${dir} (first run only)`);
     const aside = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
       await writeFile(aside, bytes);

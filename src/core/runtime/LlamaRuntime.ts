@@ -5,7 +5,10 @@ import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import type { Llama, LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
+import { checkModelFile, ModelFileError } from "./checkModelFile.ts";
+import { describeOffload } from "./describeOffload.ts";
 import { LoadedModel, type ContextLease } from "./LoadedModel.ts";
+import { PromptTooLongError } from "./PromptTooLongError.ts";
 import type { AdapterSource, GenerateRequest, GenerateResult, LoadedModelInfo, RuntimeInfo, RuntimeOptions } from "./types.ts";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
@@ -14,6 +17,21 @@ type NodeLlamaCpp = typeof import("node-llama-cpp");
 export interface LoadOptions {
   /** Pooling used by embeddings from this load. `"mean"` overrides the file's pooling type. Defaults to the file's. */
   pooling?: "mean" | "last";
+}
+
+/** A GPU backend asked for by name (`--gpu`, the `haps.gpu` setting) that this machine cannot run. */
+export class GpuBackendError extends Error {
+  override name = "GpuBackendError";
+  constructor(
+    readonly backend: string,
+    reason: string,
+  ) {
+    super(
+      `GPU backend "${backend}" is not available on this machine (${reason}). ` +
+        `Use "auto" (the GPU when there is one, else the CPU) or "off" (--gpu on the command line, the haps.gpu setting in VS Code)` +
+        (backend === "cuda" ? ", or install the NVIDIA driver and CUDA runtime." : "."),
+    );
+  }
 }
 
 export class LlamaRuntime {
@@ -31,20 +49,35 @@ export class LlamaRuntime {
     private readonly gpuLayers: number | "auto" = "auto",
   ) {}
 
-  /** Starts llama.cpp: GPU offload when a GPU backend is available (CUDA/Vulkan/Metal), the CPU otherwise. */
+  /**
+   * Starts llama.cpp: GPU offload when a GPU backend is available (CUDA/Vulkan/Metal), the CPU otherwise. A backend
+   * asked for by name that this machine cannot run is an error that says so, never a silent CPU run.
+   */
   static async create(options: RuntimeOptions = {}): Promise<LlamaRuntime> {
     // A real dynamic import: node-llama-cpp is ESM only, and bundles must keep it external.
     const lib: NodeLlamaCpp = await import("node-llama-cpp");
     const threads = options.threads && options.threads > 0 ? options.threads : defaultThreads();
+    const asked = options.gpu ?? "auto";
     let runtime: LlamaRuntime | undefined;
-    const llama = await lib.getLlama({
-      gpu: options.gpu ?? "auto",
-      maxThreads: threads,
-      build: "never",
-      progressLogs: false,
-      logLevel: lib.LlamaLogLevel.warn,
-      logger: (level, message) => runtime?.log(String(level), message),
-    });
+    let llama: Llama;
+    try {
+      llama = await lib.getLlama({
+        gpu: asked,
+        maxThreads: threads,
+        build: "never",
+        progressLogs: false,
+        logLevel: lib.LlamaLogLevel.warn,
+        logger: (level, message) => runtime?.log(String(level), message),
+      });
+    } catch (error) {
+      if (asked === "auto" || asked === false) throw error;
+      throw new GpuBackendError(asked, `${(error as Error).name === "Error" ? "" : `${(error as Error).name}: `}${(error as Error).message}`);
+    }
+    // node-llama-cpp answers a backend this platform never has (Metal off macOS) with the CPU.
+    if (asked !== "auto" && asked !== false && llama.gpu !== asked) {
+      await llama.dispose();
+      throw new GpuBackendError(asked, `llama.cpp started on ${llama.gpu === false ? "the CPU" : llama.gpu} instead`);
+    }
     runtime = new LlamaRuntime(lib, llama, threads, options.onLog, options.gpuLayers);
     const devices = await llama.getGpuDeviceNames().catch(() => []);
     runtime.log(
@@ -63,25 +96,51 @@ export class LlamaRuntime {
     this.onLog?.(level, line);
   }
 
-  /** Loads `filePath` once (later calls share the load); its layers go to the GPU when one is in use (`gpuLayers`). */
+  /**
+   * Loads `filePath` once (later calls share the load). The file's header is checked first (checkModelFile.ts), so
+   * a missing, truncated or unusable file is refused with its path and reason before llama.cpp sees it. Its layers go
+   * to the GPU when one is in use (`gpuLayers`: as many as fit by default); a GPU load that fails is retried on the
+   * CPU. The log says which.
+   */
   async loadModel(filePath: string, options: LoadOptions = {}): Promise<LoadedModel> {
     const resolved = path.resolve(filePath);
     const key = `${resolved}|${options.pooling ?? "file"}`;
     let loaded = this.models.get(key);
     if (loaded == null) {
       loaded = (async () => {
+        const fileInfo = await checkModelFile(resolved, this.llama);
         const poolingOverride = options.pooling == null ? undefined : options.pooling === "mean" ? 1 : 3;
-        const model = await this.llama.loadModel({
-          modelPath: resolved,
-          gpuLayers: this.gpuLayers,
-          ...(poolingOverride == null ? {} : { metadataOverrides: { llama: { pooling_type: poolingOverride } } as never }),
+        const load = async (gpuLayers: number | "auto") => {
+          this.takeRecentLog();
+          try {
+            return await this.llama.loadModel({
+              modelPath: resolved,
+              gpuLayers,
+              ...(poolingOverride == null ? {} : { metadataOverrides: { llama: { pooling_type: poolingOverride } } as never }),
+            });
+          } catch (error) {
+            const log = this.takeRecentLog().slice(-5).join(" | ");
+            throw new ModelFileError(`cannot load model "${resolved}": ${(error as Error).message}` + (log ? ` (llama.cpp: ${log})` : ""));
+          }
+        };
+        let model: LlamaModel;
+        let fellBackBecause: string | undefined;
+        try {
+          model = await load(this.gpuLayers);
+        } catch (error) {
+          if (this.llama.gpu === false) throw error;
+          fellBackBecause = (error as Error).message;
+          model = await load(0);
+        }
+        const blocks = (fileInfo.architectureMetadata as { block_count?: number }).block_count ?? 0;
+        const { level, message } = describeOffload({
+          name: `loaded ${path.basename(resolved)}${options.pooling ? ` (embeddings, ${options.pooling} pooling)` : ""}`,
+          gpu: this.llama.gpu,
+          gpuLayers: model.gpuLayers,
+          totalLayers: blocks + 1,
+          fellBackBecause,
         });
-        const info = model.fileInfo.architectureMetadata as { block_count?: number };
-        this.log(
-          "info",
-          `loaded ${path.basename(resolved)}${options.pooling ? ` (embeddings, ${options.pooling} pooling)` : ""}: ${model.gpuLayers}/${(info.block_count ?? 0) + 1} layers offloaded to ` +
-            `${this.llama.gpu === false ? "no GPU (cpu)" : this.llama.gpu}`,
-        );
+        this.log(level, message);
         return new LoadedModel(this.llama, model, resolved, {
           threads: this.threads,
           pooling: options.pooling,
@@ -117,9 +176,10 @@ export class LlamaRuntime {
     hooks: { signal?: AbortSignal; onText?: (text: string) => void } = {},
   ): Promise<GenerateResult> {
     const started = performance.now();
-    return await this.withAdapter(request.modelPath, request.adapter ?? null, async ({ model, sequence }) => {
+    return await this.withAdapter(request.modelPath, request.adapter ?? null, async ({ model, context, sequence }) => {
       const input = this.renderInput(model, request);
       const promptTokens = input.length;
+      requireRoom(model, promptTokens, context.contextSize);
       let outputTokens = 0;
       const grammar = request.jsonSchema
         ? await this.llama.createGrammarForJsonSchema(request.jsonSchema as never)
@@ -191,8 +251,9 @@ export class LlamaRuntime {
     prompt: string,
     adapter: AdapterSource | null = null,
   ): Promise<Map<Token, number>> {
-    return await this.withAdapter(modelPath, adapter, async ({ model, sequence }) => {
+    return await this.withAdapter(modelPath, adapter, async ({ model, context, sequence }) => {
       const tokens = this.tokenizeWithBos(model, prompt);
+      requireRoom(model, tokens.length, context.contextSize);
       const input = tokens.map((t, i) =>
         i === tokens.length - 1 ? ([t, { generateNext: { probabilities: true } }] as const) : t,
       );
@@ -216,8 +277,9 @@ export class LlamaRuntime {
     adapter: AdapterSource | null = null,
   ): Promise<number[]> {
     if (choices.length === 0) return [];
-    return await this.withAdapter(modelPath, adapter, async ({ model, sequence }) => {
+    return await this.withAdapter(modelPath, adapter, async ({ model, context, sequence }) => {
       const full = choices.map((c) => this.tokenizeWithBos(model, prefix + c + terminator));
+      requireRoom(model, Math.max(...full.map((t) => t.length)), context.contextSize);
       // Tokens shared by every choice's text are context; each choice's own tokens start after them.
       let common = 0;
       while (full.every((t) => common < t.length - 1 && t[common] === full[0][common])) common++;
@@ -260,14 +322,17 @@ export class LlamaRuntime {
     let context = this.embeddingContexts.get(key);
     if (context == null) {
       context = this.loadModel(modelPath, { pooling }).then((m) =>
-        m.model.createEmbeddingContext({ threads: this.threads, contextSize: Math.min(2048, m.model.trainContextSize) }),
+        m.model.createEmbeddingContext({ threads: this.threads, contextSize: embeddingContextSize(m.model) }),
       );
       this.embeddingContexts.set(key, context);
       context.catch(() => this.embeddingContexts.delete(key));
     }
     const ctx = await context;
     const vectors: number[][] = [];
-    for (const text of texts) vectors.push([...(await ctx.getEmbeddingFor(text)).vector]);
+    for (const text of texts) {
+      requireRoom(ctx.model, this.tokenizeWithBos(ctx.model, text).length, embeddingContextSize(ctx.model));
+      vectors.push([...(await ctx.getEmbeddingFor(text)).vector]);
+    }
     return vectors;
   }
 
@@ -307,6 +372,16 @@ export class LlamaRuntime {
     this.models.clear();
     await this.llama.dispose();
   }
+}
+
+/** Embedding contexts hold a whole text at once: up to 2,048 tokens, fewer when the model was trained on fewer. */
+function embeddingContextSize(model: LlamaModel): number {
+  return Math.min(2048, model.trainContextSize);
+}
+
+/** Throws a PromptTooLongError unless `tokens` leave at least one free position in a context of `contextSize`. */
+function requireRoom(model: LlamaModel, tokens: number, contextSize: number): void {
+  if (tokens >= contextSize) throw new PromptTooLongError(path.basename(model.filename ?? "model", ".gguf"), tokens, contextSize);
 }
 
 /**

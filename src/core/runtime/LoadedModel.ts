@@ -55,6 +55,11 @@ export class LoadedModel {
     this.id = path.basename(filePath, ".gguf");
   }
 
+  /** Tokens each of this model's contexts holds: `contextSize` (default 2,048), at most the training context. */
+  get contextSize(): number {
+    return Math.min(this.options.contextSize ?? 2048, this.model.trainContextSize);
+  }
+
   /**
    * Runs `fn` on a context of its own, with `adapter` (if any) attached for exactly that call. The adapter is
    * checked against the model first, loaded, attached, and detached and freed afterwards, whatever `fn` does.
@@ -113,7 +118,7 @@ export class LoadedModel {
       this.contextsCreated++;
       try {
         const context = await this.model.createContext({
-          contextSize: Math.min(this.options.contextSize ?? 2048, this.model.trainContextSize),
+          contextSize: this.contextSize,
           sequences: 1,
           threads: this.options.threads,
           failedCreationRemedy: false,

@@ -2,11 +2,8 @@
 // so we check an adapter against the model ourselves first and name the model, the tensor and both shapes. One rule
 // serves adapter files (read from disk) and generated adapters (still in memory, checked before they are written).
 import { stat } from "node:fs/promises";
-import { GgmlType, readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
+import type { GgufFileInfo } from "node-llama-cpp";
 import type { LoraAdapter } from "../adapters/types.ts";
-
-/** Bytes per element for the tensor types an adapter may use. */
-const elementBytes: Partial<Record<GgmlType, number>> = { [GgmlType.F32]: 4, [GgmlType.F16]: 2, [GgmlType.BF16]: 2 };
 
 export class AdapterMismatchError extends Error {
   override name = "AdapterMismatchError";
@@ -60,6 +57,10 @@ function checkTensors(source: string, modelName: string, model: GgufFileInfo, ar
 /** Throws an AdapterMismatchError unless the LoRA GGUF at `adapterPath` fits `model` and is complete. */
 export async function checkAdapterFileFits(adapterPath: string, modelName: string, model: GgufFileInfo): Promise<void> {
   const source = `"${adapterPath}"`;
+  // Imported here, not at the top: loading node-llama-cpp takes ~0.4 s, which `haps --help` should not pay.
+  const { GgmlType, readGgufFileInfo } = await import("node-llama-cpp");
+  /** Bytes per element for the tensor types an adapter may use. */
+  const elementBytes: Partial<Record<number, number>> = { [GgmlType.F32]: 4, [GgmlType.F16]: 2, [GgmlType.BF16]: 2 };
   let adapter: GgufFileInfo;
   try {
     adapter = await readGgufFileInfo(adapterPath, { sourceType: "filesystem" });

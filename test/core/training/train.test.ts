@@ -9,10 +9,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { writeKeywordBenchmark } from "../../../src/core/benchmark/keywordBenchmark.ts";
+import { ENGINE_ALLOCATOR_ENV, ENGINE_NODE_FLAGS } from "../../../src/core/engine/allocatorEnv.ts";
 import { repoRoot, tempDir } from "../runtime/helpers.ts";
 
+// The CLI process itself (with the memory settings its launcher would give it), so that a SIGKILL hits the process
+// doing the work.
 const cli = path.join(repoRoot, "src/cli/main.ts");
-const args = (spec: string) => ["--import", "tsx", cli, "train", "--spec", spec, "--threads", "1", "--json"];
+const env = { ...process.env, ...ENGINE_ALLOCATOR_ENV };
+const args = (spec: string) => [...ENGINE_NODE_FLAGS, "--import", "tsx", cli, "train", "--spec", spec, "--threads", "1", "--json"];
 
 async function setUp(): Promise<{ dir: string; spec: (out: string) => string }> {
   const dir = tempDir("train");
@@ -45,7 +49,7 @@ const sha = (file: string) => JSON.parse(readFileSync(file, "utf8")).weights.sha
 describe("haps train", () => {
   test("writes actions, checkpoint, routing configuration and histories; the same seed gives the same numbers; a SIGKILLed run resumes to the same end", async () => {
     const { dir, spec } = await setUp();
-    const { stdout } = await promisify(execFile)(process.execPath, args(spec("a")), { cwd: repoRoot, maxBuffer: 32 << 20 });
+    const { stdout } = await promisify(execFile)(process.execPath, args(spec("a")), { cwd: repoRoot, env, maxBuffer: 32 << 20 });
     const summary = JSON.parse(stdout.trim().split("\n").at(-1)!);
     assert.equal(summary.splits.train.length, 12);
     assert.equal(readFileSync(path.join(dir, "a", "actions.jsonl"), "utf8").trim().split("\n").length, 1 + 18 * 4, "header + every train/valid item under all 4 assignments");
@@ -61,12 +65,12 @@ describe("haps train", () => {
     assert.equal(history.rl.resumed, false);
 
     // The routing configuration it wrote works as is: trained routing through the CLI.
-    const routed = await promisify(execFile)(process.execPath, ["--import", "tsx", cli, "route", "--config", seed.configFile, "--question", "Which letter stands for amber?", "--choices", "river|stone|cloud|tree", "--json", "--threads", "1"], { cwd: repoRoot, maxBuffer: 32 << 20 });
+    const routed = await promisify(execFile)(process.execPath, [...ENGINE_NODE_FLAGS, "--import", "tsx", cli, "route", "--config", seed.configFile, "--question", "Which letter stands for amber?", "--choices", "river|stone|cloud|tree", "--json", "--threads", "1"], { cwd: repoRoot, env, maxBuffer: 32 << 20 });
     assert.equal(JSON.parse(routed.stdout.trim()).assignment.mode, "trained");
 
     // A killed run: SIGKILL at the second validation during RL (the first one's state is on disk by then), then again.
     const killed = await new Promise<NodeJS.Signals | null>((resolve, reject) => {
-      const child = spawn(process.execPath, args(spec("b")), { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, args(spec("b")), { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
       let seen = 0;
       child.stderr.on("data", (d: Buffer) => {
         seen += (d.toString().match(/validation reward .* after [1-9]\d* items/g) ?? []).length;
@@ -76,7 +80,7 @@ describe("haps train", () => {
       child.once("exit", (_code, signal) => resolve(signal));
     });
     assert.equal(killed, "SIGKILL");
-    await promisify(execFile)(process.execPath, args(spec("b")), { cwd: repoRoot, maxBuffer: 32 << 20 });
+    await promisify(execFile)(process.execPath, args(spec("b")), { cwd: repoRoot, env, maxBuffer: 32 << 20 });
     const resumed = JSON.parse(readFileSync(path.join(dir, "b", "seed-5", "history.json"), "utf8"));
     assert.equal(resumed.rl.resumed, true);
     // Same seed, same numbers: the resumed run and the uninterrupted one end on the same validation history and weights.
@@ -89,7 +93,7 @@ describe("haps train", () => {
     const dir = tempDir("train");
     const file = path.join(dir, "spec.json");
     writeFileSync(file, JSON.stringify({ data: { format: "jsonl", file: "x.jsonl" }, out: "o", rl: { epochs: -1 } }));
-    await assert.rejects(promisify(execFile)(process.execPath, args(file), { cwd: repoRoot }), (error: { code: number; stderr: string }) => {
+    await assert.rejects(promisify(execFile)(process.execPath, args(file), { cwd: repoRoot, env }), (error: { code: number; stderr: string }) => {
       assert.equal(error.code, 1);
       assert.match(error.stderr, /rl\.epochs:/);
       return true;

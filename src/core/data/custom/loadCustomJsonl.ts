@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { z } from "zod";
+import { CHOICE_LETTERS } from "../../metrics/choice/parseChoiceLetter.ts";
 import { loadJsonlRecords } from "../jsonl/loadJsonlRecords.ts";
 import { firstIssue } from "../problems/firstIssue.ts";
 import type { LoadOptions, LoadResult } from "../problems/ProblemLog.ts";
@@ -12,7 +13,7 @@ import type { Paragraph, TaskItem } from "../TaskItem.ts";
  *     "id"?: string,          // defaults to "<file name>:<line>"
  *     "question": string,     // required, non-empty
  *     "answer"?: string,      // reference answer; with choices, the letter of the right one ("A" = first)
- *     "choices"?: string[],   // 2 to 26 options; makes the item multiple choice
+ *     "choices"?: string[],   // 2 to 4 options (the multiple-choice protocol answers A-D); makes the item multiple choice
  *     "context"?: (string | {"title"?: string, "text": string} | {"title": string, "sentences": string[]})[]
  *   }
  *
@@ -33,7 +34,11 @@ const customRecord = z
     id: z.string().min(1, "expected a non-empty string").optional(),
     question: z.string().refine((text) => text.trim() !== "", "expected a non-empty question"),
     answer: z.string().optional(),
-    choices: z.array(z.string()).min(2, "expected at least 2 choices").max(26, "expected at most 26 choices").optional(),
+    choices: z
+      .array(z.string())
+      .min(2, "expected at least 2 choices")
+      .max(CHOICE_LETTERS.length, `expected at most ${CHOICE_LETTERS.length} choices (answered ${CHOICE_LETTERS.join(", ")})`)
+      .optional(),
     context: z.array(paragraphSchema).optional(),
   })
   .superRefine((record, context) => {

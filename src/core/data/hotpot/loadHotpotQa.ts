@@ -1,4 +1,5 @@
 import { open, readFile } from "node:fs/promises";
+import { requireFile } from "../files/requireFile.ts";
 import { loadJsonlRecords } from "../jsonl/loadJsonlRecords.ts";
 import { ProblemLog, type LoadOptions, type LoadResult } from "../problems/ProblemLog.ts";
 import type { TaskItem } from "../TaskItem.ts";
@@ -23,6 +24,7 @@ async function startsWithArray(file: string): Promise<boolean> {
  * Problems in an array file name the record's 0-based index, since the array has no useful line numbers.
  */
 export async function loadHotpotQa(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+  await requireFile(file, "HotpotQA file");
   if (!(await startsWithArray(file))) {
     return loadJsonlRecords(file, (value, line) => hotpotRecordToItem(value, { file, line }), options);
   }

@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
+import { requireFile } from "../files/requireFile.ts";
 import { ProblemLog, type LoadOptions, type LoadResult } from "../problems/ProblemLog.ts";
 import type { FieldIssue } from "../problems/firstIssue.ts";
 import type { TaskItem } from "../TaskItem.ts";
@@ -12,6 +13,7 @@ export type RecordConverter = (value: unknown, line: number) => { item: TaskItem
  * each record. Blank lines are skipped; CRLF line ends and a leading byte-order mark are accepted.
  */
 export async function loadJsonlRecords(file: string, convert: RecordConverter, options: LoadOptions = {}): Promise<LoadResult> {
+  await requireFile(file, "data file");
   const log = new ProblemLog(options);
   const items: TaskItem[] = [];
   const input = createReadStream(file, { encoding: "utf8" });

@@ -5,6 +5,7 @@ import { pipeline } from "node:stream/promises";
 import { Writable } from "node:stream";
 import { parse } from "csv-parse";
 import { isChoiceLetter } from "../../metrics/choice/parseChoiceLetter.ts";
+import { fileProblem } from "../files/requireFile.ts";
 import { ProblemLog, type LoadOptions, type LoadResult } from "../problems/ProblemLog.ts";
 import type { TaskItem } from "../TaskItem.ts";
 import { mmluFileName } from "./mmluFileName.ts";
@@ -83,7 +84,10 @@ async function loadOneCsv(file: string, log: ProblemLog, items: TaskItem[]): Pro
 export async function loadMmluCsv(path: string, options: LoadOptions = {}): Promise<LoadResult> {
   const log = new ProblemLog(options);
   const items: TaskItem[] = [];
-  if (!(await stat(path)).isDirectory()) {
+  const info = await stat(path).catch((error) => {
+    throw new Error(`MMLU CSV file or folder "${path}": ${fileProblem(error)}`);
+  });
+  if (!info.isDirectory()) {
     await loadOneCsv(path, log, items);
     return { items, problems: log.problems };
   }

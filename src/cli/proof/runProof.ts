@@ -1,20 +1,10 @@
 // `haps proof` (npm run proof): the learning claim on the keyword benchmark (src/core/benchmark/runProof.ts). Writes
 // proof/results.json and proof/report.md and exits 1 when a margin stated in advance is not met.
 import path from "node:path";
-import { PROOF_MARGINS, runProof } from "../core/benchmark/runProof.ts";
-import { defaultCacheDir } from "../core/models/defaultModels.ts";
-import { parseCliOptions } from "./cliOptions.ts";
-import { progressPrinter } from "./progressBar.ts";
-
-export const proofUsage = `usage: haps proof [--out DIR] [--work DIR] [--seeds 1,2,3] [--smoke]
-
-Trains HAPS on the keyword benchmark (known truth, held-out phrasings) for each seed, with and without its adapters,
-and compares it on the held-out items with the best fixed assignment, oracle routing and random routing. Margins,
-stated before the run: HAPS - best fixed >= ${PROOF_MARGINS.vsBestFixed}, HAPS - without adapters >= ${PROOF_MARGINS.vsNoAdapter} (mean held-out reward).
---out     where results.json and report.md go (default: proof/)
---work    models, data, action-level rows and checkpoints (default: the cache folder's proof/)
---smoke   a seconds-long run of the whole path; margins reported, not required
-`;
+import { PROOF_MARGINS, runProof } from "../../core/benchmark/runProof.ts";
+import { defaultCacheDir } from "../../core/models/defaultModels.ts";
+import { parseCliOptions } from "../cliOptions.ts";
+import { progressPrinter } from "../progressBar.ts";
 
 export async function runProofCommand(args: string[]): Promise<number> {
   const { values } = parseCliOptions(args, {
@@ -22,12 +12,7 @@ export async function runProofCommand(args: string[]): Promise<number> {
     work: { type: "string" },
     seeds: { type: "string" },
     smoke: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
   });
-  if (values.help) {
-    process.stdout.write(proofUsage);
-    return 0;
-  }
   const seeds = values.seeds == null ? undefined : values.seeds.split(",").map((s) => Number(s.trim()));
   if (seeds != null && (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s)))) throw new Error(`--seeds: expected integers separated by commas, got "${values.seeds}"`);
   const threads = typeof values.threads === "string" ? Number(values.threads) : undefined;

@@ -1,17 +1,20 @@
-// `npm run demo`: the main job on the embedded models - runtime info, a per-query adapter's effect, and one full
-// routed episode on a HotpotQA item (from ../shared/data when present).
+// What `haps demo` runs (`npm run demo`): the main job on the embedded models - runtime info, a per-query adapter's
+// effect, and one full routed episode on a HotpotQA item (from ../shared/data when present).
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { adapterStats } from "../core/adapters/adapterStats.ts";
-import type { LoraAdapter } from "../core/adapters/types.ts";
-import type { HapsPipeline } from "../core/episode/HapsPipeline.ts";
-import { Rng } from "../core/nn/Rng.ts";
-import type { LlamaRuntime } from "../core/runtime/LlamaRuntime.ts";
-import { loadHotpotQa } from "../core/data/index.ts";
-import type { Paragraph } from "../core/data/TaskItem.ts";
-import { openPipeline } from "../core/episode/openPipeline.ts";
-import { parseCliOptions, runtimeOptionsFrom } from "./cliOptions.ts";
-import { printReport, streamEvents } from "./printEpisode.ts";
+import { adapterStats } from "../../core/adapters/adapterStats.ts";
+import type { LoraAdapter } from "../../core/adapters/types.ts";
+import type { HapsPipeline } from "../../core/episode/HapsPipeline.ts";
+import { Rng } from "../../core/nn/Rng.ts";
+import type { LlamaRuntime } from "../../core/runtime/LlamaRuntime.ts";
+import { formatProblem, loadHotpotQa } from "../../core/data/index.ts";
+import { requireFile } from "../../core/data/files/requireFile.ts";
+import type { Paragraph } from "../../core/data/TaskItem.ts";
+import { openPipeline } from "../../core/episode/openPipeline.ts";
+import { announceDefaultModels } from "../announceDefaultModels.ts";
+import type { CliContext } from "../CliCommand.ts";
+import { parseCliOptions, runtimeOptionsFrom } from "../cliOptions.ts";
+import { printReport, streamEvents } from "../printEpisode.ts";
 
 // Used when ../shared/data is absent: a small two-hop item of our own.
 const fallbackItem = {
@@ -25,21 +28,35 @@ const fallbackItem = {
   ] as Paragraph[],
 };
 
-export async function runDemo(args: string[]): Promise<number> {
+
+/** How many of a data file's problems are listed before the rest are counted. */
+const SHOWN_PROBLEMS = 5;
+
+export async function runDemo(args: string[], { signal }: CliContext): Promise<number> {
   const { values } = parseCliOptions(args, { data: { type: "string" } });
-  const dataFile = typeof values.data === "string" ? values.data : path.resolve("../shared/data/hotpotqa/haps_test.jsonl");
+  const explicit = typeof values.data === "string";
+  const dataFile = explicit ? values.data as string : path.resolve("../shared/data/hotpotqa/haps_test.jsonl");
   let item = fallbackItem;
-  if (existsSync(dataFile)) {
+  // A file named with --data must be there; only the default one may be absent.
+  if (explicit) await requireFile(dataFile, "--data: HotpotQA file");
+  if (explicit || existsSync(dataFile)) {
     const { items, problems } = await loadHotpotQa(dataFile);
-    if (problems.length > 0) console.log(`(${problems.length} malformed records skipped in ${dataFile})`);
-    const first = items[0];
-    if (first?.context && first.answer) item = { id: first.id, question: first.question, answer: first.answer, context: first.context };
-    console.log(`HotpotQA item ${item.id} from ${dataFile}`);
+    for (const problem of problems.slice(0, SHOWN_PROBLEMS)) console.log(`skipped ${formatProblem(problem)}`);
+    if (problems.length > SHOWN_PROBLEMS) console.log(`skipped ${problems.length - SHOWN_PROBLEMS} more malformed records in ${dataFile}`);
+    const first = items.find((i) => i.context != null && i.answer != null);
+    if (first == null) {
+      if (explicit) throw new Error(`--data "${dataFile}": no usable HotpotQA record (${items.length} read, ${problems.length} malformed)`);
+      console.log(`${dataFile} has no usable record: using a built-in two-hop question instead.`);
+    } else {
+      item = { id: first.id, question: first.question, answer: first.answer!, context: first.context! };
+      console.log(`HotpotQA item ${item.id} from ${dataFile}`);
+    }
   } else {
     console.log(`${dataFile} not found: using a built-in two-hop question instead.`);
   }
 
   const started = performance.now();
+  await announceDefaultModels();
   const { runtime, pipeline } = await openPipeline({ ...runtimeOptionsFrom(values), onLog: (level, m) => level === "info" && console.log(m) });
   try {
     const info = await runtime.info();
@@ -53,12 +70,14 @@ export async function runDemo(args: string[]): Promise<number> {
     console.log("The embedded models have random weights: their text is gibberish by design. Routing, adapters, protocol and accounting are real.");
 
     await showAdapterEffect(runtime, pipeline);
+    signal.throwIfAborted();
 
     console.log(`\nOne routed episode: ${item.question}`);
     const report = await pipeline.run(
       { id: item.id, question: item.question, context: item.context, gold: item.answer },
-      { onEvent: streamEvents(process.stdout) },
+      { signal, onEvent: streamEvents(process.stdout) },
     );
+    if (signal.aborted) return 1;
     printReport(report, process.stdout);
     console.log(`Gold answer: ${JSON.stringify(item.answer)}`);
     console.log(`Demo finished in ${((performance.now() - started) / 1000).toFixed(1)} s.`);

@@ -1,0 +1,14 @@
+// `haps bench`: its name and help; runBench.ts does the work.
+import type { CliCommand } from "../CliCommand.ts";
+
+export const benchCommand: CliCommand = {
+  name: "bench",
+  summary: "speed and memory figures (medians with spread), written to bench/latest.json and bench/latest.md",
+  usage: `haps bench [--out FILE] [--repeats N] [--soak N]
+
+  --out FILE     the JSON result; the Markdown table goes beside it (default: bench/latest.json)
+  --repeats N    repeats behind each timing (default: 15)
+  --soak N       routes in the engine soak (default: 2000)`,
+  // Loaded when the command runs, not when haps starts (see main.ts).
+  run: async (args, context) => (await import("./runBench.ts")).runBench(args, context),
+};

@@ -1,0 +1,67 @@
+// bench/latest.md: the bench's figures as a Markdown table, each a median with its p10-p90 spread.
+import type { AdapterPathFigures } from "./adapterPathBench.ts";
+import type { MemoryFigures, SoakFigures } from "./engineBench.ts";
+import type { HypernetworkFigures } from "./hypernetworkBench.ts";
+import type { Summary } from "./stats.ts";
+
+export interface BenchResult {
+  date: string;
+  machine: { cpus: number; cpuModel?: string; memoryGiB: number; platform: string; node: string; loadAverage: number[] };
+  runtime: { backend: string; gpuDevices: string[]; threads: number; nodeLlamaCpp: string; allocator: Readonly<Record<string, string>>; v8Flags: readonly string[] };
+  seeds: Record<string, string | number>;
+  repeats: number;
+  cliStartMs: Summary | null;
+  hypernetwork: HypernetworkFigures;
+  adapterPath: AdapterPathFigures;
+  searchQaEpisodeMs: Summary;
+  backbonePoolingProblemShare: Record<string, { mean: number; last: number }>;
+  engineMemory: MemoryFigures;
+  soak: SoakFigures;
+  totalSeconds: number;
+}
+
+const num = (x: number, digits = 2) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(digits));
+const spread = (s: Summary, digits = 2) => `${num(s.p10, digits)} - ${num(s.p90, digits)}`;
+
+export function benchMarkdown(r: BenchResult): string {
+  const a = r.adapterPath;
+  const h = r.hypernetwork;
+  const rows: [string, string, string, string][] = [];
+  const row = (what: string, s: Summary, unit: string, digits = 2) => rows.push([what, `${num(s.median, digits)} ${unit}`, spread(s, digits), String(s.n)]);
+  const value = (what: string, text: string) => rows.push([what, text, "", ""]);
+  if (r.cliStartMs) row("`haps --help` wall time (launcher + CLI bundle once)", r.cliStartMs, "ms", 0);
+  row(`hypernetwork forward (generate), f ${h.sizes.featureWidth}, o_proj ${h.sizes.oProj}, r ${h.sizes.rank}, hidden ${h.sizes.hidden}`, h.forwardMs, "ms");
+  row("hypernetwork sampleAdapter (forward + noise)", h.sampleMs, "ms");
+  row("hypernetwork backwardAdapter (REINFORCE, every weight)", h.backwardMs, "ms");
+  value("hypernetwork weights (values + gradients)", `${h.parameters.toLocaleString("en-US")} (${num(h.memoryMiB, 0)} MiB)`);
+  row(`router feature, ${a.models.routerWidth}-wide router, ${a.promptTokens}-token prompt`, a.routerFeatureMs, "ms");
+  row(`decode per token, candidate o_proj ${a.models.candidateOProj}, plain`, a.decodeMsPerToken.plain, "ms");
+  row("decode per token, with a generated rank-8 adapter", a.decodeMsPerToken.withAdapter, "ms");
+  value("decode speed with adapter / plain", `${num(a.adaptedDecodeSpeedRatio, 3)}x`);
+  for (const [step, s] of Object.entries(a.stepsMs)) row(`adapter path: ${step}`, s, "ms", 3);
+  row(`adapter path, all steps (${num(a.adapter.kib, 0)} KiB adapter)`, a.pathMs, "ms");
+  row("adapter path in decoded tokens of the candidate", a.pathDecodedTokens, "tokens");
+  row("new adapter by in-place switch (write, load, attach, detach, free)", a.switchMs, "ms");
+  row("new adapter by a new context (node-llama-cpp's public path)", a.newContextMs, "ms");
+  row("new adapter by a model reload", a.reloadMs, "ms", 0);
+  value("new context / switch; reload / switch", `${num(a.newContextOverSwitch, 1)}x; ${num(a.reloadOverSwitch, 0)}x`);
+  row("search-QA episode, embedded models", r.searchQaEpisodeMs, "ms", 0);
+  const m = r.engineMemory;
+  row(`shipped engine: query with a new ${m.adapterKiB} KiB adapter (${m.width}-wide)`, m.queryMs, "ms");
+  value(`shipped engine: RSS growth over ${m.adapters.toLocaleString("en-US")} adapters (median windows; end - start; swing)`, `${num(m.growthMiB)} MiB; ${num(m.endToEndMiB)} MiB; ${num(m.swingMiB, 1)} MiB`);
+  const s = r.soak;
+  row(`soak: route (${s.concurrency} in flight)`, s.routeMs, "ms", 0);
+  value(`soak: ${s.routes.toLocaleString("en-US")} routes`, `${num(s.routesPerSecond)} routes/s, RSS ${num(s.rssMiB.start, 0)} -> ${num(s.rssMiB.end, 0)} MiB (median-window growth ${num(s.rssMiB.growthMedianWindows)} MiB, swing ${num(s.rssMiB.swing, 1)}), open files ${s.openFiles.start} -> ${s.openFiles.end} (max ${s.openFiles.max}), ${s.restarts} restarts`);
+  for (const [model, share] of Object.entries(r.backbonePoolingProblemShare)) value(`pooling problem share, ${model} (mean / last)`, `${share.mean.toExponential(2)} / ${share.last.toExponential(2)}`);
+
+  const header =
+    `# HAPS bench, ${r.date}\n\n` +
+    `${r.machine.cpus} x ${r.machine.cpuModel ?? "CPU"}, ${num(r.machine.memoryGiB, 1)} GiB, ${r.machine.platform}, Node ${r.machine.node}, ` +
+    `load average ${r.machine.loadAverage.map((x) => x.toFixed(1)).join(" ")}. llama.cpp via node-llama-cpp ${r.runtime.nodeLlamaCpp}: backend ${r.runtime.backend}` +
+    `${r.runtime.gpuDevices.length ? ` (${r.runtime.gpuDevices.join(", ")})` : ""}, ${r.runtime.threads} thread(s). ` +
+    `Engine settings: ${Object.entries(r.runtime.allocator).map(([k, v]) => `${k}=${v}`).join(" ")} ${r.runtime.v8Flags.join(" ")}. ` +
+    `Timings: median of ${r.repeats} repeats unless n says otherwise, after a warm-up; seeds ${Object.entries(r.seeds).map(([k, v]) => `${k} ${v}`).join(", ")}. ` +
+    `Bench models: router ${a.models.router}, candidate ${a.models.candidate} (${a.models.candidateBlocks} blocks, random weights). ` +
+    `Total bench time ${num(r.totalSeconds, 0)} s.\n\n`;
+  return header + "| figure | median | p10 - p90 | n |\n| --- | --- | --- | --- |\n" + rows.map((cells) => `| ${cells.join(" | ")} |`).join("\n") + "\n";
+}

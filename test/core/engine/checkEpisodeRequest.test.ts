@@ -1,0 +1,42 @@
+// The question length rule at its boundary: a quarter of the smallest model context, in each model's tokens.
+import assert from "node:assert/strict";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { defaultConfig } from "../../../src/core/config/defaultConfig.ts";
+import { checkEpisodeRequest, EpisodeRequestError } from "../../../src/core/engine/checkEpisodeRequest.ts";
+import { ensureDefaultModels } from "../../../src/core/models/defaultModels.ts";
+import { LlamaRuntime } from "../../../src/core/runtime/LlamaRuntime.ts";
+import { tempDir } from "../runtime/helpers.ts";
+
+let runtime: LlamaRuntime;
+let config: ReturnType<typeof defaultConfig>;
+before(async () => {
+  runtime = await LlamaRuntime.create({ gpu: false, threads: 1 });
+  config = defaultConfig(await ensureDefaultModels(path.join(tempDir("request-rule"), "models")));
+});
+after(async () => {
+  await runtime.dispose();
+});
+
+test("a question of exactly a quarter of the context is accepted, one token more is refused with both counts", async () => {
+  const { model, contextSize } = await runtime.loadModel(config.router.model);
+  assert.equal(contextSize, 2048);
+  // " river" is one token of the embedded vocabulary, so n words are n tokens.
+  const question = (n: number) => "river".concat(" river".repeat(n - 1));
+  assert.equal(model.tokenize(question(512)).length, 512);
+  await checkEpisodeRequest(runtime, config, { question: question(512) });
+  await assert.rejects(checkEpisodeRequest(runtime, config, { question: question(513) }, { question: "--question", choices: "--choices" }), (error: Error) => {
+    assert.ok(error instanceof EpisodeRequestError);
+    assert.equal(
+      error.message,
+      "--question: 513 tokens for the router model, but a question may take at most 512 (a quarter of the smallest model context, 2,048 tokens; " +
+        "the rest holds the roles, the candidates, the paragraphs and the replies): shorten it",
+    );
+    return true;
+  });
+  // Choices count with the question.
+  await assert.rejects(checkEpisodeRequest(runtime, config, { question: question(500), choices: ["river ".repeat(10), "b"] }), (error: Error) => {
+    assert.match(error.message, /^question with its choices: 5\d\d tokens for the router model/);
+    return true;
+  });
+});
