@@ -22,6 +22,7 @@ import { HapsPolicy } from "../router/HapsPolicy.ts";
 import { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import { ActionDataset, actionFingerprint, fitCostNormalizer } from "./ActionDataset.ts";
 import { collectActions } from "./collectActions.ts";
+import { compareFactorizations, type FactorizationFit } from "./compareFactorizations.ts";
 import { choicesOf, prepareAll } from "./episodes.ts";
 import { jointRl, type RlResult } from "./JointRl.ts";
 import { loadSplits, type Splits } from "./loadSplits.ts";
@@ -59,6 +60,8 @@ export interface TrainingSummary {
   splits: { train: string[]; valid: string[]; test: string[] };
   skippedRecords: number;
   costNormalizer: ReturnType<CostNormalizer["toJSON"]>;
+  /** How well each way of scoring assignments fits the action-level data (fitted on train, judged on valid). */
+  factorizations: FactorizationFit[] | null;
   seeds: SeedResult[];
   seconds: number;
 }
@@ -208,6 +211,13 @@ export async function runTraining(spec: TrainSpec, options: TrainingOptions = {}
     const { train, valid, test } = session.splits;
     await session.collect([...train, ...valid]);
     const normalizer = fitCostNormalizer(session.dataset.rows(train.map((i) => i.id)));
+    let factorizations: FactorizationFit[] | null = null;
+    if (valid.length > 0) {
+      factorizations = compareFactorizations(session.pipeline.policy.config, session.supervised(train, normalizer), session.supervised(valid, normalizer));
+      for (const f of factorizations) {
+        options.log?.(`head "${f.factorization}" on the action-level data: validation rmse quality ${f.qualityRmse.toFixed(4)}, cost ${f.costRmse.toFixed(4)}; regret ${Object.entries(f.regret).map(([a, r]) => `${r.toFixed(4)} at alpha ${a}`).join(", ")}`);
+      }
+    }
     const seeds: SeedResult[] = [];
     for (const seed of spec.seeds) seeds.push(await session.trainSeed(seed, { train, valid }, path.join(spec.out, `seed-${seed}`), normalizer));
     const summary: TrainingSummary = {
@@ -217,6 +227,7 @@ export async function runTraining(spec: TrainSpec, options: TrainingOptions = {}
       splits: { train: train.map((i) => i.id), valid: valid.map((i) => i.id), test: test.map((i) => i.id) },
       skippedRecords: session.splits.problems.length,
       costNormalizer: normalizer.toJSON(),
+      factorizations,
       seeds,
       seconds: (performance.now() - started) / 1000,
     };

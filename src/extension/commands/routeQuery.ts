@@ -74,5 +74,5 @@ function documentParagraphs(document: vscode.TextDocument | undefined): Paragrap
   if (document == null) return undefined;
   const text = document.getText();
   if (text.trim().length === 0 || text.length > MAX_CONTEXT_CHARS) return undefined;
-  return plainTextParagraphs(text, document.uri.toString());
+  return plainTextParagraphs(text);
 }

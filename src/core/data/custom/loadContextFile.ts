@@ -5,10 +5,12 @@ import { requireFile } from "../files/requireFile.ts";
 import type { Paragraph } from "../TaskItem.ts";
 import { paragraphSchema, toParagraph } from "./loadCustomJsonl.ts";
 
-/** Plain text as paragraphs: separated by blank lines, each one's first line its title (a lone line has none). */
-export function plainTextParagraphs(text: string, source: string): Paragraph[] {
+/**
+ * Plain text as paragraphs: separated by blank lines, each one's first line its title (a lone line has none).
+ * Text with no paragraph gives none; the caller decides whether that is an error.
+ */
+export function plainTextParagraphs(text: string): Paragraph[] {
   const blocks = text.split(/\r?\n\s*\r?\n/).map((b) => b.trim()).filter((b) => b.length > 0);
-  if (blocks.length === 0) throw new Error(`${source}: no paragraphs (separate paragraphs with a blank line)`);
   return blocks.map((block) => {
     const [title, ...rest] = block.split(/\r?\n/);
     return rest.length === 0 ? { title: "", sentences: [title] } : { title: title.trim(), sentences: [rest.join(" ")] };
@@ -42,7 +44,7 @@ export async function loadContextFile(file: string): Promise<Paragraph[]> {
   await requireFile(file, "context file");
   const text = decodeText(file, await readFile(file));
   if (!file.toLowerCase().endsWith(".json")) {
-    const paragraphs = plainTextParagraphs(text, file);
+    const paragraphs = plainTextParagraphs(text);
     if (paragraphs.length === 0) throw new Error(`context file "${file}" has no paragraphs; ${EXPECTED}`);
     return paragraphs;
   }
