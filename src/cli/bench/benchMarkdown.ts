@@ -1,4 +1,5 @@
 // bench/latest.md: the bench's figures as a Markdown table, each a median with its p10-p90 spread.
+import type { RoutingPassFigures } from "./routingBench.ts";
 import type { AdapterPathFigures } from "./adapterPathBench.ts";
 import type { MemoryFigures, SoakFigures } from "./engineBench.ts";
 import type { HypernetworkFigures } from "./hypernetworkBench.ts";
@@ -13,6 +14,7 @@ export interface BenchResult {
   cliStartMs: Summary | null;
   hypernetwork: HypernetworkFigures;
   adapterPath: AdapterPathFigures;
+  routingPass: RoutingPassFigures;
   searchQaEpisodeMs: Summary;
   backbonePoolingProblemShare: Record<string, { mean: number; last: number }>;
   engineMemory: MemoryFigures;
@@ -38,6 +40,12 @@ export function benchMarkdown(r: BenchResult): string {
   row(`decode per token, candidate o_proj ${a.models.candidateOProj}, plain`, a.decodeMsPerToken.plain, "ms");
   row("decode per token, with a generated rank-8 adapter", a.decodeMsPerToken.withAdapter, "ms");
   value("decode speed with adapter / plain", `${num(a.adaptedDecodeSpeedRatio, 3)}x`);
+  const rp = r.routingPass;
+  row(`routing, zero-shot: feature + decision at once, ${rp.routerWidth}-wide router, ${rp.prefixTokens}-token prefix cached`, rp.routingMs, "ms");
+  row("routing, trained: the feature alone (prefix cached)", rp.trainedRoutingMs, "ms");
+  row(`one prefill of the query's own ${rp.queryTokens} tokens on the router`, rp.queryPrefillMs, "ms");
+  value("routing / query prefill: zero-shot; trained (goal <= 1.2)", `${num(rp.ratio)}x; ${num(rp.trainedRatio)}x`);
+  row("routing without the cache (the whole prompt for the feature and each agent)", rp.uncachedRoutingMs, "ms");
   for (const [step, s] of Object.entries(a.stepsMs)) row(`adapter path: ${step}`, s, "ms", 3);
   row(`adapter path, all steps (${num(a.adapter.kib, 0)} KiB adapter)`, a.pathMs, "ms");
   row("adapter path in decoded tokens of the candidate", a.pathDecodedTokens, "tokens");

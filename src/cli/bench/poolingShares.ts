@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { HapsPipeline } from "../../core/episode/HapsPipeline.ts";
-import { buildRoutingPrompt } from "../../core/router/RoutingPrompt.ts";
+import { buildRoutingPrompt, routingPromptText } from "../../core/router/RoutingPrompt.ts";
 import type { LlamaRuntime } from "../../core/runtime/LlamaRuntime.ts";
 
 const poolingQuestions = [
@@ -39,7 +39,7 @@ export async function poolingShares(runtime: LlamaRuntime, pipeline: HapsPipelin
   for (const [name, file] of Object.entries(models)) {
     const share = async (pooling: "mean" | "last") => {
       const prompts = poolingQuestions.map((q) =>
-        buildRoutingPrompt(pipeline.config.agents, pipeline.config.tasks["search-qa"], { question: q }, pipeline.config.candidates),
+        routingPromptText(buildRoutingPrompt(pipeline.config.agents, pipeline.config.tasks["search-qa"], { question: q }, pipeline.config.candidates)),
       );
       const features = (await runtime.embed(file, prompts, pooling)).map((f) => {
         const rms = Math.sqrt(f.reduce((a, x) => a + x * x, 0) / f.length) || 1;

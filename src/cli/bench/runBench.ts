@@ -20,6 +20,7 @@ import { BENCH_MODEL_SPECS, ensureBenchModel } from "./benchModels.ts";
 import { benchEngineMemory, benchSoak } from "./engineBench.ts";
 import { benchHypernetwork } from "./hypernetworkBench.ts";
 import { poolingShares } from "./poolingShares.ts";
+import { benchRoutingPass, type RoutingPassFigures } from "./routingBench.ts";
 import { summarise, type Summary } from "./stats.ts";
 
 
@@ -75,6 +76,7 @@ export async function runBench(args: string[], { signal }: CliContext): Promise<
     const { runtime, pipeline } = await openPipeline(runtimeOptionsFrom(values));
     let runtimeInfo: BenchResult["runtime"] & { threads: number };
     let adapterPath: BenchResult["adapterPath"];
+    let routingPass: RoutingPassFigures;
     let episodesMs: Summary;
     let pooling: BenchResult["backbonePoolingProblemShare"];
     try {
@@ -82,6 +84,9 @@ export async function runBench(args: string[], { signal }: CliContext): Promise<
       runtimeInfo = { backend: info.backend, gpuDevices: info.gpuDevices, threads: info.threads, nodeLlamaCpp: info.nodeLlamaCppVersion, allocator: ENGINE_ALLOCATOR_ENV, v8Flags: ENGINE_NODE_FLAGS };
       say("adapter path on the realistic bench models...");
       adapterPath = await benchAdapterPath(runtime, routerPath, candidatePath, repeats);
+      signal.throwIfAborted();
+      say("routing pass on the realistic router...");
+      routingPass = await benchRoutingPass(runtime, routerPath, repeats);
       signal.throwIfAborted();
       say("search-QA episodes on the embedded models...");
       const episodes: number[] = [];
@@ -119,6 +124,7 @@ export async function runBench(args: string[], { signal }: CliContext): Promise<
       cliStartMs: cliStart,
       hypernetwork,
       adapterPath,
+      routingPass,
       searchQaEpisodeMs: episodesMs,
       /** Share of the RMS-normalised routing feature's energy that varies with the problem (20 questions). */
       backbonePoolingProblemShare: pooling,

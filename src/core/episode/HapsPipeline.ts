@@ -20,7 +20,7 @@ import { Backbone } from "../router/Backbone.ts";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
 import { resolveHapsPolicyConfig, type CandidateModel } from "../router/HapsPolicyConfig.ts";
 import { checkGeneratorFits } from "../config/checkGeneratorFits.ts";
-import { buildRoutingPrompt } from "../router/RoutingPrompt.ts";
+import { buildRoutingPrompt, routingPromptText, type RoutingPrompt } from "../router/RoutingPrompt.ts";
 import { ZeroShotRouter } from "../router/ZeroShotRouter.ts";
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { AdapterReport, EpisodeEvent, EpisodeReport, EpisodeRequest, PreparedQuery } from "./types.ts";
@@ -110,32 +110,47 @@ export class HapsPipeline {
    * it. Both depend only on the request (not on alpha), so a trainer computes them once per item and reuses them.
    */
   async prepare(request: EpisodeRequest): Promise<PreparedQuery> {
-    const task: PreparedQuery["task"] = request.choices != null && request.choices.length > 0 ? "multiple-choice" : "search-qa";
+    const { task, routing } = this.routingPromptFor(request);
     const started = performance.now();
-    const routingPrompt = buildRoutingPrompt(this.config.agents, this.config.tasks[task], request, this.config.candidates);
-    const feature = await this.backbone.feature(routingPrompt);
-    return { request, task, routingPrompt, feature, featureMs: performance.now() - started };
+    const feature = await this.backbone.feature(routing);
+    return { request, task, routing, routingPrompt: routingPromptText(routing), feature, featureMs: performance.now() - started };
   }
 
   /** The routing decision at cost preference `alpha`: the router LLM's (zero-shot) or the trained head's mode. */
   async decide(prepared: PreparedQuery, alpha: number, signal?: AbortSignal): Promise<Assignment> {
-    if (this.routerMode === "zero-shot") {
-      const agentIds = this.config.agents.map((a) => a.id);
-      return await new ZeroShotRouter(this.runtime, this.config.router.model).route(prepared.routingPrompt, agentIds, this.config.candidates, alpha, signal);
-    }
+    if (this.routerMode === "zero-shot") return await this.zeroShot(prepared.routing, alpha, signal);
     const head = this.policy.head;
     return head.toAssignment(head.argmax(prepared.feature, alpha));
   }
 
-  /** One query all the way through: prepare, decide, then the episode with the generated adapters. */
+  /**
+   * One query all the way through: routing prompt, feature and decision, then the episode with the generated
+   * adapters. In zero-shot mode the feature (for the generators) and the router LLM's decision come from its two
+   * prefix-cached contexts at once, so routing costs about one pass over the query's own tokens.
+   */
   async run(request: EpisodeRequest, hooks: EpisodeHooks = {}): Promise<EpisodeReport> {
     const started = performance.now();
     const alpha = request.alpha ?? this.config.alpha;
-    const prepared = await this.prepare(request);
-    const decided = performance.now();
-    const assignment = await this.decide(prepared, alpha, hooks.signal);
-    const routingMs = prepared.featureMs + performance.now() - decided;
+    const { task, routing } = this.routingPromptFor(request);
+    const [feature, zeroShot] = await Promise.all([
+      this.backbone.feature(routing),
+      this.routerMode === "zero-shot" ? this.zeroShot(routing, alpha, hooks.signal) : Promise.resolve(null),
+    ]);
+    const featureMs = performance.now() - started;
+    const prepared: PreparedQuery = { request, task, routing, routingPrompt: routingPromptText(routing), feature, featureMs };
+    const assignment = zeroShot ?? this.policy.head.toAssignment(this.policy.head.argmax(feature, alpha));
+    const routingMs = performance.now() - started;
     return await this.runEpisode(prepared, assignment, { ...hooks, alpha, adapters: "generated", routingMs, started });
+  }
+
+  private routingPromptFor(request: EpisodeRequest): { task: PreparedQuery["task"]; routing: RoutingPrompt } {
+    const task: PreparedQuery["task"] = request.choices != null && request.choices.length > 0 ? "multiple-choice" : "search-qa";
+    return { task, routing: buildRoutingPrompt(this.config.agents, this.config.tasks[task], request, this.config.candidates) };
+  }
+
+  private async zeroShot(routing: RoutingPrompt, alpha: number, signal?: AbortSignal): Promise<Assignment> {
+    const agentIds = this.config.agents.map((a) => a.id);
+    return await new ZeroShotRouter(this.runtime, this.config.router.model).route(routing, agentIds, this.config.candidates, alpha, signal);
   }
 
   /**

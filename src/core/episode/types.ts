@@ -3,6 +3,7 @@ import type { LoraLayerStats } from "../adapters/adapterStats.ts";
 import type { Paragraph } from "../data/TaskItem.ts";
 import type { AgentRole, StopReason, TokenCount, Turn } from "../protocols/types.ts";
 import type { Assignment } from "../router/Assignment.ts";
+import type { RoutingPrompt } from "../router/RoutingPrompt.ts";
 
 export interface EpisodeRequest {
   /** An id to carry through to the report (a dataset item's id). */
@@ -22,7 +23,9 @@ export interface EpisodeRequest {
 export interface PreparedQuery {
   request: EpisodeRequest;
   task: "search-qa" | "multiple-choice";
-  /** The four-part routing prompt. */
+  /** The four-part routing prompt, its fixed prefix and the query's own part. */
+  routing: RoutingPrompt;
+  /** The same as one text. */
   routingPrompt: string;
   /** The backbone feature: the router LLM's pooled hidden state of the routing prompt. */
   feature: Float32Array;

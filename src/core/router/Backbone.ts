@@ -10,6 +10,7 @@
 // with the prompt's fixed parts, while a weak model's last token barely sees the problem. Re-measure with a real
 // router model before changing the default.
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
+import type { RoutingPrompt } from "./RoutingPrompt.ts";
 
 export class Backbone {
   constructor(
@@ -18,9 +19,11 @@ export class Backbone {
     readonly pooling: "mean" | "last" = "mean",
   ) {}
 
-  /** The feature of one routing prompt, as a Float32Array of the router model's width. */
-  async feature(routingPrompt: string): Promise<Float32Array> {
-    const [vector] = await this.runtime.embed(this.modelPath, [routingPrompt], this.pooling);
-    return Float32Array.from(vector);
+  /**
+   * The feature of one routing prompt, as a Float32Array of the router model's width. The prompt's fixed prefix is
+   * evaluated once per configuration and kept in the router's KV cache, so a query pays for its own tokens only.
+   */
+  async feature(prompt: RoutingPrompt): Promise<Float32Array> {
+    return Float32Array.from(await this.runtime.routingFeature(this.modelPath, prompt.prefix, prompt.problem, this.pooling));
   }
 }

@@ -16,6 +16,7 @@
 import { softmax } from "../nn/softmax.ts";
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { Assignment } from "./Assignment.ts";
+import { routingPromptText, type RoutingPrompt } from "./RoutingPrompt.ts";
 
 /** Nats of log-probability that the full price range costs at alpha = 1. */
 export const ZERO_SHOT_COST_SCALE = Math.LN10;
@@ -36,7 +37,7 @@ export class ZeroShotRouter {
    * Decides agent by agent, in order; each later choice sees the earlier ones in the JSON written so far.
    * `alpha` (>= 0) trades the router LLM's preference against the candidates' normalised prices.
    */
-  async route(routingPrompt: string, agentIds: string[], candidates: ZeroShotCandidate[], alpha = 0, signal?: AbortSignal): Promise<Assignment> {
+  async route(routingPrompt: RoutingPrompt, agentIds: string[], candidates: ZeroShotCandidate[], alpha = 0, signal?: AbortSignal): Promise<Assignment> {
     if (!(alpha >= 0 && Number.isFinite(alpha))) throw new Error(`ZeroShotRouter: alpha must be a finite number >= 0, got ${alpha}`);
     const candidateIds = candidates.map((c) => c.id);
     const penalty = normalisedPrices(candidates).map((c) => alpha * ZERO_SHOT_COST_SCALE * c);
@@ -47,7 +48,9 @@ export class ZeroShotRouter {
     for (const [i, agent] of agentIds.entries()) {
       signal?.throwIfAborted();
       json += `${i === 0 ? "" : ", "}${JSON.stringify(agent)}: "`;
-      const probs = await this.runtime.constrainedChoiceProbabilities(this.modelPath, `${routingPrompt}\nJSON: ${json}`, candidateIds, '"');
+      // The router's own sequence keeps the prompt: the fixed prefix from earlier queries, and this query's tokens
+      // for the next agent, whose prompt only adds the JSON written so far.
+      const probs = await this.runtime.routingChoiceProbabilities(this.modelPath, `${routingPromptText(routingPrompt)}\nJSON: ${json}`, candidateIds, '"');
       const scores = probs.map((p, k) => Math.log(Math.max(p, 1e-300)) - penalty[k]);
       const adjusted = softmax(scores);
       // Greedy over whole values (ties go to the earlier candidate).

@@ -8,6 +8,8 @@ import type { Llama, LlamaEmbeddingContext, LlamaModel, Token } from "node-llama
 import { checkModelFile, ModelFileError } from "./checkModelFile.ts";
 import { describeOffload } from "./describeOffload.ts";
 import { LoadedModel, type ContextLease } from "./LoadedModel.ts";
+import { PrefixEmbedder } from "./prefixEmbedding.ts";
+import { PrefixSequence } from "./PrefixSequence.ts";
 import { PromptTooLongError } from "./PromptTooLongError.ts";
 import type { AdapterSource, GenerateRequest, GenerateResult, LoadedModelInfo, RuntimeInfo, RuntimeOptions } from "./types.ts";
 
@@ -37,6 +39,9 @@ export class GpuBackendError extends Error {
 export class LlamaRuntime {
   private readonly models = new Map<string, Promise<LoadedModel>>();
   private readonly embeddingContexts = new Map<string, Promise<LlamaEmbeddingContext>>();
+  /** The router's own contexts: prefix-cached embeddings and a prefix-cached sequence, one per model (and pooling). */
+  private readonly routingEmbedders = new Map<string, Promise<PrefixEmbedder>>();
+  private readonly routingSequences = new Map<string, Promise<PrefixSequence>>();
   /** Resolving a model's chat wrapper analyses its Jinja template (~0.7 s on 2 cores): once per model. */
   private readonly chatWrappers = new WeakMap<LlamaModel, ReturnType<NodeLlamaCpp["resolveChatWrapper"]>>();
   private recentLog: string[] = [];
@@ -280,40 +285,56 @@ export class LlamaRuntime {
     return await this.withAdapter(modelPath, adapter, async ({ model, context, sequence }) => {
       const full = choices.map((c) => this.tokenizeWithBos(model, prefix + c + terminator));
       requireRoom(model, Math.max(...full.map((t) => t.length)), context.contextSize);
-      // Tokens shared by every choice's text are context; each choice's own tokens start after them.
-      let common = 0;
-      while (full.every((t) => common < t.length - 1 && t[common] === full[0][common])) common++;
-      // The shared context (a whole routing prompt) is evaluated once; each choice's tail is evaluated after it and
-      // then erased again, so the cost is one prompt plus the choices' few tokens.
-      const shared = full[0].slice(0, common - 1);
-      if (shared.length > 0) await sequence.controlledEvaluate(shared);
-      const steps: Map<Token, number>[][] = [];
-      for (const tokens of full) {
-        const tail = tokens.slice(common - 1, tokens.length - 1);
-        const output = await sequence.controlledEvaluate(tail.map((t) => [t, { generateNext: { probabilities: true } }] as const) as never);
-        steps.push(tail.map((_, i) => output[i]?.next?.probabilities ?? new Map()));
-        await sequence.eraseContextTokenRanges([{ start: shared.length, end: sequence.nextTokenIndex }]);
-      }
-      const scores = full.map((tokens, c) => {
-        let logP = 0;
-        for (let i = common; i < tokens.length; i++) {
-          // Tokens allowed here: the next token of every choice that agrees with this one so far.
-          const allowed = new Set<Token>();
-          for (const other of full)
-            if (other.length > i && tokens.slice(common, i).every((t, j) => other[common + j] === t)) allowed.add(other[i]);
-          const probs = steps[c][i - common];
-          let mass = 0;
-          for (const t of allowed) mass += probs.get(t) ?? 0;
-          const p = probs.get(tokens[i]) ?? 0;
-          logP += mass > 0 ? Math.log(Math.max(p, 1e-300) / mass) : Math.log(1 / allowed.size);
-        }
-        return logP;
-      });
-      const max = Math.max(...scores);
-      const exp = scores.map((s) => Math.exp(s - max));
-      const total = exp.reduce((a, b) => a + b, 0);
-      return exp.map((e) => e / total);
+      // The shared context (a whole prompt) is evaluated once; each choice's tail is evaluated after it and erased
+      // again, so the cost is one prompt plus the choices' few tokens.
+      const held = new PrefixSequence(context, sequence);
+      return await choiceProbabilities(held, full);
     });
+  }
+
+  /**
+   * `constrainedChoiceProbabilities` for the router LLM's decisions: on a context of its own that keeps what it
+   * evaluated, so a prompt that extends the last one (the next agent's decision) or shares its fixed prefix (the next
+   * query's routing prompt) costs only its new tokens.
+   */
+  async routingChoiceProbabilities(modelPath: string, prefix: string, choices: string[], terminator = ""): Promise<number[]> {
+    if (choices.length === 0) return [];
+    const key = path.resolve(modelPath);
+    let pending = this.routingSequences.get(key);
+    if (pending == null) {
+      pending = this.loadModel(modelPath).then(async (m) => {
+        const context = await m.model.createContext({ contextSize: Math.min(4096, m.model.trainContextSize), sequences: 1, threads: this.threads, failedCreationRemedy: false });
+        return new PrefixSequence(context, context.getSequence());
+      });
+      this.routingSequences.set(key, pending);
+      pending.catch(() => this.routingSequences.delete(key));
+    }
+    const held = await pending;
+    const model = (await this.loadModel(modelPath)).model;
+    const full = choices.map((c) => this.tokenizeWithBos(model, prefix + c + terminator));
+    requireRoom(model, Math.max(...full.map((t) => t.length)), held.context.contextSize);
+    return await held.use((s) => choiceProbabilities(s, full));
+  }
+
+  /**
+   * The router's backbone feature: the pooled embedding of `prefix + rest`, equal to `embed` of the whole text, with
+   * the prefix (the routing prompt's fixed parts) evaluated once and kept in the KV cache of a context of its own.
+   */
+  async routingFeature(modelPath: string, prefix: string, rest: string, pooling: "mean" | "last" = "mean"): Promise<number[]> {
+    const key = `${path.resolve(modelPath)}|${pooling}`;
+    let pending = this.routingEmbedders.get(key);
+    if (pending == null) {
+      pending = this.loadModel(modelPath, { pooling }).then(async (m) => {
+        const context = await m.model.createEmbeddingContext({ threads: this.threads, contextSize: embeddingContextSize(m.model) });
+        return new PrefixEmbedder(context, pooling);
+      });
+      this.routingEmbedders.set(key, pending);
+      pending.catch(() => this.routingEmbedders.delete(key));
+    }
+    const embedder = await pending;
+    const model = (await this.loadModel(modelPath, { pooling })).model;
+    requireRoom(model, this.tokenizeWithBos(model, prefix + rest).length, embeddingContextSize(model));
+    return await embedder.embed((text) => model.tokenize(text), prefix, rest);
   }
 
   /** Embeddings of `texts` (one vector each) from `modelPath`, pooled as asked. */
@@ -367,11 +388,67 @@ export class LlamaRuntime {
   }
 
   async dispose(): Promise<void> {
+    for (const e of this.routingEmbedders.values()) await (await e.catch(() => null))?.dispose();
+    for (const s of this.routingSequences.values()) await (await s.catch(() => null))?.dispose();
     for (const c of this.embeddingContexts.values()) await (await c.catch(() => null))?.dispose();
     for (const m of this.models.values()) await (await m.catch(() => null))?.dispose();
     this.models.clear();
     await this.llama.dispose();
   }
+}
+
+/**
+ * The probability of each choice (token lists sharing a prompt; each ends with its terminator) under the constrained
+ * distribution: the shared part is held in `sequence`, each choice's tail evaluated after it and erased again, and at
+ * each step the distribution is renormalised over the tokens that keep some choice reachable. Sums to 1.
+ */
+async function choiceProbabilities(sequence: PrefixSequence, full: Token[][]): Promise<number[]> {
+  // Tokens shared by every choice's text are context; each choice's own tokens start after them.
+  let common = 0;
+  while (full.every((t) => common < t.length - 1 && t[common] === full[0][common])) common++;
+  // Tokens allowed at position i of a choice: the next token of every choice that agrees with it so far.
+  const allowedAt = (tokens: Token[], i: number) => {
+    const allowed = new Set<Token>();
+    for (const other of full) if (other.length > i && tokens.slice(common, i).every((t, j) => other[common + j] === t)) allowed.add(other[i]);
+    return allowed;
+  };
+  // Where only one token keeps the choice reachable, the constrained step has probability 1 and needs no model
+  // evaluation: a choice's tail stops at its last contested position. Choices that part at their first token (most
+  // candidate ids) then all need just the distribution after the shared part - one evaluation for all of them.
+  const tails = full.map((tokens) => {
+    let last = common;
+    for (let i = common; i < tokens.length; i++) if (allowedAt(tokens, i).size > 1) last = i;
+    return tokens.slice(common - 1, last);
+  });
+  const evaluated = new Map<string, Map<Token, number>[]>();
+  if (tails.every((t) => t.length === 1)) {
+    // The usual case: the prompt and the distribution after it in one batch (nothing at all when it is cached).
+    evaluated.set(tails[0].join(","), [await sequence.holdAndPeek(full[0].slice(0, common))]);
+  } else {
+    await sequence.hold(full[0].slice(0, common - 1));
+    for (const tail of tails) {
+      const key = tail.join(",");
+      if (!evaluated.has(key)) evaluated.set(key, await sequence.probabilitiesAlong(tail));
+    }
+  }
+  const scores = full.map((tokens, c) => {
+    const steps = evaluated.get(tails[c].join(","))!;
+    let logP = 0;
+    for (let i = common; i < tokens.length; i++) {
+      const allowed = allowedAt(tokens, i);
+      if (allowed.size === 1) continue; // the only way on: probability 1
+      const probs = steps[i - common];
+      let mass = 0;
+      for (const t of allowed) mass += probs.get(t) ?? 0;
+      const p = probs.get(tokens[i]) ?? 0;
+      logP += mass > 0 ? Math.log(Math.max(p, 1e-300) / mass) : Math.log(1 / allowed.size);
+    }
+    return logP;
+  });
+  const max = Math.max(...scores);
+  const exp = scores.map((s) => Math.exp(s - max));
+  const total = exp.reduce((a, b) => a + b, 0);
+  return exp.map((e) => e / total);
 }
 
 /** Embedding contexts hold a whole text at once: up to 2,048 tokens, fewer when the model was trained on fewer. */

@@ -76,7 +76,7 @@ describe("routed episodes on the embedded models", () => {
       assert.equal(probs.length, ids.length);
       assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-9);
     }
-    assert.match(report.routingPrompt, /## Agents[\s\S]*## Task[\s\S]*## Problem[\s\S]*## Candidate models/);
+    assert.match(report.routingPrompt, /## Agents[\s\S]*## Task[\s\S]*## Candidate models[\s\S]*## Problem/);
     assert.ok(report.routingPrompt.includes(item.question));
     // An adapter for each agent (both candidates are open), shaped for the chosen model's last o_proj.
     assert.equal(report.adapters.length, 2);

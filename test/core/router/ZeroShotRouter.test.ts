@@ -38,7 +38,7 @@ describe("zero-shot routing with a cost preference", () => {
     const favourite = p[first.id] >= p[second.id] ? first.id : second.id;
     const other = favourite === first.id ? second.id : first.id;
     const logOdds = Math.log(p[favourite] / p[other]);
-    assert.ok(logOdds > 0 && logOdds < 5, `the embedded router is unsure: log-odds ${logOdds}`);
+    assert.ok(logOdds > 0 && Number.isFinite(logOdds), `log-odds ${logOdds}`);
     const priced = [
       { id: favourite, price: { input: 1, output: 2 } },
       { id: other, price: { input: 0.1, output: 0.2 } },
@@ -50,7 +50,7 @@ describe("zero-shot routing with a cost preference", () => {
     assert.ok(Math.abs(zero.probabilities[agent][favourite] - p[favourite]) < 1e-9, "alpha 0 leaves the router LLM's distribution as it is");
     assert.equal((await at(threshold * 0.9)).choice[agent], favourite);
     assert.equal((await at(threshold * 1.1)).choice[agent], other);
-    // The cheaper candidate's probability rises with alpha.
+    // The cheaper candidate's probability rises with alpha (and overtakes at the threshold, above 1 if need be).
     let last = 0;
     for (const alpha of [0, 0.25, 0.5, 0.75, 1]) {
       const q = (await at(alpha)).probabilities[agent][other];

@@ -1,0 +1,102 @@
+// The router's pass per query (issue: routing time <= 1.2x one prefill of the query's own tokens), against a plain
+// prefill of the query's own tokens on the same router model. The routing prompt's fixed prefix is in the router's KV
+// cache. Trained routing needs the feature alone. Zero-shot routing needs the feature and the router LLM's decision:
+// node-llama-cpp 3.21.1 gives pooled embeddings and next-token probabilities only from different contexts (an
+// embedding context cannot sample, and the switch llama.cpp has for it, llama_set_embeddings, is not bound), so they
+// are two passes over the query's tokens, run at once as HapsPipeline.run does, plus the second agent's few tokens.
+import type { AgentConfig, CandidateConfig } from "../../core/config/HapsConfig.ts";
+import { defaultAgents } from "../../core/config/HapsConfig.ts";
+import { buildRoutingPrompt } from "../../core/router/RoutingPrompt.ts";
+import { ZeroShotRouter } from "../../core/router/ZeroShotRouter.ts";
+import type { LlamaRuntime } from "../../core/runtime/LlamaRuntime.ts";
+import { summarise, type Summary } from "./stats.ts";
+
+export interface RoutingPassFigures {
+  routerModel: string;
+  routerWidth: number;
+  /** Tokens of the fixed prefix (evaluated once) and of the queries' own parts (median). */
+  prefixTokens: number;
+  queryTokens: number;
+  /** Zero-shot routing per query, the prefix cached: the feature and the router LLM's decision, at once. */
+  routingMs: Summary;
+  /** Trained routing per query: the feature alone (the head's decision is microseconds of arithmetic). */
+  trainedRoutingMs: Summary;
+  /** One prefill of the query's own tokens (with BOS) on a fresh context of the router model. */
+  queryPrefillMs: Summary;
+  /** median routing / median query prefill, zero-shot and trained. */
+  ratio: number;
+  trainedRatio: number;
+  /** The same routing without the cache (feature and decision on the whole prompt, as before): median ms. */
+  uncachedRoutingMs: Summary;
+}
+
+const QUESTIONS = [
+  "Which river flows through the city where the Eiffel Tower stands?",
+  "Were Scott Derrickson and Ed Wood of the same nationality?",
+  "What government position was held by the woman who portrayed Corliss Archer in the film Kiss and Tell?",
+  "Which magazine was started first, Arthur's Magazine or First for Women?",
+  "The Oberoi family is part of a hotel company that has a head office in what city?",
+  "Who was known by his stage name Aladin and helped organizations improve their performance as a consultant?",
+  "What is the length of the track where the 2013 Liqui Moly Bathurst 12 Hour was staged?",
+  "Which is a colour: dog, red, run or seven?",
+];
+
+const CANDIDATES: CandidateConfig[] = [
+  { id: "small", kind: "local", model: "small.gguf", open: true, description: "a 1B instruction-tuned model", price: { input: 0.1, output: 0.2 } },
+  { id: "large", kind: "local", model: "large.gguf", open: true, description: "an 8B instruction-tuned model", price: { input: 0.3, output: 0.6 } },
+] as CandidateConfig[];
+
+export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string, repeats: number): Promise<RoutingPassFigures> {
+  const agents: AgentConfig[] = defaultAgents;
+  const router = new ZeroShotRouter(runtime, routerPath);
+  const model = (await runtime.loadModel(routerPath)).model;
+  const prompts = QUESTIONS.map((question) => buildRoutingPrompt(agents, "Answer a multi-hop question by searching the given paragraphs.", { question }, CANDIDATES));
+  const route = (i: number) =>
+    Promise.all([runtime.routingFeature(routerPath, prompts[i].prefix, prompts[i].problem, "mean"), router.route(prompts[i], agents.map((a) => a.id), CANDIDATES, 0)]);
+  await route(0); // the prefix goes into the cache once
+  const routing: number[] = [];
+  const trained: number[] = [];
+  const prefill: number[] = [];
+  const uncached: number[] = [];
+  const context = await model.createContext({ contextSize: 1024, sequences: 1, threads: runtime.threads });
+  try {
+    const sequence = context.getSequence();
+    for (let r = 0; r < Math.max(1, Math.ceil(repeats / QUESTIONS.length)); r++) {
+      for (let i = 0; i < prompts.length; i++) {
+        // Interleaved, so that drift in the machine's load hits all three alike.
+        let t = performance.now();
+        await route(i);
+        routing.push(performance.now() - t);
+        t = performance.now();
+        await runtime.routingFeature(routerPath, prompts[i].prefix, prompts[i].problem, "mean");
+        trained.push(performance.now() - t);
+        const own = runtime.tokenizeWithBos(model, prompts[i].problem);
+        await sequence.clearHistory();
+        t = performance.now();
+        await sequence.controlledEvaluate(own);
+        prefill.push(performance.now() - t);
+        t = performance.now();
+        const whole = prompts[i].prefix + prompts[i].problem;
+        await Promise.all([runtime.embed(routerPath, [whole], "mean"), ...agents.map((a) => runtime.constrainedChoiceProbabilities(routerPath, `${whole}\nJSON: {"${a.id}": "`, CANDIDATES.map((c) => c.id), '"'))]);
+        uncached.push(performance.now() - t);
+      }
+    }
+  } finally {
+    await context.dispose();
+  }
+  const routingMs = summarise(routing);
+  const trainedRoutingMs = summarise(trained);
+  const queryPrefillMs = summarise(prefill);
+  return {
+    routerModel: routerPath,
+    routerWidth: model.embeddingVectorSize,
+    prefixTokens: runtime.tokenizeWithBos(model, prompts[0].prefix).length,
+    queryTokens: summarise(prompts.map((p) => runtime.tokenizeWithBos(model, p.problem).length)).median,
+    routingMs,
+    trainedRoutingMs,
+    queryPrefillMs,
+    ratio: routingMs.median / queryPrefillMs.median,
+    trainedRatio: trainedRoutingMs.median / queryPrefillMs.median,
+    uncachedRoutingMs: summarise(uncached),
+  };
+}
