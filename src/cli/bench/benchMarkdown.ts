@@ -1,5 +1,6 @@
 // bench/latest.md: the bench's figures as a Markdown table, each a median with its p10-p90 spread.
 import type { RoutingPassFigures } from "./routingBench.ts";
+import type { BucketedFigures, KvReuseFigures } from "./episodeBench.ts";
 import type { AdapterPathFigures } from "./adapterPathBench.ts";
 import type { MemoryFigures, SoakFigures } from "./engineBench.ts";
 import type { HypernetworkFigures } from "./hypernetworkBench.ts";
@@ -15,6 +16,8 @@ export interface BenchResult {
   hypernetwork: HypernetworkFigures;
   adapterPath: AdapterPathFigures;
   routingPass: RoutingPassFigures;
+  kvReuse: KvReuseFigures;
+  bucketed: BucketedFigures;
   searchQaEpisodeMs: Summary;
   backbonePoolingProblemShare: Record<string, { mean: number; last: number }>;
   engineMemory: MemoryFigures;
@@ -46,6 +49,14 @@ export function benchMarkdown(r: BenchResult): string {
   row(`one prefill of the query's own ${rp.queryTokens} tokens on the router`, rp.queryPrefillMs, "ms");
   value("routing / query prefill: zero-shot; trained (goal <= 1.2)", `${num(rp.ratio)}x; ${num(rp.trainedRatio)}x`);
   row("routing without the cache (the whole prompt for the feature and each agent)", rp.uncachedRoutingMs, "ms");
+  const kv = r.kvReuse;
+  value(
+    `KV reuse, ${kv.episodes} search-QA episodes: tokens evaluated / final transcript (goal <= 1.3); / all prompts shown`,
+    `${num(kv.evaluatedOverFinal)}; ${num(kv.evaluatedOverShown)} (${kv.evaluatedTokens} evaluated, ${kv.finalTranscriptTokens} final, ${kv.transcriptTokens} shown)`,
+  );
+  const b = r.bucketed;
+  for (const run of b.runs) value(`evaluation of ${b.items} items: ${run.concurrency} context(s) at once x ${run.threadsPerContext} thread(s)`, `${num(run.itemsPerSecond)} items/s (${num(run.seconds, 1)} s)`);
+  value("bucketed evaluation speed-up over one episode at a time (goal >= 1.6)", `${num(b.speedup)}x, best: ${b.best}`);
   for (const [step, s] of Object.entries(a.stepsMs)) row(`adapter path: ${step}`, s, "ms", 3);
   row(`adapter path, all steps (${num(a.adapter.kib, 0)} KiB adapter)`, a.pathMs, "ms");
   row("adapter path in decoded tokens of the candidate", a.pathDecodedTokens, "tokens");

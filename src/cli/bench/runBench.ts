@@ -21,6 +21,7 @@ import { benchEngineMemory, benchSoak } from "./engineBench.ts";
 import { benchHypernetwork } from "./hypernetworkBench.ts";
 import { poolingShares } from "./poolingShares.ts";
 import { benchRoutingPass, type RoutingPassFigures } from "./routingBench.ts";
+import { benchBucketed, benchKvReuse, type BucketedFigures, type KvReuseFigures } from "./episodeBench.ts";
 import { summarise, type Summary } from "./stats.ts";
 
 
@@ -77,6 +78,7 @@ export async function runBench(args: string[], { signal }: CliContext): Promise<
     let runtimeInfo: BenchResult["runtime"] & { threads: number };
     let adapterPath: BenchResult["adapterPath"];
     let routingPass: RoutingPassFigures;
+    let kvReuse: KvReuseFigures;
     let episodesMs: Summary;
     let pooling: BenchResult["backbonePoolingProblemShare"];
     try {
@@ -101,11 +103,16 @@ export async function runBench(args: string[], { signal }: CliContext): Promise<
         episodes.push(report.timings.totalMs);
       }
       episodesMs = summarise(episodes);
+      say("KV reuse within episodes...");
+      kvReuse = await benchKvReuse(pipeline, 6);
       say("backbone pooling shares...");
       pooling = await poolingShares(runtime, pipeline);
     } finally {
       await runtime.dispose();
     }
+    signal.throwIfAborted();
+    say("bucketed evaluation, 100 items, sequential and concurrent...");
+    const bucketed: BucketedFigures = await benchBucketed(scratch);
     signal.throwIfAborted();
     say("shipped engine: 1,000 adapters...");
     const memory = await benchEngineMemory(enginePath, scratch, runtimeInfo.threads);
@@ -125,6 +132,8 @@ export async function runBench(args: string[], { signal }: CliContext): Promise<
       hypernetwork,
       adapterPath,
       routingPass,
+      kvReuse,
+      bucketed,
       searchQaEpisodeMs: episodesMs,
       /** Share of the RMS-normalised routing feature's energy that varies with the problem (20 questions). */
       backbonePoolingProblemShare: pooling,

@@ -191,6 +191,8 @@ export class HapsPipeline {
         modelId: candidate.id,
         adapter: adapter == null ? undefined : { lora: adapter, scale: this.config.generator.scale },
         maxTokens: this.config.maxTokens,
+        // Each agent keeps its KV cache across its turns: a turn evaluates only what is new in its prompt.
+        reuseCache: true,
       });
     }
 
@@ -203,11 +205,15 @@ export class HapsPipeline {
       onText: (role: AgentRole, text: string) => emit({ type: "text", role, text }),
     };
     let outcome: EpisodeOutcome;
-    if (task === "multiple-choice") {
-      outcome = await new MultipleChoiceProtocol({ ...protocolOptions, maxRounds: this.config.protocol.maxRounds }).run({ question: request.question, choices: request.choices! }, endpoints);
-    } else {
-      const retriever = await this.retriever(request.context ?? []);
-      outcome = await new SearchQaProtocol({ ...protocolOptions, searchBudget: this.config.protocol.searchBudget }).run({ question: request.question }, endpoints, retriever);
+    try {
+      if (task === "multiple-choice") {
+        outcome = await new MultipleChoiceProtocol({ ...protocolOptions, maxRounds: this.config.protocol.maxRounds }).run({ question: request.question, choices: request.choices! }, endpoints);
+      } else {
+        const retriever = await this.retriever(request.context ?? []);
+        outcome = await new SearchQaProtocol({ ...protocolOptions, searchBudget: this.config.protocol.searchBudget }).run({ question: request.question }, endpoints, retriever);
+      }
+    } finally {
+      for (const endpoint of Object.values(endpoints)) await (endpoint as LlamaAgentEndpoint).close();
     }
     for (const turn of outcome.turns) emit({ type: "turn", turn });
 

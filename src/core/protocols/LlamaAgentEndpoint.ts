@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
+import type { GenerationSession, LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { AdapterSource, GenerateRequest } from "../runtime/types.ts";
 import type { AgentCall, AgentCallHooks, AgentEndpoint, AgentReply, AgentRole } from "./types.ts";
 
@@ -25,12 +25,18 @@ export interface LlamaAgentOptions {
    * file has a chat template. Defaults to `"auto"`.
    */
   promptFormat?: "auto" | "chat" | "raw";
+  /**
+   * Keep the KV cache between this agent's calls (one generation session for the endpoint's life; `close()` ends
+   * it): a turn then evaluates only what its prompt does not share with the agent's previous one. Defaults to `false`.
+   */
+  reuseCache?: boolean;
 }
 
 /** An agent served by the one llama.cpp runtime. */
 export class LlamaAgentEndpoint implements AgentEndpoint {
   readonly role: AgentRole;
   readonly modelId: string;
+  private session: Promise<GenerationSession> | null = null;
 
   constructor(
     private readonly runtime: LlamaRuntime,
@@ -53,19 +59,29 @@ export class LlamaAgentEndpoint implements AgentEndpoint {
           ],
         }
       : { prompt: `${request.system ? `${request.system}\n\n` : ""}${request.prompt}\n${request.prefix ?? ""}` };
-    const result = await this.runtime.generate(
-      {
-        modelPath: this.options.modelPath,
-        ...input,
-        maxTokens: request.maxTokens ?? this.options.maxTokens ?? 256,
-        temperature: this.options.temperature ?? 0,
-        seed: this.options.seed ?? 0,
-        stop: request.stop,
-        jsonSchema: request.jsonSchema,
-        adapter: this.options.adapter,
-      },
-      hooks,
-    );
-    return { text: result.text, promptTokens: result.promptTokens, outputTokens: result.outputTokens, ms: result.ms };
+    const generation = {
+      modelPath: this.options.modelPath,
+      ...input,
+      maxTokens: request.maxTokens ?? this.options.maxTokens ?? 256,
+      temperature: this.options.temperature ?? 0,
+      seed: this.options.seed ?? 0,
+      stop: request.stop,
+      jsonSchema: request.jsonSchema,
+    };
+    let result;
+    if (this.options.reuseCache) {
+      this.session ??= this.runtime.openSession(this.options.modelPath, this.options.adapter ?? null);
+      result = await (await this.session).generate(generation, hooks);
+    } else {
+      result = await this.runtime.generate({ ...generation, adapter: this.options.adapter }, hooks);
+    }
+    return { text: result.text, promptTokens: result.promptTokens, cachedTokens: result.cachedTokens, outputTokens: result.outputTokens, ms: result.ms };
+  }
+
+  /** Ends the cache session, if one was opened (frees its adapter). */
+  async close(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    await (await session?.catch(() => null))?.close();
   }
 }

@@ -6,6 +6,7 @@ import type { AgentCall, AgentCallHooks, AgentEndpoint, AgentRole, EpisodeOutcom
 export class TurnDraft {
   calls = 0;
   promptTokens = 0;
+  cachedTokens = 0;
   outputTokens = 0;
   ms = 0;
 
@@ -19,6 +20,7 @@ export class TurnDraft {
     const reply = await this.endpoint.call(request, this.hooks);
     this.calls++;
     this.promptTokens += reply.promptTokens;
+    this.cachedTokens += reply.cachedTokens ?? 0;
     this.outputTokens += reply.outputTokens;
     this.ms += reply.ms;
     return (request.prefix ?? "") + reply.text;
@@ -93,6 +95,7 @@ export class Transcript {
       step,
       calls: draft.calls,
       promptTokens: draft.promptTokens,
+      cachedTokens: draft.cachedTokens,
       outputTokens: draft.outputTokens,
       text,
       reasoning: parsed.reasoning,

@@ -30,6 +30,8 @@ export interface AgentReply {
   /** The generated text, without `prefix`. */
   text: string;
   promptTokens: number;
+  /** Prompt tokens the model's KV cache already held from the agent's previous call (not evaluated again). Defaults to 0. */
+  cachedTokens?: number;
   outputTokens: number;
   ms: number;
 }
@@ -78,6 +80,8 @@ export interface Turn {
   /** Generations made for this turn; each is counted in the tokens below. */
   calls: number;
   promptTokens: number;
+  /** Of the prompt tokens, those served from the agent's KV cache (evaluated: promptTokens - cachedTokens). */
+  cachedTokens: number;
   outputTokens: number;
   /** Everything the model wrote, with the prefixes the protocol gave it. */
   text: string;

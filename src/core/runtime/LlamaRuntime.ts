@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import type { Llama, LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
 import { checkModelFile, ModelFileError } from "./checkModelFile.ts";
 import { describeOffload } from "./describeOffload.ts";
-import { LoadedModel, type ContextLease } from "./LoadedModel.ts";
+import { LoadedModel, type ContextLease, type ModelSession } from "./LoadedModel.ts";
 import { PrefixEmbedder } from "./prefixEmbedding.ts";
 import { PrefixSequence } from "./PrefixSequence.ts";
 import { PromptTooLongError } from "./PromptTooLongError.ts";
@@ -175,23 +175,42 @@ export class LlamaRuntime {
     return await model.withContext(adapter, fn, signal);
   }
 
+  /**
+   * Starts a generation session on `modelPath` with `adapter` attached to every call (an agent's turns in one
+   * episode): each call evaluates only what its prompt does not share with the session's previous call, when the
+   * context that holds those tokens is free (LoadedModel's sessions). Close it when the episode ends.
+   */
+  async openSession(modelPath: string, adapter: AdapterSource | null): Promise<GenerationSession> {
+    const model = await this.loadModel(modelPath);
+    const session = await model.openSession(adapter);
+    return new GenerationSession(this, model, session);
+  }
+
   /** Text generation with streaming, stop strings, a token limit, sampling, a JSON schema and cancellation. */
   async generate(
     request: GenerateRequest,
     hooks: { signal?: AbortSignal; onText?: (text: string) => void } = {},
+    session?: { model: LoadedModel; session: ModelSession },
   ): Promise<GenerateResult> {
     const started = performance.now();
-    return await this.withAdapter(request.modelPath, request.adapter ?? null, async ({ model, context, sequence }) => {
+    const run = async ({ model, context, sequence }: ContextLease): Promise<GenerateResult> => {
       const input = this.renderInput(model, request);
       const promptTokens = input.length;
       requireRoom(model, promptTokens, context.contextSize);
+      // What the sequence already holds of this prompt (at least the last token is always evaluated again).
+      const held = sequence.contextTokens;
+      let cachedTokens = 0;
+      while (cachedTokens < held.length && cachedTokens < input.length - 1 && held[cachedTokens] === input[cachedTokens]) cachedTokens++;
       let outputTokens = 0;
       const grammar = request.jsonSchema
         ? await this.llama.createGrammarForJsonSchema(request.jsonSchema as never)
         : undefined;
       const completion = new this.lib.LlamaCompletion({ contextSequence: sequence });
       try {
-        const { response, metadata } = await completion.generateCompletionWithMeta(input, {
+        // LlamaCompletion puts the model's BOS in front of what it is given: hand it the prompt without ours, or it
+        // would evaluate two.
+        const bos = model.tokens.bos;
+        const { response, metadata } = await completion.generateCompletionWithMeta(bos != null && input[0] === bos ? input.slice(1) : input, {
           maxTokens: request.maxTokens ?? 128,
           temperature: request.temperature ?? 0,
           seed: request.seed ?? 0,
@@ -207,11 +226,13 @@ export class LlamaRuntime {
           : metadata.stopReason === "abort" ? "abort"
           : metadata.stopReason === "customStopTrigger" ? "stop"
           : "eos";
-        return { text: response, promptTokens, outputTokens, stopReason, ms: performance.now() - started };
+        return { text: response, promptTokens, cachedTokens, outputTokens, stopReason, ms: performance.now() - started };
       } finally {
         completion.dispose({ disposeSequence: false });
       }
-    }, hooks.signal);
+    };
+    if (session != null) return await session.model.withContext(null, run, hooks.signal, session.session);
+    return await this.withAdapter(request.modelPath, request.adapter ?? null, run, hooks.signal);
   }
 
   /** Whether the model file carries a chat template (`tokenizer.chat_template`). */
@@ -478,5 +499,31 @@ function nodeLlamaCppVersion(): string {
     return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
   } catch {
     return "unknown";
+  }
+}
+
+/** An agent's calls on one model in one episode (LlamaRuntime.openSession). */
+export class GenerationSession {
+  private closed = false;
+
+  constructor(
+    private readonly runtime: LlamaRuntime,
+    private readonly model: LoadedModel,
+    private readonly session: ModelSession,
+  ) {}
+
+  /** `LlamaRuntime.generate` with the session's adapter and cache (the request's own `adapter` must be absent). */
+  async generate(request: GenerateRequest, hooks: { signal?: AbortSignal; onText?: (text: string) => void } = {}): Promise<GenerateResult> {
+    if (this.closed) throw new Error("GenerationSession: closed");
+    if (request.adapter != null) throw new Error("GenerationSession.generate: the session brings its own adapter");
+    if (path.resolve(request.modelPath) !== this.model.filePath) throw new Error(`GenerationSession: opened for ${this.model.filePath}, asked for ${request.modelPath}`);
+    return await this.runtime.generate(request, hooks, { model: this.model, session: this.session });
+  }
+
+  /** Frees the session's adapter; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.model.closeSession(this.session);
   }
 }

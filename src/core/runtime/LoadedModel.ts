@@ -2,6 +2,13 @@
 //
 // LoRA adapters in llama.cpp are context-wide, not per sequence, so every query leases a whole context: two queries
 // with different adapters on the same model run on different contexts and never see each other's adapter.
+//
+// A session (an agent in an episode) keeps its adapter loaded and, between its calls, the tokens its last call left
+// in a context's KV cache: its next call prefers that context and evaluates only what its new prompt does not share
+// with the last one. A session never holds a context between calls (no deadlock however many episodes run at once);
+// when another caller has taken its context meanwhile, it gets another and its cache is simply lost. A context's
+// cached tokens are valid only under the adapter they were computed with, so a context that changes hands starts
+// empty.
 import { mkdtempSync } from "node:fs";
 import { unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -20,7 +27,7 @@ function scratchFile(): string {
   return path.join(scratchDir, `${process.pid}-${++scratchCounter}.gguf`);
 }
 
-/** A context leased to one query; its sequence starts empty. */
+/** A context leased to one call; its sequence starts empty, or with its session's last tokens. */
 export interface ContextLease {
   readonly model: LlamaModel;
   readonly context: LlamaContext;
@@ -29,7 +36,10 @@ export interface ContextLease {
 
 export interface LoadedModelOptions {
   threads: number;
-  /** Contexts kept per model (queries beyond this wait for a free one). Defaults to 2. */
+  /**
+   * Contexts kept per model (calls beyond this wait for a free one). Enough for two concurrent episodes whose agents
+   * share a model, each keeping its cache. Defaults to 4.
+   */
   maxContexts?: number;
   /** Context size in tokens, capped by the model's training context. Defaults to 2048. */
   contextSize?: number;
@@ -39,10 +49,24 @@ export interface LoadedModelOptions {
   takeRecentLog?: () => string[];
 }
 
+/** One agent's run of calls on this model: its adapter loaded once, its KV cache kept where possible. */
+export interface ModelSession {
+  readonly id: symbol;
+  readonly lora: LoadedLora | null;
+  readonly scale: number;
+}
+
+/** A context with its one sequence, and whose cached tokens those are. */
+interface Slot {
+  context: LlamaContext;
+  sequence: LlamaContextSequence;
+  owner: symbol | null;
+}
+
 export class LoadedModel {
   readonly id: string;
-  private readonly idle: LlamaContext[] = [];
-  private readonly waiters: ((context: LlamaContext) => void)[] = [];
+  private readonly idle: Slot[] = [];
+  private readonly waiters: ((slot: Slot) => void)[] = [];
   private contextsCreated = 0;
   private selfTested = false;
 
@@ -63,36 +87,58 @@ export class LoadedModel {
   /**
    * Runs `fn` on a context of its own, with `adapter` (if any) attached for exactly that call. The adapter is
    * checked against the model first, loaded, attached, and detached and freed afterwards, whatever `fn` does.
+   * With a `session` instead, its adapter is attached and its cached tokens are kept (see the file comment).
    */
   async withContext<T>(
     adapter: AdapterSource | null,
     fn: (lease: ContextLease) => Promise<T>,
     signal?: AbortSignal,
+    session?: ModelSession,
   ): Promise<T> {
+    if (session != null && adapter != null) throw new Error("LoadedModel.withContext: a session brings its own adapter");
     // Check before taking a context, so a bad adapter never holds up other queries.
-    if (adapter != null && "path" in adapter) await checkAdapterFileFits(adapter.path, this.id, this.model.fileInfo);
-    if (adapter != null && "lora" in adapter) checkLoraFits(adapter.lora, this.id, this.model.fileInfo);
-    const context = await this.acquire(signal);
+    if (adapter != null) await this.check(adapter);
+    const slot = await this.acquire(signal, session?.id);
     let lora: LoadedLora | null = null;
+    let attached = false;
     try {
-      if (adapter != null) {
-        lora = await this.load(adapter);
-        attachLora(context, lora, adapter.scale ?? 1);
+      if (slot.owner !== (session?.id ?? null) || session == null) {
+        await slot.sequence.clearHistory();
+        slot.owner = session?.id ?? null;
       }
-      const sequence = context.getSequence();
-      try {
-        return await fn({ model: this.model, context, sequence });
-      } finally {
-        sequence.dispose();
+      lora = session != null ? session.lora : adapter != null ? await this.load(adapter) : null;
+      if (lora != null) {
+        attachLora(slot.context, lora, session?.scale ?? adapter?.scale ?? 1);
+        attached = true;
       }
+      return await fn({ model: this.model, context: slot.context, sequence: slot.sequence });
+    } catch (error) {
+      // A failed call may have left the sequence half-evaluated: nobody may reuse it.
+      slot.owner = null;
+      throw error;
     } finally {
       // Detach before freeing: freeing an attached adapter gives garbage output on the next query.
-      if (lora != null) {
-        detachLoras(context);
-        await freeLora(lora);
-      }
-      this.release(context);
+      if (attached) detachLoras(slot.context);
+      if (lora != null && session == null) await freeLora(lora);
+      this.release(slot);
     }
+  }
+
+  /** Starts a session: its adapter is checked and loaded now, and stays loaded until `closeSession`. */
+  async openSession(adapter: AdapterSource | null): Promise<ModelSession> {
+    if (adapter != null) await this.check(adapter);
+    return { id: Symbol("session"), lora: adapter == null ? null : await this.load(adapter), scale: adapter?.scale ?? 1 };
+  }
+
+  /** Ends a session: its adapter is freed (it is attached to no context between calls) and its cache forgotten. */
+  async closeSession(session: ModelSession): Promise<void> {
+    for (const slot of this.idle) if (slot.owner === session.id) slot.owner = null;
+    if (session.lora != null) await freeLora(session.lora);
+  }
+
+  private async check(adapter: AdapterSource): Promise<void> {
+    if ("path" in adapter) await checkAdapterFileFits(adapter.path, this.id, this.model.fileInfo);
+    else checkLoraFits(adapter.lora, this.id, this.model.fileInfo);
   }
 
   /** llama.cpp loads adapters from files only: a generated one is written, loaded, and its file removed at once. */
@@ -109,12 +155,17 @@ export class LoadedModel {
     }
   }
 
-  /** A free context; waits for one when all are leased, unless `signal` aborts first. */
-  private async acquire(signal?: AbortSignal): Promise<LlamaContext> {
+  /**
+   * A free context - the one holding `owner`'s cached tokens when it is free, else one holding nobody's - and waits
+   * for one when all are leased, unless `signal` aborts first.
+   */
+  private async acquire(signal?: AbortSignal, owner?: symbol): Promise<Slot> {
     signal?.throwIfAborted();
-    const ready = this.idle.pop();
-    if (ready != null) return ready;
-    if (this.contextsCreated < (this.options.maxContexts ?? 2)) {
+    let at = owner == null ? -1 : this.idle.findIndex((s) => s.owner === owner);
+    if (at < 0) at = this.idle.findIndex((s) => s.owner == null);
+    if (at < 0 && this.contextsCreated >= (this.options.maxContexts ?? 4)) at = 0;
+    if (at >= 0 && at < this.idle.length) return this.idle.splice(at, 1)[0];
+    if (this.contextsCreated < (this.options.maxContexts ?? 4)) {
       this.contextsCreated++;
       try {
         const context = await this.model.createContext({
@@ -127,16 +178,16 @@ export class LoadedModel {
           selfTestLoraSwap(this.model, context);
           this.selfTested = true;
         }
-        return context;
+        return { context, sequence: context.getSequence(), owner: null };
       } catch (error) {
         this.contextsCreated--;
         throw error;
       }
     }
-    return await new Promise<LlamaContext>((resolve, reject) => {
-      const waiter = (context: LlamaContext) => {
+    return await new Promise<Slot>((resolve, reject) => {
+      const waiter = (slot: Slot) => {
         signal?.removeEventListener("abort", onAbort);
-        resolve(context);
+        resolve(slot);
       };
       const onAbort = () => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
@@ -147,10 +198,10 @@ export class LoadedModel {
     });
   }
 
-  private release(context: LlamaContext): void {
+  private release(slot: Slot): void {
     const waiter = this.waiters.shift();
-    if (waiter != null) waiter(context);
-    else this.idle.push(context);
+    if (waiter != null) waiter(slot);
+    else this.idle.push(slot);
   }
 
   async dispose(): Promise<void> {

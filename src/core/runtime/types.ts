@@ -68,6 +68,8 @@ export interface GenerateRequest {
 export interface GenerateResult {
   text: string;
   promptTokens: number;
+  /** Prompt tokens a session's KV cache already held (not evaluated again); 0 outside a session. */
+  cachedTokens: number;
   outputTokens: number;
   stopReason: "eos" | "maxTokens" | "stop" | "abort";
   ms: number;

@@ -1,0 +1,95 @@
+// Episode-level speed: how much of each agent's prompts its KV cache saves (sessions keep an agent's tokens between
+// its turns), and the throughput of a bucketed evaluation (every item routed first, episodes grouped by the routed
+// models and run on concurrent contexts) against one episode at a time, at the thread settings tried.
+import path from "node:path";
+import { writeKeywordBenchmark } from "../../core/benchmark/keywordBenchmark.ts";
+import { loadHapsConfig } from "../../core/config/HapsConfig.ts";
+import { HapsPipeline } from "../../core/episode/HapsPipeline.ts";
+import type { EpisodeReport } from "../../core/episode/types.ts";
+import { CostNormalizer } from "../../core/metrics/index.ts";
+import { LlamaRuntime } from "../../core/runtime/LlamaRuntime.ts";
+import { evaluateRouter } from "../../core/training/evaluateRouter.ts";
+
+export interface KvReuseFigures {
+  episodes: number;
+  /** Prompt and output tokens the agents were shown and wrote, over all turns (what cost is counted on). */
+  transcriptTokens: number;
+  /** Tokens llama.cpp evaluated: prompt tokens not in the agent's cache, plus outputs. */
+  evaluatedTokens: number;
+  /** Per agent: its last prompt and all it wrote - the dialogue as one growing text would hold it. */
+  finalTranscriptTokens: number;
+  /** evaluated / final transcript (goal <= 1.3); evaluated / all prompts shown. */
+  evaluatedOverFinal: number;
+  evaluatedOverShown: number;
+}
+
+export interface BucketedFigures {
+  items: number;
+  /** Items per second: one episode at a time, and bucketed on 2 concurrent contexts, per thread setting. */
+  runs: { threadsPerContext: number; concurrency: number; itemsPerSecond: number; seconds: number }[];
+  speedup: number;
+  best: string;
+}
+
+/** Search-QA episodes on the embedded models, with each agent's cache kept between its turns. */
+export async function benchKvReuse(pipeline: HapsPipeline, episodes: number): Promise<KvReuseFigures> {
+  const reports: EpisodeReport[] = [];
+  const questions = ["Which river flows through the capital of France?", "Who designed the tower in Paris?", "Which city is the capital of France?"];
+  for (let i = 0; i < episodes; i++) {
+    reports.push(
+      await pipeline.run({
+        question: questions[i % questions.length],
+        context: [
+          { title: "Paris", sentences: ["Paris is the capital of France.", " The Seine flows through it."] },
+          { title: "Eiffel Tower", sentences: ["The Eiffel Tower was designed by the company of Gustave Eiffel."] },
+          { title: "Lyon", sentences: ["Lyon lies on the Rhone."] },
+        ],
+      }),
+    );
+  }
+  let shown = 0;
+  let evaluated = 0;
+  let final = 0;
+  for (const r of reports) {
+    for (const t of r.transcript) {
+      shown += t.promptTokens + t.outputTokens;
+      evaluated += t.promptTokens - t.cachedTokens + t.outputTokens;
+    }
+    for (const role of ["student", "teacher"]) {
+      const turns = r.transcript.filter((t) => t.role === role);
+      if (turns.length === 0) continue;
+      // The last call's prompt (a turn's last generation) and every output the agent wrote.
+      const last = turns.at(-1)!;
+      final += Math.round(last.promptTokens / last.calls) + turns.reduce((n, t) => n + t.outputTokens, 0);
+    }
+  }
+  return { episodes, transcriptTokens: shown, evaluatedTokens: evaluated, finalTranscriptTokens: final, evaluatedOverFinal: evaluated / final, evaluatedOverShown: evaluated / shown };
+}
+
+/** A 100-item evaluation on the keyword benchmark's models, sequential and bucketed, at 1 and 2 threads per context. */
+export async function benchBucketed(scratch: string, items = 100): Promise<BucketedFigures> {
+  const benchmark = await writeKeywordBenchmark(path.join(scratch, "keyword"));
+  const config = await loadHapsConfig(benchmark.configFile);
+  const runs: BucketedFigures["runs"] = [];
+  for (const threads of [1, 2]) {
+    const runtime = await LlamaRuntime.create({ threads, gpu: false });
+    try {
+      const pipeline = await HapsPipeline.create(runtime, config);
+      const queries = [];
+      for (const item of benchmark.items.slice(0, items)) queries.push(await pipeline.prepare({ id: item.id, question: item.question, choices: item.choices, gold: item.answer }));
+      const normalizer = new CostNormalizer().fit([0, 1e-4]);
+      await evaluateRouter(pipeline, queries.slice(0, 4), { alpha: 0, adapters: "generated", normalizer }); // warm-up
+      for (const concurrency of [1, 2]) {
+        const t = performance.now();
+        await evaluateRouter(pipeline, queries, { alpha: 0, adapters: "generated", normalizer, concurrency });
+        const seconds = (performance.now() - t) / 1000;
+        runs.push({ threadsPerContext: threads, concurrency, itemsPerSecond: queries.length / seconds, seconds });
+      }
+    } finally {
+      await runtime.dispose();
+    }
+  }
+  const sequential = runs.find((r) => r.threadsPerContext === 1 && r.concurrency === 1)!;
+  const best = runs.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
+  return { items, runs, speedup: best.itemsPerSecond / sequential.itemsPerSecond, best: `${best.concurrency} concurrent contexts x ${best.threadsPerContext} thread(s)` };
+}
