@@ -3,7 +3,7 @@
  * configuration whose models differ, and to check the weights file is the one it describes.
  */
 import { z } from "zod";
-import { ACTIVATIONS } from "../nn/activation.ts";
+import { policyShapeFields } from "../config/policyShape.ts";
 import { FACTORIZATIONS } from "../router/RouterHead.ts";
 
 export const CHECKPOINT_FORMAT = "haps-router-checkpoint";
@@ -37,17 +37,17 @@ export const checkpointManifestSchema = z
     hyperparameters: z
       .object({
         featureWidth: positiveInt,
-        trunkWidth: positiveInt,
-        hidden: positiveInt,
-        rank: positiveInt,
-        lastLayers: positiveInt,
-        loraAlpha: z.number(),
-        temperature: z.number().positive(),
-        activation: z.enum(ACTIVATIONS as [string, ...string[]]),
-        shareTrunk: z.boolean(),
-        factorization: z.enum(FACTORIZATIONS as [string, ...string[]]),
-        initBStd: z.number().positive(),
-        headInitScale: z.number(),
+        trunkWidth: policyShapeFields.trunkWidth,
+        hidden: policyShapeFields.hidden,
+        rank: policyShapeFields.rank,
+        lastLayers: policyShapeFields.lastLayers,
+        loraAlpha: policyShapeFields.loraAlpha,
+        temperature: policyShapeFields.temperature,
+        activation: policyShapeFields.activation,
+        shareTrunk: policyShapeFields.shareTrunk,
+        factorization: z.enum(FACTORIZATIONS),
+        initBStd: policyShapeFields.initBStd,
+        headInitScale: policyShapeFields.headInitScale,
       })
       .strict(),
     agents: z.array(z.string().min(1)).min(1),

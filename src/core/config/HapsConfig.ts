@@ -6,6 +6,7 @@ import { z } from "zod";
 import { requireFile } from "../data/files/requireFile.ts";
 import { checkConfigFiles } from "./checkConfigFiles.ts";
 import { CONFIG_LIMITS as L } from "./configLimits.ts";
+import { policyShapeFields } from "./policyShape.ts";
 
 const price = z
   .object({
@@ -59,7 +60,7 @@ export const hapsConfigSchema = z
          * `autoregressive` (agent by agent, each seeing the earlier choices) or `independent` (a sum over agents, the
          * ablation); `auto` is joint up to 64 assignments. Defaults to `"auto"`.
          */
-        factorization: z.enum(["auto", "joint", "autoregressive", "independent"]).default("auto"),
+        factorization: policyShapeFields.factorization.default("auto"),
       })
       .strict(),
     /** Embedding GGUF for dense retrieval; BM25 when absent. */
@@ -80,15 +81,15 @@ export const hapsConfigSchema = z
     generator: z
       .object({
         /** LoRA rank r. Defaults to 8. */
-        rank: z.number().int().min(1).max(L.rank).default(8),
+        rank: policyShapeFields.rank.default(8),
         /** Adapters go on the o_proj of the last k layers. Defaults to 1. */
-        lastLayers: z.number().int().min(1).max(L.lastLayers).default(1),
+        lastLayers: policyShapeFields.lastLayers.default(1),
         /** LoRA scale applied when attaching. Defaults to 1. */
         scale: z.number().min(-L.scale).max(L.scale).default(1),
-        /** Hidden units of the generator MLP. Defaults to 256. */
-        hidden: z.number().int().min(1).max(L.hidden).default(256),
+        /** Hidden units of the generator's own layer (the second of the paper's 2-layer MLP). Defaults to 256. */
+        hidden: policyShapeFields.hidden.default(256),
         /** Share the lower layers with the high-level router (false is the ablation). Defaults to `true`. */
-        shareTrunk: z.boolean().default(true),
+        shareTrunk: policyShapeFields.shareTrunk.default(true),
         /** Seed of an untrained generator's initial weights. Defaults to 0. */
         seed: z.number().int().default(0),
       })

@@ -47,6 +47,9 @@ import type { Trunk, TrunkTrace } from "../nn/Trunk.ts";
 import { requireFinite } from "../nn/vector.ts";
 import { checkSigma, gaussianLogDensity, sampleGaussian } from "./gaussianPolicy.ts";
 import { layerStats } from "../adapters/adapterStats.ts";
+import { formatShapeIssues, policyShapeSchema } from "../config/policyShape.ts";
+
+const generatorOptionsSchema = policyShapeSchema.pick({ rank: true, lastLayers: true, hidden: true, loraAlpha: true, initBStd: true, activation: true });
 
 /** An open model as the generator needs it: identity and the o_proj widths of its blocks. */
 export interface GeneratorModel {
@@ -127,15 +130,16 @@ export class LoraGenerator implements Module {
     options: LoraGeneratorOptions,
     rng: Rng,
   ) {
-    this.rank = positiveInt(options.rank ?? 8, "rank", model);
-    const k = positiveInt(options.lastLayers ?? 1, "lastLayers", model);
-    const hidden = positiveInt(options.hidden ?? 256, "hidden", model);
-    this.loraAlpha = requireFinite(options.loraAlpha ?? this.rank, `LoraGenerator: loraAlpha`);
-    this.initBStd = options.initBStd ?? 1e-3;
-    if (!(this.initBStd > 0 && Number.isFinite(this.initBStd))) throw new Error(`LoraGenerator: initBStd must be a finite number > 0, got ${this.initBStd}`);
+    // The same schema as the configuration, the policy and checkpoints (policyShape.ts).
+    const parsed = generatorOptionsSchema.safeParse(options);
+    if (!parsed.success) throw new Error(`LoraGenerator (model "${model?.id}"): ${formatShapeIssues(parsed.error)}`);
+    const { rank, lastLayers: k, hidden, loraAlpha, initBStd, activation } = parsed.data;
+    this.rank = rank;
+    this.loraAlpha = loraAlpha ?? rank;
+    this.initBStd = initBStd;
     this.model = { ...model, oProj: [...model.oProj] };
     this.targets = lastLayers(model, k);
-    this.mlp = new Mlp([trunk.outWidth, hidden], rng, { activation: options.activation ?? "tanh", activateLast: true });
+    this.mlp = new Mlp([trunk.outWidth, hidden], rng, { activation: activation as ActivationKind, activateLast: true });
     this.heads = this.targets.map((layer) => ({
       layer,
       a: new Linear(hidden, layer.inWidth * this.rank, rng, {
@@ -358,10 +362,6 @@ export class LoraGenerator implements Module {
   }
 }
 
-function positiveInt(value: number, what: string, model: GeneratorModel): number {
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`LoraGenerator (model "${model?.id}"): ${what} must be a positive integer, got ${String(value)}`);
-  return value;
-}
 
 /** The o_proj shapes of the model's last k blocks, with errors that name the model and the missing piece. */
 function lastLayers(model: GeneratorModel, k: number): OProjShape[] {

@@ -1,6 +1,7 @@
 import type { OProjShape } from "../gguf/types.ts";
-import { isActivationKind, type ActivationKind } from "../nn/activation.ts";
-import { FACTORIZATIONS, type Factorization } from "./RouterHead.ts";
+import type { ActivationKind } from "../nn/activation.ts";
+import { formatShapeIssues, policyShapeSchema } from "../config/policyShape.ts";
+import type { Factorization } from "./RouterHead.ts";
 
 /** Up to this many assignments (M^N), "auto" scores every assignment jointly; above it, agent by agent. */
 export const AUTO_JOINT_LIMIT = 64;
@@ -68,44 +69,45 @@ export type ResolvedHapsPolicyConfig = Required<Omit<HapsPolicyConfig, "candidat
 /** Fills in defaults and checks the configuration, naming the field (and candidate) that is wrong. */
 export function resolveHapsPolicyConfig(config: HapsPolicyConfig): ResolvedHapsPolicyConfig {
   if (!config || typeof config !== "object") throw new Error("HAPS policy configuration must be an object");
-  const rank = config.rank ?? 8;
+  // The shape and initialisation fields: one schema for every place that takes them (policyShape.ts).
+  const shape = policyShapeSchema.safeParse({
+    trunkWidth: config.trunkWidth,
+    hidden: config.hidden,
+    rank: config.rank,
+    lastLayers: config.lastLayers,
+    loraAlpha: config.loraAlpha,
+    temperature: config.temperature,
+    activation: config.activation,
+    shareTrunk: config.shareTrunk,
+    initBStd: config.initBStd,
+    headInitScale: config.headInitScale,
+    factorization: config.factorization,
+  });
+  if (!shape.success) throw new Error(`HAPS policy configuration: ${formatShapeIssues(shape.error)}`);
+  const v = shape.data;
+  if (!Number.isInteger(config.featureWidth) || config.featureWidth <= 0) throw new Error(`HAPS policy configuration: featureWidth must be a positive integer, got ${String(config.featureWidth)}`);
+  const seed = config.seed ?? 0;
+  if (typeof seed !== "number" || !Number.isFinite(seed)) throw new Error(`HAPS policy configuration: seed must be a finite number, got ${String(seed)}`);
   const resolved: ResolvedHapsPolicyConfig = {
     featureWidth: config.featureWidth,
     agents: config.agents,
     candidates: [],
     factorization: "joint",
-    trunkWidth: config.trunkWidth ?? 256,
-    hidden: config.hidden ?? 256,
-    rank,
-    lastLayers: config.lastLayers ?? 1,
-    loraAlpha: config.loraAlpha ?? rank,
-    temperature: config.temperature ?? 1,
-    activation: config.activation ?? "tanh",
-    shareTrunk: config.shareTrunk ?? true,
-    initBStd: config.initBStd ?? 1e-3,
-    headInitScale: config.headInitScale ?? 0.1,
-    seed: config.seed ?? 0,
+    trunkWidth: v.trunkWidth,
+    hidden: v.hidden,
+    rank: v.rank,
+    lastLayers: v.lastLayers,
+    loraAlpha: v.loraAlpha ?? v.rank,
+    temperature: v.temperature,
+    activation: v.activation as ActivationKind,
+    shareTrunk: v.shareTrunk,
+    initBStd: v.initBStd,
+    headInitScale: v.headInitScale,
+    seed,
   };
-  for (const key of ["featureWidth", "trunkWidth", "hidden", "rank", "lastLayers"] as const) {
-    const v = resolved[key];
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`HAPS policy configuration: ${key} must be a positive integer, got ${String(v)}`);
-  }
-  for (const key of ["temperature", "initBStd"] as const) {
-    const v = resolved[key];
-    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new Error(`HAPS policy configuration: ${key} must be a finite number > 0, got ${String(v)}`);
-  }
-  for (const key of ["loraAlpha", "headInitScale", "seed"] as const) {
-    const v = resolved[key];
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`HAPS policy configuration: ${key} must be a finite number, got ${String(v)}`);
-  }
-  if (!isActivationKind(resolved.activation)) throw new Error(`HAPS policy configuration: activation "${String(resolved.activation)}" is not one of tanh, gelu, relu`);
-  if (typeof resolved.shareTrunk !== "boolean") throw new Error(`HAPS policy configuration: shareTrunk must be true or false`);
   if (!Array.isArray(config.agents) || config.agents.length === 0) throw new Error("HAPS policy configuration: agents must be a non-empty array of names");
   resolved.agents = [...config.agents];
-  const factorization = config.factorization ?? "auto";
-  if (factorization !== "auto" && !FACTORIZATIONS.includes(factorization)) {
-    throw new Error(`HAPS policy configuration: factorization "${String(factorization)}" is not one of auto, ${FACTORIZATIONS.join(", ")}`);
-  }
+  const factorization = v.factorization as Factorization | "auto";
   if (!Array.isArray(config.candidates) || config.candidates.length === 0) throw new Error("HAPS policy configuration: candidates must be a non-empty array");
   const ids = new Set<string>();
   resolved.candidates = config.candidates.map((c, i) => {

@@ -27,6 +27,7 @@
  *  (b) REINFORCE / cross-entropy on an assignment: loss = -weight * log pi(a) (`backwardPolicy`), where weight is
  *      the (baseline-subtracted) reward the trainer computed, or 1 for supervised labels.
  */
+import { FACTORIZATIONS, type Factorization } from "../config/policyShape.ts";
 import { Linear } from "../nn/Linear.ts";
 import { Mlp } from "../nn/Mlp.ts";
 import type { Module, Parameter } from "../nn/Parameter.ts";
@@ -36,8 +37,7 @@ import type { Trunk } from "../nn/Trunk.ts";
 import { requireFinite } from "../nn/vector.ts";
 import type { Assignment } from "./Assignment.ts";
 
-export type Factorization = "joint" | "autoregressive" | "independent";
-export const FACTORIZATIONS: readonly Factorization[] = ["joint", "autoregressive", "independent"];
+export { FACTORIZATIONS, type Factorization } from "../config/policyShape.ts";
 
 /** Above this many assignments the head does not enumerate them (marginals come from the greedy path instead). */
 export const MAX_ENUMERATED_ASSIGNMENTS = 4096;
