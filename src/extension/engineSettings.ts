@@ -11,7 +11,7 @@ export function readEngineSettings(): Omit<RuntimeOptions, "onLog"> {
   const gpu = config.get<string>("gpu", "auto");
   const gpuLayers = config.get<number>("gpuLayers", -1);
   return {
-    // 0 means "one per core", which the runtime picks when no number is given.
+    // 0 means "half the logical cores, at least 1", which the runtime picks when no number is given.
     threads: threads > 0 ? Math.floor(threads) : undefined,
     gpu: gpu === "off" ? false : (gpu as Exclude<RuntimeOptions["gpu"], false | undefined>),
     // -1 (the default) lets llama.cpp offload as many layers as fit.

@@ -79,7 +79,7 @@ describe("HAPS Router extension", () => {
 
   it("restarts the engine with changed haps.threads / haps.gpu / haps.gpuLayers settings", async () => {
     const config = () => vscode.workspace.getConfiguration("haps");
-    // One more than the default (one per core), so the answer can only come from the setting.
+    // One more than the cores (the default is half of them), so the answer can only come from the setting.
     const threads = availableParallelism() + 1;
     try {
       await config().update("threads", threads, vscode.ConfigurationTarget.Global);
