@@ -20,9 +20,10 @@ let plainConfigPath: string;
 before(async () => {
   const models = await ensureDefaultModels(path.join(dir, "models"));
   // Short episodes (one Student answer, no retries, the smallest token limit) so that many fit in a test. Free-text
-  // replies (no JSON grammar) and adapters at scale 30 make the episodes depend on the question and on its adapter
-  // (at scale 1 untrained adapters barely act, and the grammar's short fields hide what they do), so an episode
-  // that got another query's reply or adapter would show it.
+  // replies (no JSON grammar) and adapters at scale 300 make the episodes depend on the question and on its adapter
+  // (the paper-shaped generator's untrained B is small by design: at scale 1, and even at 30, its adapters barely
+  // act, and the grammar's short fields hide what they do), so an episode that got another query's reply or
+  // adapter would show it.
   const config = (scale: number) => ({
     router: { model: models.router.path },
     agents: [
@@ -35,7 +36,7 @@ before(async () => {
     maxTokens: 48,
   });
   configPath = path.join(dir, "short.json");
-  writeFileSync(configPath, JSON.stringify(config(30)));
+  writeFileSync(configPath, JSON.stringify(config(300)));
   plainConfigPath = path.join(dir, "plain.json");
   writeFileSync(plainConfigPath, JSON.stringify(config(0)));
   engine = new EngineClient({ enginePath: await shippedEnginePath(), runtime: { threads: 1, gpu: false } });
@@ -69,7 +70,7 @@ test("50 routes at once all answer with their own episode, and the engine serves
   assert.equal(new Set(alone.map((e) => JSON.stringify(e.transcript))).size, questions.length, "the questions' episodes must differ to tell them apart");
   // The adapters act: the same question without them (scale 0) gives another episode.
   const plain = episode(await engine.request("route", request(0, plainConfigPath)));
-  assert.notDeepEqual(plain.transcript, alone[0].transcript, "at scale 30 the adapters must change the episode");
+  assert.notDeepEqual(plain.transcript, alone[0].transcript, "at scale 300 the adapters must change the episode");
 
   const pid = engine.pid;
   const reports = await Promise.all(Array.from({ length: 50 }, (_, i) => engine.request("route", request(i))));
