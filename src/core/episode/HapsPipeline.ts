@@ -8,7 +8,6 @@ import type { CandidateConfig, HapsConfig } from "../config/HapsConfig.ts";
 import type { Paragraph } from "../data/TaskItem.ts";
 import { readModelShape } from "../gguf/readModelShape.ts";
 import { answerScores, choiceMatch, CostNormalizer, episodeCost, isChoiceLetter } from "../metrics/index.ts";
-import { LlamaAgentEndpoint } from "../protocols/LlamaAgentEndpoint.ts";
 import { MultipleChoiceProtocol } from "../protocols/MultipleChoiceProtocol.ts";
 import { SearchQaProtocol } from "../protocols/SearchQaProtocol.ts";
 import type { AgentEndpoint, AgentRole, EpisodeOutcome } from "../protocols/types.ts";
@@ -25,6 +24,7 @@ import { ZeroShotRouter } from "../router/ZeroShotRouter.ts";
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { AdapterReport, EpisodeEvent, EpisodeReport, EpisodeRequest, PreparedQuery } from "./types.ts";
 import type { LoraAdapter } from "../adapters/types.ts";
+import { createAgentEndpoint, releaseAgentEndpoints } from "./createAgentEndpoint.ts";
 
 export interface EpisodeHooks {
   signal?: AbortSignal;
@@ -170,13 +170,7 @@ export class HapsPipeline {
         adapters.push(report);
         emit({ type: "adapter", adapter: report });
       }
-      endpoints[role] = new LlamaAgentEndpoint(this.runtime, {
-        role,
-        modelPath: candidate.model,
-        modelId: candidate.id,
-        adapter: adapter == null ? undefined : { lora: adapter, scale: this.config.generator.scale },
-        maxTokens: this.config.maxTokens,
-      });
+      endpoints[role] = createAgentEndpoint(this.runtime, { role, candidate, adapter, scale: this.config.generator.scale, maxTokens: this.config.maxTokens });
     }
 
     const protocolOptions = {
@@ -188,11 +182,15 @@ export class HapsPipeline {
       onText: (role: AgentRole, text: string) => emit({ type: "text", role, text }),
     };
     let outcome: EpisodeOutcome;
-    if (task === "multiple-choice") {
-      outcome = await new MultipleChoiceProtocol({ ...protocolOptions, maxRounds: this.config.protocol.maxRounds }).run({ question: request.question, choices: request.choices! }, endpoints);
-    } else {
-      const retriever = await this.retriever(request.context ?? []);
-      outcome = await new SearchQaProtocol({ ...protocolOptions, searchBudget: this.config.protocol.searchBudget }).run({ question: request.question }, endpoints, retriever);
+    try {
+      if (task === "multiple-choice") {
+        outcome = await new MultipleChoiceProtocol({ ...protocolOptions, maxRounds: this.config.protocol.maxRounds }).run({ question: request.question, choices: request.choices! }, endpoints);
+      } else {
+        const retriever = await this.retriever(request.context ?? []);
+        outcome = await new SearchQaProtocol({ ...protocolOptions, searchBudget: this.config.protocol.searchBudget }).run({ question: request.question }, endpoints, retriever);
+      }
+    } finally {
+      await releaseAgentEndpoints(Object.values(endpoints));
     }
     for (const turn of outcome.turns) emit({ type: "turn", turn });
 
@@ -248,6 +246,12 @@ export class HapsPipeline {
 
 async function candidateModel(c: CandidateConfig): Promise<CandidateModel> {
   if (!c.open) return { id: c.id, open: false };
+  if (c.kind === "openai") {
+    // An open remote model: its shape is stated in the configuration (the weights are on the server).
+    const { architecture, blockCount, oProjIn, oProjOut } = c.lora!.shape;
+    const oProj = Array.from({ length: blockCount }, (_, layer) => ({ layer, inWidth: oProjIn, outWidth: oProjOut ?? oProjIn }));
+    return { id: c.id, open: true, architecture, blockCount, oProj };
+  }
   const shape = await readModelShape(c.model).catch((error: Error) => {
     throw new Error(`candidate "${c.id}": cannot read model "${c.model}": ${error.message}`);
   });
