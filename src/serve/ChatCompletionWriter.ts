@@ -16,7 +16,7 @@ export class ChatCompletionWriter {
   readonly created = Math.floor(Date.now() / 1000);
 
   constructor(
-    private readonly res: ServerResponse,
+    readonly res: ServerResponse,
     readonly id: string,
     readonly model: string,
     readonly stream: boolean,

@@ -56,6 +56,8 @@ export class HapsServer {
   private readonly loras: LoraRegistry | null;
   private chats = 0;
   private closing: Promise<void> | null = null;
+  /** What the log line of a completion adds: its tokens, or that it was cancelled and after how many. */
+  private readonly notes = new WeakMap<ServerResponse, string>();
 
   constructor(private readonly options: HapsServerOptions) {
     this.candidates = new Map(options.pipeline.config.candidates.filter((c): c is LocalCandidateConfig => c.kind === "local").map((c) => [c.id, c]));
@@ -78,6 +80,11 @@ export class HapsServer {
     });
     const { port } = this.server.address() as AddressInfo;
     return `http://${host.includes(":") ? `[${host}]` : host}:${port}/v1`;
+  }
+
+  /** Chat completions running now. */
+  get activeCompletions(): number {
+    return this.chats;
   }
 
   /** The model ids served: the routed assistant, then the local candidates. */
@@ -136,7 +143,8 @@ export class HapsServer {
       if (!res.headersSent) json(res, http.status, http.body(), http.headers);
       else if (!res.writableEnded) res.end();
     } finally {
-      this.options.log?.(`${req.method} ${url.pathname}${model ? ` ${model}` : ""} ${res.statusCode} ${(performance.now() - started).toFixed(0)} ms`);
+      const note = this.notes.get(res);
+      this.options.log?.(`${req.method} ${url.pathname}${model ? ` ${model}` : ""} ${res.statusCode} ${(performance.now() - started).toFixed(0)} ms${note ? ` (${note})` : ""}`);
     }
   }
 
@@ -185,6 +193,7 @@ export class HapsServer {
           signal: controller.signal,
           onText: writer.stream ? (piece) => writer.delta({ content: piece }) : undefined,
         });
+        this.notes.set(res, `${controller.signal.aborted ? "cancelled after " : ""}${reply.promptTokens} + ${reply.outputTokens} tokens`);
         if (controller.signal.aborted) return;
         if (!writer.stream) writer.delta({ content: reply.text });
         writer.finish(reply.finishReason, { prompt_tokens: reply.promptTokens, completion_tokens: reply.outputTokens, total_tokens: reply.promptTokens + reply.outputTokens });
@@ -218,9 +227,11 @@ export class HapsServer {
       }
     };
     const report = await pipeline.run(episode, { signal, onEvent });
+    const usage = episodeUsage(report);
+    this.notes.set(writer.res, `${signal.aborted ? "cancelled after " : ""}${usage.prompt_tokens} + ${usage.completion_tokens} tokens, ${report.transcript.length} turns`);
     if (signal.aborted) return;
     writer.delta({ content: report.answer });
-    writer.finish("stop", episodeUsage(report), { haps: { route: routeSummary(report) } });
+    writer.finish("stop", usage, { haps: { route: routeSummary(report) } });
   }
 }
 
