@@ -244,7 +244,8 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, `the request body is larger than ${limit} bytes`);
+    // The rest of the body is not read: the connection cannot carry another request and is closed after the answer.
+    if (size > limit) throw new HttpError(413, `the request body is larger than ${limit} bytes`, "invalid_request_error", null, { connection: "close" });
     chunks.push(chunk as Buffer);
   }
   const body = Buffer.concat(chunks).toString("utf8");

@@ -9,7 +9,7 @@ const textPart = z.object({ type: z.literal("text"), text: z.string() }).passthr
 const message = z
   .object({
     role: z.enum(["system", "developer", "user", "assistant"], { error: 'expected "system", "developer", "user" or "assistant" (tool messages are not supported)' }),
-    content: z.union([z.string(), z.array(textPart, { error: 'expected a string or an array of {"type": "text", "text": ...} parts' })]),
+    content: z.union([z.string(), z.array(textPart)], { error: 'expected a string or an array of {"type": "text", "text": ...} parts' }),
     name: z.string().optional(),
   })
   .passthrough();

@@ -48,7 +48,7 @@ export async function startServe(options: Partial<HapsServerOptions> = {}, confi
 
 /** POSTs JSON to `${url}${path}`; resolves with the status, the headers and the parsed (or raw) body. */
 export async function postJson(url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any; text: string }> {
-  const response = await fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  const response = await fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) }).catch((e) => { throw new Error(`${e.message}: ${e.cause?.message ?? e.cause}`); });
   const text = await response.text();
   let parsed: unknown = text;
   try {
