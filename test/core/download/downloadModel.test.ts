@@ -160,3 +160,21 @@ describe("model downloads from a loopback server", () => {
     await assert.rejects(resolveConfigModels(wrong, { dir }), /^DownloadError: router\.model: .*SHA-256 is [0-9a-f]{64}, expected 0{64}/);
   });
 });
+
+test("the starter set: a ~1B router, two candidates with prices, an embedding model, sizes; its configuration names them by URI", async () => {
+  const { starterConfigJson, starterSet } = await import("../../../src/core/download/starterSet.ts");
+  const set = starterSet();
+  assert.deepEqual(set.map((m) => m.role), ["router", "candidate", "candidate", "embedding"]);
+  assert.ok(set.every((m) => m.uri.startsWith("hf:") && m.uri.endsWith(".gguf") && m.approxBytes > 1e8));
+  const router = set[0];
+  assert.ok(router.approxBytes < 1.2e9, "a ~1B router at 4 bits is under a gigabyte or so");
+  const [cheap, dear] = set.filter((m) => m.role === "candidate");
+  assert.ok(cheap.price!.input < dear.price!.input && cheap.approxBytes < dear.approxBytes);
+  const config = parseHapsConfig(starterConfigJson(set), "starter", "/anywhere");
+  assert.deepEqual(configModelUris(config).map((u) => [u.field, u.uri]), [
+    ["router.model", router.uri],
+    ["candidates[0].model", cheap.uri],
+    ["candidates[1].model", dear.uri],
+    ["embeddingModel", set[3].uri],
+  ]);
+});
