@@ -25,6 +25,9 @@ import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { AdapterReport, EpisodeEvent, EpisodeReport, EpisodeRequest, PreparedQuery } from "./types.ts";
 import type { LoraAdapter } from "../adapters/types.ts";
 import { createAgentEndpoint, releaseAgentEndpoints } from "./createAgentEndpoint.ts";
+import { resolveConfigModels } from "../download/resolveConfigModels.ts";
+import { defaultCacheDir } from "../models/defaultModels.ts";
+import path from "node:path";
 
 export interface EpisodeHooks {
   signal?: AbortSignal;
@@ -69,6 +72,9 @@ export class HapsPipeline {
    * loads the configured checkpoint, which must match those models and widths.
    */
   static async create(runtime: LlamaRuntime, config: HapsConfig): Promise<HapsPipeline> {
+    // Model settings that are URIs name files in the model cache (openPipeline has resolved them already; a trainer
+    // has not): a file not downloaded yet is an error naming its field.
+    config = await resolveConfigModels(config, { dir: path.join(defaultCacheDir(), "models") });
     const agentIds = config.agents.map((a) => a.id);
     for (const role of PROTOCOL_AGENTS)
       if (!agentIds.includes(role))

@@ -89,10 +89,8 @@ describe("haps serve, download and export-adapter", { skip }, () => {
     assert.ok(!existsSync(path.join(dir, "starter.json")));
   });
 
-  test("every new command has its own --help", async () => {
-    for (const name of ["serve", "download", "export-adapter"]) {
-      const { stdout } = await haps([name, "--help"]);
-      assert.match(stdout, new RegExp(`^usage: haps ${name}`));
-    }
+  test("haps --help lists the new commands", async () => {
+    const { stdout } = await haps(["--help"]);
+    for (const name of ["serve", "download", "export-adapter"]) assert.match(stdout, new RegExp(`^  ${name} +\\S`, "m"));
   });
 });
