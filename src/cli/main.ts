@@ -5,11 +5,14 @@ import { benchCommand } from "./bench/benchCommand.ts";
 import type { CliCommand } from "./CliCommand.ts";
 import { commonOptionsHelp } from "./cliOptions.ts";
 import { demoCommand } from "./demo/demoCommand.ts";
+import { downloadCommand } from "./download/downloadCommand.ts";
+import { exportAdapterCommand } from "./export/exportAdapterCommand.ts";
 import { infoCommand } from "./info/infoCommand.ts";
 import { signalExitCode, watchInterrupts } from "./interrupts.ts";
 import { launchCli } from "./launcher.ts";
 import { proofCommand } from "./proof/proofCommand.ts";
 import { routeCommand } from "./route/routeCommand.ts";
+import { serveCommand } from "./serve/serveCommand.ts";
 import { trainCommand } from "./train/trainCommand.ts";
 
 /**
@@ -17,7 +20,7 @@ import { trainCommand } from "./train/trainCommand.ts";
  * its name and help; what it runs is imported only when it runs, so `haps --help` does not load zod, the GGUF
  * reader or the pipeline.
  */
-const commands: CliCommand[] = [routeCommand, demoCommand, infoCommand, trainCommand, proofCommand, benchCommand];
+const commands: CliCommand[] = [routeCommand, demoCommand, infoCommand, trainCommand, proofCommand, benchCommand, serveCommand, downloadCommand, exportAdapterCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

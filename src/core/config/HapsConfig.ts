@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { requireFile } from "../data/files/requireFile.ts";
+import { isModelUri, SHA256_PATTERN } from "../download/modelUri.ts";
 import { checkConfigFiles } from "./checkConfigFiles.ts";
 import { CONFIG_LIMITS as L } from "./configLimits.ts";
 import { policyShapeFields } from "./policyShape.ts";
@@ -17,14 +18,22 @@ const price = z
   })
   .strict();
 
-const candidate = z
+const sha256 = z.string().regex(SHA256_PATTERN, "expected 64 hexadecimal digits (a SHA-256 checksum)");
+
+/** `local`: a GGUF model run by llama.cpp in this process. */
+const localCandidate = z
   .object({
     /** Short id used in routing prompts, transcripts and checkpoints. */
     id: z.string().regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, '_', '.' and '-' only"),
-    /** `local`: a GGUF file run by llama.cpp. Closed kinds (APIs) come later. */
-    kind: z.literal("local").default("local"),
-    /** GGUF path, relative to the configuration file. */
+    /** `"local"` (the default when `kind` is left out). */
+    kind: z.literal("local"),
+    /**
+     * GGUF path, relative to the configuration file; or a URI to download it from (`hf:<user>/<repo>:<quant>`,
+     * `hf:<user>/<repo>/<file>`, `https://...`) into the model cache (src/core/download).
+     */
     model: z.string().min(1),
+    /** SHA-256 of the model file; a downloaded file that differs is refused and deleted. Defaults to none (no check). */
+    sha256: sha256.optional(),
     /** Whether the weights are open to adapters. A closed candidate is routed to but never gets a generated adapter. Defaults to `true`. */
     open: z.boolean().default(true),
     /** A one-line description shown to the router in the candidate list. Defaults to the id. */
@@ -33,6 +42,105 @@ const candidate = z
     price: price.default({ input: 0, output: 0 }),
   })
   .strict();
+
+/**
+ * `openai`: a chat model behind an OpenAI-compatible HTTP API (OpenAI itself, vLLM, llama-server, `haps serve`, ...),
+ * called through src/core/remote. Its replies count tokens from the response's `usage`.
+ */
+const openAiCandidate = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, '_', '.' and '-' only"),
+    kind: z.literal("openai"),
+    /** The API's base URL, up to and including its version path: `https://api.openai.com/v1`, `http://127.0.0.1:8080/v1`. */
+    baseUrl: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), "expected an http:// or https:// URL"),
+    /** The model name the server knows (OpenAI's model id, llama-server's `--alias`, vLLM's served model name). */
+    model: z.string().min(1),
+    /**
+     * Name of the environment variable that holds the API key, sent as `Authorization: Bearer <key>`. The key itself
+     * never goes into a configuration file or a log. Defaults to none (no Authorization header).
+     */
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name (letters, digits, '_'), not the key itself")
+      .optional(),
+    /**
+     * Whether the weights take a per-query adapter (then `lora` says how it reaches the server). A closed candidate
+     * (an API) is routed to without one, and its generator gets no gradient. Defaults to `false`.
+     */
+    open: z.boolean().default(false),
+    description: z.string().max(L.descriptionChars).optional(),
+    price: price.default({ input: 0, output: 0 }),
+    /**
+     * How a reply's JSON schema (protocol.constrainActions) reaches the server: `"json_schema"` sends
+     * `response_format: {type: "json_schema", json_schema: {name, schema, strict: true}}`, which the server must
+     * enforce (OpenAI structured outputs, vLLM guided decoding, llama-server's grammar); `"none"` sends no constraint
+     * and the protocol's format retries deal with unreadable replies. Defaults to `"json_schema"`.
+     */
+    structuredOutput: z.enum(["json_schema", "none"]).default("json_schema"),
+    /**
+     * How the start of a reply that the protocol fixes (free-text mode's "Solution:", ...) is given:
+     * `"assistant"`: as a last, unfinished assistant message, which llama-server continues; `"continue"`: the same
+     * plus vLLM's `continue_final_message: true, add_generation_prompt: false`; `"none"`: servers that cannot
+     * continue a message (OpenAI) are asked in the prompt to begin with it, and an echoed start is removed.
+     * Defaults to `"assistant"`.
+     */
+    prefill: z.enum(["assistant", "continue", "none"]).default("assistant"),
+    /** Time limit of one HTTP attempt, in ms. Defaults to 120,000. */
+    timeoutMs: z.number().int().min(100).max(L.remoteTimeoutMs).default(120_000),
+    /**
+     * Retries after a failed attempt that may succeed later (no answer, a timeout, 408, 429, 5xx), waiting the
+     * server's Retry-After or else `retryDelayMs` doubled on each retry. Defaults to 3.
+     */
+    retries: z.number().int().min(0).max(L.remoteRetries).default(3),
+    /** The first retry's delay, in ms, before jitter. Defaults to 500. */
+    retryDelayMs: z.number().int().min(0).max(L.remoteRetryDelayMs).default(500),
+    /**
+     * Open candidates only: how the per-query adapter reaches a multi-LoRA engine. `engine: "vllm"` writes it in the
+     * PEFT layout into `adapterDir`, loads it with `POST /v1/load_lora_adapter`, names it in `model`, and unloads it
+     * with `POST /v1/unload_lora_adapter` after the episode (vLLM with `--enable-lora` and
+     * `VLLM_ALLOW_RUNTIME_LORA_UPDATING=True`, or `haps serve --lora-dir`). llama-server cannot load an adapter at
+     * run time (only scale the ones given at its start), so it serves closed candidates only.
+     */
+    lora: z
+      .object({
+        engine: z.literal("vllm"),
+        /** Folder HAPS writes each query's adapter into, relative to the configuration file; the server must read it. */
+        adapterDir: z.string().min(1),
+        /** The same folder as the server sees it (a shared volume mounted elsewhere). Defaults to `adapterDir`. */
+        serverAdapterDir: z.string().min(1).optional(),
+        /** The served model's shape, which sizes its generator (from its config.json: `num_hidden_layers`, `hidden_size`). */
+        shape: z
+          .object({
+            /** Defaults to `"llama"`. */
+            architecture: z.string().min(1).default("llama"),
+            /** Transformer blocks. */
+            blockCount: z.number().int().min(1).max(L.lastLayers * 8),
+            /** o_proj input width (heads x head size). */
+            oProjIn: z.number().int().min(1).max(L.hidden * 8),
+            /** o_proj output width (the hidden size). Defaults to `oProjIn`. */
+            oProjOut: z.number().int().min(1).max(L.hidden * 8).optional(),
+          })
+          .strict(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.open && c.lora == null)
+      ctx.addIssue({ code: "custom", path: ["lora"], message: 'an open remote candidate needs `lora` (how its adapter reaches the server); or set "open": false' });
+    if (!c.open && c.lora != null) ctx.addIssue({ code: "custom", path: ["lora"], message: "`lora` applies to open candidates only" });
+  });
+
+/** A candidate model: `local` (the default kind) or `openai`. */
+const candidate = z.preprocess(
+  // `kind` may be left out for the local kind (every configuration before remote candidates existed).
+  (raw) => (raw != null && typeof raw === "object" && !Array.isArray(raw) && !("kind" in raw) ? { ...raw, kind: "local" } : raw),
+  z.discriminatedUnion("kind", [localCandidate, openAiCandidate], { error: 'expected "local" or "openai"' }),
+);
 
 const agent = z
   .object({
@@ -47,8 +155,10 @@ export const hapsConfigSchema = z
   .object({
     router: z
       .object({
-        /** The router LLM (GGUF): its pooled hidden state is the shared backbone feature. */
+        /** The router LLM (GGUF path, or a URI to download it from, as for local candidates): its pooled hidden state is the shared backbone feature. */
         model: z.string().min(1),
+        /** SHA-256 of the router's file, checked when it is downloaded. Defaults to none (no check). */
+        sha256: sha256.optional(),
         /** Pooling of the backbone feature. Defaults to `"mean"` (see Backbone.ts for why). */
         pooling: z.enum(["mean", "last"]).default("mean"),
         /** `"zero-shot"`: the router LLM answers in JSON; `"trained"`: a head over the backbone (needs a checkpoint). Defaults to `"zero-shot"`. */
@@ -63,8 +173,10 @@ export const hapsConfigSchema = z
         factorization: policyShapeFields.factorization.default("auto"),
       })
       .strict(),
-    /** Embedding GGUF for dense retrieval; BM25 when absent. */
+    /** Embedding GGUF for dense retrieval (a path or a URI to download it from); BM25 when absent. */
     embeddingModel: z.string().optional(),
+    /** SHA-256 of the embedding model's file, checked when it is downloaded. Defaults to none (no check). */
+    embeddingModelSha256: sha256.optional(),
     agents: z.array(agent).min(1).max(L.agents),
     candidates: z.array(candidate).min(1).max(L.candidates),
     /** Task descriptions given to the router, per protocol. */
@@ -117,6 +229,8 @@ export const hapsConfigSchema = z
 
 export type HapsConfig = z.infer<typeof hapsConfigSchema>;
 export type CandidateConfig = HapsConfig["candidates"][number];
+export type LocalCandidateConfig = Extract<CandidateConfig, { kind: "local" }>;
+export type OpenAiCandidateConfig = Extract<CandidateConfig, { kind: "openai" }>;
 export type AgentConfig = HapsConfig["agents"][number];
 
 export class ConfigError extends Error {
@@ -144,12 +258,19 @@ export function parseHapsConfig(raw: unknown, source: string, baseDir: string): 
     if (agentIds.has(a.id)) throw new ConfigError(`${source}: agents[${i}].id: duplicate id "${a.id}"`);
     agentIds.add(a.id);
   });
-  const resolve = (p: string) => path.resolve(baseDir, p);
+  // A URI stays as it is: src/core/download resolves it to a file in the model cache.
+  const resolve = (p: string) => (isModelUri(p) ? p : path.resolve(baseDir, p));
   return {
     ...config,
-    router: { ...config.router, model: resolve(config.router.model), checkpoint: config.router.checkpoint && resolve(config.router.checkpoint) },
+    router: { ...config.router, model: resolve(config.router.model), checkpoint: config.router.checkpoint && path.resolve(baseDir, config.router.checkpoint) },
     embeddingModel: config.embeddingModel && resolve(config.embeddingModel),
-    candidates: config.candidates.map((c) => ({ ...c, model: resolve(c.model) })),
+    candidates: config.candidates.map((c) =>
+      c.kind === "local"
+        ? { ...c, model: resolve(c.model) }
+        : c.lora == null
+          ? c
+          : { ...c, lora: { ...c.lora, adapterDir: path.resolve(baseDir, c.lora.adapterDir), serverAdapterDir: c.lora.serverAdapterDir ?? path.resolve(baseDir, c.lora.adapterDir) } },
+    ),
   };
 }
 
@@ -177,7 +298,13 @@ export async function loadHapsConfig(file: string): Promise<HapsConfig> {
     throw new ConfigError(`${file}: invalid JSON: ${message}`);
   }
   const config = parseHapsConfig(raw, file, path.dirname(path.resolve(file)));
-  const missing = await checkConfigFiles(config);
+  // Only files on disk are checked here: remote candidates have none, and URIs are downloaded later.
+  const onDisk = (p: string | undefined) => (p != null && !isModelUri(p) ? p : undefined);
+  const missing = await checkConfigFiles({
+    router: { model: onDisk(config.router.model), checkpoint: config.router.checkpoint },
+    candidates: config.candidates.map((c) => ({ id: c.id, model: c.kind === "local" ? onDisk(c.model) : undefined })),
+    embeddingModel: onDisk(config.embeddingModel),
+  });
   if (missing.length > 0) throw new ConfigError(`${file}: ${missing.length === 1 ? "a file it names is" : "files it names are"} missing\n  ${missing.join("\n  ")}`);
   return config;
 }

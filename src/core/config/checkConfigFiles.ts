@@ -3,10 +3,13 @@
 import { stat } from "node:fs/promises";
 import { fileProblem, requireFile } from "../data/files/requireFile.ts";
 
-/** The file fields of a configuration (HapsConfig has them; this file does not import it, which imports this). */
+/**
+ * The file fields of a configuration (HapsConfig has them; this file does not import it, which imports this). A field
+ * left undefined has no file on disk to check (a remote candidate, a model still to be downloaded).
+ */
 export interface ConfigFiles {
-  router: { model: string; checkpoint?: string };
-  candidates: readonly { id: string; model: string }[];
+  router: { model?: string; checkpoint?: string };
+  candidates: readonly { id: string; model?: string }[];
   embeddingModel?: string;
 }
 
@@ -14,7 +17,7 @@ export interface ConfigFiles {
 export async function checkConfigFiles(config: ConfigFiles): Promise<string[]> {
   const files: [field: string, what: string, file: string | undefined][] = [
     ["router.model", "router model file", config.router.model],
-    ...config.candidates.map((c, i): [string, string, string] => [`candidates[${i}].model`, `candidate "${c.id}": model file`, c.model]),
+    ...config.candidates.map((c, i): [string, string, string | undefined] => [`candidates[${i}].model`, `candidate "${c.id}": model file`, c.model]),
     ["embeddingModel", "embedding model file", config.embeddingModel],
   ];
   const problems: string[] = [];

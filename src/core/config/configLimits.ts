@@ -30,4 +30,10 @@ export const CONFIG_LIMITS = {
   minMaxTokens: 48,
   /** Per-turn generation limit: at most half of a 8,192-token context. */
   maxTokens: 4_096,
+  /** A remote candidate's time limit per HTTP attempt, in ms (ten minutes: a long generation on a busy server). */
+  remoteTimeoutMs: 600_000,
+  /** A remote candidate's retries after a failed attempt. */
+  remoteRetries: 10,
+  /** A remote candidate's first retry delay, in ms (it doubles on each retry). */
+  remoteRetryDelayMs: 60_000,
 } as const;

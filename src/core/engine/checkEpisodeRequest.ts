@@ -46,7 +46,8 @@ export async function checkEpisodeRequest(
   const models = [
     // The router is loaded for its pooled feature; tokenizing with that load costs no second copy of the model.
     { role: "router model", path: config.router.model, pooling: config.router.pooling },
-    ...config.candidates.map((c) => ({ role: `candidate "${c.id}"`, path: c.model, pooling: undefined })),
+    // Remote candidates have no tokenizer here; their servers refuse a prompt too long for them.
+    ...config.candidates.filter((c) => c.kind === "local").map((c) => ({ role: `candidate "${c.id}"`, path: c.model, pooling: undefined })),
   ];
   const counts: { role: string; tokens: number; context: number }[] = [];
   for (const m of models) {

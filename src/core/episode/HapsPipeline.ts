@@ -8,7 +8,6 @@ import type { CandidateConfig, HapsConfig } from "../config/HapsConfig.ts";
 import type { Paragraph } from "../data/TaskItem.ts";
 import { readModelShape } from "../gguf/readModelShape.ts";
 import { answerScores, choiceMatch, CostNormalizer, episodeCost, isChoiceLetter } from "../metrics/index.ts";
-import { LlamaAgentEndpoint } from "../protocols/LlamaAgentEndpoint.ts";
 import { MultipleChoiceProtocol } from "../protocols/MultipleChoiceProtocol.ts";
 import { SearchQaProtocol } from "../protocols/SearchQaProtocol.ts";
 import type { AgentEndpoint, AgentRole, EpisodeOutcome } from "../protocols/types.ts";
@@ -25,6 +24,10 @@ import { ZeroShotRouter } from "../router/ZeroShotRouter.ts";
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { AdapterReport, EpisodeEvent, EpisodeReport, EpisodeRequest, PreparedQuery } from "./types.ts";
 import type { LoraAdapter } from "../adapters/types.ts";
+import { createAgentEndpoint, releaseAgentEndpoints } from "./createAgentEndpoint.ts";
+import { resolveConfigModels } from "../download/resolveConfigModels.ts";
+import { defaultCacheDir } from "../models/defaultModels.ts";
+import path from "node:path";
 
 export interface EpisodeHooks {
   signal?: AbortSignal;
@@ -69,6 +72,9 @@ export class HapsPipeline {
    * loads the configured checkpoint, which must match those models and widths.
    */
   static async create(runtime: LlamaRuntime, config: HapsConfig): Promise<HapsPipeline> {
+    // Model settings that are URIs name files in the model cache (openPipeline has resolved them already; a trainer
+    // has not): a file not downloaded yet is an error naming its field.
+    config = await resolveConfigModels(config, { dir: path.join(defaultCacheDir(), "models") });
     const agentIds = config.agents.map((a) => a.id);
     for (const role of PROTOCOL_AGENTS)
       if (!agentIds.includes(role))
@@ -185,15 +191,7 @@ export class HapsPipeline {
         adapters.push(report);
         emit({ type: "adapter", adapter: report });
       }
-      endpoints[role] = new LlamaAgentEndpoint(this.runtime, {
-        role,
-        modelPath: candidate.model,
-        modelId: candidate.id,
-        adapter: adapter == null ? undefined : { lora: adapter, scale: this.config.generator.scale },
-        maxTokens: this.config.maxTokens,
-        // Each agent keeps its KV cache across its turns: a turn evaluates only what is new in its prompt.
-        reuseCache: true,
-      });
+      endpoints[role] = createAgentEndpoint(this.runtime, { role, candidate, adapter, scale: this.config.generator.scale, maxTokens: this.config.maxTokens });
     }
 
     const protocolOptions = {
@@ -213,7 +211,7 @@ export class HapsPipeline {
         outcome = await new SearchQaProtocol({ ...protocolOptions, searchBudget: this.config.protocol.searchBudget }).run({ question: request.question }, endpoints, retriever);
       }
     } finally {
-      for (const endpoint of Object.values(endpoints)) await (endpoint as LlamaAgentEndpoint).close();
+      await releaseAgentEndpoints(Object.values(endpoints));
     }
     for (const turn of outcome.turns) emit({ type: "turn", turn });
 
@@ -269,6 +267,12 @@ export class HapsPipeline {
 
 async function candidateModel(c: CandidateConfig): Promise<CandidateModel> {
   if (!c.open) return { id: c.id, open: false };
+  if (c.kind === "openai") {
+    // An open remote model: its shape is stated in the configuration (the weights are on the server).
+    const { architecture, blockCount, oProjIn, oProjOut } = c.lora!.shape;
+    const oProj = Array.from({ length: blockCount }, (_, layer) => ({ layer, inWidth: oProjIn, outWidth: oProjOut ?? oProjIn }));
+    return { id: c.id, open: true, architecture, blockCount, oProj };
+  }
   const shape = await readModelShape(c.model).catch((error: Error) => {
     throw new Error(`candidate "${c.id}": cannot read model "${c.model}": ${error.message}`);
   });

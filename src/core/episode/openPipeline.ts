@@ -1,6 +1,8 @@
 // The one way to get a ready pipeline: a configuration file, or the embedded default models when none is given.
+import path from "node:path";
 import { loadHapsConfig, parseHapsConfig, type HapsConfig } from "../config/HapsConfig.ts";
 import { defaultConfig } from "../config/defaultConfig.ts";
+import { resolveConfigModels, type ResolveModelsOptions } from "../download/resolveConfigModels.ts";
 import { defaultCacheDir, ensureDefaultModels } from "../models/defaultModels.ts";
 import { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { RuntimeOptions } from "../runtime/types.ts";
@@ -17,6 +19,11 @@ export interface OpenPipelineOptions extends RuntimeOptions {
   override?: (config: HapsConfig) => HapsConfig;
   /** An existing runtime to share; a new one is created (and owned) otherwise. */
   runtime?: LlamaRuntime;
+  /**
+   * Model settings that are URIs (`hf:...`, `https://...`): where their files are found or downloaded to, and whether
+   * to download what is missing. Defaults to `<cacheDir>/models`, without downloading (a missing file is an error).
+   */
+  models?: Partial<ResolveModelsOptions>;
 }
 
 export async function openPipeline(options: OpenPipelineOptions = {}): Promise<{ runtime: LlamaRuntime; pipeline: HapsPipeline; usesEmbeddedModels: boolean }> {
@@ -26,6 +33,7 @@ export async function openPipeline(options: OpenPipelineOptions = {}): Promise<{
       ? parseHapsConfig(options.config, "inline configuration", process.cwd())
       : defaultConfig(await ensureDefaultModels(options.cacheDir ?? defaultCacheDir()));
   if (options.override) config = options.override(config);
+  config = await resolveConfigModels(config, { dir: path.join(options.cacheDir ?? defaultCacheDir(), "models"), ...options.models });
   const runtime = options.runtime ?? (await LlamaRuntime.create(options));
   try {
     return { runtime, pipeline: await HapsPipeline.create(runtime, config), usesEmbeddedModels: options.configPath == null && options.config == null };

@@ -1,0 +1,184 @@
+// Model files from `hf:` URIs and http(s) URLs, through node-llama-cpp's downloader (createModelDownloader, which
+// uses ipull: parallel ranged requests, and a `<file>.ipull` progress file that lets an interrupted download resume
+// where it stopped). Around it, what a download needs before llama.cpp may load the file:
+//   - progress as bytes, speed and time left (measured here over the last seconds, not taken on trust);
+//   - cancellation through an AbortSignal that keeps the partial file for the next attempt to resume;
+//   - checks of the finished file: its size against the server's, the GGUF header (readModelShape: parseable and
+//     not truncated), and the SHA-256 when one is given. A file that fails a check is deleted and the error says why:
+//     a corrupted model is never left where the next run would load it.
+// A verified file gets a small `<file>.sha256` note (hash, size, mtime), so that later runs skip re-hashing it.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { readModelShape } from "../gguf/readModelShape.ts";
+import { DownloadError } from "./DownloadError.ts";
+
+export interface DownloadProgress {
+  uri: string;
+  /** The file being written (its final name). */
+  file: string;
+  downloadedBytes: number;
+  /** 0 until the server has said. */
+  totalBytes: number;
+  /** Over the last few seconds. */
+  bytesPerSecond: number;
+  /** Infinity while the speed is unknown. */
+  etaSeconds: number;
+}
+
+export interface ModelCacheOptions {
+  /** The folder models are downloaded into and found in (the CLI's `<cache>/models`, the extension's global storage). */
+  dir: string;
+  /** The Hugging Face endpoint for `hf:` URIs. Defaults to node-llama-cpp's (`HF_ENDPOINT`, else huggingface.co). */
+  huggingFaceEndpoint?: string;
+}
+
+export interface DownloadOptions extends ModelCacheOptions {
+  /** The file's SHA-256 (64 hex digits); a file that differs is deleted and refused. Defaults to none (no check). */
+  sha256?: string;
+  /** The expected size in bytes; a file of another size is deleted and refused. Defaults to none (the server's size only). */
+  size?: number;
+  /**
+   * Extra request headers. Defaults to none. (A gated Hugging Face repository needs no header here: node-llama-cpp
+   * sends $HF_TOKEN, or the token file of huggingface-cli, to Hugging Face and nowhere else.)
+   */
+  headers?: Record<string, string>;
+  onProgress?: (progress: DownloadProgress) => void;
+  /** Cancels the download; the partial file stays for the next call to resume. */
+  signal?: AbortSignal;
+}
+
+/** The file a URI was downloaded to, if it is in the cache (no network). */
+export async function findDownloadedModel(uri: string, options: ModelCacheOptions): Promise<string | null> {
+  const explicit = urlFileName(uri);
+  if (explicit != null) {
+    const file = path.join(options.dir, explicit);
+    return (await isFile(file)) ? file : null;
+  }
+  const { resolveModelFile } = await import("node-llama-cpp");
+  try {
+    return await resolveModelFile(uri, { directory: options.dir, download: false, cli: false, endpoints: endpoints(options) });
+  } catch {
+    return null;
+  }
+}
+
+/** Downloads `uri` into the cache (or resumes, or finds it there) and checks it; resolves with the file's path. */
+export async function downloadModel(uri: string, options: DownloadOptions): Promise<string> {
+  options.signal?.throwIfAborted();
+  await mkdir(options.dir, { recursive: true });
+  const { createModelDownloader } = await import("node-llama-cpp");
+  let downloader: Awaited<ReturnType<typeof createModelDownloader>>;
+  const meter = new SpeedMeter();
+  let file = "";
+  try {
+    downloader = await createModelDownloader({
+      modelUri: uri,
+      dirPath: options.dir,
+      fileName: urlFileName(uri) ?? undefined,
+      headers: options.headers,
+      endpoints: endpoints(options),
+      // Keep the partial file and its .ipull progress on cancellation: the next call resumes from it.
+      deleteTempFileOnCancel: false,
+      skipExisting: true,
+      showCliProgress: false,
+      onProgress: ({ totalSize, downloadedSize }) => {
+        const bytesPerSecond = meter.add(downloadedSize);
+        options.onProgress?.({
+          uri,
+          file,
+          downloadedBytes: downloadedSize,
+          totalBytes: totalSize,
+          bytesPerSecond,
+          etaSeconds: bytesPerSecond > 0 && totalSize > 0 ? (totalSize - downloadedSize) / bytesPerSecond : Infinity,
+        });
+      },
+    });
+  } catch (error) {
+    throw new DownloadError(`cannot download "${uri}": ${(error as Error).message}`, uri);
+  }
+  file = downloader.entrypointFilePath;
+  if (downloader.totalFiles !== 1) {
+    await downloader.cancel({ deleteTempFile: false });
+    throw new DownloadError(`"${uri}" is a model split into ${downloader.totalFiles} files; name a single-file GGUF`, uri);
+  }
+  const expectedSize = downloader.totalSize;
+  try {
+    await downloader.download({ signal: options.signal });
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw new DownloadError(`cannot download "${uri}": ${(error as Error).message}; run it again to resume`, uri);
+  }
+  // A cancelled download ends without an error (node-llama-cpp closes it quietly): the signal says it stopped.
+  options.signal?.throwIfAborted();
+  options.onProgress?.({ uri, file, downloadedBytes: expectedSize, totalBytes: expectedSize, bytesPerSecond: meter.rate(), etaSeconds: 0 });
+  await verifyModelFile(uri, file, { sha256: options.sha256, size: options.size ?? (expectedSize > 0 ? expectedSize : undefined) });
+  return file;
+}
+
+/**
+ * Checks a model file (size, GGUF header, SHA-256 when given), remembering a passed SHA-256 check in `<file>.sha256`.
+ * A file that fails is deleted, and the error says what differed.
+ */
+export async function verifyModelFile(uri: string, file: string, expect: { sha256?: string; size?: number }): Promise<void> {
+  const refuse = async (why: string): Promise<never> => {
+    await rm(file, { force: true });
+    await rm(`${file}.sha256`, { force: true });
+    throw new DownloadError(`"${uri}" -> ${file}: ${why}; the file was deleted, download it again`, uri);
+  };
+  const info = await stat(file);
+  if (expect.size != null && info.size !== expect.size) await refuse(`${info.size} bytes, expected ${expect.size}`);
+  try {
+    await readModelShape(file);
+  } catch (error) {
+    await refuse(`not a usable GGUF model (${(error as Error).message})`);
+  }
+  if (expect.sha256 == null) return;
+  const want = expect.sha256.toLowerCase();
+  const note = `${file}.sha256`;
+  const remembered = await readFile(note, "utf8").catch(() => "");
+  if (remembered.trim() === `${want} ${info.size} ${Math.round(info.mtimeMs)}`) return;
+  const got = await sha256Of(file);
+  if (got !== want) await refuse(`SHA-256 is ${got}, expected ${want} (a corrupted or different file)`);
+  await writeFile(note, `${want} ${info.size} ${Math.round(info.mtimeMs)}\n`);
+}
+
+export async function sha256Of(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** For a plain URL, the file name it is saved under (its last path segment); null for `hf:` URIs (node-llama-cpp names those). */
+export function urlFileName(uri: string): string | null {
+  if (!/^https?:\/\//i.test(uri)) return null;
+  const last = decodeURIComponent(new URL(uri).pathname.split("/").filter(Boolean).at(-1) ?? "");
+  const safe = last.replace(/[^A-Za-z0-9._-]/g, "_");
+  return safe === "" || safe.startsWith(".") ? `model-${createHash("sha256").update(uri).digest("hex").slice(0, 12)}.gguf` : safe;
+}
+
+function endpoints(options: ModelCacheOptions) {
+  return options.huggingFaceEndpoint == null ? undefined : { huggingFace: options.huggingFaceEndpoint };
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => null))?.isFile() === true;
+}
+
+/** Bytes per second over a sliding window of a few seconds. */
+class SpeedMeter {
+  private readonly samples: { t: number; bytes: number }[] = [];
+  add(bytes: number): number {
+    const t = performance.now();
+    this.samples.push({ t, bytes });
+    while (this.samples.length > 2 && t - this.samples[0].t > 5_000) this.samples.shift();
+    return this.rate();
+  }
+  rate(): number {
+    const first = this.samples[0];
+    const last = this.samples.at(-1);
+    if (first == null || last == null || last.t - first.t < 200) return 0;
+    return ((last.bytes - first.bytes) * 1000) / (last.t - first.t);
+  }
+}
