@@ -5,6 +5,7 @@ import { benchCommand } from "./bench/benchCommand.ts";
 import type { CliCommand } from "./CliCommand.ts";
 import { commonOptionsHelp } from "./cliOptions.ts";
 import { demoCommand } from "./demo/demoCommand.ts";
+import { evalCommand } from "./eval/evalCommand.ts";
 import { infoCommand } from "./info/infoCommand.ts";
 import { signalExitCode, watchInterrupts } from "./interrupts.ts";
 import { launchCli } from "./launcher.ts";
@@ -17,7 +18,7 @@ import { trainCommand } from "./train/trainCommand.ts";
  * its name and help; what it runs is imported only when it runs, so `haps --help` does not load zod, the GGUF
  * reader or the pipeline.
  */
-const commands: CliCommand[] = [routeCommand, demoCommand, infoCommand, trainCommand, proofCommand, benchCommand];
+const commands: CliCommand[] = [routeCommand, demoCommand, infoCommand, trainCommand, evalCommand, proofCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
