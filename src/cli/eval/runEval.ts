@@ -2,7 +2,8 @@
 import { loadEvalSpec } from "../../core/evaluation/EvalSpec.ts";
 import { runEvaluation } from "../../core/evaluation/runEvaluation.ts";
 import type { CliContext } from "../CliCommand.ts";
-import { parseCliOptions } from "../cliOptions.ts";
+import { LlamaRuntime } from "../../core/runtime/LlamaRuntime.ts";
+import { parseCliOptions, runtimeOptionsFrom } from "../cliOptions.ts";
 import { progressPrinter } from "../progressBar.ts";
 
 export async function runEval(args: string[], context: CliContext): Promise<number> {
@@ -10,15 +11,13 @@ export async function runEval(args: string[], context: CliContext): Promise<numb
   if (typeof values.spec !== "string") throw new Error("eval: --spec FILE is required (see haps eval --help)");
   if (typeof values.out !== "string") throw new Error("eval: --out DIR is required (see haps eval --help)");
   const spec = await loadEvalSpec(values.spec);
-  if (typeof values.threads === "string") {
-    const n = Number(values.threads);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--threads: expected a positive integer, got "${values.threads}"`);
-    spec.threads = n;
-  }
+  // --threads and --gpu as every command takes them; the spec's threads when --threads is not given.
+  const runtime = await LlamaRuntime.create({ threads: spec.threads, ...runtimeOptionsFrom(values) });
   const progress = progressPrinter();
   try {
     const outcome = await runEvaluation(spec, {
       outDir: values.out,
+      runtime,
       signal: context.signal,
       onProgress: progress.update,
       log: (line) => process.stderr.write(`${line}\n`),
@@ -39,5 +38,6 @@ export async function runEval(args: string[], context: CliContext): Promise<numb
     return 0;
   } finally {
     progress.stop();
+    await runtime.dispose();
   }
 }

@@ -77,9 +77,11 @@ export class HapsRuns {
     let session = this.sessions.get(key);
     if (session == null) {
       const config: HapsConfig = { ...this.main.config, generator: { ...this.main.config.generator, ...variant.generator } };
+      // Its split is the main session's (passed per seed), so its own "splits: 0 train ..." line would only mislead.
+      const log = this.options.log;
       session = await TrainingSession.open(
         { ...this.main.spec, config },
-        { ...this.options, runtime: this.main.runtime, splits: { train: [], valid: [], test: [] } },
+        { ...this.options, log: log && ((line) => void (line.startsWith("splits: ") || log(line))), runtime: this.main.runtime, splits: { train: [], valid: [], test: [] } },
       );
       // The routing feature depends only on the router and the item: reuse what the main session computed.
       for (const [id, q] of this.main.prepared) session.prepared.set(id, q);

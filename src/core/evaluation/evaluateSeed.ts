@@ -52,6 +52,7 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
   const { spec, session, table, alpha, alphas } = ctx;
   const started = performance.now();
   const split = ctx.data.splitsFor(seed, session.splits);
+  if (split.test.length === 0) throw new Error(`${spec.source}: data.sizes.test is 0, but an evaluation is scored on held-out test items`);
   const ids = (items: readonly TaskItem[]) => items.map((i) => i.id);
   const normalizer = fitCostNormalizer(session.dataset.rows(ids(split.train)));
   const rowOf = (item: string, choice: Choice): ActionRow => {
@@ -108,7 +109,8 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     tick(outcomes.length);
     return outcomes;
   };
-  const score = (outcomes: ItemOutcome[], a: number): MethodScore => scoreOutcomes(outcomes, normalizer, a, table);
+  const groups = ctx.data.benchmarkItems == null ? undefined : new Map(ctx.data.benchmarkItems.map((i) => [i.id, i.group as string]));
+  const score = (outcomes: ItemOutcome[], a: number): MethodScore => scoreOutcomes(outcomes, normalizer, a, table, groups);
   const greedy = (run: TrainedRun, a: number): Choice[] => testQueries.map((q) => run.policy.head.toAssignment(run.policy.head.argmax(q.feature, a)).choice);
   const episodes = (run: TrainedRun, choices: readonly Choice[]) => run.runner.run(testQueries.map((query, k) => ({ query, choice: choices[k] })), () => tick());
   const methods: MethodResult[] = [];

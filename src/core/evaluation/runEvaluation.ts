@@ -47,9 +47,14 @@ export async function runEvaluation(spec: EvalSpec, options: EvaluationOptions):
       concurrency: spec.concurrency,
       signal,
       onProgress,
-      log,
+      // The benchmark's items are handed over as one pool and split per seed: the session's "splits:" line would mislead.
+      log: data.givenItems == null ? log : (line) => void (line.startsWith("splits: ") || log(line)),
       splits: data.givenItems != null ? { train: data.givenItems, valid: [], test: [] } : undefined,
     });
+    if (spec.benchmark != null) {
+      const b = spec.benchmark;
+      log(`${data.name}: per seed and keyword ${b.train} phrasing(s) to train on, ${b.valid} to validate on${b.valid === 0 ? " (validation on the training items)" : ""}, ${b.phrasings - b.train - b.valid} held out`);
+    }
     const alpha = session.alpha;
     const alphas = spec.alphas.includes(alpha) ? [...spec.alphas] : [alpha, ...spec.alphas];
     checkDepths(session, spec);
@@ -63,8 +68,17 @@ export async function runEvaluation(spec: EvalSpec, options: EvaluationOptions):
 
     // The assignments' descriptors through the router LLM, plus a one-hot identity (see DESCRIPTOR_NOTE).
     const texts = table.space.assignments.map((a) => a.descriptor);
-    const vectors = await runtime.embed(session.config.router.model, texts, session.config.router.pooling);
-    const distinct = new Set(vectors.map((v) => v.join(","))).size === vectors.length;
+    let vectors: number[][];
+    let descriptorError: string | null = null;
+    try {
+      vectors = await runtime.embed(session.config.router.model, texts, session.config.router.pooling);
+    } catch (error) {
+      // E.g. descriptions longer than the router's context: the identity alone still tells the assignments apart.
+      descriptorError = (error as Error).message;
+      log(`the router could not embed the assignment descriptors (${descriptorError}); GraphRouter and IRT-Router get the assignments' identity only`);
+      vectors = texts.map(() => new Array<number>(session!.pipeline.policy.config.featureWidth).fill(0));
+    }
+    const distinct = descriptorError == null && new Set(vectors.map((v) => v.join(","))).size === vectors.length;
     const space = withAssignmentEmbeddings(
       table.space,
       vectors.map((v, i) => Float32Array.from([...v, ...texts.map((_, j) => (i === j ? 1 : 0))])),
@@ -95,7 +109,7 @@ export async function runEvaluation(spec: EvalSpec, options: EvaluationOptions):
       spec: { source: spec.source, given: spec.raw },
       versions: collectVersions(info),
       knownTruth,
-      descriptors: { texts, width: space.assignments[0].embedding!.length, distinctBeforeIdentity: distinct },
+      descriptors: { texts, width: space.assignments[0].embedding!.length, distinctBeforeIdentity: distinct, error: descriptorError },
       perSeed,
       summary: summarise(perSeed),
       startedAt,

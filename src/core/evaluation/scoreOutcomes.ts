@@ -37,11 +37,13 @@ export interface MethodScore {
   strongCallShare: number;
   /** Tokens per candidate over all items. */
   tokens: Record<string, TokenCount>;
+  /** Mean quality per item group (the keyword benchmark's: small, wide, both, none); absent for data without groups. */
+  byGroup?: Record<string, { items: number; quality: number }>;
 }
 
 const FAILURES_KEPT = 10;
 
-export function scoreOutcomes(outcomes: readonly ItemOutcome[], normalizer: CostNormalizer, alpha: number, table: AssignmentTable): MethodScore {
+export function scoreOutcomes(outcomes: readonly ItemOutcome[], normalizer: CostNormalizer, alpha: number, table: AssignmentTable, groups?: ReadonlyMap<string, string>): MethodScore {
   if (outcomes.length === 0) throw new Error("scoreOutcomes: no items");
   let quality = 0;
   let cost = 0;
@@ -49,8 +51,15 @@ export function scoreOutcomes(outcomes: readonly ItemOutcome[], normalizer: Cost
   const failures: MethodScore["failures"] = [];
   const assignments: Record<string, number> = {};
   const tokens: Record<string, TokenCount> = {};
+  const byGroup: Record<string, { items: number; quality: number }> = {};
   for (const o of outcomes) {
     const q = o.error == null ? o.quality : 0;
+    const group = groups?.get(o.item);
+    if (group != null) {
+      const g = (byGroup[group] ??= { items: 0, quality: 0 });
+      g.items++;
+      g.quality += q;
+    }
     const c = o.error == null && o.cost != null ? normalizer.normalise(o.cost) : 1;
     quality += q;
     cost += c;
@@ -76,6 +85,7 @@ export function scoreOutcomes(outcomes: readonly ItemOutcome[], normalizer: Cost
     assignments,
     strongCallShare: chosen.length === 0 ? 0 : strongCallShare(chosen.map((c) => table.candidateIndices(c)), table.strongCandidate),
     tokens,
+    ...(groups == null ? {} : { byGroup: Object.fromEntries(Object.entries(byGroup).map(([g, v]) => [g, { items: v.items, quality: v.quality / v.items }])) }),
   };
 }
 

@@ -102,7 +102,7 @@ export interface EvaluationResults {
   /** The keyword benchmark's known truth checked on the action-level data (null for other data). */
   knownTruth: { cells: number; mismatches: string[] } | null;
   /** How the assignment descriptors were embedded for GraphRouter and IRT-Router. */
-  descriptors: { texts: string[]; width: number; distinctBeforeIdentity: boolean };
+  descriptors: { texts: string[]; width: number; distinctBeforeIdentity: boolean; error: string | null };
   perSeed: SeedEvaluation[];
   summary: MethodSummary[];
   startedAt: string;

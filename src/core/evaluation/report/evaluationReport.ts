@@ -113,6 +113,7 @@ export function evaluationReport(r: EvaluationResults, charts: { name: string; f
     "",
   );
 
+  push(...groupSection(r), "");
   push(...routingSection(r, chart("routing-curve")?.file), "");
   push(...depthSection(r, chart("lora-depth")?.file, options.benchmark), "");
   push(...trainingSection(r, chart("training-curves")?.file), "");
@@ -130,7 +131,13 @@ export function evaluationReport(r: EvaluationResults, charts: { name: string; f
   push("## Methods and how they were adapted", "");
   const kinds = [...new Set(r.summary.map((m) => m.kind))];
   for (const k of ORDER.concat(["no-high-level", "no-low-level", "no-sharing", "depth"]).filter((x) => kinds.includes(x))) push(`- ${METHOD_NOTES[k]}`);
-  push(`- ${DESCRIPTOR_NOTE}${r.descriptors.distinctBeforeIdentity ? "" : " Here the router LLM gave some descriptors the same vector: without the identity those assignments would be indistinguishable to both methods."}`, "");
+  const descriptorFinding =
+    r.descriptors.error != null
+      ? ` Here the router could not embed the descriptors (${r.descriptors.error}): both methods had the identity only.`
+      : r.descriptors.distinctBeforeIdentity
+        ? ""
+        : " Here the router LLM gave some descriptors the same vector: without the identity those assignments would be indistinguishable to both methods.";
+  push(`- ${DESCRIPTOR_NOTE}${descriptorFinding}`, "");
 
   push("## Charts", "");
   for (const c of charts) push(`![${c.name}](${c.file})`, "");
@@ -162,6 +169,34 @@ function measuredOrder(r: EvaluationResults): string[] {
   const text = entries.map(([name, v], i) => `${name} ${f(v)}${i < entries.length - 1 ? ` ${sign(v, entries[i + 1][1])}` : ""}`).join(" ");
   const holds = entries.every(([, v], i) => i === 0 || entries[i - 1][1] > v + 1e-9);
   return [`Measured order of mean quality: ${text}. The expected strict order HAPS > Oracle routing without adapters > best baseline > Random ${holds ? "holds" : "does not hold"} here.`];
+}
+
+/** The keyword benchmark's groups: which items each method gets right (the construction says who can). */
+const GROUP_NOTES: Record<string, string> = {
+  small: "only the small model knows",
+  wide: "only the wide model knows",
+  both: "both know",
+  none: "neither knows (only an adapter helps)",
+};
+
+function groupSection(r: EvaluationResults): string[] {
+  const key = alphaKey(r.trainingAlpha);
+  const first = r.perSeed[0]?.methods[0]?.byAlpha[key]?.byGroup;
+  if (first == null) return [];
+  const groups = Object.keys(GROUP_NOTES).filter((g) => g in first);
+  const out = [
+    `## Quality by keyword group (alpha = ${r.trainingAlpha})`,
+    "",
+    "Mean over seeds of each group's test items. By construction a Student answers exactly the keywords its model knows; without adapters no assignment answers the last group.",
+    "",
+    `| method | ${groups.map((g) => `${g}: ${GROUP_NOTES[g]}`).join(" | ")} |`,
+    `| --- | ${groups.map(() => "---").join(" | ")} |`,
+  ];
+  for (const m of r.summary) {
+    const per = r.perSeed.map((s) => s.methods.find((x) => x.name === m.name)!.byAlpha[key].byGroup ?? {});
+    out.push(`| ${m.name} | ${groups.map((g) => f(mean(per.map((x) => x[g]?.quality ?? NaN)))).join(" | ")} |`);
+  }
+  return out;
 }
 
 function routingSection(r: EvaluationResults, file: string | undefined): string[] {
