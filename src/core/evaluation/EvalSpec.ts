@@ -93,7 +93,9 @@ export const evalSpecSchema = z
     seeds: train.seeds,
     /**
      * Folder of the action-level data, the benchmark's files and the checkpoints, relative to the spec. Reusing it
-     * resumes: finished episodes and trainings are not run again. Defaults to `work` inside the output folder.
+     * resumes: finished episodes and trainings are not run again - so changed training settings or splits need a new
+     * one (the action rows alone may be shared by any spec over the same models). Defaults to `work` inside the output
+     * folder.
      */
     work: z.string().min(1).optional(),
     /** llama.cpp threads. Defaults to half the logical cores (ignored when the engine's runtime is shared). */
