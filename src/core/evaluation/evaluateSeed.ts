@@ -104,8 +104,10 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     const seconds = Math.max(1e-3, (performance.now() - evalStarted) / 1000);
     ctx.onProgress?.({ phase: "eval", seed, done, total, rolloutsPerSecond: done / seconds, etaSeconds: ((total - done) * seconds) / done, message: `${mainCount} methods x ${alphas.length} cost regimes, ${ablationCount} ablations, ${test.length} test items` });
   };
-  const fromRows = (choices: (Choice | { error: string })[]): ItemOutcome[] => {
-    const outcomes = choices.map((c, k): ItemOutcome => ("error" in c ? { item: test[k].id, choice: null, quality: 0, cost: null, tokens: {}, error: c.error } : rowOutcome(rowOf(test[k].id, c as Choice), c as Choice)));
+  // A decision per test item (or why there is none), scored from that item's action row.
+  type Decision = { choice: Choice } | { error: string };
+  const fromRows = (decisions: readonly Decision[]): ItemOutcome[] => {
+    const outcomes = decisions.map((d, k): ItemOutcome => ("choice" in d ? rowOutcome(rowOf(test[k].id, d.choice), d.choice) : { item: test[k].id, choice: null, quality: 0, cost: null, tokens: {}, error: d.error }));
     tick(outcomes.length);
     return outcomes;
   };
@@ -124,7 +126,7 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
   for (const f of fitted) {
     const byAlpha: MethodResult["byAlpha"] = {};
     for (const a of alphas) {
-      const decisions = decide(f, examples.test, a).map((d) => ("error" in d ? d : table.choiceAt(d.index)));
+      const decisions = decide(f, examples.test, a).map((d): Decision => ("index" in d ? { choice: table.choiceAt(d.index) } : d));
       byAlpha[alphaKey(a)] = score(fromRows(decisions), a);
     }
     methods.push({ name: f.name, group: "main", kind: f.method, adapters: false, scoredFrom: "action rows", weighsCost: f.weighsCost, fitSeconds: f.fitSeconds, byAlpha });
@@ -150,7 +152,7 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     }
   }
   if (noLowLevel) {
-    methods.push({ name: noLowLevel.variant.name, group: "ablation", kind: "no-low-level", adapters: false, scoredFrom: "action rows", weighsCost: true, fitSeconds: noLowLevel.seconds, byAlpha: atAlpha(fromRows(greedy(noLowLevel, alpha))) });
+    methods.push({ name: noLowLevel.variant.name, group: "ablation", kind: "no-low-level", adapters: false, scoredFrom: "action rows", weighsCost: true, fitSeconds: noLowLevel.seconds, byAlpha: atAlpha(fromRows(greedy(noLowLevel, alpha).map((choice) => ({ choice })))) });
   }
   if (noSharing) {
     methods.push({ name: noSharing.variant.name, group: "ablation", kind: "no-sharing", adapters: true, scoredFrom: "episodes", weighsCost: true, fitSeconds: noSharing.seconds, byAlpha: atAlpha(await episodes(noSharing, greedy(noSharing, alpha))) });
