@@ -14,7 +14,8 @@ const common = {
   target: "node20",
   sourcemap: true,
   logLevel: "info",
-  external: ["vscode", "node-llama-cpp", "mocha", "playwright-core", "@vscode/test-electron"],
+  // vega and vega-lite: loaded only when an evaluation draws its charts (src/core/evaluation/charts/renderSvg.ts).
+  external: ["vscode", "node-llama-cpp", "mocha", "playwright-core", "@vscode/test-electron", "vega", "vega-lite"],
 };
 const esmBanner = {
   // Some bundled CommonJS dependencies call require(); give ESM bundles one.

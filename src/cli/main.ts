@@ -6,6 +6,7 @@ import type { CliCommand } from "./CliCommand.ts";
 import { commonOptionsHelp } from "./cliOptions.ts";
 import { demoCommand } from "./demo/demoCommand.ts";
 import { downloadCommand } from "./download/downloadCommand.ts";
+import { evalCommand } from "./eval/evalCommand.ts";
 import { exportAdapterCommand } from "./export/exportAdapterCommand.ts";
 import { infoCommand } from "./info/infoCommand.ts";
 import { signalExitCode, watchInterrupts } from "./interrupts.ts";
@@ -20,7 +21,7 @@ import { trainCommand } from "./train/trainCommand.ts";
  * its name and help; what it runs is imported only when it runs, so `haps --help` does not load zod, the GGUF
  * reader or the pipeline.
  */
-const commands: CliCommand[] = [routeCommand, demoCommand, infoCommand, trainCommand, proofCommand, benchCommand, serveCommand, downloadCommand, exportAdapterCommand];
+const commands: CliCommand[] = [routeCommand, demoCommand, infoCommand, trainCommand, evalCommand, proofCommand, benchCommand, serveCommand, downloadCommand, exportAdapterCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

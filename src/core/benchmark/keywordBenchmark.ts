@@ -4,7 +4,7 @@
 //
 // Each item asks which letter stands for a keyword, in one of several phrasings with distractor words, as a
 // multiple-choice question. Two candidates know different keywords:
-//   small  - a 64-wide, 2-block model, cheap;      wide - a 128-wide, 3-block model, three times the price;
+//   small  - a 32-wide, 4-block model, cheap;      wide - a 64-wide, 5-block model, three times the price;
 // and the keywords fall in four groups:
 //   "small": only the small model knows them;   "wide": only the wide model does;
 //   "both": both do (the cheap one suffices);   "none": neither does - no assignment answers these without an
@@ -61,9 +61,12 @@ export const ROUTER_WORDS: readonly string[] = [...new Set([...KEYWORDS, ...FILL
 /** The router's width: random directions of ~40 words in 256 dimensions interfere little. */
 const ROUTER_WIDTH = 256;
 
+// Only the last block carries the skill; the blocks before it are exact no-ops (skillModels.ts). There are at least
+// four of them so that the LoRA-depth ablation (adapters on the last k = 1, 2, 4 o_proj; src/core/evaluation) runs
+// here - where, by construction, an adapter below the last block acts on a zero attention output and changes nothing.
 export const CANDIDATES = {
-  small: { embeddingLength: 32, blockCount: 2, price: { input: 0.1, output: 0.2 } },
-  wide: { embeddingLength: 64, blockCount: 3, price: { input: 0.3, output: 0.6 } },
+  small: { embeddingLength: 32, blockCount: 4, price: { input: 0.1, output: 0.2 } },
+  wide: { embeddingLength: 64, blockCount: 5, price: { input: 0.3, output: 0.6 } },
 } as const;
 export type CandidateName = keyof typeof CANDIDATES;
 

@@ -1,10 +1,16 @@
 // The engine's methods, as plain async functions over one LlamaRuntime. The same handlers serve the extension's
 // supervised child process (engineMain.ts) and the CLI in-process.
+import path from "node:path";
+import { defaultConfig } from "../config/defaultConfig.ts";
 import { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { RuntimeOptions } from "../runtime/types.ts";
 import { defaultCacheDir, ensureDefaultModels } from "../models/defaultModels.ts";
 import type { HapsPipeline } from "../episode/HapsPipeline.ts";
 import { openPipeline } from "../episode/openPipeline.ts";
+import { loadEvalSpec, parseEvalSpec } from "../evaluation/EvalSpec.ts";
+import { runEvaluation } from "../evaluation/runEvaluation.ts";
+import { runTraining } from "../training/Trainer.ts";
+import { loadTrainSpec, parseTrainSpec } from "../training/TrainSpec.ts";
 import { checkEpisodeRequest } from "./checkEpisodeRequest.ts";
 import type { EngineHandlers } from "./protocol.ts";
 
@@ -57,10 +63,47 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
       await checkEpisodeRequest(await getRuntime(), pipeline.config, request);
       return await pipeline.run(request, { signal, onEvent: (event) => emit("episode", event) });
     },
+    async train({ specPath, spec }, { signal, emit }) {
+      const parsed = await specFrom("train", specPath, spec, loadTrainSpec, parseTrainSpec);
+      // The embedded models of this engine's cache folder, not of the process's default one.
+      parsed.config ??= defaultConfig(await defaultModels());
+      return await runTraining(parsed, {
+        runtime: await getRuntime(),
+        signal,
+        onProgress: (p) => emit("progress", p),
+        log: (message) => emit("log", { level: "info", message }),
+      });
+    },
+    async evaluate({ specPath, spec, outDir }, { signal, emit }) {
+      if (typeof outDir !== "string" || outDir.length === 0) throw new Error("evaluate: outDir (the output folder) is required");
+      const parsed = await specFrom("evaluate", specPath, spec, loadEvalSpec, parseEvalSpec);
+      if (parsed.benchmark == null) parsed.config ??= defaultConfig(await defaultModels());
+      return await runEvaluation(parsed, {
+        outDir: path.resolve(outDir),
+        runtime: await getRuntime(),
+        signal,
+        onProgress: (p) => emit("progress", p),
+        log: (message) => emit("log", { level: "info", message }),
+      });
+    },
     async dispose() {
       pipelines.clear();
       if (runtime != null) await (await runtime.catch(() => null))?.dispose();
       runtime = null;
     },
   };
+}
+
+/** A spec from a file or inline (relative paths against the working directory), never both. */
+async function specFrom<T>(
+  method: string,
+  specPath: string | undefined,
+  spec: unknown,
+  load: (file: string) => Promise<T>,
+  parse: (raw: unknown, source: string, baseDir: string) => Promise<T>,
+): Promise<T> {
+  if (specPath != null && spec != null) throw new Error(`${method}: give specPath or spec, not both`);
+  if (specPath != null) return await load(path.resolve(specPath));
+  if (spec == null) throw new Error(`${method}: give specPath (a spec file) or spec (the spec itself)`);
+  return await parse(spec, `inline ${method} spec`, process.cwd());
 }

@@ -2,7 +2,10 @@
 // in-process). Everything here is plain, structured-cloneable data: requests in, results out, streaming as events,
 // cancellation as a message.
 import type { EpisodeEvent, EpisodeReport, EpisodeRequest } from "../episode/types.ts";
+import type { EvaluationOutcome } from "../evaluation/types.ts";
 import type { GenerateRequest, GenerateResult, RuntimeInfo, RuntimeOptions } from "../runtime/types.ts";
+import type { TrainingProgress } from "../training/progress.ts";
+import type { TrainingSummary } from "../training/Trainer.ts";
 
 /** Method name -> [params, result]. Both sides are checked against this map by the compiler. */
 export interface EngineMethods {
@@ -16,6 +19,18 @@ export interface EngineMethods {
    * working directory), or, with neither, the embedded models.
    */
   route: [EpisodeRequest & { configPath?: string; config?: unknown }, EpisodeReport];
+  /**
+   * `haps train`: a training spec from `specPath` (a file) or `spec` (the object; relative paths resolve against the
+   * engine's working directory). Progress streams as `progress` events; cancelling stops it (the request then rejects
+   * with an AbortError) and a later request with the same spec resumes where it stopped.
+   */
+  train: [{ specPath?: string; spec?: unknown }, TrainingSummary];
+  /**
+   * `haps eval`: an evaluation spec from `specPath` or `spec` (as for `train`), results.json, report.md and the SVG
+   * charts written into `outDir` (relative: against the engine's working directory). Progress streams as `progress`
+   * events; cancelling stops it (AbortError), and the same request again resumes from the work folder.
+   */
+  evaluate: [{ specPath?: string; spec?: unknown; outDir: string }, EvaluationOutcome];
 }
 export type EngineMethod = keyof EngineMethods;
 export type ParamsOf<M extends EngineMethod> = EngineMethods[M][0];
@@ -26,6 +41,8 @@ export interface EngineEvents {
   token: { text: string };
   log: { level: string; message: string };
   episode: EpisodeEvent;
+  /** Training and evaluation progress (`train`, `evaluate`). */
+  progress: TrainingProgress;
 }
 
 /** Parent -> engine. */

@@ -1,0 +1,24 @@
+// `haps eval`: its name and help; runEval.ts does the work.
+import type { CliCommand } from "../CliCommand.ts";
+
+export const evalCommand: CliCommand = {
+  name: "eval",
+  summary: "compare HAPS with the baselines, its ablations and the cost regimes: results.json, report.md and SVG charts",
+  usage: `haps eval --spec FILE --out DIR [--json]
+
+  --spec FILE   the evaluation spec (JSON): the data (a training spec's data and config, or "benchmark":
+                {"name": "keyword"}), seeds, the training alpha and the cost regimes, methods, ablations, HAPS's
+                training settings and the baselines' options; every field and its default:
+                src/core/evaluation/EvalSpec.ts. examples/eval-smoke.json runs every method in a few minutes.
+  --out DIR     where results.json, report.md and the charts go; the action-level data and checkpoints go to
+                DIR/work unless the spec names another work folder
+  --json        print the summary as one JSON object
+
+Per seed: the splits, the routing features and the action-level data (every item under every assignment without
+adapters, shared with training), HAPS trained once (warm-up, joint RL) and evaluated at every cost regime, the
+baselines (Random, each Fixed assignment, Oracle, RouteLLM, GraphRouter, IRT-Router) fitted on the training items'
+rows, and the ablations (without the high-level router, without the low-level router, without parameter sharing,
+LoRA depth k). Held-out test items are never trained or calibrated on. Run it again with the same --out to resume:
+finished episodes and trainings are not repeated.`,
+  run: async (args, context) => (await import("./runEval.ts")).runEval(args, context),
+};

@@ -1,0 +1,190 @@
+// One seed of an evaluation, end to end:
+//
+//   1. the seed's splits and the cost normaliser (min-max on the training items' action rows);
+//   2. the trainings: HAPS at the spec's alpha, and the ablations that need their own (no adapters, no sharing, depth k);
+//   3. the baselines, fitted on the training (+ validation) items' action rows with the router's features;
+//   4. every method on the test items: the main methods at every cost regime, the ablations at the training alpha.
+//
+// The test items are never trained on, fitted on or calibrated on: they enter only as the items decided on and scored.
+// Methods that decide without adapters are scored from the test items' action rows (exactly the episodes they would
+// run); methods with adapters run episodes (EpisodeRunner). Every method is scored on the same items, with the same
+// cost normaliser and the same token accounting (scoreOutcomes).
+import path from "node:path";
+import { RandomBaseline, RouteLlmMfRouter, type AssignmentSpace, type RoutingExample } from "../baselines/index.ts";
+import type { TaskItem } from "../data/TaskItem.ts";
+import { fitCostNormalizer, type ActionRow } from "../training/ActionDataset.ts";
+import type { TrainingProgress } from "../training/progress.ts";
+import type { TrainingSession } from "../training/Trainer.ts";
+import type { AssignmentTable, Choice } from "./AssignmentTable.ts";
+import { baselineRng, decide, fitBaseline, makeBaselines, type FittedBaseline } from "./baselineMethods.ts";
+import type { EvalSpec } from "./EvalSpec.ts";
+import type { EvaluationData } from "./EvaluationData.ts";
+import type { HapsRuns, RunVariant, TrainedRun } from "./HapsRuns.ts";
+import { routeLlmCurve } from "./routeLlmCurve.ts";
+import { rowOutcome, scoreOutcomes, type ItemOutcome, type MethodScore } from "./scoreOutcomes.ts";
+import type { MethodResult, SeedEvaluation, TrainingRecord } from "./types.ts";
+
+export interface SeedContext {
+  spec: EvalSpec;
+  session: TrainingSession;
+  data: EvaluationData;
+  table: AssignmentTable;
+  /** The assignment space with the descriptor embeddings GraphRouter and IRT-Router read. */
+  space: AssignmentSpace;
+  runs: HapsRuns;
+  /** The cost preference HAPS is trained at (the main table's and the ablations'). */
+  alpha: number;
+  /** Every cost regime, `alpha` included. */
+  alphas: number[];
+  work: string;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainingProgress) => void;
+  log: (line: string) => void;
+}
+
+export const HAPS_NAME = "HAPS";
+const HAPS_RUN: RunVariant = { name: HAPS_NAME, slug: "haps" };
+
+/** Alpha as results.json keys it. */
+export const alphaKey = (alpha: number): string => String(alpha);
+
+export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<SeedEvaluation> {
+  const { spec, session, table, alpha, alphas } = ctx;
+  const started = performance.now();
+  const split = ctx.data.splitsFor(seed, session.splits);
+  if (split.test.length === 0) throw new Error(`${spec.source}: data.sizes.test is 0, but an evaluation is scored on held-out test items`);
+  const ids = (items: readonly TaskItem[]) => items.map((i) => i.id);
+  const normalizer = fitCostNormalizer(session.dataset.rows(ids(split.train)));
+  const rowOf = (item: string, choice: Choice): ActionRow => {
+    const row = session.dataset.get(item, choice);
+    if (row == null) throw new Error(`no action-level row for item "${item}" under ${table.label(choice)}`);
+    return row;
+  };
+  const example = (item: TaskItem): RoutingExample => {
+    const rows = table.choices().map((c) => rowOf(item.id, c));
+    return { id: item.id, query: item.question, embedding: session.prepared.get(item.id)!.feature, quality: rows.map((r) => r.quality), cost: rows.map((r) => normalizer.normalise(r.cost)) };
+  };
+  const examples = { train: split.train.map(example), valid: split.valid.map(example), test: split.test.map(example) };
+  const test = split.test;
+  const testQueries = test.map((i) => session.prepared.get(i.id)!);
+  const seedDir = path.join(ctx.work, `seed-${seed}`);
+
+  // 2. Trainings. HAPS is trained when it is reported or an ablation reuses its generators or its depth.
+  const baseDepth = session.config.generator.lastLayers;
+  const depthIsHaps = (k: number) => k === baseDepth && session.config.generator.shareTrunk;
+  const { ablations } = spec;
+  const needsHaps = spec.methods.includes("haps") || ablations.highLevel || ablations.depths.some(depthIsHaps);
+  const train = (variant: RunVariant) => ctx.runs.train(variant, seed, split, normalizer, seedDir);
+  const haps = needsHaps ? await train(HAPS_RUN) : null;
+  const noLowLevel = ablations.lowLevel ? await train({ name: "w/o low-level router", slug: "no-low-level", rl: { adapters: false } }) : null;
+  const noSharing = ablations.sharing ? await train({ name: "w/o parameter sharing", slug: "no-sharing", generator: { shareTrunk: false } }) : null;
+  const depthRuns: { k: number; run: TrainedRun }[] = [];
+  for (const k of ablations.depths) {
+    depthRuns.push({ k, run: depthIsHaps(k) ? haps! : await train({ name: `LoRA depth k=${k}`, slug: `depth-${k}`, generator: { lastLayers: k, shareTrunk: true } }) });
+  }
+  const trained = [haps, noLowLevel, noSharing, ...depthRuns.map((d) => d.run)].filter((r, i, all): r is TrainedRun => r != null && all.indexOf(r) === i);
+
+  // 3. Baselines.
+  const fitted: FittedBaseline[] = [];
+  for (const entry of makeBaselines(spec.methods, ctx.space, spec.baselines)) {
+    ctx.signal?.throwIfAborted();
+    const f = fitBaseline(entry, examples, ctx.space, seed, alphas);
+    ctx.log(`seed ${seed}: ${f.name} ${f.baseline ? `fitted in ${f.fitSeconds.toFixed(1)} s` : `could not be fitted: ${f.error}`}`);
+    fitted.push(f);
+  }
+
+  // 4. Every method on the test items.
+  const mainCount = fitted.length + (spec.methods.includes("haps") ? 1 : 0);
+  const ablationCount = (ablations.highLevel ? 1 + table.size : 0) + (noLowLevel ? 1 : 0) + (noSharing ? 1 : 0) + depthRuns.length;
+  const total = (mainCount * alphas.length + ablationCount) * test.length;
+  let done = 0;
+  const evalStarted = performance.now();
+  const tick = (n = 1) => {
+    done += n;
+    const seconds = Math.max(1e-3, (performance.now() - evalStarted) / 1000);
+    ctx.onProgress?.({ phase: "eval", seed, done, total, rolloutsPerSecond: done / seconds, etaSeconds: ((total - done) * seconds) / done, message: `${mainCount} methods x ${alphas.length} cost regimes, ${ablationCount} ablations, ${test.length} test items` });
+  };
+  // A decision per test item (or why there is none), scored from that item's action row.
+  type Decision = { choice: Choice } | { error: string };
+  const fromRows = (decisions: readonly Decision[]): ItemOutcome[] => {
+    const outcomes = decisions.map((d, k): ItemOutcome => ("choice" in d ? rowOutcome(rowOf(test[k].id, d.choice), d.choice) : { item: test[k].id, choice: null, quality: 0, cost: null, tokens: {}, error: d.error }));
+    tick(outcomes.length);
+    return outcomes;
+  };
+  const groups = ctx.data.benchmarkItems == null ? undefined : new Map(ctx.data.benchmarkItems.map((i) => [i.id, i.group as string]));
+  const score = (outcomes: ItemOutcome[], a: number): MethodScore => scoreOutcomes(outcomes, normalizer, a, table, groups);
+  const greedy = (run: TrainedRun, a: number): Choice[] => testQueries.map((q) => run.policy.head.toAssignment(run.policy.head.argmax(q.feature, a)).choice);
+  const episodes = (run: TrainedRun, choices: readonly Choice[]) => run.runner.run(testQueries.map((query, k) => ({ query, choice: choices[k] })), () => tick());
+  const methods: MethodResult[] = [];
+  const trainSeconds = (run: TrainedRun | null) => run?.seconds;
+
+  if (spec.methods.includes("haps")) {
+    const byAlpha: MethodResult["byAlpha"] = {};
+    for (const a of alphas) byAlpha[alphaKey(a)] = score(await episodes(haps!, greedy(haps!, a)), a);
+    methods.push({ name: HAPS_NAME, group: "main", kind: "haps", adapters: true, scoredFrom: "episodes", weighsCost: true, fitSeconds: trainSeconds(haps), byAlpha });
+  }
+  for (const f of fitted) {
+    const byAlpha: MethodResult["byAlpha"] = {};
+    for (const a of alphas) {
+      const decisions = decide(f, examples.test, a).map((d): Decision => ("index" in d ? { choice: table.choiceAt(d.index) } : d));
+      byAlpha[alphaKey(a)] = score(fromRows(decisions), a);
+    }
+    methods.push({ name: f.name, group: "main", kind: f.method, adapters: false, scoredFrom: "action rows", weighsCost: f.weighsCost, fitSeconds: f.fitSeconds, byAlpha });
+  }
+  const atAlpha = (outcomes: ItemOutcome[]) => ({ [alphaKey(alpha)]: score(outcomes, alpha) });
+
+  if (ablations.highLevel) {
+    // The same draws as the Random baseline (same seed and stream), now with HAPS's generated adapters.
+    const random = new RandomBaseline();
+    random.fit(examples.train, examples.valid, table.space, { rng: baselineRng(seed, random.name) });
+    const drawn = examples.test.map((e) => table.choiceAt(random.choose(e, alpha)));
+    methods.push({ name: "w/o high-level (random)", group: "ablation", kind: "no-high-level", adapters: true, scoredFrom: "episodes", weighsCost: false, byAlpha: atAlpha(await episodes(haps!, drawn)) });
+    for (const choice of table.choices()) {
+      methods.push({
+        name: `w/o high-level (fixed: ${table.label(choice)})`,
+        group: "ablation",
+        kind: "no-high-level",
+        adapters: true,
+        scoredFrom: "episodes",
+        weighsCost: false,
+        byAlpha: atAlpha(await episodes(haps!, test.map(() => choice))),
+      });
+    }
+  }
+  if (noLowLevel) {
+    methods.push({ name: noLowLevel.variant.name, group: "ablation", kind: "no-low-level", adapters: false, scoredFrom: "action rows", weighsCost: true, fitSeconds: noLowLevel.seconds, byAlpha: atAlpha(fromRows(greedy(noLowLevel, alpha).map((choice) => ({ choice })))) });
+  }
+  if (noSharing) {
+    methods.push({ name: noSharing.variant.name, group: "ablation", kind: "no-sharing", adapters: true, scoredFrom: "episodes", weighsCost: true, fitSeconds: noSharing.seconds, byAlpha: atAlpha(await episodes(noSharing, greedy(noSharing, alpha))) });
+  }
+  for (const { k, run } of depthRuns) {
+    methods.push({ name: `LoRA depth k=${k}`, group: "ablation", kind: "depth", depth: k, adapters: true, scoredFrom: "episodes", weighsCost: true, fitSeconds: run.seconds, byAlpha: atAlpha(await episodes(run, greedy(run, alpha))) });
+  }
+
+  const mf = fitted.find((f) => f.baseline instanceof RouteLlmMfRouter && f.baseline != null);
+  return {
+    seed,
+    splits: { train: ids(split.train), valid: ids(split.valid), test: ids(test) },
+    costNormalizer: normalizer.toJSON(),
+    methods,
+    routeLlmCurve: mf ? routeLlmCurve(mf.baseline as RouteLlmMfRouter, examples.test, table) : null,
+    trainings: trained.map(trainingRecord),
+    episodesRun: trained.reduce((s, r) => s + r.runner.ran, 0),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function trainingRecord(run: TrainedRun): TrainingRecord {
+  const { result } = run;
+  return {
+    name: run.variant.name,
+    slug: run.variant.slug,
+    seconds: run.seconds,
+    checkpoint: result.checkpoint,
+    bestValidReward: result.rl.bestValidReward,
+    stoppedEarly: result.rl.stoppedEarly,
+    rollouts: result.rl.rollouts,
+    sft: result.sft.history,
+    rl: result.rl.history,
+  };
+}

@@ -1,0 +1,271 @@
+// report.md: the paper's tables for one evaluation - the main comparison (methods x the data set and candidate pair),
+// the ablations, the cost regimes (quality, cost and reward per alpha) - as means +- standard deviations over seeds,
+// the best value of each column in bold; then the RouteLLM-style curve, LoRA depth, training, assignment mixes and
+// tokens, failures, per-seed figures and how each method was adapted. Every figure comes from results.json.
+import { alphaKey } from "../evaluateSeed.ts";
+import { bestBaseline } from "../charts/depthChart.ts";
+import { DESCRIPTOR_NOTE, METHOD_NOTES } from "../methodNotes.ts";
+import { mean } from "../summarise.ts";
+import type { EvaluationResults, MethodKind, MethodSummary, Stat } from "../types.ts";
+
+const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
+const cell = (s: Stat, seeds: number) => (seeds > 1 ? `${f(s.mean)} ± ${f(s.std)}` : f(s.mean));
+
+type Measure = "quality" | "normalisedCost" | "reward";
+const BETTER: Record<Measure, 1 | -1> = { quality: 1, normalisedCost: -1, reward: 1 };
+
+/** The rows of a table, with the best mean per column (among the rows that compete) in bold. */
+function table(header: string[], rows: { label: string; competes: boolean; cells: { stat: Stat; measure: Measure }[]; extra?: string[] }[], seeds: number): string[] {
+  const columns = rows[0]?.cells.length ?? 0;
+  const best = Array.from({ length: columns }, (_, c) => {
+    const values = rows.filter((r) => r.competes).map((r) => r.cells[c].stat.mean * BETTER[r.cells[c].measure]);
+    return values.length === 0 ? NaN : Math.max(...values);
+  });
+  const out = [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`];
+  for (const r of rows) {
+    const cells = r.cells.map((x, c) => {
+      const text = cell(x.stat, seeds);
+      return r.competes && Math.abs(x.stat.mean * BETTER[x.measure] - best[c]) < 1e-9 ? `**${text}**` : text;
+    });
+    out.push(`| ${[r.label, ...cells, ...(r.extra ?? [])].join(" | ")} |`);
+  }
+  return out;
+}
+
+const ORDER: MethodKind[] = ["random", "fixed", "routellm", "graphrouter", "irt", "haps", "oracle"];
+
+export function evaluationReport(r: EvaluationResults, charts: { name: string; file: string }[], options: { benchmark: boolean }): string {
+  const key = alphaKey(r.trainingAlpha);
+  const n = r.seeds.length;
+  const main = r.summary.filter((m) => m.group === "main").sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
+  const ablations = r.summary.filter((m) => m.group === "ablation");
+  const haps = r.summary.find((m) => m.kind === "haps");
+  const pair = r.candidates.map((c) => c.id).join(" / ");
+  const testItems = r.perSeed[0]?.splits.test.length ?? 0;
+  const chart = (name: string) => charts.find((c) => c.name === name);
+  const lines: string[] = [];
+  const push = (...l: string[]) => lines.push(...l);
+
+  push(`# HAPS evaluation: ${r.dataset}`, "");
+  push(
+    `Candidates ${r.candidates.map((c) => `**${c.id}** (${c.open ? "open" : "closed"}; ${c.price.input}/${c.price.output} per million tokens in/out)`).join(", ")}; agents ${r.agents.join(", ")}; ${r.assignments.length} assignments.`,
+    `Seeds ${r.seeds.join(", ")}; ${testItems} held-out test items per seed (never trained, fitted or calibrated on); training alpha ${r.trainingAlpha}; cost regimes alpha ${r.alphas.join(", ")}. ${r.seconds.toFixed(0)} s in all.`,
+    "",
+    `HAPS is trained once per seed, at alpha ${r.trainingAlpha}. Its head takes alpha at query time (pi ~ softmax((Q - alpha C) / T)), so every cost regime evaluates that same trained HAPS at its alpha; the baselines that can weigh cost decide at each alpha, the others keep their decisions and are scored at it.`,
+    `Cells are means${n > 1 ? " ± sample standard deviations" : ""} over ${n} seed(s); the best value of each column is in **bold** (highest quality and reward, lowest cost; the Oracle reads the test items' own outcomes - an upper bound on routing without adapters - and is never marked). Normalised cost is min-max on each seed's training rows (clamped to [0, 1]); reward = quality - alpha x normalised cost. A method that failed on an item scores quality 0 at cost 1 there.`,
+    "",
+  );
+  if (r.knownTruth) {
+    push(
+      r.knownTruth.mismatches.length === 0
+        ? `Known truth: all ${r.knownTruth.cells} item x assignment cells of the action-level data ran as the benchmark is constructed (each assignment answers exactly the keywords its Student knows).`
+        : `**Known truth violated**: ${r.knownTruth.mismatches.length} of ${r.knownTruth.cells} cells differ from the construction, e.g. ${r.knownTruth.mismatches.slice(0, 3).join("; ")}.`,
+      "",
+    );
+  }
+
+  push(`## Main results (alpha = ${r.trainingAlpha})`, "", `${r.dataset}, candidates ${pair}:`, "");
+  push(
+    ...table(
+      ["method", "quality", "normalised cost", "reward", "calls to the costliest model", "scored from"],
+      main.map((m) => ({
+        label: m.kind === "oracle" ? `${m.name} (bound)` : m.name,
+        competes: m.kind !== "oracle",
+        cells: (["quality", "normalisedCost", "reward"] as Measure[]).map((measure) => ({ stat: m.byAlpha[key][measure], measure })),
+        extra: [f(m.byAlpha[key].strongCallShare.mean), m.scoredFrom],
+      })),
+      n,
+    ),
+    "",
+  );
+  push(...measuredOrder(r), "");
+
+  if (ablations.length > 0) {
+    push(`## Ablations (alpha = ${r.trainingAlpha})`, "");
+    const rows = [...ablations, ...(haps ? [haps] : [])];
+    push(
+      ...table(
+        ["variant", "quality", "normalised cost", "reward", "adapters", "scored from"],
+        rows.map((m) => ({
+          label: m.name,
+          competes: true,
+          cells: (["quality", "normalisedCost", "reward"] as Measure[]).map((measure) => ({ stat: m.byAlpha[key][measure], measure })),
+          extra: [m.adapters ? "generated" : "none", m.scoredFrom],
+        })),
+        n,
+      ),
+      "",
+    );
+  }
+
+  push("## Cost regimes", "", "Perf = quality. Static: fixed assignments; every method at each alpha.", "");
+  const regimeRows = [...main.filter((m) => m.kind === "fixed"), ...main.filter((m) => m.kind !== "fixed")];
+  push(
+    ...table(
+      ["method", ...r.alphas.flatMap((a) => [`Perf (α=${a})`, `Cost (α=${a})`, `Reward (α=${a})`])],
+      regimeRows.map((m) => ({
+        label: m.kind === "oracle" ? `${m.name} (bound)` : m.kind === "fixed" ? `Static: ${m.name}` : m.name,
+        competes: m.kind !== "oracle",
+        cells: r.alphas.flatMap((a) => (["quality", "normalisedCost", "reward"] as Measure[]).map((measure) => ({ stat: m.byAlpha[alphaKey(a)][measure], measure }))),
+      })),
+      n,
+    ),
+    "",
+  );
+
+  push(...groupSection(r), "");
+  push(...routingSection(r, chart("routing-curve")?.file), "");
+  push(...depthSection(r, chart("lora-depth")?.file, options.benchmark), "");
+  push(...trainingSection(r, chart("training-curves")?.file), "");
+  push(...mixSection(r), "");
+
+  const failures = r.perSeed.flatMap((s) => s.methods.flatMap((m) => Object.entries(m.byAlpha).flatMap(([a, score]) => score.failures.map((x) => `seed ${s.seed}, ${m.name}, alpha ${a}: ${x.item}: ${x.error}`))));
+  push("## Failures", "", failures.length === 0 ? "No method failed on any item." : `${failures.length} failed items (counted as quality 0 at cost 1):`, "");
+  if (failures.length > 0) push(...failures.slice(0, 30).map((x) => `- ${x}`), ...(failures.length > 30 ? [`- ... and ${failures.length - 30} more (results.json)`] : []), "");
+
+  push("## Per seed", "", `Quality at alpha ${r.trainingAlpha}.`, "");
+  push(`| method | ${r.perSeed.map((s) => `seed ${s.seed}`).join(" | ")} |`, `| --- | ${r.perSeed.map(() => "---").join(" | ")} |`);
+  for (const m of r.summary) push(`| ${m.name} | ${m.byAlpha[key].quality.perSeed.map(f).join(" | ")} |`);
+  push("", `Seconds per seed: ${r.perSeed.map((s) => `seed ${s.seed} ${s.seconds.toFixed(0)} (${s.episodesRun} episodes with adapters)`).join("; ")}.`, "");
+
+  push("## Methods and how they were adapted", "");
+  const kinds = [...new Set(r.summary.map((m) => m.kind))];
+  for (const k of ORDER.concat(["no-high-level", "no-low-level", "no-sharing", "depth"]).filter((x) => kinds.includes(x))) push(`- ${METHOD_NOTES[k]}`);
+  const descriptorFinding =
+    r.descriptors.error != null
+      ? ` Here the router could not embed the descriptors (${r.descriptors.error}): both methods had the identity only.`
+      : r.descriptors.distinctBeforeIdentity
+        ? ""
+        : " Here the router LLM gave some descriptors the same vector: without the identity those assignments would be indistinguishable to both methods.";
+  push(`- ${DESCRIPTOR_NOTE}${descriptorFinding}`, "");
+
+  push("## Charts", "");
+  for (const c of charts) push(`![${c.name}](${c.file})`, "");
+  push(
+    "## Reproduce",
+    "",
+    `\`haps eval --spec ${r.spec.source} --out <dir>\` (package ${r.versions.package}, git ${r.versions.gitCommit ?? "n/a"}${r.versions.gitDirty ? " with uncommitted changes" : ""}, node-llama-cpp ${r.versions.nodeLlamaCpp}, Node ${r.versions.node}, ${r.versions.backend}, ${r.versions.threads} threads). Every number above is in results.json.`,
+    "",
+  );
+  return lines.join("\n");
+}
+
+/** The order the issue expects on the keyword benchmark (HAPS > oracle routing without adapters > best baseline > Random), as measured. */
+function measuredOrder(r: EvaluationResults): string[] {
+  const key = alphaKey(r.trainingAlpha);
+  const q = (m: MethodSummary | undefined) => m?.byAlpha[key].quality.mean;
+  const haps = r.summary.find((m) => m.kind === "haps");
+  const oracle = r.summary.find((m) => m.kind === "oracle");
+  const random = r.summary.find((m) => m.kind === "random");
+  const best = bestBaseline(r);
+  if (haps == null || oracle == null || random == null || best == null) return [];
+  const entries: [string, number][] = [
+    ["HAPS", q(haps)!],
+    ["Oracle routing (no adapters)", q(oracle)!],
+    [`best baseline (${best.name})`, best.quality],
+    ["Random", q(random)!],
+  ];
+  const sign = (a: number, b: number) => (Math.abs(a - b) < 1e-9 ? "=" : a > b ? ">" : "<");
+  const text = entries.map(([name, v], i) => `${name} ${f(v)}${i < entries.length - 1 ? ` ${sign(v, entries[i + 1][1])}` : ""}`).join(" ");
+  const holds = entries.every(([, v], i) => i === 0 || entries[i - 1][1] > v + 1e-9);
+  return [`Measured order of mean quality: ${text}. The expected strict order HAPS > Oracle routing without adapters > best baseline > Random ${holds ? "holds" : "does not hold"} here.`];
+}
+
+/** The keyword benchmark's groups: which items each method gets right (the construction says who can). */
+const GROUP_NOTES: Record<string, string> = {
+  small: "only the small model knows",
+  wide: "only the wide model knows",
+  both: "both know",
+  none: "neither knows (only an adapter helps)",
+};
+
+function groupSection(r: EvaluationResults): string[] {
+  const key = alphaKey(r.trainingAlpha);
+  const first = r.perSeed[0]?.methods[0]?.byAlpha[key]?.byGroup;
+  if (first == null) return [];
+  const groups = Object.keys(GROUP_NOTES).filter((g) => g in first);
+  const out = [
+    `## Quality by keyword group (alpha = ${r.trainingAlpha})`,
+    "",
+    "Mean over seeds of each group's test items. By construction a Student answers exactly the keywords its model knows; without adapters no assignment answers the last group.",
+    "",
+    `| method | ${groups.map((g) => `${g}: ${GROUP_NOTES[g]}`).join(" | ")} |`,
+    `| --- | ${groups.map(() => "---").join(" | ")} |`,
+  ];
+  for (const m of r.summary) {
+    const per = r.perSeed.map((s) => s.methods.find((x) => x.name === m.name)!.byAlpha[key].byGroup ?? {});
+    out.push(`| ${m.name} | ${groups.map((g) => f(mean(per.map((x) => x[g]?.quality ?? NaN)))).join(" | ")} |`);
+  }
+  return out;
+}
+
+function routingSection(r: EvaluationResults, file: string | undefined): string[] {
+  const curves = r.perSeed.flatMap((s) => (s.routeLlmCurve ? [{ seed: s.seed, c: s.routeLlmCurve }] : []));
+  const out = ["## RouteLLM-style curve", ""];
+  if (curves.length === 0) return [...out, "RouteLLM was not run."];
+  const first = curves[0].c;
+  out.push(
+    `The MF router's threshold sweep on the test items: ${first.points.length} thresholds at the quantile edges of its win rates, routing between ${first.strong} (strong) and ${first.weak} (weak). x = share of agent calls to the costliest candidate; APGR is RouteLLM's average performance gap recovered (undefined when the strong and the weak configuration reach the same quality: there is no gap).`,
+    "",
+    "| seed | quality strong | quality weak | APGR | mean quality along the curve |",
+    "| --- | --- | --- | --- | --- |",
+    ...curves.map(({ seed, c }) => `| ${seed} | ${f(c.strongQuality)} | ${f(c.weakQuality)} | ${c.apgr == null ? "undefined (no gap)" : f(c.apgr)} | ${f(c.meanQuality)} |`),
+    "",
+    "| quantile edge | share of calls to the costliest model | quality | normalised cost |",
+    "| --- | --- | --- | --- |",
+    ...first.points.map((_, i) => `| ${i} | ${f(mean(curves.map(({ c }) => c.points[i].strongShare)))} | ${f(mean(curves.map(({ c }) => c.points[i].quality)))} | ${f(mean(curves.map(({ c }) => c.points[i].cost)))} |`),
+  );
+  if (file) out.push("", `![RouteLLM-style curve](${file})`);
+  return out;
+}
+
+function depthSection(r: EvaluationResults, file: string | undefined, benchmark: boolean): string[] {
+  const key = alphaKey(r.trainingAlpha);
+  const depths = r.summary.filter((m) => m.kind === "depth").sort((a, b) => a.depth! - b.depth!);
+  const out = ["## LoRA depth", ""];
+  if (depths.length === 0) return [...out, "The depth ablation was not run."];
+  const best = bestBaseline(r);
+  out.push(
+    "| k | quality | reward |",
+    "| --- | --- | --- |",
+    ...depths.map((m) => `| ${m.depth} | ${cell(m.byAlpha[key].quality, r.seeds.length)} | ${cell(m.byAlpha[key].reward, r.seeds.length)} |`),
+    "",
+    best ? `Best baseline (dashed in the chart): ${best.name}, quality ${f(best.quality)}.` : "No baseline was run.",
+  );
+  if (benchmark) {
+    out.push(
+      "",
+      "What depth can and cannot show here: on the keyword benchmark only the last block of each candidate carries the skill; every earlier block is an exact no-op whose attention output is zero, so an adapter on an earlier o_proj multiplies a zero input and changes nothing. Depth k > 1 only adds generator outputs that cannot act; differences between depths come from training (a larger generator starts from other weights and draws other noise), not from where the adapters sit. The paper's depth effect needs models whose lower layers matter.",
+    );
+  }
+  if (file) out.push("", `![LoRA depth](${file})`);
+  return out;
+}
+
+function trainingSection(r: EvaluationResults, file: string | undefined): string[] {
+  const out = ["## Training", "", "| seed | training | seconds | best validation reward | RL episodes | stopped early |", "| --- | --- | --- | --- | --- | --- |"];
+  for (const s of r.perSeed) for (const t of s.trainings) out.push(`| ${s.seed} | ${t.name} | ${t.seconds.toFixed(0)} | ${f(t.bestValidReward)} | ${t.rollouts} | ${t.stoppedEarly ? "yes" : "no"} |`);
+  if (file) out.push("", `![training curves](${file})`);
+  return out;
+}
+
+function mixSection(r: EvaluationResults): string[] {
+  const key = alphaKey(r.trainingAlpha);
+  const models = r.candidates.map((c) => c.id);
+  const out = [
+    `## Assignment mix and tokens (alpha = ${r.trainingAlpha})`,
+    "",
+    `Choices summed over seeds; tokens per seed (mean), in / out, per candidate.`,
+    "",
+    `| method | ${r.assignments.join(" | ")} | ${models.map((m) => `tokens ${m}`).join(" | ")} |`,
+    `| --- | ${r.assignments.map(() => "---").join(" | ")} | ${models.map(() => "---").join(" | ")} |`,
+  ];
+  for (const m of r.summary) {
+    const per = r.perSeed.map((s) => s.methods.find((x) => x.name === m.name)!.byAlpha[key]);
+    const mix = r.assignments.map((a) => per.reduce((s, x) => s + (x.assignments[a] ?? 0), 0));
+    const failed = per.reduce((s, x) => s + (x.assignments.failed ?? 0), 0);
+    const tokens = models.map((id) => `${mean(per.map((x) => x.tokens[id]?.input ?? 0)).toFixed(0)} / ${mean(per.map((x) => x.tokens[id]?.output ?? 0)).toFixed(0)}`);
+    out.push(`| ${m.name}${failed > 0 ? ` (${failed} failed)` : ""} | ${mix.join(" | ")} | ${tokens.join(" | ")} |`);
+  }
+  return out;
+}

@@ -1,0 +1,155 @@
+// The evaluation end to end on a tiny cut of the keyword benchmark (real models, real episodes, real trainings): every
+// method and ablation gets its numbers; the figures the construction fixes come out (a fixed assignment answers half
+// of the items, oracle routing without adapters three quarters, and no method without adapters beats the oracle);
+// every trainer and baseline saw only the training and validation items of the same splits; the report, results and
+// SVG charts are well-formed.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { FixedBaseline, GraphRouter, IrtRouter, OracleBaseline, RandomBaseline, RouteLlmMfRouter, type RoutingExample } from "../../../src/core/baselines/index.ts";
+import { benchmarkItems, stratifiedSplits } from "../../../src/core/benchmark/keywordBenchmark.ts";
+import { parseEvalSpec } from "../../../src/core/evaluation/EvalSpec.ts";
+import { runEvaluation } from "../../../src/core/evaluation/runEvaluation.ts";
+import type { EvaluationOutcome, EvaluationResults, MethodResult } from "../../../src/core/evaluation/types.ts";
+import type { TaskItem } from "../../../src/core/data/TaskItem.ts";
+import { TrainingSession } from "../../../src/core/training/Trainer.ts";
+import { tempDir } from "../runtime/helpers.ts";
+
+const SEED = 3;
+const SPEC = {
+  benchmark: { name: "keyword", phrasings: 2, train: 1, valid: 0 },
+  seeds: [SEED],
+  alpha: 0,
+  alphas: [0, 0.5, 0.8],
+  threads: 1,
+  sft: { epochs: 5 },
+  // No RL steps: joint RL is exercised by the training tests; here each training is warm-up plus RL's first validation,
+  // which writes the checkpoint the evaluation loads (the warm-started router, untrained generators).
+  rl: { epochs: 0 },
+  ablations: { depths: [1, 2] },
+  baselines: { routellm: { epochs: 1, minSteps: 20 }, graphrouter: { epochs: 10, splitsPerEpoch: 4 }, irt: { epochs: 1, minSteps: 20 } },
+};
+
+// What the trainers and the baselines were actually given, recorded at their entry points.
+const seen: { who: string; items: string[] }[] = [];
+const restore: (() => void)[] = [];
+function record<T extends object>(proto: T, method: keyof T & string, who: string, ids: (args: unknown[]) => string[]) {
+  const original = proto[method] as (...args: unknown[]) => unknown;
+  (proto as Record<string, unknown>)[method] = function (this: unknown, ...args: unknown[]) {
+    seen.push({ who, items: ids(args) });
+    return original.apply(this, args);
+  };
+  restore.push(() => ((proto as Record<string, unknown>)[method] = original));
+}
+
+describe("haps eval on a tiny keyword benchmark", () => {
+  let dir: string;
+  let outcome: EvaluationOutcome;
+  let results: EvaluationResults;
+  const method = (name: string): MethodResult => {
+    const m = results.perSeed[0].methods.find((x) => x.name === name);
+    assert.ok(m, `no result for ${name}`);
+    return m;
+  };
+
+  before(async () => {
+    record(TrainingSession.prototype, "trainSeed", "trainSeed", (args) => {
+      const split = args[1] as { train: TaskItem[]; valid: TaskItem[] };
+      return [...split.train, ...split.valid].map((i) => i.id);
+    });
+    for (const [name, proto] of Object.entries({ RandomBaseline, FixedBaseline, OracleBaseline, RouteLlmMfRouter, GraphRouter, IrtRouter }).map(([n, c]) => [n, c.prototype] as const)) {
+      record(proto, "fit", name, (args) => [...(args[0] as RoutingExample[]), ...(args[1] as RoutingExample[])].map((e) => e.id));
+    }
+    dir = tempDir("eval");
+    outcome = await runEvaluation(await parseEvalSpec(SPEC, "tiny spec", dir), { outDir: path.join(dir, "out") });
+    results = JSON.parse(readFileSync(outcome.resultsFile, "utf8")) as EvaluationResults;
+  });
+  after(() => restore.forEach((r) => r()));
+
+  test("every method and ablation has its numbers, on the same test items", () => {
+    const s = results.perSeed[0];
+    const expected = stratifiedSplits(benchmarkItems().filter((i) => Number(i.id.split("-").at(-1)) < 2), SEED, { train: 1, valid: 0 });
+    assert.deepEqual(s.splits.test, expected.test.map((i) => i.id), "the seed's stratified split");
+    assert.deepEqual(s.splits.train, expected.train.map((i) => i.id));
+    assert.equal(s.splits.test.length, 12);
+    const names = s.methods.map((m) => m.name);
+    for (const name of ["HAPS", "Random", "Oracle", "RouteLLM (MF)", "GraphRouter", "IRT-Router (MIRT)", "w/o high-level (random)", "w/o low-level router", "w/o parameter sharing", "LoRA depth k=1", "LoRA depth k=2"]) {
+      assert.ok(names.includes(name), `${name} missing from ${names.join(", ")}`);
+    }
+    assert.equal(names.filter((n) => n.startsWith("Fixed (")).length, 4);
+    assert.equal(names.filter((n) => n.startsWith("w/o high-level (fixed: ")).length, 4);
+    for (const m of s.methods) {
+      const alphas = m.group === "main" ? ["0", "0.5", "0.8"] : ["0"];
+      assert.deepEqual(Object.keys(m.byAlpha), alphas, m.name);
+      for (const score of Object.values(m.byAlpha)) {
+        assert.equal(score.items, 12, `${m.name}: every test item, none skipped`);
+        assert.equal(Object.values(score.assignments).reduce((a, b) => a + b, 0), 12);
+        assert.ok(score.quality >= 0 && score.quality <= 1 && Number.isFinite(score.reward), m.name);
+        assert.equal(score.failed, 0, `${m.name}: ${JSON.stringify(score.failures)}`);
+      }
+    }
+    assert.equal(method("HAPS").scoredFrom, "episodes");
+    assert.equal(method("Oracle").scoredFrom, "action rows");
+    assert.ok(s.episodesRun > 0);
+    // HAPS at another regime is the same trained router deciding at that alpha: its mix may change, its training not.
+    assert.equal(s.trainings.filter((t) => t.name === "HAPS").length, 1);
+    assert.deepEqual(results.knownTruth?.mismatches, []);
+  });
+
+  test("the figures the construction fixes", () => {
+    for (const m of results.perSeed[0].methods.filter((x) => x.kind === "fixed")) assert.equal(m.byAlpha["0"].quality, 0.5, m.name);
+    assert.equal(method("Oracle").byAlpha["0"].quality, 0.75);
+    // By group: a Student answers exactly what its model knows; no routing answers the keywords nobody knows.
+    const group = (name: string) => Object.fromEntries(Object.entries(method(name).byAlpha["0"].byGroup!).map(([g, v]) => [g, v.quality]));
+    assert.deepEqual(group("Fixed (teacher=wide, student=small)"), { small: 1, wide: 0, both: 1, none: 0 });
+    assert.deepEqual(group("Fixed (teacher=small, student=wide)"), { small: 0, wide: 1, both: 1, none: 0 });
+    assert.deepEqual(group("Oracle"), { small: 1, wide: 1, both: 1, none: 0 });
+    const noAdapter = results.perSeed[0].methods.filter((m) => !m.adapters);
+    assert.ok(noAdapter.length >= 8);
+    for (const m of noAdapter) {
+      for (const [a, score] of Object.entries(m.byAlpha)) {
+        assert.ok(method("Oracle").byAlpha[a].reward >= score.reward - 1e-12, `oracle >= ${m.name} at alpha ${a}`);
+      }
+    }
+    // Reward is quality - alpha * normalised cost, the same accounting for every method.
+    for (const m of results.perSeed[0].methods) for (const [a, s] of Object.entries(m.byAlpha)) assert.ok(Math.abs(s.reward - (s.quality - Number(a) * s.normalisedCost)) < 1e-9, m.name);
+  });
+
+  test("no trainer or baseline was given a test item; all of them the same training split", () => {
+    const s = results.perSeed[0];
+    const test = new Set(s.splits.test);
+    const train = [...s.splits.train, ...s.splits.valid].sort();
+    assert.ok(seen.filter((x) => x.who === "trainSeed").length >= 4, "HAPS, w/o low-level, w/o sharing, depth 2");
+    for (const who of ["RandomBaseline", "FixedBaseline", "OracleBaseline", "RouteLlmMfRouter", "GraphRouter", "IrtRouter"]) assert.ok(seen.some((x) => x.who === who), `${who} was fitted`);
+    for (const { who, items } of seen) {
+      assert.deepEqual(items.filter((i) => test.has(i)), [], `${who} saw test items`);
+      assert.deepEqual([...new Set(items)].sort(), train, `${who} got the seed's training split`);
+    }
+    // The cost scale was fitted on the training rows only: one cost per training item and assignment.
+    assert.equal(s.costNormalizer.count, s.splits.train.length * 4);
+  });
+
+  test("report, results and charts are well-formed", () => {
+    const report = readFileSync(outcome.reportFile, "utf8");
+    for (const heading of ["## Main results (alpha = 0)", "## Ablations (alpha = 0)", "## Cost regimes", "## Quality by keyword group (alpha = 0)", "## RouteLLM-style curve", "## LoRA depth", "## Training", "## Methods and how they were adapted"]) assert.ok(report.includes(heading), heading);
+    assert.match(report, /\| \*\*[0-9.]+\*\* \|/, "a best value is marked");
+    assert.match(report, /Measured order of mean quality: HAPS /);
+    assert.equal(results.format, "haps-evaluation/1");
+    assert.match(results.versions.nodeLlamaCpp, /^3\.21\.1$/);
+    assert.equal(typeof results.versions.package, "string");
+    assert.deepEqual(outcome.charts.map((c) => c.name), ["quality-cost", "routing-curve", "lora-depth", "training-curves"]);
+    const parser = new XMLParser({ ignoreAttributes: false });
+    for (const chart of outcome.charts) {
+      const svg = readFileSync(chart.file, "utf8");
+      assert.equal(XMLValidator.validate(svg), true, `${chart.name} is well-formed XML`);
+      const root = parser.parse(svg).svg;
+      assert.ok(root, `${chart.name} has an <svg> root`);
+      assert.ok(Number(root["@_width"]) > 200 && Number(root["@_height"]) > 200, chart.name);
+      assert.ok(svg.includes("quality") || svg.includes("validation reward"), `${chart.name} has its axis title`);
+      assert.ok(report.includes(`](${path.basename(chart.file)})`), `the report shows ${chart.name}`);
+    }
+    assert.equal(outcome.summary.methods.length, results.summary.length);
+  });
+});
