@@ -14,7 +14,8 @@
 // HAPS, the same training without the low-level router, then the test split under every method. The fixed, oracle
 // and random figures and the no-adapter ablation's come from the action-level data of the test items (the exact
 // episodes those decisions run); HAPS's run as new episodes with its generated adapters.
-import { mkdir, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { loadCheckpoint } from "../checkpoint/checkpoint.ts";
 import type { TaskItem } from "../data/TaskItem.ts";
@@ -75,6 +76,16 @@ export interface ProofResults {
 
 const ALPHA = 0;
 
+/** A short digest of the benchmark's models, configuration and items. */
+async function benchmarkDigest(dir: string): Promise<string> {
+  const hash = createHash("sha256");
+  for (const name of (await readdir(dir)).sort()) {
+    hash.update(name);
+    hash.update(await readFile(path.join(dir, name)));
+  }
+  return hash.digest("hex").slice(0, 12);
+}
+
 export async function runProof(options: ProofOptions): Promise<ProofResults> {
   const started = performance.now();
   const log = options.log ?? (() => {});
@@ -87,7 +98,9 @@ export async function runProof(options: ProofOptions): Promise<ProofResults> {
   const specInput: TrainSpecInput = {
     config: benchmark.configFile,
     data: { format: "jsonl", file: benchmark.dataFile, sizes: { train: 1, valid: 0, test: 0 } },
-    out: path.join(options.workDir, "runs"),
+    // Named after the benchmark's files, so that a run on changed models (a new version of the benchmark) starts
+    // afresh beside the old one instead of meeting action-level data it must refuse.
+    out: path.join(options.workDir, `runs-${await benchmarkDigest(benchmark.dir)}`),
     alpha: ALPHA,
     threads: options.threads,
     sft: { target: "tuples", epochs: smoke ? 5 : 100, batchSize: 8, lr: 3e-3 },

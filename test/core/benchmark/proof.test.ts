@@ -3,7 +3,7 @@
 // report.md) in seconds. The learning margins are only required of the full run (`npm run proof`).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { PROOF_MARGINS, PROOF_METHODS, runProof, type ProofResults } from "../../../src/core/benchmark/runProof.ts";
 import { tempDir } from "../runtime/helpers.ts";
@@ -30,5 +30,10 @@ test("the proof's smoke run goes through the whole path and writes its results a
   const report = readFileSync(path.join(dir, "out", "report.md"), "utf8");
   assert.match(report, /Smoke run/);
   assert.match(report, /\| HAPS - best fixed \|/);
-  assert.ok(existsSync(path.join(dir, "work", "runs", "seed-1", "haps", "checkpoint", "manifest.json")));
+  const runs = readdirSync(path.join(dir, "work")).filter((f) => f.startsWith("runs-"));
+  assert.equal(runs.length, 1, "one run folder, named after the benchmark's files");
+  assert.ok(existsSync(path.join(dir, "work", runs[0], "seed-1", "haps", "checkpoint", "manifest.json")));
+  // A second run on the same benchmark resumes in the same folder (its action-level data is reused).
+  await runProof({ workDir: path.join(dir, "work"), resultsDir: path.join(dir, "out2"), smoke: true, threads: 1 });
+  assert.deepEqual(readdirSync(path.join(dir, "work")).filter((f) => f.startsWith("runs-")), runs);
 });
