@@ -323,18 +323,19 @@ export class LlamaRuntime {
     const key = path.resolve(modelPath);
     let pending = this.routingSequences.get(key);
     if (pending == null) {
+      // The router's file may be a candidate's too: its decodes share that model's adapter lock (LoadedModel).
       pending = this.loadModel(modelPath).then(async (m) => {
-        const context = await m.model.createContext({ contextSize: Math.min(4096, m.model.trainContextSize), sequences: 1, threads: this.threads, failedCreationRemedy: false });
+        const context = await m.decoding(() => m.model.createContext({ contextSize: Math.min(4096, m.model.trainContextSize), sequences: 1, threads: this.threads, failedCreationRemedy: false }));
         return new PrefixSequence(context, context.getSequence());
       });
       this.routingSequences.set(key, pending);
       pending.catch(() => this.routingSequences.delete(key));
     }
     const held = await pending;
-    const model = (await this.loadModel(modelPath)).model;
-    const full = choices.map((c) => this.tokenizeWithBos(model, prefix + c + terminator));
-    requireRoom(model, Math.max(...full.map((t) => t.length)), held.context.contextSize);
-    return await held.use((s) => choiceProbabilities(s, full));
+    const loaded = await this.loadModel(modelPath);
+    const full = choices.map((c) => this.tokenizeWithBos(loaded.model, prefix + c + terminator));
+    requireRoom(loaded.model, Math.max(...full.map((t) => t.length)), held.context.contextSize);
+    return await loaded.decoding(() => held.use((s) => choiceProbabilities(s, full)));
   }
 
   /**

@@ -9,6 +9,13 @@
 // when another caller has taken its context meanwhile, it gets another and its cache is simply lost. A context's
 // cached tokens are valid only under the adapter they were computed with, so a context that changes hands starts
 // empty.
+//
+// llama.cpp keeps the adapters loaded for a model in one unsynchronised set (`llama_model::loras`): loading and
+// freeing an adapter insert into and erase from it, and every context's graph reservation (at creation, and at its
+// first decode after an adapter change) iterates it. node-llama-cpp runs each of those on a thread of its own, so a
+// load beside a free or beside another context's decode corrupted the set and crashed the process (SIGSEGV in
+// llama_adapter_lora_init_impl, seen after ~1,000 adapters in `npm run proof`). Loads and frees therefore take this
+// model's lock alone, and everything that decodes on it (calls, context creation) shares it.
 import { mkdtempSync } from "node:fs";
 import { unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -17,6 +24,7 @@ import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node
 import { encodeLoraAdapter } from "../adapters/writeLoraAdapter.ts";
 import { checkAdapterFileFits, checkLoraFits } from "./checkAdapterFits.ts";
 import { attachLora, detachLoras, freeLora, loadLora, selfTestLoraSwap, type LoadedLora } from "./loraSwap.ts";
+import { ReadWriteLock } from "./ReadWriteLock.ts";
 import type { AdapterSource } from "./types.ts";
 
 /** Where generated adapters are written for llama.cpp to load; each file lives only until it is loaded. */
@@ -69,6 +77,8 @@ export class LoadedModel {
   private readonly waiters: ((slot: Slot) => void)[] = [];
   private contextsCreated = 0;
   private selfTested = false;
+  /** Adapter loads and frees write; decodes and context creation read (see the file comment). */
+  private readonly loraLock = new ReadWriteLock();
 
   constructor(
     readonly llama: Llama,
@@ -111,7 +121,7 @@ export class LoadedModel {
         attachLora(slot.context, lora, session?.scale ?? adapter?.scale ?? 1);
         attached = true;
       }
-      return await fn({ model: this.model, context: slot.context, sequence: slot.sequence });
+      return await this.loraLock.read(() => fn({ model: this.model, context: slot.context, sequence: slot.sequence }));
     } catch (error) {
       // A failed call may have left the sequence half-evaluated: nobody may reuse it.
       slot.owner = null;
@@ -119,7 +129,7 @@ export class LoadedModel {
     } finally {
       // Detach before freeing: freeing an attached adapter gives garbage output on the next query.
       if (attached) detachLoras(slot.context);
-      if (lora != null && session == null) await freeLora(lora);
+      if (lora != null && session == null) await this.free(lora);
       this.release(slot);
     }
   }
@@ -133,7 +143,19 @@ export class LoadedModel {
   /** Ends a session: its adapter is freed (it is attached to no context between calls) and its cache forgotten. */
   async closeSession(session: ModelSession): Promise<void> {
     for (const slot of this.idle) if (slot.owner === session.id) slot.owner = null;
-    if (session.lora != null) await freeLora(session.lora);
+    if (session.lora != null) await this.free(session.lora);
+  }
+
+  /**
+   * Runs `fn`, which decodes on a context of this model made outside `withContext` (the router's own sequence), so
+   * that no adapter is loaded or freed meanwhile (see the file comment).
+   */
+  async decoding<T>(fn: () => Promise<T>): Promise<T> {
+    return await this.loraLock.read(fn);
+  }
+
+  private async free(lora: LoadedLora): Promise<void> {
+    await this.loraLock.write(() => freeLora(lora));
   }
 
   private async check(adapter: AdapterSource): Promise<void> {
@@ -146,7 +168,7 @@ export class LoadedModel {
     const file = "path" in adapter ? adapter.path : scratchFile();
     try {
       if ("lora" in adapter) await writeFile(file, encodeLoraAdapter(adapter.lora));
-      return await loadLora(this.model, file);
+      return await this.loraLock.write(() => loadLora(this.model, file));
     } catch (error) {
       const log = this.options.takeRecentLog?.().slice(-5).join(" | ");
       throw new Error(`Model "${this.id}" refused adapter ${"path" in adapter ? `"${file}"` : "(generated)"}: ${(error as Error).message}` + (log ? ` (llama.cpp: ${log})` : ""));
@@ -168,12 +190,14 @@ export class LoadedModel {
     if (this.contextsCreated < (this.options.maxContexts ?? 4)) {
       this.contextsCreated++;
       try {
-        const context = await this.model.createContext({
-          contextSize: this.contextSize,
-          sequences: 1,
-          threads: this.options.threads,
-          failedCreationRemedy: false,
-        });
+        const context = await this.loraLock.read(() =>
+          this.model.createContext({
+            contextSize: this.contextSize,
+            sequences: 1,
+            threads: this.options.threads,
+            failedCreationRemedy: false,
+          }),
+        );
         if (!this.selfTested) {
           selfTestLoraSwap(this.model, context);
           this.selfTested = true;
