@@ -82,12 +82,13 @@ describe("remote candidates served by haps serve", () => {
   });
 
   test("an open remote candidate gets its adapter through the run-time LoRA API: the answer is the local model's with that adapter", async () => {
-    // A strong adapter (scale 300) so that it visibly changes the greedy text (at scale 1 untrained adapters barely act).
-    const strong = { ...local, generator: { ...local.generator, scale: 300 } };
+    // A strong adapter (scale 3000) so that it visibly changes the greedy text (the untrained generator's B is small
+    // by design: at scale 1, and even at 300, its adapters barely act here).
+    const strong = { ...local, generator: { ...local.generator, scale: 3000 } };
     const localStrong = await HapsPipeline.create(serve.runtime, strong);
     const shape = await readModelShape(small.model);
     const o = shape.oProj.at(-1)!;
-    const config = await remoteConfig(serve.url, { open: true, lora: { engine: "vllm", adapterDir: loraDir, shape: { architecture: shape.architecture, blockCount: shape.blockCount, oProjIn: o.inWidth, oProjOut: o.outWidth } } }, { scale: 300 });
+    const config = await remoteConfig(serve.url, { open: true, lora: { engine: "vllm", adapterDir: loraDir, shape: { architecture: shape.architecture, blockCount: shape.blockCount, oProjIn: o.inWidth, oProjOut: o.outWidth } } }, { scale: 3000 });
     const remote = await HapsPipeline.create(serve.runtime, config);
     const assignment = { student: small.id, teacher: small.id };
     const plain = await localStrong.runEpisode(prepared, localStrong.fixedAssignment(assignment), { adapters: "none" });
