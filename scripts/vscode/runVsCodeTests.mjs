@@ -37,7 +37,8 @@ async function main() {
   const runDir = mkdtempSync(join(cacheDir, "profile-"));
   const summaryFile = join(runDir, "summary.txt");
   const options = {
-    extensionDevelopmentPath: repoRoot,
+    // The fixture is a language model for the vscode-lm tests (vendor haps-test); it is never packaged.
+    extensionDevelopmentPath: [repoRoot, join(repoRoot, "test", "vscode", "fixtures", "lm-fixture")],
     extensionTestsPath,
     launchArgs: [`--user-data-dir=${join(runDir, "user-data")}`, `--extensions-dir=${join(runDir, "extensions")}`, "--disable-extensions"],
     extensionTestsEnv: { HAPS_VSCODE_SUMMARY_FILE: summaryFile },

@@ -96,6 +96,12 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
       // The folder openPipeline resolves URIs in, so that the next route finds what was fetched here.
       return await downloadModels(wanted, { dir: path.join(cacheDir, "models"), dryRun, signal, onEvent: (event) => emit("download", event) });
     },
+    async countTokens({ configPath, config, texts }) {
+      if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) throw new Error("countTokens: texts must be an array of strings");
+      const router = (await getPipeline(configPath, config)).config.router.model;
+      const loaded = await (await getRuntime()).loadModel(router);
+      return { model: path.basename(router), counts: texts.map((text) => loaded.model.tokenize(text).length) };
+    },
     async dispose() {
       pipelines.clear();
       if (runtime != null) await (await runtime.catch(() => null))?.dispose();

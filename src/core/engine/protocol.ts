@@ -41,6 +41,11 @@ export interface EngineMethods {
    * there and what is missing.
    */
   downloadModels: [DownloadModelsParams, DownloadModelsResult];
+  /**
+   * Token counts of `texts` in the tokens of the router model of a configuration (`configPath` or `config`, as for
+   * `route`; the embedded models without either): the model that reads every query. No BOS is counted.
+   */
+  countTokens: [{ configPath?: string; config?: unknown; texts: string[] }, { model: string; counts: number[] }];
 }
 export type EngineMethod = keyof EngineMethods;
 export type ParamsOf<M extends EngineMethod> = EngineMethods[M][0];
