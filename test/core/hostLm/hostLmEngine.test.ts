@@ -34,6 +34,14 @@ function client(options: Partial<EngineClientOptions> = {}): EngineClient {
   return c;
 }
 
+/** What the shared engine's parent answers lmChat with; each test sets its own. */
+let lmChat: HostHandlers["lmChat"] = async () => {
+  throw new Error("no lmChat answer set by the test");
+};
+/** One engine for the tests that need a parent answering lmChat (an engine start is seconds under tsx). */
+let shared: EngineClient | null = null;
+const withHost = () => (shared ??= client({ hostHandlers: { lmChat: (params, ctx) => lmChat(params, ctx) } }));
+
 const agents = [
   { id: "teacher", role: "Teacher: reviews each step." },
   { id: "student", role: "Student: searches and answers." },
@@ -64,7 +72,8 @@ function standIn(calls: LmChatParams[]): HostHandlers["lmChat"] {
 describe("vscode-lm candidates answered by the engine's parent", () => {
   test("every turn goes to the parent's lmChat; its text streams into the episode and its token counts are the report's", async () => {
     const calls: LmChatParams[] = [];
-    const c = client({ hostHandlers: { lmChat: standIn(calls) } });
+    lmChat = standIn(calls);
+    const c = withHost();
     const texts: string[] = [];
     const report = await c.request(
       "route",
@@ -97,15 +106,12 @@ describe("vscode-lm candidates answered by the engine's parent", () => {
     let seen: AbortSignal | null = null;
     let markStarted = () => {};
     const started = new Promise<void>((resolve) => (markStarted = resolve));
-    const c = client({
-      hostHandlers: {
-        lmChat: (_params, { signal }) => {
-          seen = signal;
-          markStarted();
-          return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
-        },
-      },
-    });
+    lmChat = (_params, { signal }) => {
+      seen = signal;
+      markStarted();
+      return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    };
+    const c = withHost();
     const controller = new AbortController();
     const route = c.request("route", { question: "Which city is the capital of France?", context, config: await lmConfig() }, { signal: controller.signal });
     await started;
@@ -116,13 +122,10 @@ describe("vscode-lm candidates answered by the engine's parent", () => {
   });
 
   test("a parent whose model is unavailable fails the episode with its message; the engine serves the next request", async () => {
-    const c = client({
-      hostHandlers: {
-        lmChat: async (params) => {
-          throw new Error(`candidate "${params.candidate}": no VS Code language model matches vendor "test"`);
-        },
-      },
-    });
+    lmChat = async (params) => {
+      throw new Error(`candidate "${params.candidate}": no VS Code language model matches vendor "test"`);
+    };
+    const c = withHost();
     await assert.rejects(c.request("route", { question: "Which city is the capital of France?", context, config: await lmConfig() }), /candidate "vs-model": no VS Code language model matches vendor "test"/);
     const info = await c.request("runtimeInfo", {});
     assert.ok(info.threads >= 1);
@@ -177,7 +180,8 @@ describe("API keys from the engine's parent", () => {
       candidates: [{ id: "remote", kind: "openai", baseUrl, model: "m", structuredOutput: "none", prefill: "none" }],
       protocol: { searchBudget: 0 },
     };
-    const c = client({ apiKeys: { byCandidate: {}, byBaseUrl: { [`${baseUrl}/`]: "key-by-url" } } });
+    const c = withHost();
+    c.setApiKeys({ byCandidate: {}, byBaseUrl: { [`${baseUrl}/`]: "key-by-url" } });
     seen.length = 0;
     await c.request("route", { question: "Which city is the capital of France?", context, config });
     const sentOnly = (header: string | undefined): boolean => seen.length > 0 && seen.every((h): boolean => h === header);
@@ -219,7 +223,7 @@ describe("downloadModels in the engine", () => {
     const { router } = await ensureDefaultModels(defaultCacheDir());
     const uri = `${origin}/m/engine-candidate.gguf`;
     const config = { router: { model: router.path }, agents, candidates: [{ id: "dl", model: uri, sha256 }] };
-    const c = client();
+    const c = withHost();
     const dry = await c.request("downloadModels", { config, dryRun: true });
     assert.deepEqual(dry.files.map((f) => [f.field, f.file]), [["candidates[0].model", null]]);
     assert.equal(dry.dir, path.join(cacheDir, "models"));
