@@ -10,7 +10,7 @@
 // The last line of the output is `vscode: N passed, N failed` (both parts counted); the exit code is non-zero on
 // any failure.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import testElectron from "@vscode/test-electron";
@@ -43,10 +43,15 @@ async function main() {
     extensionTestsEnv: { HAPS_VSCODE_SUMMARY_FILE: summaryFile },
   };
 
+  // A language model for the vscode-lm tests (vendor haps-test), never packaged: a second development extension for
+  // desktop VS Code; code-server loads only one development path, so there it is installed into the profile.
+  const lmFixture = join(repoRoot, "test", "vscode", "fixtures", "lm-fixture");
   let vscodeExecutablePath = await desktopVsCode();
   if (vscodeExecutablePath) {
     log(`desktop VS Code: ${vscodeExecutablePath}`);
+    options.extensionDevelopmentPath = [repoRoot, lmFixture];
   } else {
+    cpSync(lmFixture, join(runDir, "extensions", "haps-test.haps-lm-fixture-0.0.1"), { recursive: true });
     setupVsCodeTools();
     vscodeExecutablePath = join(here, "launcher.mjs");
     chmodSync(vscodeExecutablePath, 0o755); // runTests spawns it as an executable; a checkout may drop the bit

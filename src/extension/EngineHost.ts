@@ -5,10 +5,19 @@ import * as vscode from "vscode";
 import { EngineClient, crashReason, type EngineCrash, type EngineRequestOptions } from "../core/engine/EngineClient.ts";
 import type { EngineMethod, ParamsOf, ResultOf } from "../core/engine/protocol.ts";
 import type { RuntimeInfo } from "../core/runtime/types.ts";
+import type { HostApiKeys, HostHandlers } from "../core/host/types.ts";
 import { ENGINE_SETTINGS, readEngineSettings } from "./engineSettings.ts";
 
 /** llama.cpp's log levels worth a line in the output channel; its info/debug output is hundreds of lines per model. */
 const LOGGED_LEVELS = new Set(["fatal", "error", "warn"]);
+
+/** What the engine may ask of the extension, and the API keys it gets. */
+export interface EngineHostServices {
+  /** Host calls the extension answers (vscode-lm turns). Defaults to none. */
+  hostHandlers?: Partial<HostHandlers>;
+  /** Keys for openai candidates: read before the first request, and sent again whenever they change. Defaults to none. */
+  apiKeys?: { all(): Promise<HostApiKeys>; onDidChange: vscode.Event<HostApiKeys> };
+}
 
 export class EngineHost implements vscode.Disposable {
   private client: EngineClient | null = null;
@@ -22,10 +31,23 @@ export class EngineHost implements vscode.Disposable {
   /** What the running engine reported about itself (null: no engine runs). */
   readonly onDidChangeRuntimeInfo = this.runtimeInfoChanged.event;
 
+  /** The keys the next engine starts with; loaded once, then kept current by onDidChange. */
+  private apiKeys: Promise<HostApiKeys>;
+
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly output: vscode.OutputChannel,
+    private readonly services: EngineHostServices = {},
   ) {
+    this.apiKeys = services.apiKeys?.all() ?? Promise.resolve({ byCandidate: {}, byBaseUrl: {} });
+    if (services.apiKeys) {
+      this.subscriptions.push(
+        services.apiKeys.onDidChange((keys) => {
+          this.apiKeys = Promise.resolve(keys);
+          this.client?.setApiKeys(keys);
+        }),
+      );
+    }
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (ENGINE_SETTINGS.some((s) => e.affectsConfiguration(s))) {
@@ -47,7 +69,7 @@ export class EngineHost implements vscode.Disposable {
   }
 
   async request<M extends EngineMethod>(method: M, params: ParamsOf<M>, options?: EngineRequestOptions): Promise<ResultOf<M>> {
-    const client = this.getClient();
+    const client = this.getClient(await this.apiKeys.catch(() => ({ byCandidate: {}, byBaseUrl: {} })));
     // A request to an engine that is not running starts one (first use, or after a crash).
     const starting = !client.running;
     this.activity.fire(++this.active);
@@ -92,7 +114,7 @@ export class EngineHost implements vscode.Disposable {
     this.runtimeInfoChanged.fire(info);
   }
 
-  private getClient(): EngineClient {
+  private getClient(apiKeys: HostApiKeys): EngineClient {
     if (this.client) return this.client;
     const cacheDir = this.context.globalStorageUri.fsPath;
     mkdirSync(cacheDir, { recursive: true });
@@ -100,6 +122,8 @@ export class EngineHost implements vscode.Disposable {
       enginePath: this.context.asAbsolutePath("dist/engine.mjs"),
       runtime: readEngineSettings(),
       env: { HAPS_CACHE_DIR: cacheDir },
+      hostHandlers: this.services.hostHandlers,
+      apiKeys,
       onOutput: (_stream, line) => this.output.appendLine(`[engine] ${line}`),
       onLog: (level, message) => {
         if (LOGGED_LEVELS.has(level)) this.output.appendLine(`[llama.cpp ${level}] ${message.trimEnd()}`);

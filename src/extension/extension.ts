@@ -14,9 +14,18 @@ import { EvalNotebookSerializer, NOTEBOOK_TYPE } from "./notebook/EvalNotebookSe
 import { RouteHistory } from "./routing/RouteHistory.ts";
 import { RouteRunner, type RouteQuery } from "./routing/RouteRunner.ts";
 import { showRuntimeInfo } from "./commands/showRuntimeInfo.ts";
+import { showError } from "./errors/showError.ts";
 import { HapsStatusBar } from "./statusBar/HapsStatusBar.ts";
 import { openRoutePanel, type OpenRoutePanelArg } from "./commands/openRoutePanel.ts";
 import { RoutePanel } from "./webviews/RoutePanel.ts";
+import { ModelDownloads, type DownloadReport } from "./downloads/ModelDownloads.ts";
+import { downloadStarterModels } from "./downloads/downloadStarterModels.ts";
+import { lmChatHandler } from "./lm/answerLmChat.ts";
+import type { HapsChatModelProvider } from "./lm/HapsChatModelProvider.ts";
+import { registerHapsLanguageModel } from "./lm/registerHapsLanguageModel.ts";
+import { ApiKeyStore, type ApiKeyTarget } from "./secrets/ApiKeyStore.ts";
+import { recordOutput } from "./secrets/OutputRecorder.ts";
+import { setApiKey } from "./secrets/setApiKey.ts";
 
 /**
  * What `activate` returns (`vscode.extensions.getExtension("haps.haps-router").exports`): read-only views of the
@@ -40,23 +49,39 @@ export interface HapsExtensionApi {
   /** The @haps handler with a stream of the caller's (this VS Code's Chat view cannot be driven by tests). */
   answerChat(question: string, stream: MarkdownStream, token: vscode.CancellationToken): Promise<vscode.ChatResult>;
   statusBarText(): string;
+  /** Everything written to the "HAPS Router" output channel so far (the last megabyte). */
+  outputText(): string;
+  /** "HAPS (local, routed)": whether it is registered with vscode.lm here, and the provider itself. */
+  languageModel: { registered: boolean; provider: HapsChatModelProvider };
+  /** Model downloads: what the progress notification shows, whether one runs, and its Cancel. */
+  downloads: { readonly onDidReport: vscode.Event<DownloadReport>; busy(): boolean; cancel(): void };
+  /** The targets (candidate ids, base URLs) that have an API key; never the keys. */
+  apiKeyTargets(): ApiKeyTarget[];
 }
 
 let engine: EngineHost | null = null;
 
 export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
-  const output = vscode.window.createOutputChannel("HAPS Router");
-  const host = new EngineHost(context, output);
+  const recorded = recordOutput(vscode.window.createOutputChannel("HAPS Router"));
+  const output = recorded.channel;
+  const apiKeys = new ApiKeyStore(context.secrets, context.globalState);
+  // The engine asks the extension to answer vscode-lm candidates' turns; openai candidates get the stored keys.
+  const host = new EngineHost(context, output, { hostHandlers: { lmChat: lmChatHandler() }, apiKeys });
   engine = host;
   const history = new RouteHistory();
-  const runner = new RouteRunner(host, history);
+  const downloads = new ModelDownloads(host, output);
+  const runner = new RouteRunner(host, history, downloads);
   const panel = new RoutePanel(context, history, output);
   const chat = new ChatViewProvider(context, runner, history, panel, output);
   const statusBar = new HapsStatusBar(host);
   const participant = registerHapsParticipant(context, runner, history);
+  const languageModel = registerHapsLanguageModel(runner, host);
 
   context.subscriptions.push(
     output,
+    apiKeys,
+    downloads,
+    ...(languageModel.registration ? [languageModel.registration] : []),
     history,
     panel,
     chat,
@@ -76,6 +101,15 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
     vscode.commands.registerCommand("haps.openSettings", () => vscode.commands.executeCommand("workbench.action.openSettings", "@ext:haps.haps-router")),
     vscode.commands.registerCommand("haps.showLog", () => output.show(true)),
     vscode.commands.registerCommand("haps.chat.clear", () => chat.clear()),
+    vscode.commands.registerCommand("haps.setApiKey", (args?: unknown) => setApiKey(apiKeys, output, args)),
+    vscode.commands.registerCommand("haps.downloadStarterModels", async (args?: unknown) => {
+      try {
+        return await downloadStarterModels(downloads, context.globalStorageUri.fsPath, args);
+      } catch (error) {
+        showError(error, output, "Download Starter Models");
+        return undefined;
+      }
+    }),
   );
 
   return {
@@ -86,6 +120,10 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
     chatParticipantRegistered: participant != null,
     answerChat: (question, stream, token) => answerChatRequest(runner, history, question, [], stream, token),
     statusBarText: () => statusBar.text,
+    outputText: recorded.text,
+    languageModel: { registered: languageModel.registration != null, provider: languageModel.provider },
+    downloads: { onDidReport: downloads.onDidReport, busy: () => downloads.busy, cancel: () => downloads.cancel() },
+    apiKeyTargets: () => apiKeys.targets(),
   };
 }
 

@@ -2,20 +2,7 @@
 // at every tenth of the file instead of redraws.
 import cliProgress from "cli-progress";
 import type { DownloadProgress } from "../../core/download/downloadModel.ts";
-
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes <= 0) return "0 B";
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  const i = Math.min(units.length - 1, Math.floor(Math.log10(bytes) / 3));
-  return `${(bytes / 1000 ** i).toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
-
-function formatEta(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "-";
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, "0")}s`;
-  return `${Math.floor(seconds / 3600)}h${String(Math.round((seconds % 3600) / 60)).padStart(2, "0")}m`;
-}
+import { formatBytes, formatEta } from "../../core/download/formatDownload.ts";
 
 /** A progress printer for downloads; `update` takes the field (or name) the file is for and its progress. */
 export function downloadBar(stream: NodeJS.WriteStream = process.stderr): { update: (label: string, p: DownloadProgress) => void; stop: () => void } {

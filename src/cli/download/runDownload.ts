@@ -11,7 +11,8 @@ import { starterConfigJson, starterSet } from "../../core/download/starterSet.ts
 import { defaultCacheDir } from "../../core/models/defaultModels.ts";
 import type { CliContext } from "../CliCommand.ts";
 import { parseCliOptions } from "../cliOptions.ts";
-import { downloadBar, formatBytes } from "./downloadBar.ts";
+import { formatBytes } from "../../core/download/formatDownload.ts";
+import { downloadBar } from "./downloadBar.ts";
 
 export async function runDownload(args: string[], { signal }: CliContext): Promise<number> {
   const { values } = parseCliOptions(args, {

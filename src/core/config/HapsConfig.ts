@@ -5,6 +5,7 @@ import path from "node:path";
 import { z } from "zod";
 import { requireFile } from "../data/files/requireFile.ts";
 import { isModelUri, SHA256_PATTERN } from "../download/modelUri.ts";
+import { hostOffers } from "../host/hostServices.ts";
 import { checkConfigFiles } from "./checkConfigFiles.ts";
 import { CONFIG_LIMITS as L } from "./configLimits.ts";
 import { policyShapeFields } from "./policyShape.ts";
@@ -135,11 +136,42 @@ const openAiCandidate = z
     if (!c.open && c.lora != null) ctx.addIssue({ code: "custom", path: ["lora"], message: "`lora` applies to open candidates only" });
   });
 
-/** A candidate model: `local` (the default kind) or `openai`. */
+/**
+ * `vscode-lm`: one of VS Code's own chat models (`vscode.lm.selectChatModels(selector)`: Copilot's, or another
+ * extension's). Only the HAPS extension can reach them: the engine asks the extension to answer each turn
+ * (src/core/hostLm), and token counts come from the model's `countTokens`. Always closed: no adapter, no gradient.
+ */
+const vscodeLmCandidate = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, '_', '.' and '-' only"),
+    kind: z.literal("vscode-lm"),
+    /**
+     * Which model: the fields of `vscode.LanguageModelChatSelector` (`vendor` such as "copilot", `family` such as
+     * "gpt-4o", the model's `id`, its `version`); at least one is required, and the first model that matches answers.
+     */
+    selector: z
+      .object({
+        vendor: z.string().min(1).optional(),
+        family: z.string().min(1).optional(),
+        id: z.string().min(1).optional(),
+        version: z.string().min(1).optional(),
+      })
+      .strict()
+      .refine((s) => Object.values(s).some((v) => v != null), "give at least one of vendor, family, id, version"),
+    /** VS Code's models are closed to adapters: `false`, the only value. Defaults to `false`. */
+    open: z.literal(false, { error: "VS Code's language models take no adapter: a vscode-lm candidate is closed" }).default(false),
+    description: z.string().max(L.descriptionChars).optional(),
+    price: price.default({ input: 0, output: 0 }),
+  })
+  .strict()
+  // Not an input field: a name for the model where every candidate shows one (`vscode-lm:copilot/gpt-4o`).
+  .transform((c) => ({ ...c, model: `vscode-lm:${[c.selector.vendor, c.selector.family, c.selector.id, c.selector.version].filter((v) => v != null).join("/")}` }));
+
+/** A candidate model: `local` (the default kind), `openai` or `vscode-lm`. */
 const candidate = z.preprocess(
   // `kind` may be left out for the local kind (every configuration before remote candidates existed).
   (raw) => (raw != null && typeof raw === "object" && !Array.isArray(raw) && !("kind" in raw) ? { ...raw, kind: "local" } : raw),
-  z.discriminatedUnion("kind", [localCandidate, openAiCandidate], { error: 'expected "local" or "openai"' }),
+  z.discriminatedUnion("kind", [localCandidate, openAiCandidate, vscodeLmCandidate], { error: 'expected "local" or "openai", or "vscode-lm" in VS Code' }),
 );
 
 const agent = z
@@ -231,6 +263,7 @@ export type HapsConfig = z.infer<typeof hapsConfigSchema>;
 export type CandidateConfig = HapsConfig["candidates"][number];
 export type LocalCandidateConfig = Extract<CandidateConfig, { kind: "local" }>;
 export type OpenAiCandidateConfig = Extract<CandidateConfig, { kind: "openai" }>;
+export type VsCodeLmCandidateConfig = Extract<CandidateConfig, { kind: "vscode-lm" }>;
 export type AgentConfig = HapsConfig["agents"][number];
 
 export class ConfigError extends Error {
@@ -253,6 +286,14 @@ export function parseHapsConfig(raw: unknown, source: string, baseDir: string): 
     if (ids.has(c.id)) throw new ConfigError(`${source}: candidates[${i}].id: duplicate id "${c.id}"`);
     ids.add(c.id);
   });
+  // VS Code's models are answered by the extension (a host call); a process without that host (the CLI) cannot.
+  config.candidates.forEach((c, i) => {
+    if (c.kind === "vscode-lm" && !hostOffers("lmChat"))
+      throw new ConfigError(
+        `${source}: candidates[${i}].kind: "vscode-lm" (candidate "${c.id}") is one of VS Code's language models, which only the HAPS extension in VS Code can reach; ` +
+          `the haps command line cannot. Use it from VS Code, or give this candidate kind "local" or "openai".`,
+      );
+  });
   const agentIds = new Set<string>();
   config.agents.forEach((a, i) => {
     if (agentIds.has(a.id)) throw new ConfigError(`${source}: agents[${i}].id: duplicate id "${a.id}"`);
@@ -267,7 +308,7 @@ export function parseHapsConfig(raw: unknown, source: string, baseDir: string): 
     candidates: config.candidates.map((c) =>
       c.kind === "local"
         ? { ...c, model: resolve(c.model) }
-        : c.lora == null
+        : c.kind === "vscode-lm" || c.lora == null
           ? c
           : { ...c, lora: { ...c.lora, adapterDir: path.resolve(baseDir, c.lora.adapterDir), serverAdapterDir: c.lora.serverAdapterDir ?? path.resolve(baseDir, c.lora.adapterDir) } },
     ),

@@ -4,7 +4,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { ENGINE_ALLOCATOR_ENV, ENGINE_NODE_FLAGS } from "./allocatorEnv.ts";
 import type { RuntimeOptions } from "../runtime/types.ts";
-import type { EngineEvents, EngineMethod, FromEngine, ParamsOf, ResultOf, ToEngine } from "./protocol.ts";
+import type { HostApiKeys, HostHandlers, HostMethod } from "../host/types.ts";
+import type { EngineEvents, EngineMethod, ErrorData, FromEngine, ParamsOf, ResultOf, ToEngine } from "./protocol.ts";
 
 export interface EngineClientOptions {
   /** Absolute path of the bundled engine entry (`dist/engine.mjs`). */
@@ -39,6 +40,14 @@ export interface EngineClientOptions {
   onOutput?: (stream: "stdout" | "stderr", line: string) => void;
   /** llama.cpp's log lines, forwarded by the engine. Defaults to dropping them. */
   onLog?: (level: string, message: string) => void;
+  /**
+   * What this side answers when the engine asks (host/types.ts: `lmChat` for vscode-lm candidates). The engine is
+   * told which methods exist when it starts; a configuration that needs one that is missing is refused there.
+   * Defaults to none.
+   */
+  hostHandlers?: Partial<HostHandlers>;
+  /** API keys for openai candidates, sent to each engine at its start (see `setApiKeys`). Defaults to none. */
+  apiKeys?: HostApiKeys;
 }
 
 export interface EngineRequestOptions {
@@ -79,6 +88,11 @@ export class EngineRequestError extends Error {
   }
 }
 
+function errorData(error: unknown): ErrorData {
+  if (error instanceof Error) return { message: error.message, name: error.name };
+  return { message: String(error) };
+}
+
 /** "exit code 1" / "signal SIGABRT", the part of a crash message a person reads first. */
 export function crashReason(crash: Pick<EngineCrash, "exitCode" | "signal">): string {
   return crash.signal ? `signal ${crash.signal}` : `exit code ${crash.exitCode}`;
@@ -113,6 +127,8 @@ interface Running {
   child: ChildProcess;
   pending: Map<number, Pending>;
   stderrTail: string[];
+  /** Host calls the engine made that are still running here, by call id. */
+  hostCalls: Map<number, AbortController>;
   /** Set by dispose()/restart(): the exit that follows is not a crash. */
   stopping: boolean;
   /** 'error' and 'exit' can both report one death; it is handled once. */
@@ -128,9 +144,17 @@ export class EngineClient {
   private lastCrash: EngineCrash | null = null;
   private disposed = false;
   private readonly crashListeners = new Set<(crash: EngineCrash) => void>();
+  private apiKeys: HostApiKeys;
 
   constructor(options: EngineClientOptions) {
     this.options = { maxRestarts: 3, restartWindowMs: 60_000, shutdownTimeoutMs: 3_000, stderrLines: 100, ...options };
+    this.apiKeys = options.apiKeys ?? { byCandidate: {}, byBaseUrl: {} };
+  }
+
+  /** Replaces the API keys: the running engine gets them at once, later engines at their start. */
+  setApiKeys(keys: HostApiKeys): void {
+    this.apiKeys = keys;
+    if (this.current) this.send(this.current, { kind: "apiKeys", apiKeys: keys });
   }
 
   /** Called after every unexpected exit of the engine; returns a function that unsubscribes. */
@@ -221,7 +245,7 @@ export class EngineClient {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",
     });
-    const engine: Running = { child, pending: new Map(), stderrTail: [], stopping: false, exited: false };
+    const engine: Running = { child, pending: new Map(), hostCalls: new Map(), stderrTail: [], stopping: false, exited: false };
     this.forwardLines(child.stdout!, (line) => this.options.onOutput?.("stdout", line));
     this.forwardLines(child.stderr!, (line) => {
       engine.stderrTail.push(line);
@@ -235,7 +259,8 @@ export class EngineClient {
       this.onExit(engine, child.exitCode, null);
     });
     child.on("exit", (code, signal) => this.onExit(engine, code, signal));
-    this.send(engine, { kind: "init", options: this.options.runtime ?? {} });
+    const hostMethods = Object.keys(this.options.hostHandlers ?? {}) as HostMethod[];
+    this.send(engine, { kind: "init", options: this.options.runtime ?? {}, hostMethods, apiKeys: this.apiKeys });
     return engine;
   }
 
@@ -278,12 +303,43 @@ export class EngineClient {
         else pending.reject(new EngineRequestError(message.error.message, message.error.name, message.error.stack));
         break;
       }
+      case "hostCall":
+        void this.answerHostCall(engine, message.callId, message.method, message.params);
+        break;
+      case "hostCancel":
+        engine.hostCalls.get(message.callId)?.abort(new DOMException("the engine cancelled the call", "AbortError"));
+        break;
+    }
+  }
+
+  /** Runs this side's handler for a call the engine made and sends back its events and its answer. */
+  private async answerHostCall(engine: Running, callId: number, method: HostMethod, params: unknown): Promise<void> {
+    const controller = new AbortController();
+    engine.hostCalls.set(callId, controller);
+    try {
+      const handler = this.options.hostHandlers?.[method] as
+        | ((params: unknown, ctx: Parameters<HostHandlers[HostMethod]>[1]) => Promise<unknown>)
+        | undefined;
+      if (handler == null) throw new Error(`the engine's host does not answer "${method}"`);
+      const result = await handler(params, {
+        signal: controller.signal,
+        emit: (event, data) => {
+          if (!controller.signal.aborted) this.send(engine, { kind: "hostEvent", callId, event, data });
+        },
+      });
+      if (!controller.signal.aborted) this.send(engine, { kind: "hostResult", callId, result });
+    } catch (error) {
+      if (!controller.signal.aborted) this.send(engine, { kind: "hostError", callId, error: errorData(error) });
+    } finally {
+      engine.hostCalls.delete(callId);
     }
   }
 
   private onExit(engine: Running, exitCode: number | null, signal: NodeJS.Signals | null): void {
     if (engine.exited) return;
     engine.exited = true;
+    // Nobody is left to answer: a model request the engine started here stops too.
+    for (const call of engine.hostCalls.values()) call.abort(new DOMException("the HAPS engine exited", "AbortError"));
     if (this.current === engine) this.current = null;
     const pending = [...engine.pending.values()];
     engine.pending.clear();

@@ -7,8 +7,10 @@
 // - HAPS_ENGINE_CRASH_ON: TEST HOOK. A comma-separated list of method names; when one of them is requested the
 //   process calls `process.abort()`, which is what a failed assertion inside llama.cpp does. It lets tests check
 //   the supervisor against a real native-style crash without adding a "crash" method to the protocol.
+import { setHostApiKeys, setHostCaller } from "../host/hostServices.ts";
 import { createEngineHandlers } from "./handlers.ts";
-import type { EngineHandlers, EngineMethod, FromEngine, ToEngine } from "./protocol.ts";
+import { HostCallChannel } from "./HostCallChannel.ts";
+import type { EngineHandlers, EngineMethod, ErrorData, FromEngine, ToEngine } from "./protocol.ts";
 
 type Handlers = EngineHandlers & { dispose(): Promise<void> };
 
@@ -23,6 +25,8 @@ const crashOn = new Set(
 );
 
 let handlers: Handlers | null = null;
+/** Calls to the parent (vscode.lm and the like), when the parent said it answers any. */
+let host: HostCallChannel | null = null;
 let initError: Error | null = null;
 const running = new Map<number, AbortController>();
 let shuttingDown = false;
@@ -32,12 +36,18 @@ function send(message: FromEngine): void {
   if (process.connected) process.send!(message);
 }
 
-function errorData(error: unknown): { message: string; name?: string; stack?: string } {
+function errorData(error: unknown): ErrorData {
   if (error instanceof Error) return { message: error.message, name: error.name, stack: error.stack };
   return { message: String(error) };
 }
 
-function init(options: Extract<ToEngine, { kind: "init" }>["options"]): void {
+function init({ options, hostMethods, apiKeys }: Extract<ToEngine, { kind: "init" }>): void {
+  // Before the handlers: a configuration read later checks what the host can answer (vscode-lm candidates).
+  if (hostMethods != null && hostMethods.length > 0) {
+    host = new HostCallChannel(send, new Set(hostMethods));
+    setHostCaller(host);
+  }
+  if (apiKeys != null) setHostApiKeys(apiKeys);
   try {
     handlers = createEngineHandlers({
       ...options,
@@ -85,6 +95,7 @@ async function shutdown(code: number): Promise<never> {
   if (!shuttingDown) {
     shuttingDown = true;
     for (const controller of running.values()) controller.abort();
+    host?.rejectAll("the HAPS engine is shutting down");
     const disposed = handlers?.dispose().catch(() => undefined);
     await Promise.race([disposed, new Promise((resolve) => setTimeout(resolve, DISPOSE_TIMEOUT_MS).unref())]);
   }
@@ -94,7 +105,15 @@ async function shutdown(code: number): Promise<never> {
 process.on("message", (message: ToEngine) => {
   switch (message.kind) {
     case "init":
-      init(message.options);
+      init(message);
+      break;
+    case "apiKeys":
+      setHostApiKeys(message.apiKeys);
+      break;
+    case "hostResult":
+    case "hostEvent":
+    case "hostError":
+      host?.receive(message);
       break;
     case "request":
       void handleRequest(message.id, message.method, message.params);

@@ -2,6 +2,9 @@
 // supervised child process (engineMain.ts) and the CLI in-process.
 import path from "node:path";
 import { defaultConfig } from "../config/defaultConfig.ts";
+import { loadHapsConfig, parseHapsConfig } from "../config/HapsConfig.ts";
+import { downloadModels } from "../download/downloadModels.ts";
+import { configModelUris } from "../download/resolveConfigModels.ts";
 import { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { RuntimeOptions } from "../runtime/types.ts";
 import { defaultCacheDir, ensureDefaultModels } from "../models/defaultModels.ts";
@@ -85,6 +88,19 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
         onProgress: (p) => emit("progress", p),
         log: (message) => emit("log", { level: "info", message }),
       });
+    },
+    async downloadModels({ configPath, config, uris = [], dryRun }, { signal, emit }) {
+      if (configPath != null && config != null) throw new Error("downloadModels: give configPath or config, not both");
+      const parsed = configPath != null ? await loadHapsConfig(configPath) : config != null ? parseHapsConfig(config, "inline configuration", process.cwd()) : null;
+      const wanted = [...uris, ...(parsed == null ? [] : configModelUris(parsed))];
+      // The folder openPipeline resolves URIs in, so that the next route finds what was fetched here.
+      return await downloadModels(wanted, { dir: path.join(cacheDir, "models"), dryRun, signal, onEvent: (event) => emit("download", event) });
+    },
+    async countTokens({ configPath, config, texts }) {
+      if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) throw new Error("countTokens: texts must be an array of strings");
+      const router = (await getPipeline(configPath, config)).config.router.model;
+      const loaded = await (await getRuntime()).loadModel(router);
+      return { model: path.basename(router), counts: texts.map((text) => loaded.model.tokenize(text).length) };
     },
     async dispose() {
       pipelines.clear();

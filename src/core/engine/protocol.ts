@@ -3,6 +3,8 @@
 // cancellation as a message.
 import type { EpisodeEvent, EpisodeReport, EpisodeRequest } from "../episode/types.ts";
 import type { EvaluationOutcome } from "../evaluation/types.ts";
+import type { DownloadModelsParams, DownloadModelsResult, ModelDownloadEvent } from "../download/downloadModels.ts";
+import type { HostApiKeys, HostEvents, HostMethod } from "../host/types.ts";
 import type { GenerateRequest, GenerateResult, RuntimeInfo, RuntimeOptions } from "../runtime/types.ts";
 import type { TrainingProgress } from "../training/progress.ts";
 import type { TrainingSummary } from "../training/Trainer.ts";
@@ -31,6 +33,19 @@ export interface EngineMethods {
    * events; cancelling stops it (AbortError), and the same request again resumes from the work folder.
    */
   evaluate: [{ specPath?: string; spec?: unknown; outDir: string }, EvaluationOutcome];
+  /**
+   * Downloads the URI model settings (`hf:...`, `https://...`) of a configuration (`configPath` or `config`, as for
+   * `route`) or of `uris`, into the engine's model cache (`<cache>/models`, where `route` finds them). Files already
+   * there are checked, not fetched again. Progress streams as `download` events; cancelling stops it (AbortError) and
+   * keeps partial files, which the next request resumes. With `dryRun`, nothing is fetched: the result lists what is
+   * there and what is missing.
+   */
+  downloadModels: [DownloadModelsParams, DownloadModelsResult];
+  /**
+   * Token counts of `texts` in the tokens of the router model of a configuration (`configPath` or `config`, as for
+   * `route`; the embedded models without either): the model that reads every query. No BOS is counted.
+   */
+  countTokens: [{ configPath?: string; config?: unknown; texts: string[] }, { model: string; counts: number[] }];
 }
 export type EngineMethod = keyof EngineMethods;
 export type ParamsOf<M extends EngineMethod> = EngineMethods[M][0];
@@ -43,21 +58,40 @@ export interface EngineEvents {
   episode: EpisodeEvent;
   /** Training and evaluation progress (`train`, `evaluate`). */
   progress: TrainingProgress;
+  /** Model downloads (`downloadModels`): a file starts, progresses or is done. */
+  download: ModelDownloadEvent;
 }
 
 /** Parent -> engine. */
 export type ToEngine =
-  | { kind: "init"; options: RuntimeOptions }
+  /** `hostMethods`: the host calls (host/types.ts) the parent answers; `apiKeys`: keys for openai candidates. */
+  | { kind: "init"; options: RuntimeOptions; hostMethods?: HostMethod[]; apiKeys?: HostApiKeys }
   | { kind: "request"; id: number; method: EngineMethod; params: unknown }
   | { kind: "cancel"; id: number }
+  /** The parent's API keys changed: all of them, replacing the earlier ones. */
+  | { kind: "apiKeys"; apiKeys: HostApiKeys }
+  /** The answer to a host call, an event it streams, or its failure. */
+  | { kind: "hostResult"; callId: number; result: unknown }
+  | { kind: "hostEvent"; callId: number; event: keyof HostEvents; data: unknown }
+  | { kind: "hostError"; callId: number; error: ErrorData }
   | { kind: "shutdown" };
 
 /** Engine -> parent. */
 export type FromEngine =
   | { kind: "ready" }
   | { kind: "result"; id: number; result: unknown }
-  | { kind: "error"; id: number; error: { message: string; name?: string; stack?: string } }
-  | { kind: "event"; id: number | null; event: keyof EngineEvents; data: unknown };
+  | { kind: "error"; id: number; error: ErrorData }
+  | { kind: "event"; id: number | null; event: keyof EngineEvents; data: unknown }
+  /** The engine asks its host (the parent) for something only the host can reach (host/types.ts); `cancel` withdraws it. */
+  | { kind: "hostCall"; callId: number; method: HostMethod; params: unknown }
+  | { kind: "hostCancel"; callId: number };
+
+/** An error as it crosses the process boundary. */
+export interface ErrorData {
+  message: string;
+  name?: string;
+  stack?: string;
+}
 
 /** A handler the engine process calls for each method; `emit` streams events for that request. */
 export type EngineHandlers = {

@@ -1,8 +1,11 @@
 // The one place that turns a candidate into the endpoint an agent talks to: a local GGUF model on the llama.cpp
-// runtime, or a model behind an OpenAI-compatible API. HapsPipeline binds every agent through here, so a new kind of
-// candidate is one more case below and nothing else in the episode changes.
+// runtime, a model behind an OpenAI-compatible API, or one of VS Code's language models (answered by the extension).
+// HapsPipeline binds every agent through here, so a new kind of candidate is one more case below and nothing else in
+// the episode changes.
 import type { LoraAdapter } from "../adapters/types.ts";
 import type { CandidateConfig } from "../config/HapsConfig.ts";
+import { hostApiKeyFor, hostCaller } from "../host/hostServices.ts";
+import { HostLmAgentEndpoint } from "../hostLm/HostLmAgentEndpoint.ts";
 import { LlamaAgentEndpoint } from "../protocols/LlamaAgentEndpoint.ts";
 import type { AgentEndpoint, AgentRole } from "../protocols/types.ts";
 import { OpenAiAgentEndpoint } from "../remote/OpenAiAgentEndpoint.ts";
@@ -34,7 +37,10 @@ export function createAgentEndpoint(runtime: LlamaRuntime, binding: EndpointBind
         reuseCache: true,
       });
     case "openai":
-      return new OpenAiAgentEndpoint({ role, candidate, adapter: adapter == null ? undefined : { lora: adapter, scale }, maxTokens });
+      // A key the host (the extension's SecretStorage) holds for it comes first; else its apiKeyEnv.
+      return new OpenAiAgentEndpoint({ role, candidate, adapter: adapter == null ? undefined : { lora: adapter, scale }, maxTokens, apiKey: hostApiKeyFor(candidate) });
+    case "vscode-lm":
+      return new HostLmAgentEndpoint({ role, candidate, host: hostCaller(), maxTokens });
   }
 }
 

@@ -4,6 +4,7 @@
 import type { Paragraph } from "../../core/data/TaskItem.ts";
 import type { EpisodeEvent, EpisodeReport } from "../../core/episode/types.ts";
 import type { RouteEvent } from "../../../webview/route/protocol.ts";
+import type { ModelDownloads } from "../downloads/ModelDownloads.ts";
 import type { EngineHost } from "../EngineHost.ts";
 import { describeError } from "../errors/describeError.ts";
 import { readCostPreference, readRouteSource } from "../settings/routeSource.ts";
@@ -30,6 +31,8 @@ export class RouteRunner {
   constructor(
     private readonly engine: EngineHost,
     private readonly history: RouteHistory,
+    /** Fetches URI model settings before a route needs them. Defaults to none (a missing download is an error). */
+    private readonly downloads?: ModelDownloads,
   ) {}
 
   /** Rejects with the engine's (or the settings') error after recording it on the route. */
@@ -49,6 +52,7 @@ export class RouteRunner {
       hooks.onEvent?.(routeId, event);
     };
     try {
+      await this.downloads?.ensureForRoute(source.params);
       const report = await this.engine.request(
         "route",
         { ...query, alpha, ...source.params },

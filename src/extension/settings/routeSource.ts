@@ -4,6 +4,7 @@ import { stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
+import { isModelUri } from "../../core/download/modelUri.ts";
 import { ACTIONS, HapsUserError } from "../errors/HapsUserError.ts";
 import { settingsConfig, type CandidateSetting, type ModelSettings } from "./settingsConfig.ts";
 
@@ -24,9 +25,10 @@ export function readCostPreference(): number {
   return Number.isFinite(alpha) ? Math.min(1, Math.max(0, alpha)) : 0;
 }
 
-/** Absolute paths: `~` is the home folder, relative ones start at the first workspace folder. */
+/** Absolute paths: `~` is the home folder, relative ones start at the first workspace folder; URIs stay as they are. */
 export function resolveSettingPath(value: string): string {
   const trimmed = value.trim();
+  if (isModelUri(trimmed)) return trimmed;
   if (trimmed === "~" || trimmed.startsWith("~/")) return path.join(homedir(), trimmed.slice(1));
   if (path.isAbsolute(trimmed)) return trimmed;
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -71,6 +73,8 @@ export async function readRouteSource(): Promise<RouteSource> {
 }
 
 async function mustExist(file: string, setting: string, what = "Model file"): Promise<void> {
+  // A URI is downloaded before the route (downloads/ModelDownloads.ts), not expected on disk.
+  if (isModelUri(file)) return;
   const info = await stat(file).catch(() => null);
   if (info?.isFile()) return;
   throw new HapsUserError(`${what} not found: ${file} (${setting}). Select the models again or fix the setting.`, [ACTIONS.selectModels, ACTIONS.openSettings]);

@@ -17,6 +17,8 @@ const COMMANDS = [
   "haps.openSettings",
   "haps.showLog",
   "haps.chat.clear",
+  "haps.setApiKey",
+  "haps.downloadStarterModels",
 ];
 
 /** What the haps.gpu setting implies for the backend llama.cpp reports, whatever machine runs the test. */
