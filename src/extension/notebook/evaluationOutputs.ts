@@ -18,7 +18,7 @@ export async function evaluationOutputs(outcome: EvaluationOutcome, outDir: stri
   const charts = await Promise.all(outcome.charts.map(async (c) => ({ ...c, svg: await readFile(c.file, "utf8") })));
   const files = ["results.json", "report.md", ...outcome.charts.map((c) => path.basename(c.file))];
   return [
-    new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.stdout(`Evaluated in ${seconds.toFixed(0)} s; ${files.join(", ")} in ${outDir}\n`)], { outDir }),
+    new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.stdout(`Evaluated in ${seconds.toFixed(0)} s: ${files.join(", ")} in\n${outDir}\n`)], { outDir }),
     new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(report, "text/markdown")], { file: outcome.reportFile }),
     ...charts.map((c) => new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(c.svg, "image/svg+xml")], { chart: c.name, file: c.file })),
     new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(results, "application/json")], { file: outcome.resultsFile }),

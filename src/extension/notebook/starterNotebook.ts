@@ -15,8 +15,7 @@ running the same spec again resumes from what was already done.
 The cell below uses the keyword benchmark, whose tiny models and items the engine generates (nothing to download). The
 files go to \`.haps/evaluations/\` in the workspace folder, or to the extension's global storage when no folder is
 open; relative paths in a spec resolve against the notebook's folder (until it is saved, the workspace folder). Save
-the notebook (\`.hapseval\`) to keep the
-outputs with it.`;
+the notebook (\`.hapseval\`) to keep the outputs with it.`;
 
 export function starterNotebook(): vscode.NotebookData {
   const intro = new vscode.NotebookCellData(vscode.NotebookCellKind.Markup, INTRODUCTION, "markdown");

@@ -98,7 +98,8 @@ describe("Evaluation notebook: running cells", () => {
     const file = join(dir, "eval.hapseval");
     writeNotebook(file, [
       { kind: "markdown", source: "# Small evaluation" },
-      { kind: "spec", source: JSON.stringify(SMALL_SPEC, null, 2) },
+      // A relative work folder: relative to the notebook's folder.
+      { kind: "spec", source: JSON.stringify({ ...SMALL_SPEC, work: "small-work" }, null, 2) },
       { kind: "spec", source: JSON.stringify({ ...SMALL_SPEC, methods: ["random", "magic"] }, null, 2) },
       // A missing comma on line 3.
       { kind: "spec", source: '{\n  "seeds": [1]\n  "alphas": [0]\n}' },
@@ -120,7 +121,7 @@ describe("Evaluation notebook: running cells", () => {
     const outDir = cell.outputs[0].metadata?.outDir as string;
     // No workspace folder is open in the tests: the extension's global storage.
     assert.ok(outDir.includes(EXTENSION_ID) && outDir.includes("evaluations"), outDir);
-    assert.match(out[0].text, /results\.json, report\.md, quality-cost\.svg, routing-curve\.svg in /);
+    assert.match(out[0].text, /^Evaluated in \d+ s: results\.json, report\.md, quality-cost\.svg, routing-curve\.svg in\n/);
     assert.match(out[1].text, /^# HAPS evaluation: keyword benchmark/);
     assert.match(out[1].text, /\| Oracle \|/);
     assert.doesNotMatch(out[1].text, /\]\([^)]+\.svg\)/, "no links to chart files the output cannot load");
@@ -131,6 +132,7 @@ describe("Evaluation notebook: running cells", () => {
     assert.deepEqual(results.seeds, [1]);
     assert.equal(results.summary.length, 6, "Random, four fixed assignments, the Oracle");
     assert.equal(readFileSync(join(outDir, "results.json"), "utf8"), out[4].text, "the JSON output is results.json");
+    assert.ok(existsSync(join(dir, "small-work", "actions.jsonl")), "the spec's relative work folder is beside the notebook");
     assert.equal(api.engineActiveRequests(), 0);
 
     // A spec the engine refuses and one that is not JSON: error outputs naming the field and the line; cell 2 keeps its outputs.
