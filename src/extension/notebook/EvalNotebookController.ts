@@ -51,7 +51,19 @@ export class EvalNotebookController implements vscode.Disposable {
     // Created at once, so that every cell shows as queued; each starts when the ones before it are done.
     const executions = cells.filter((c) => c.kind === vscode.NotebookCellKind.Code).map((cell) => this.controller.createNotebookCellExecution(cell));
     const run = this.queue.then(async () => {
-      for (const execution of executions) await this.runCell(execution, notebook);
+      for (const execution of executions) {
+        try {
+          await this.runCell(execution, notebook);
+        } catch (error) {
+          // Only VS Code itself can throw here (the notebook was closed while its cell ran); the cells after it still run.
+          this.output.appendLine(`HAPS evaluation notebook: a cell could not finish: ${error instanceof Error ? error.message : String(error)}`);
+          try {
+            execution.end(false, Date.now());
+          } catch {
+            // it had already ended
+          }
+        }
+      }
     });
     this.queue = run.catch(() => undefined);
     return run;
