@@ -181,5 +181,7 @@ describe("Evaluation notebook: running cells", () => {
     assert.equal(readFileSync(join(outDir, "work", "actions.jsonl"), "utf8").trim().split("\n").length - 1, rows, "no rows written after the stop");
     const info = await vscode.commands.executeCommand<RuntimeInfo>("haps.showRuntimeInfo");
     assert.ok(info.threads > 0, "the next request is answered");
+    // Saved, so that nothing is left to save once the folder is gone.
+    assert.ok(await notebook.save());
   });
 });
