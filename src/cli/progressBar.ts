@@ -1,16 +1,7 @@
 // Training and evaluation progress in a terminal: one bar per phase (phase, count, reward so far, episodes per
 // second, time left) on a TTY; on a pipe or a CI log, a line per phase and per validation instead of redraws.
 import cliProgress from "cli-progress";
-import type { TrainingProgress } from "../core/training/progress.ts";
-
-const NAMES: Record<TrainingProgress["phase"], string> = {
-  prepare: "features",
-  actions: "action-level data",
-  sft: "warm-up (SFT)",
-  rl: "joint RL",
-  validate: "validation",
-  eval: "evaluation",
-};
+import { phaseLabel, type TrainingProgress } from "../core/training/progress.ts";
 
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { update: (p: TrainingProgress) => void; stop: () => void } {
   const tty = stream.isTTY === true;
@@ -30,7 +21,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { 
         return;
       }
       const key = `${p.phase}|${p.seed ?? ""}`;
-      const label = `${NAMES[p.phase]}${p.seed != null ? ` (seed ${p.seed})` : ""}`;
+      const label = phaseLabel(p);
       const payload = {
         label,
         reward: p.reward == null ? "-" : p.reward.toFixed(3),

@@ -10,7 +10,10 @@ import { routeQuery } from "./commands/routeQuery.ts";
 import { selectModels } from "./commands/selectModels.ts";
 import { setCostPreference } from "./commands/setCostPreference.ts";
 import { EngineHost } from "./EngineHost.ts";
+import { EvalNotebookController } from "./notebook/EvalNotebookController.ts";
 import { EvalNotebookSerializer, NOTEBOOK_TYPE } from "./notebook/EvalNotebookSerializer.ts";
+import { newEvaluationNotebook } from "./commands/newEvaluationNotebook.ts";
+import { trainRouter } from "./commands/trainRouter.ts";
 import { RouteHistory } from "./routing/RouteHistory.ts";
 import { RouteRunner, type RouteQuery } from "./routing/RouteRunner.ts";
 import { showRuntimeInfo } from "./commands/showRuntimeInfo.ts";
@@ -76,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
   const statusBar = new HapsStatusBar(host);
   const participant = registerHapsParticipant(context, runner, history);
   const languageModel = registerHapsLanguageModel(runner, host);
+  const notebookController = new EvalNotebookController(host, context.globalStorageUri, output);
 
   context.subscriptions.push(
     output,
@@ -86,6 +90,7 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
     panel,
     chat,
     statusBar,
+    notebookController,
     ...(participant ? [participant] : []),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chat),
     vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new EvalNotebookSerializer(), { transientOutputs: false }),
@@ -94,6 +99,8 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
     vscode.commands.registerCommand("haps.selectModels", () => selectModels()),
     vscode.commands.registerCommand("haps.setCostPreference", (value?: number) => setCostPreference(typeof value === "number" ? value : undefined)),
     vscode.commands.registerCommand("haps.showRuntimeInfo", () => showRuntimeInfo(host, output)),
+    vscode.commands.registerCommand("haps.newEvaluationNotebook", () => newEvaluationNotebook()),
+    vscode.commands.registerCommand("haps.trainRouter", (args?: unknown) => trainRouter(host, output, args)),
     vscode.commands.registerCommand("haps.restartEngine", async () => {
       await host.restart();
       output.appendLine("HAPS engine stopped; it starts again on the next request.");

@@ -66,8 +66,8 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
       await checkEpisodeRequest(await getRuntime(), pipeline.config, request);
       return await pipeline.run(request, { signal, onEvent: (event) => emit("episode", event) });
     },
-    async train({ specPath, spec }, { signal, emit }) {
-      const parsed = await specFrom("train", specPath, spec, loadTrainSpec, parseTrainSpec);
+    async train({ specPath, spec, baseDir }, { signal, emit }) {
+      const parsed = await specFrom("train", specPath, spec, baseDir, loadTrainSpec, parseTrainSpec);
       // The embedded models of this engine's cache folder, not of the process's default one.
       parsed.config ??= defaultConfig(await defaultModels());
       return await runTraining(parsed, {
@@ -77,9 +77,9 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
         log: (message) => emit("log", { level: "info", message }),
       });
     },
-    async evaluate({ specPath, spec, outDir }, { signal, emit }) {
+    async evaluate({ specPath, spec, baseDir, outDir }, { signal, emit }) {
       if (typeof outDir !== "string" || outDir.length === 0) throw new Error("evaluate: outDir (the output folder) is required");
-      const parsed = await specFrom("evaluate", specPath, spec, loadEvalSpec, parseEvalSpec);
+      const parsed = await specFrom("evaluate", specPath, spec, baseDir, loadEvalSpec, parseEvalSpec);
       if (parsed.benchmark == null) parsed.config ??= defaultConfig(await defaultModels());
       return await runEvaluation(parsed, {
         outDir: path.resolve(outDir),
@@ -110,16 +110,17 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
   };
 }
 
-/** A spec from a file or inline (relative paths against the working directory), never both. */
+/** A spec from a file or inline (relative paths against `baseDir`, else the working directory), never both. */
 async function specFrom<T>(
   method: string,
   specPath: string | undefined,
   spec: unknown,
+  baseDir: string | undefined,
   load: (file: string) => Promise<T>,
   parse: (raw: unknown, source: string, baseDir: string) => Promise<T>,
 ): Promise<T> {
   if (specPath != null && spec != null) throw new Error(`${method}: give specPath or spec, not both`);
   if (specPath != null) return await load(path.resolve(specPath));
   if (spec == null) throw new Error(`${method}: give specPath (a spec file) or spec (the spec itself)`);
-  return await parse(spec, `inline ${method} spec`, process.cwd());
+  return await parse(spec, `inline ${method} spec`, path.resolve(baseDir ?? "."));
 }

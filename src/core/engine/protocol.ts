@@ -22,17 +22,18 @@ export interface EngineMethods {
    */
   route: [EpisodeRequest & { configPath?: string; config?: unknown }, EpisodeReport];
   /**
-   * `haps train`: a training spec from `specPath` (a file) or `spec` (the object; relative paths resolve against the
-   * engine's working directory). Progress streams as `progress` events; cancelling stops it (the request then rejects
-   * with an AbortError) and a later request with the same spec resumes where it stopped.
+   * `haps train`: a training spec from `specPath` (a file) or `spec` (the object; its relative paths resolve against
+   * `baseDir`, which defaults to the engine's working directory). Progress streams as `progress` events; cancelling
+   * stops it (the request then rejects with an AbortError) and a later request with the same spec resumes where it
+   * stopped.
    */
-  train: [{ specPath?: string; spec?: unknown }, TrainingSummary];
+  train: [{ specPath?: string; spec?: unknown; baseDir?: string }, TrainingSummary];
   /**
    * `haps eval`: an evaluation spec from `specPath` or `spec` (as for `train`), results.json, report.md and the SVG
    * charts written into `outDir` (relative: against the engine's working directory). Progress streams as `progress`
    * events; cancelling stops it (AbortError), and the same request again resumes from the work folder.
    */
-  evaluate: [{ specPath?: string; spec?: unknown; outDir: string }, EvaluationOutcome];
+  evaluate: [{ specPath?: string; spec?: unknown; baseDir?: string; outDir: string }, EvaluationOutcome];
   /**
    * Downloads the URI model settings (`hf:...`, `https://...`) of a configuration (`configPath` or `config`, as for
    * `route`) or of `uris`, into the engine's model cache (`<cache>/models`, where `route` finds them). Files already

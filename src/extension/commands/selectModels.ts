@@ -36,7 +36,7 @@ function describeCurrent(): string {
 }
 
 /** Writes where the setting is already defined (workspace folder, workspace) and to the user settings otherwise. */
-async function update(key: string, value: unknown): Promise<void> {
+export async function update(key: string, value: unknown): Promise<void> {
   const inspected = config().inspect(key);
   const target = inspected?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder
     : inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace

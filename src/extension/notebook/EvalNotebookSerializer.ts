@@ -1,6 +1,6 @@
-// The `.hapseval` notebook's file format (groundwork for the evaluation notebook; running a cell comes with the
-// engine's evaluation method). A cell holds an evaluation spec as JSON, or Markdown notes; outputs - results tables
-// as Markdown, charts as SVG, the raw JSON - are saved with the notebook, so a saved notebook reopens with them.
+// The `.hapseval` notebook's file format (EvalNotebookController runs its cells). A cell holds an evaluation spec as
+// JSON, or Markdown notes; outputs - results tables as Markdown, charts as SVG, the raw JSON, progress and errors -
+// are saved with the notebook, so a saved notebook reopens with them.
 //
 // File: { "hapseval": 1, "cells": [{ "kind": "spec" | "markdown", "source": string, "outputs"?: [{ "items":
 // [{ "mime": string, "text"?: string, "base64"?: string }] }] }] }. Text mimes are stored as text (diffable);
@@ -29,7 +29,7 @@ type NotebookFile = z.infer<typeof fileSchema>;
 
 /** Mimes kept as text in the file. */
 function isTextMime(mime: string): boolean {
-  return mime.startsWith("text/") || mime === "application/json" || mime === "image/svg+xml" || mime.endsWith("+json") || mime === "application/vnd.code.notebook.stdout" || mime === "application/vnd.code.notebook.stderr";
+  return mime.startsWith("text/") || mime === "application/json" || mime === "image/svg+xml" || mime.endsWith("+json") || mime.startsWith("application/vnd.code.notebook.");
 }
 
 export class EvalNotebookSerializer implements vscode.NotebookSerializer {

@@ -10,6 +10,8 @@ import { EXTENSION_ID, hapsApi } from "./helpers.ts";
 const COMMANDS = [
   "haps.routeQuery",
   "haps.openRoutePanel",
+  "haps.newEvaluationNotebook",
+  "haps.trainRouter",
   "haps.selectModels",
   "haps.showRuntimeInfo",
   "haps.setCostPreference",

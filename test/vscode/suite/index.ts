@@ -27,6 +27,8 @@ export async function run(): Promise<void> {
   await import("./notebook.test.ts");
   await import("./languageModels.test.ts");
   await import("./downloads.test.ts");
+  await import("./notebookRun.test.ts");
+  await import("./trainRouter.test.ts");
 
   // scripts/vscode/launcher.mjs forwards the log from here on (the workbench's start-up chatter is kept in a file).
   console.log(`haps-vscode-suite: running in VS Code ${vscodeVersion()}`);

@@ -1,0 +1,187 @@
+// Running .hapseval cells through VS Code's own notebook commands: the engine evaluates the cell's spec, progress
+// streams into the cell while it runs, then report.md (Markdown), the charts (SVG) and results.json (JSON) are the
+// outputs, and they survive a save and a reopen; a bad spec gives an error output naming the field and leaves other
+// cells' outputs alone; the stop button stops the evaluation inside the engine. Also "HAPS: New Evaluation Notebook".
+import assert from "node:assert/strict";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as vscode from "vscode";
+import type { RuntimeInfo } from "../../../src/core/runtime/types.ts";
+import { EXTENSION_ID, hapsApi, sleep } from "./helpers.ts";
+
+/** A small evaluation on the keyword benchmark's generated models: 24 items, no training (~15 s on two cores). */
+const SMALL_SPEC = {
+  benchmark: { name: "keyword", phrasings: 2, train: 1, valid: 0 },
+  seeds: [1],
+  alphas: [0, 0.5],
+  methods: ["random", "fixed", "oracle"],
+  ablations: { highLevel: false, lowLevel: false, sharing: false, depths: [] },
+};
+
+interface Item {
+  mime: string;
+  text: string;
+}
+
+function items(cell: vscode.NotebookCell): Item[] {
+  return cell.outputs.flatMap((o) => o.items.map((i) => ({ mime: i.mime, text: new TextDecoder().decode(i.data) })));
+}
+
+const STDOUT = "application/vnd.code.notebook.stdout";
+const ERROR = "application/vnd.code.notebook.error";
+
+/**
+ * Runs cells [start, end) through VS Code's command, as the run button does. Resolves with each cell once its
+ * execution has ended; `onOutputs` sees every output state of the cells while they run.
+ */
+function runCells(notebook: vscode.NotebookDocument, start: number, end: number, onOutputs?: (cell: vscode.NotebookCell) => void): Promise<vscode.NotebookCell[]> {
+  const pending = new Set(Array.from({ length: end - start }, (_, i) => start + i));
+  const done = new Promise<vscode.NotebookCell[]>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      subscription.dispose();
+      reject(new Error(`cells ${[...pending].join(", ")} did not finish within 150 s`));
+    }, 150_000);
+    const subscription = vscode.workspace.onDidChangeNotebookDocument((e) => {
+      if (e.notebook !== notebook) return;
+      for (const change of e.cellChanges) {
+        if (!pending.has(change.cell.index)) continue;
+        if (change.outputs) onOutputs?.(change.cell);
+        if (change.executionSummary?.success !== undefined && change.executionSummary.timing?.endTime !== undefined) pending.delete(change.cell.index);
+      }
+      if (pending.size === 0) {
+        clearTimeout(timer);
+        subscription.dispose();
+        resolve(Array.from({ length: end - start }, (_, i) => notebook.cellAt(start + i)));
+      }
+    });
+  });
+  void vscode.commands.executeCommand("notebook.cell.execute", { ranges: [{ start, end }], document: notebook.uri });
+  return done;
+}
+
+async function openInEditor(file: string): Promise<vscode.NotebookDocument> {
+  const notebook = await vscode.workspace.openNotebookDocument(vscode.Uri.file(file));
+  await vscode.window.showNotebookDocument(notebook);
+  return notebook;
+}
+
+function writeNotebook(file: string, cells: { kind: "spec" | "markdown"; source: string }[]): void {
+  writeFileSync(file, JSON.stringify({ hapseval: 1, cells }));
+}
+
+describe("Evaluation notebook: running cells", () => {
+  const dir = mkdtempSync(join(tmpdir(), "haps-notebook-run-"));
+  after(async () => {
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("HAPS: New Evaluation Notebook opens an untitled notebook with a note and the starter spec (eval-smoke.json)", async () => {
+    const notebook = await vscode.commands.executeCommand<vscode.NotebookDocument>("haps.newEvaluationNotebook");
+    assert.equal(notebook.notebookType, "haps-eval");
+    assert.equal(notebook.isUntitled, true);
+    assert.equal(vscode.window.activeNotebookEditor?.notebook, notebook, "shown in an editor");
+    assert.equal(notebook.cellCount, 2);
+    assert.equal(notebook.cellAt(0).kind, vscode.NotebookCellKind.Markup);
+    assert.match(notebook.cellAt(0).document.getText(), /evaluation spec/);
+    const spec = notebook.cellAt(1);
+    assert.equal(spec.kind, vscode.NotebookCellKind.Code);
+    assert.equal(spec.document.languageId, "json");
+    const smoke = JSON.parse(readFileSync(join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, "examples", "eval-smoke.json"), "utf8"));
+    assert.deepEqual(JSON.parse(spec.document.getText()), smoke);
+    await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+  });
+
+  it("runs a spec cell: progress while it runs, then report, charts and results; errors name the field and keep other outputs; saved outputs reopen", async () => {
+    const api = await hapsApi();
+    const file = join(dir, "eval.hapseval");
+    writeNotebook(file, [
+      { kind: "markdown", source: "# Small evaluation" },
+      // A relative work folder: relative to the notebook's folder.
+      { kind: "spec", source: JSON.stringify({ ...SMALL_SPEC, work: "small-work" }, null, 2) },
+      { kind: "spec", source: JSON.stringify({ ...SMALL_SPEC, methods: ["random", "magic"] }, null, 2) },
+      // A missing comma on line 3.
+      { kind: "spec", source: '{\n  "seeds": [1]\n  "alphas": [0]\n}' },
+    ]);
+    const notebook = await openInEditor(file);
+
+    const progressSeen: string[] = [];
+    const [cell] = await runCells(notebook, 1, 2, (c) => {
+      if (c.executionSummary?.success === undefined) progressSeen.push(...items(c).filter((i) => i.mime === STDOUT).map((i) => i.text));
+    });
+    assert.equal(cell.executionSummary?.success, true, `the cell succeeded: ${JSON.stringify(items(cell)).slice(0, 2000)}`);
+    // While it ran: the output folder, then the phases with their counts.
+    assert.ok(progressSeen.some((t) => /^Evaluating into .+ \(global storage\)/.test(t)), `progress heading: ${progressSeen[0]}`);
+    assert.ok(progressSeen.some((t) => /action-level data: \d+\/96/.test(t)), `action-level progress streamed: ${progressSeen.at(-1)}`);
+    assert.ok(progressSeen.some((t) => /evaluation \(seed 1\): \d+\/\d+/.test(t)), "evaluation progress streamed");
+
+    const out = items(cell);
+    assert.deepEqual(out.map((i) => i.mime), [STDOUT, "text/markdown", "image/svg+xml", "image/svg+xml", "application/json"]);
+    const outDir = cell.outputs[0].metadata?.outDir as string;
+    // No workspace folder is open in the tests: the extension's global storage.
+    assert.ok(outDir.includes(EXTENSION_ID) && outDir.includes("evaluations"), outDir);
+    assert.match(out[0].text, /^Evaluated in \d+ s: results\.json, report\.md, quality-cost\.svg, routing-curve\.svg in\n/);
+    assert.match(out[1].text, /^# HAPS evaluation: keyword benchmark/);
+    assert.match(out[1].text, /\| Oracle \|/);
+    assert.doesNotMatch(out[1].text, /\]\([^)]+\.svg\)/, "no links to chart files the output cannot load");
+    for (const svg of [out[2], out[3]]) assert.match(svg.text, /^<svg[\s\S]*<\/svg>\s*$/);
+    assert.deepEqual(cell.outputs.slice(2, 4).map((o) => o.metadata?.chart), ["quality-cost", "routing-curve"]);
+    const results = JSON.parse(out[4].text);
+    assert.equal(results.format, "haps-evaluation/1");
+    assert.deepEqual(results.seeds, [1]);
+    assert.equal(results.summary.length, 6, "Random, four fixed assignments, the Oracle");
+    assert.equal(readFileSync(join(outDir, "results.json"), "utf8"), out[4].text, "the JSON output is results.json");
+    assert.ok(existsSync(join(dir, "small-work", "actions.jsonl")), "the spec's relative work folder is beside the notebook");
+    assert.equal(api.engineActiveRequests(), 0);
+
+    // A spec the engine refuses and one that is not JSON: error outputs naming the field and the line; cell 2 keeps its outputs.
+    const [refused, notJson] = await runCells(notebook, 2, 4);
+    assert.equal(refused.executionSummary?.success, false);
+    const refusal = items(refused).find((i) => i.mime === ERROR);
+    assert.ok(refusal, `an error output: ${JSON.stringify(items(refused))}`);
+    assert.match(JSON.parse(refusal.text).message, /^Cell 3: invalid evaluation spec\n\s+methods\.1: /);
+    assert.equal(notJson.executionSummary?.success, false);
+    assert.match(JSON.parse(items(notJson).find((i) => i.mime === ERROR)!.text).message, /^Cell 4:3:\d+: invalid JSON/);
+    assert.deepEqual(items(notebook.cellAt(1)), out, "the earlier cell's outputs stay");
+
+    // Saved and opened again from disk (a copy: VS Code keeps the open document), the outputs are all there.
+    assert.ok(await notebook.save());
+    const copy = join(dir, "reopened.hapseval");
+    copyFileSync(file, copy);
+    const reopened = await vscode.workspace.openNotebookDocument(vscode.Uri.file(copy));
+    assert.deepEqual(items(reopened.cellAt(1)), out);
+    assert.equal(reopened.cellAt(1).outputs[0].metadata?.outDir, outDir);
+    assert.deepEqual(items(reopened.cellAt(2)), items(refused));
+  });
+
+  it("the cell's stop button stops the evaluation in the engine, which is idle and answers afterwards", async () => {
+    const api = await hapsApi();
+    const file = join(dir, "stop.hapseval");
+    // Another seed: another output folder, so nothing is resumed from the run above.
+    writeNotebook(file, [{ kind: "spec", source: JSON.stringify({ ...SMALL_SPEC, seeds: [2] }) }]);
+    const notebook = await openInEditor(file);
+    let stopSent = false;
+    const [cell] = await runCells(notebook, 0, 1, (c) => {
+      if (stopSent || !items(c).some((i) => /action-level data: [1-9]\d*\/96/.test(i.text))) return;
+      stopSent = true;
+      void vscode.commands.executeCommand("notebook.cell.cancelExecution", { ranges: [{ start: 0, end: 1 }], document: notebook.uri });
+    });
+    assert.ok(stopSent, "stopped during the action-level data");
+    assert.equal(cell.executionSummary?.success, false);
+    const text = items(cell).map((i) => i.text).join("\n");
+    assert.match(text, /Stopped\. What was done is kept in .+; run the cell again to resume\./);
+    // The request settled only when the engine had stopped: nothing runs there now.
+    assert.equal(api.engineActiveRequests(), 0);
+    const outDir = /Evaluating into (.+) \(global storage\)/.exec(text)![1];
+    assert.equal(existsSync(join(outDir, "results.json")), false, "no results from a stopped run");
+    const rows = readFileSync(join(outDir, "work", "actions.jsonl"), "utf8").trim().split("\n").length - 1;
+    assert.ok(rows >= 1 && rows < 96, `stopped part-way through the action-level data (${rows} of 96 rows)`);
+    await sleep(1000);
+    assert.equal(readFileSync(join(outDir, "work", "actions.jsonl"), "utf8").trim().split("\n").length - 1, rows, "no rows written after the stop");
+    const info = await vscode.commands.executeCommand<RuntimeInfo>("haps.showRuntimeInfo");
+    assert.ok(info.threads > 0, "the next request is answered");
+    // Saved, so that nothing is left to save once the folder is gone.
+    assert.ok(await notebook.save());
+  });
+});
