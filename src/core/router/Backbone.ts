@@ -4,11 +4,11 @@
 // Pooling is the mean over the prompt's tokens by default, as in the HAPS reference implementation (masked mean of
 // the final hidden states), so that a router trained the paper's way reads the feature it expects; `last` (the final
 // token's state) is the option. `npm run bench` measures, on 20 routing prompts, the share of the RMS-normalised
-// feature's energy that varies with the problem (bench/latest.json, backbonePoolingProblemShare). On this machine:
-// stories260K (trained) mean 0.0002 vs last 0.026; the 32k-vocabulary random model mean 0.021 vs last 0.00001; the
-// embedded router mean 0.0015 vs last 0.003. Neither wins everywhere on tiny models: the mean dilutes the problem
-// with the prompt's fixed parts, while a weak model's last token barely sees the problem. Re-measure with a real
-// router model before changing the default.
+// feature's energy that varies with the problem (bench/latest.json, backbonePoolingProblemShare). On this machine,
+// with the problem last in the prompt: stories260K (trained) mean 0.0002 vs last 0.033; the 32k-vocabulary random
+// model mean 0.019 vs last 0.000015; the embedded router mean 0.0010 vs last 0.011. Neither wins everywhere on tiny
+// models: the mean dilutes the problem with the prompt's fixed parts, while a weak model's last token barely sees the
+// problem. Re-measure with a real router model before changing the default.
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { RoutingPrompt } from "./RoutingPrompt.ts";
 

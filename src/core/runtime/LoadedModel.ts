@@ -15,7 +15,8 @@
 // first decode after an adapter change) iterates it. node-llama-cpp runs each of those on a thread of its own, so a
 // load beside a free or beside another context's decode corrupted the set and crashed the process (SIGSEGV in
 // llama_adapter_lora_init_impl, seen after ~1,000 adapters in `npm run proof`). Loads and frees therefore take this
-// model's lock alone, and everything that decodes on it (calls, context creation) shares it.
+// model's lock alone, and everything that decodes on it (calls, context creation) shares it. A free that would have to
+// wait is left to the next load, so that only loads ever wait for another caller's generation.
 import { mkdtempSync } from "node:fs";
 import { unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -79,6 +80,8 @@ export class LoadedModel {
   private selfTested = false;
   /** Adapter loads and frees write; decodes and context creation read (see the file comment). */
   private readonly loraLock = new ReadWriteLock();
+  /** Detached adapters whose free waits for the lock (see `free`). */
+  private readonly unfreed: LoadedLora[] = [];
 
   constructor(
     readonly llama: Llama,
@@ -154,8 +157,20 @@ export class LoadedModel {
     return await this.loraLock.read(fn);
   }
 
+  /**
+   * Frees a detached adapter at once when nothing decodes on this model, else with the next load, which takes the
+   * lock alone anyway: a free never waits for another caller's generation to end.
+   */
   private async free(lora: LoadedLora): Promise<void> {
-    await this.loraLock.write(() => freeLora(lora));
+    this.unfreed.push(lora);
+    await this.loraLock.writeIfFree(() => this.freeUnfreed());
+  }
+
+  private async freeUnfreed(): Promise<void> {
+    for (const lora of this.unfreed.splice(0)) {
+      // A failed free costs memory, not correctness: say so, and let the load or dispose that flushed it go on.
+      await freeLora(lora).catch((error: Error) => process.emitWarning(`could not free an adapter of model "${this.id}": ${error.message}`, "HapsRuntimeWarning"));
+    }
   }
 
   private async check(adapter: AdapterSource): Promise<void> {
@@ -168,7 +183,10 @@ export class LoadedModel {
     const file = "path" in adapter ? adapter.path : scratchFile();
     try {
       if ("lora" in adapter) await writeFile(file, encodeLoraAdapter(adapter.lora));
-      return await this.loraLock.write(() => loadLora(this.model, file));
+      return await this.loraLock.write(async () => {
+        await this.freeUnfreed();
+        return await loadLora(this.model, file);
+      });
     } catch (error) {
       const log = this.options.takeRecentLog?.().slice(-5).join(" | ");
       throw new Error(`Model "${this.id}" refused adapter ${"path" in adapter ? `"${file}"` : "(generated)"}: ${(error as Error).message}` + (log ? ` (llama.cpp: ${log})` : ""));
@@ -229,6 +247,7 @@ export class LoadedModel {
   }
 
   async dispose(): Promise<void> {
+    await this.loraLock.write(() => this.freeUnfreed());
     await this.model.dispose();
   }
 }

@@ -35,6 +35,13 @@ export class ReadWriteLock {
     }
   }
 
+  /** Runs `fn` as a writer when nobody holds or waits for the lock now; otherwise returns at once without running it. */
+  async writeIfFree(fn: () => Promise<void>): Promise<boolean> {
+    if (this.writing || this.readers > 0 || this.waitingWriters.length > 0) return false;
+    await this.write(fn);
+    return true;
+  }
+
   /** Hands the lock on: to the next writer when nobody holds it, else (no writer waiting) to every waiting reader. */
   private wake(): void {
     if (this.writing) return;

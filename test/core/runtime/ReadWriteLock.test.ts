@@ -66,3 +66,20 @@ test("writers run one at a time, and a failing task releases the lock", async ()
   assert.equal(await lock.write(async () => "free again"), "free again");
   assert.equal(await lock.read(async () => "readable"), "readable");
 });
+
+test("writeIfFree runs only when nobody holds or waits for the lock", async () => {
+  const lock = new ReadWriteLock();
+  let ran = 0;
+  const task = async () => void ran++;
+  assert.equal(await lock.writeIfFree(task), true);
+  let release!: () => void;
+  const reading = lock.read(() => new Promise<void>((resolve) => (release = resolve)));
+  await tick();
+  assert.equal(await lock.writeIfFree(task), false, "a reader holds it");
+  const waiting = lock.write(task);
+  release();
+  await reading;
+  await waiting;
+  assert.equal(ran, 2, "the skipped task did not run; the waiting writer did");
+  assert.equal(await lock.writeIfFree(task), true);
+});
