@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { parseJsonText } from "./readJsonFile.ts";
 import { requireFile } from "../data/files/requireFile.ts";
 import { isModelUri, SHA256_PATTERN } from "../download/modelUri.ts";
 import { hostOffers } from "../host/hostServices.ts";
@@ -323,21 +324,7 @@ export async function loadHapsConfig(file: string): Promise<HapsConfig> {
   await requireFile(file, "configuration file").catch((error: Error) => {
     throw new ConfigError(error.message);
   });
-  const text = await readFile(file, "utf8");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message);
-    if (position) {
-      const before = text.slice(0, Number(position[1]));
-      const line = before.split("\n").length;
-      const column = Number(position[1]) - before.lastIndexOf("\n");
-      throw new ConfigError(`${file}:${line}:${column}: invalid JSON: ${message}`);
-    }
-    throw new ConfigError(`${file}: invalid JSON: ${message}`);
-  }
+  const raw = parseJsonText(await readFile(file, "utf8"), file);
   const config = parseHapsConfig(raw, file, path.dirname(path.resolve(file)));
   // Only files on disk are checked here: remote candidates have none, and URIs are downloaded later.
   const onDisk = (p: string | undefined) => (p != null && !isModelUri(p) ? p : undefined);
