@@ -10,7 +10,8 @@ export class Parameter {
   readonly shape: readonly number[];
   readonly size: number;
 
-  constructor(shape: readonly number[], data?: Float32Array) {
+  /** `data` and `grad` may be supplied (e.g. views into a kernel's WebAssembly memory); both default to new arrays. */
+  constructor(shape: readonly number[], data?: Float32Array, grad?: Float32Array) {
     for (const n of shape) {
       if (!Number.isInteger(n) || n <= 0) throw new Error(`Parameter: shape must hold positive integers, got [${shape.join(", ")}]`);
     }
@@ -19,8 +20,11 @@ export class Parameter {
     if (data && data.length !== this.size) {
       throw new Error(`Parameter: data has ${data.length} values, shape [${shape.join(", ")}] needs ${this.size}`);
     }
+    if (grad && grad.length !== this.size) {
+      throw new Error(`Parameter: grad has ${grad.length} values, shape [${shape.join(", ")}] needs ${this.size}`);
+    }
     this.data = data ?? new Float32Array(this.size);
-    this.grad = new Float32Array(this.size);
+    this.grad = grad ?? new Float32Array(this.size);
   }
 
   zeroGrad(): void {

@@ -1,0 +1,98 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { Linear } from "../../../src/core/nn/Linear.ts";
+import { Rng } from "../../../src/core/nn/Rng.ts";
+import { KERNEL_MIN_WEIGHTS, LinearKernel } from "../../../src/core/nn/kernels/LinearKernel.ts";
+import { WASM_BASE64 } from "../../../src/core/nn/kernels/linearKernels.wasm.ts";
+import { assembleWat } from "../../../scripts/assembleWat.mjs";
+
+const WAT = new URL("../../../src/core/nn/kernels/linearKernels.wat", import.meta.url);
+
+// The scalar loops of Linear.ts, written out again as the reference the kernels must reproduce.
+function referenceForward(w: Float32Array, b: Float32Array, x: Float64Array, out: number, inW: number): Float64Array {
+  const y = new Float64Array(out);
+  for (let o = 0; o < out; o++) {
+    let s = b[o];
+    for (let i = 0; i < inW; i++) s += w[o * inW + i] * x[i];
+    y[o] = s;
+  }
+  return y;
+}
+
+function referenceBackward(w: Float32Array, gw: Float32Array, gb: Float32Array, x: Float64Array, dy: Float64Array, out: number, inW: number): Float64Array {
+  const dx = new Float64Array(inW);
+  for (let o = 0; o < out; o++) {
+    const g = dy[o];
+    if (g === 0) continue;
+    gb[o] += g;
+    for (let i = 0; i < inW; i++) gw[o * inW + i] += g * x[i];
+    for (let i = 0; i < inW; i++) dx[i] += w[o * inW + i] * g;
+  }
+  return dx;
+}
+
+test("the committed kernel module is what wabt assembles from linearKernels.wat (run scripts/buildKernels.mjs)", async () => {
+  const assembled = await assembleWat("linearKernels.wat", await readFile(WAT, "utf8"));
+  assert.deepEqual(Buffer.from(assembled), Buffer.from(WASM_BASE64, "base64"));
+});
+
+test("small layers stay on the scalar loops; large ones get a kernel", () => {
+  assert.equal(LinearKernel.create(10, 10), null);
+  assert.ok(LinearKernel.create(KERNEL_MIN_WEIGHTS, 1) instanceof LinearKernel);
+});
+
+// Widths whose column count leaves a remainder for the kernels' scalar tails (mod 8 forward, mod 4 backward).
+for (const [out, inW] of [
+  [300, 61],
+  [128, 256],
+  [17, 1031],
+]) {
+  test(`kernel forward equals the scalar sum to rounding, backward is bit-identical (${out} x ${inW})`, () => {
+    const rng = new Rng(out + inW);
+    const kernel = LinearKernel.create(out, inW)!;
+    assert.ok(kernel, "this layer is large enough for a kernel");
+    rng.fillNormal(kernel.weight, 1 / Math.sqrt(inW));
+    rng.fillNormal(kernel.bias, 0.5);
+    const x = rng.fillNormal(new Float64Array(inW), 1);
+    const y = kernel.forward(x);
+    const expected = referenceForward(kernel.weight, kernel.bias, x, out, inW);
+    for (let o = 0; o < out; o++) assert.ok(Math.abs(y[o] - expected[o]) <= 1e-12 * (1 + Math.abs(expected[o])), `row ${o}: ${y[o]} vs ${expected[o]}`);
+
+    rng.fillNormal(kernel.weightGrad, 0.1);
+    rng.fillNormal(kernel.biasGrad, 0.1);
+    const gw = Float32Array.from(kernel.weightGrad);
+    const gb = Float32Array.from(kernel.biasGrad);
+    const dy = rng.fillNormal(new Float64Array(out), 1);
+    dy[0] = 0; // a zero row is skipped
+    dy[1] = -0;
+    const dx = kernel.backward(x, dy, true)!;
+    const expectedDx = referenceBackward(kernel.weight, gw, gb, x, dy, out, inW);
+    assert.deepEqual(dx, expectedDx);
+    assert.deepEqual(kernel.weightGrad, gw);
+    assert.deepEqual(kernel.biasGrad, gb);
+    // Without the input gradient: the same parameter gradients, accumulated once more.
+    assert.equal(kernel.backward(x, dy, false), null);
+    referenceBackward(kernel.weight, gw, gb, x, dy, out, inW);
+    assert.deepEqual(kernel.weightGrad, gw);
+  });
+}
+
+test("a large Linear layer's parameters are the kernel's: updates in place reach the next forward pass", () => {
+  const rng = new Rng(9);
+  const layer = new Linear(256, 300, rng, { biasStd: 0.1 });
+  const x = rng.fillNormal(new Float64Array(256), 1);
+  const before = layer.forward(x);
+  const [w53, b7] = [layer.weight.data[5 * 256 + 3], layer.bias.data[7]];
+  layer.weight.data[5 * 256 + 3] += 1; // what an optimiser step does
+  layer.bias.data[7] -= 2;
+  const after = layer.forward(x);
+  assert.ok(Math.abs(after[5] - before[5] - (layer.weight.data[5 * 256 + 3] - w53) * x[3]) < 1e-9);
+  assert.ok(Math.abs(after[7] - before[7] - (layer.bias.data[7] - b7)) < 1e-9);
+  const expected = referenceForward(layer.weight.data, layer.bias.data, x, 300, 256);
+  for (let o = 0; o < 300; o++) assert.ok(Math.abs(after[o] - expected[o]) <= 1e-12 * (1 + Math.abs(expected[o])));
+  layer.weight.grad.fill(0);
+  layer.backward(x, Float64Array.from({ length: 300 }, (_, o) => (o === 4 ? 2 : 0)));
+  assert.equal(layer.weight.grad[4 * 256 + 10], Math.fround(2 * x[10]));
+  assert.equal(layer.weight.grad[3 * 256 + 10], 0);
+});
