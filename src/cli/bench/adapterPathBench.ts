@@ -25,8 +25,14 @@ export interface AdapterPathFigures {
   promptTokens: number;
   /** Decode time per token on the candidate, plain and with a generated adapter attached. */
   decodeMsPerToken: { plain: Summary; withAdapter: Summary };
-  /** Plain decode speed / adapted decode speed: 1 means the adapter costs nothing per token. */
+  /**
+   * Adapted decode speed / plain decode speed (plain ms per token / adapted ms per token): 1 means the adapter costs
+   * nothing per token. The median of the ratios of interleaved pairs, so that drift in the machine's load, which
+   * moves both runs of a pair alike, cancels.
+   */
   adaptedDecodeSpeedRatio: number;
+  /** Pairs behind adaptedDecodeSpeedRatio, and the 10th-90th percentiles of their ratios. */
+  decodePairs: Summary;
   stepsMs: Record<"generate" | "check" | "write" | "load" | "attach" | "detach" | "free", Summary>;
   /** The whole path per query, in ms and in decoded tokens of the candidate. */
   pathMs: Summary;
@@ -53,10 +59,11 @@ export async function benchAdapterPath(runtime: LlamaRuntime, routerPath: string
   const adapter = policy.generate(candidate.id, feature)!;
 
   // Decode per token: a 33-token generation minus a 1-token one (prompt and adapter handling cancel out), with and
-  // without the adapter, interleaved so that drift in the machine's load hits both alike.
+  // without the adapter, interleaved so that drift in the machine's load hits both alike. The ratio sought is a few
+  // per cent at most, smaller than the spread between runs, hence twice the repeats and a paired statistic.
   const decode = { plain: [] as number[], withAdapter: [] as number[] };
   let promptTokens = 0;
-  for (let r = -1; r < repeats; r++) {
+  for (let r = -1; r < 2 * repeats + 1; r++) {
     for (const kind of ["plain", "withAdapter"] as const) {
       const request = { modelPath: candidatePath, prompt: PROMPT, ...(kind === "withAdapter" ? { adapter: { lora: adapter } } : {}) };
       const one = await runtime.generate({ ...request, maxTokens: 1 });
@@ -67,6 +74,7 @@ export async function benchAdapterPath(runtime: LlamaRuntime, routerPath: string
   }
   const plain = summarise(decode.plain);
   const withAdapter = summarise(decode.withAdapter);
+  const pairRatios = summarise(decode.plain.map((p, i) => p / decode.withAdapter[i]));
 
   const steps = { generate: [], check: [], write: [], load: [], attach: [], detach: [], free: [] } as Record<keyof AdapterPathFigures["stepsMs"], number[]>;
   const totals: number[] = [];
@@ -148,7 +156,8 @@ export async function benchAdapterPath(runtime: LlamaRuntime, routerPath: string
     routerFeatureMs,
     promptTokens,
     decodeMsPerToken: { plain, withAdapter },
-    adaptedDecodeSpeedRatio: plain.median / withAdapter.median,
+    adaptedDecodeSpeedRatio: pairRatios.median,
+    decodePairs: pairRatios,
     stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarise(v)])) as AdapterPathFigures["stepsMs"],
     pathMs,
     pathDecodedTokens: scaled(pathMs, plain.median),
