@@ -1,6 +1,10 @@
 // A Linear layer's weights, gradients and scratch vectors in a WebAssembly memory of their own, with the SIMD
 // kernels of linearKernels.wat (why: see that file). The memory is sized once and never grows, so the Float32Array
 // views that Parameter hands out (data, grad) stay valid for the layer's life.
+//
+// Why hand-written: the numeric libraries with SIMD kernels for JavaScript (TensorFlow.js's WebAssembly backend,
+// onnxruntime) own their tensors' memory, so the optimisers' in-place updates would have to be copied into them
+// (tens of MiB per step) or rewritten against their API; two ~60-line loops over our own arrays avoid both.
 import { WASM_BASE64 } from "./linearKernels.wasm.ts";
 
 /** Layers with fewer weights stay on the scalar JavaScript loops: a memory costs at least a 64 KiB page. */
