@@ -49,6 +49,12 @@ export function benchMarkdown(r: BenchResult): string {
   row(`one prefill of the query's own ${rp.queryTokens} tokens on the router`, rp.queryPrefillMs, "ms");
   value("routing / query prefill: zero-shot; trained (goal <= 1.2)", `${num(rp.ratio)}x; ${num(rp.trainedRatio)}x`);
   row("routing without the cache (the whole prompt for the feature and each agent)", rp.uncachedRoutingMs, "ms");
+  const tp = rp.trainedParts;
+  if (tp != null) {
+    row(`trained routing's parts: the query's ${tp.restTokens} tokens as the prompt holds them, prefilled fresh`, tp.sameTokensPrefillMs, "ms");
+    row("trained routing's parts: the same tokens after the cached prefix, plain context (no outputs)", tp.afterPrefixPrefillMs, "ms");
+    value("trained routing's parts / query prefill: same tokens; after the prefix; the feature", `${num(tp.sameTokensRatio)}x; ${num(tp.afterPrefixRatio)}x; ${num(rp.trainedRatio)}x`);
+  }
   const kv = r.kvReuse;
   value(
     `KV reuse, ${kv.episodes} search-QA episodes: tokens evaluated / final transcript (goal <= 1.3); / all prompts shown`,
