@@ -49,13 +49,21 @@ export function benchMarkdown(r: BenchResult): string {
   row(`one prefill of the query's own ${rp.queryTokens} tokens on the router`, rp.queryPrefillMs, "ms");
   value("routing / query prefill: zero-shot; trained (goal <= 1.2)", `${num(rp.ratio)}x; ${num(rp.trainedRatio)}x`);
   row("routing without the cache (the whole prompt for the feature and each agent)", rp.uncachedRoutingMs, "ms");
+  const tp = rp.trainedParts;
+  row(`trained routing's parts: the query's ${tp.restTokens} tokens as the prompt holds them, prefilled fresh`, tp.sameTokensPrefillMs, "ms");
+  row("trained routing's parts: the same tokens after the cached prefix, plain context (no outputs)", tp.afterPrefixPrefillMs, "ms");
+  value("trained routing's parts / query prefill: same tokens; after the prefix; the feature", `${num(tp.sameTokensRatio)}x; ${num(tp.afterPrefixRatio)}x; ${num(rp.trainedRatio)}x`);
   const kv = r.kvReuse;
   value(
     `KV reuse, ${kv.episodes} search-QA episodes: tokens evaluated / final transcript (goal <= 1.3); / all prompts shown`,
     `${num(kv.evaluatedOverFinal)}; ${num(kv.evaluatedOverShown)} (${kv.evaluatedTokens} evaluated, ${kv.finalTranscriptTokens} final, ${kv.transcriptTokens} shown)`,
   );
   const b = r.bucketed;
-  for (const run of b.runs) value(`evaluation of ${b.items} items: ${run.concurrency} context(s) at once x ${run.threadsPerContext} thread(s)`, `${num(run.itemsPerSecond)} items/s (${num(run.seconds, 1)} s)`);
+  for (const run of b.runs)
+    value(
+      `evaluation of ${b.items} items: ${run.concurrency} context(s) at once x ${run.threadsPerContext} thread(s) (best of ${b.rounds})`,
+      `${num(run.itemsPerSecond)} items/s (${num(run.seconds, 1)} s; ${num(run.cores)} cores busy, main thread ${num(run.mainThread)})`,
+    );
   value("bucketed evaluation speed-up over one episode at a time (goal >= 1.6)", `${num(b.speedup)}x, best: ${b.best}`);
   for (const [step, s] of Object.entries(a.stepsMs)) row(`adapter path: ${step}`, s, "ms", 3);
   row(`adapter path, all steps (${num(a.adapter.kib, 0)} KiB adapter)`, a.pathMs, "ms");

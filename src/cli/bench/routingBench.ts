@@ -26,6 +26,21 @@ export interface RoutingPassFigures {
   /** median routing / median query prefill, zero-shot and trained. */
   ratio: number;
   trainedRatio: number;
+  /**
+   * Where the trained routing's time goes, each against the query prefill: the query's tokens as the routing prompt
+   * holds them (median count; a tokenizer may split the problem's first word differently after the prefix than
+   * alone), prefilled fresh with BOS; the same tokens on a plain (non-embedding) context that holds the prefix
+   * (adds attention over the prefix); the feature adds that an embedding context outputs every token (llama.cpp
+   * computes the output head for all of them when embeddings are on) and the pooling.
+   */
+  trainedParts: {
+    restTokens: number;
+    sameTokensPrefillMs: Summary;
+    afterPrefixPrefillMs: Summary;
+    /** median of each over median query prefill. */
+    sameTokensRatio: number;
+    afterPrefixRatio: number;
+  };
   /** The same routing without the cache (feature and decision on the whole prompt, as before): median ms. */
   uncachedRoutingMs: Summary;
 }
@@ -58,9 +73,17 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
   const trained: number[] = [];
   const prefill: number[] = [];
   const uncached: number[] = [];
+  const sameTokens: number[] = [];
+  const afterPrefix: number[] = [];
+  const restTokens: number[] = [];
   const context = await model.createContext({ contextSize: 1024, sequences: 1, threads: runtime.threads });
+  const prefixed = await model.createContext({ contextSize: 1024, sequences: 1, threads: runtime.threads });
   try {
     const sequence = context.getSequence();
+    const held = prefixed.getSequence();
+    // The prefix is the same for every query: held once, each query's tokens evaluated after it and erased again.
+    const prefix = runtime.tokenizeWithBos(model, prompts[0].prefix);
+    await held.controlledEvaluate(prefix);
     for (let r = 0; r < Math.max(1, Math.ceil(repeats / QUESTIONS.length)); r++) {
       for (let i = 0; i < prompts.length; i++) {
         // Interleaved, so that drift in the machine's load hits all three alike.
@@ -75,14 +98,27 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
         t = performance.now();
         await sequence.controlledEvaluate(own);
         prefill.push(performance.now() - t);
+        const whole = runtime.tokenizeWithBos(model, prompts[i].prefix + prompts[i].problem);
+        if (whole.slice(0, prefix.length).some((token, k) => token !== prefix[k])) throw new Error("routing bench: the prefix tokenizes differently inside the prompt");
+        const rest = whole.slice(prefix.length);
+        restTokens.push(rest.length);
+        await sequence.clearHistory();
         t = performance.now();
-        const whole = prompts[i].prefix + prompts[i].problem;
-        await Promise.all([runtime.embed(routerPath, [whole], "mean"), ...agents.map((a) => runtime.constrainedChoiceProbabilities(routerPath, `${whole}\nJSON: {"${a.id}": "`, CANDIDATES.map((c) => c.id), '"'))]);
+        await sequence.controlledEvaluate([whole[0], ...rest]);
+        sameTokens.push(performance.now() - t);
+        t = performance.now();
+        await held.controlledEvaluate(rest);
+        afterPrefix.push(performance.now() - t);
+        await held.eraseContextTokenRanges([{ start: prefix.length, end: held.nextTokenIndex }]);
+        t = performance.now();
+        const text = prompts[i].prefix + prompts[i].problem;
+        await Promise.all([runtime.embed(routerPath, [text], "mean"), ...agents.map((a) => runtime.constrainedChoiceProbabilities(routerPath, `${text}\nJSON: {"${a.id}": "`, CANDIDATES.map((c) => c.id), '"'))]);
         uncached.push(performance.now() - t);
       }
     }
   } finally {
     await context.dispose();
+    await prefixed.dispose();
   }
   const routingMs = summarise(routing);
   const trainedRoutingMs = summarise(trained);
@@ -98,5 +134,12 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
     ratio: routingMs.median / queryPrefillMs.median,
     trainedRatio: trainedRoutingMs.median / queryPrefillMs.median,
     uncachedRoutingMs: summarise(uncached),
+    trainedParts: {
+      restTokens: summarise(restTokens).median,
+      sameTokensPrefillMs: summarise(sameTokens),
+      afterPrefixPrefillMs: summarise(afterPrefix),
+      sameTokensRatio: summarise(sameTokens).median / queryPrefillMs.median,
+      afterPrefixRatio: summarise(afterPrefix).median / queryPrefillMs.median,
+    },
   };
 }

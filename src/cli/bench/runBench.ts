@@ -20,10 +20,24 @@ import { BENCH_MODEL_SPECS, ensureBenchModel } from "./benchModels.ts";
 import { benchEngineMemory, benchSoak } from "./engineBench.ts";
 import { benchHypernetwork } from "./hypernetworkBench.ts";
 import { poolingShares } from "./poolingShares.ts";
-import { benchRoutingPass, type RoutingPassFigures } from "./routingBench.ts";
-import { benchBucketed, benchKvReuse, type BucketedFigures, type KvReuseFigures } from "./episodeBench.ts";
+import { benchRoutingPass } from "./routingBench.ts";
+import { benchBucketed, benchKvReuse } from "./episodeBench.ts";
 import { summarise, type Summary } from "./stats.ts";
 
+
+/** The bench's parts, in the order they run; `--only` names some of them. */
+export const BENCH_PARTS = ["cli", "hypernetwork", "adapterPath", "routing", "episodes", "kvReuse", "pooling", "bucketed", "engineMemory", "soak"] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
+
+/** `--only a,b`: the parts named (an unknown name is an error that lists the known ones); every part without it. */
+export function parseOnly(value: string | boolean | undefined): Set<BenchPart> {
+  if (typeof value !== "string") return new Set(BENCH_PARTS);
+  const names = value.split(",").map((n) => n.trim()).filter((n) => n.length > 0);
+  const unknown = names.filter((n) => !(BENCH_PARTS as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0)
+    throw new Error(`--only: ${names.length === 0 ? "no part named" : `unknown part(s) ${unknown.map((n) => `"${n}"`).join(", ")}`}; the parts are ${BENCH_PARTS.join(", ")}`);
+  return new Set(names as BenchPart[]);
+}
 
 function positiveInt(flag: string, value: string | boolean | undefined, fallback: number, min: number): number {
   if (typeof value !== "string") return fallback;
@@ -54,98 +68,121 @@ function stripEngineSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 export async function runBench(args: string[], { signal }: CliContext): Promise<number> {
-  const { values } = parseCliOptions(args, { out: { type: "string" }, repeats: { type: "string" }, soak: { type: "string" } });
+  const { values } = parseCliOptions(args, { out: { type: "string" }, repeats: { type: "string" }, soak: { type: "string" }, only: { type: "string" } });
   const repeats = positiveInt("--repeats", values.repeats, 15, 3);
   const soakRoutes = positiveInt("--soak", values.soak, 2000, 20);
-  const out = typeof values.out === "string" ? values.out : path.join("bench", "latest.json");
+  const only = parseOnly(values.only);
+  const everything = only.size === BENCH_PARTS.length;
+  const want = (part: BenchPart) => only.has(part);
+  // A partial run writes its JSON only where asked: bench/latest.* hold whole runs.
+  const out = typeof values.out === "string" ? values.out : everything ? path.join("bench", "latest.json") : null;
   const enginePath = path.resolve("dist/engine.mjs");
-  if (!existsSync(enginePath)) throw new Error(`${enginePath} is missing: run \`npm run build\` first (npm run bench does)`);
+  if ((want("engineMemory") || want("soak")) && !existsSync(enginePath)) throw new Error(`${enginePath} is missing: run \`npm run build\` first (npm run bench does)`);
   const say = (message: string) => console.log(message);
   const started = performance.now();
   const scratch = mkdtempSync(path.join(os.tmpdir(), "haps-bench-"));
+  const parts: Partial<BenchResult> = {};
   try {
-    say("CLI start (haps --help)...");
-    const cliStart = cliStartMs(7);
-    say("hypernetwork at the paper's sizes...");
-    const hypernetwork = await benchHypernetwork(repeats);
-    signal.throwIfAborted();
+    if (want("cli")) {
+      say("CLI start (haps --help)...");
+      parts.cliStartMs = cliStartMs(7);
+    }
+    if (want("hypernetwork")) {
+      say("hypernetwork at the paper's sizes...");
+      parts.hypernetwork = await benchHypernetwork(repeats);
+      signal.throwIfAborted();
+    }
 
     const benchDir = path.join(defaultCacheDir(), "bench");
-    const routerPath = await ensureBenchModel(benchDir, BENCH_MODEL_SPECS.router, say);
-    const candidatePath = await ensureBenchModel(benchDir, BENCH_MODEL_SPECS.candidate, say);
-    const models = await announceDefaultModels();
-    const { runtime, pipeline } = await openPipeline(runtimeOptionsFrom(values));
-    let runtimeInfo: BenchResult["runtime"] & { threads: number };
-    let adapterPath: BenchResult["adapterPath"];
-    let routingPass: RoutingPassFigures;
-    let kvReuse: KvReuseFigures;
-    let episodesMs: Summary;
-    let pooling: BenchResult["backbonePoolingProblemShare"];
-    try {
-      const info = await runtime.info();
-      runtimeInfo = { backend: info.backend, gpuDevices: info.gpuDevices, threads: info.threads, nodeLlamaCpp: info.nodeLlamaCppVersion, allocator: ENGINE_ALLOCATOR_ENV, v8Flags: ENGINE_NODE_FLAGS };
-      say("adapter path on the realistic bench models...");
-      adapterPath = await benchAdapterPath(runtime, routerPath, candidatePath, repeats);
-      signal.throwIfAborted();
-      say("routing pass on the realistic router...");
-      routingPass = await benchRoutingPass(runtime, routerPath, repeats);
-      signal.throwIfAborted();
-      say("search-QA episodes on the embedded models...");
-      const episodes: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const report = await pipeline.run({
-          question: "Which river flows through the capital of France?",
-          context: [
-            { title: "Paris", sentences: ["Paris is the capital of France.", " The Seine flows through it."] },
-            { title: "Lyon", sentences: ["Lyon lies on the Rhone."] },
-          ],
-        }, { signal });
-        episodes.push(report.timings.totalMs);
+    let threads = 0;
+    if (["adapterPath", "routing", "episodes", "kvReuse", "pooling", "engineMemory", "soak"].some((p) => want(p as BenchPart))) {
+      const { runtime, pipeline } = await openPipeline(runtimeOptionsFrom(values));
+      try {
+        const info = await runtime.info();
+        threads = info.threads;
+        parts.runtime = { backend: info.backend, gpuDevices: info.gpuDevices, threads: info.threads, nodeLlamaCpp: info.nodeLlamaCppVersion, allocator: ENGINE_ALLOCATOR_ENV, v8Flags: ENGINE_NODE_FLAGS };
+        const routerPath = want("adapterPath") || want("routing") ? await ensureBenchModel(benchDir, BENCH_MODEL_SPECS.router, say) : "";
+        if (want("adapterPath")) {
+          say("adapter path on the realistic bench models...");
+          const candidatePath = await ensureBenchModel(benchDir, BENCH_MODEL_SPECS.candidate, say);
+          parts.adapterPath = await benchAdapterPath(runtime, routerPath, candidatePath, repeats);
+          signal.throwIfAborted();
+        }
+        if (want("routing")) {
+          say("routing pass on the realistic router...");
+          parts.routingPass = await benchRoutingPass(runtime, routerPath, repeats);
+          signal.throwIfAborted();
+        }
+        if (want("episodes")) {
+          say("search-QA episodes on the embedded models...");
+          const episodes: number[] = [];
+          for (let i = 0; i < 5; i++) {
+            const report = await pipeline.run({
+              question: "Which river flows through the capital of France?",
+              context: [
+                { title: "Paris", sentences: ["Paris is the capital of France.", " The Seine flows through it."] },
+                { title: "Lyon", sentences: ["Lyon lies on the Rhone."] },
+              ],
+            }, { signal });
+            episodes.push(report.timings.totalMs);
+          }
+          parts.searchQaEpisodeMs = summarise(episodes);
+        }
+        if (want("kvReuse")) {
+          say("KV reuse within episodes...");
+          parts.kvReuse = await benchKvReuse(pipeline, 6);
+        }
+        if (want("pooling")) {
+          say("backbone pooling shares...");
+          // Share of the RMS-normalised routing feature's energy that varies with the problem (20 questions).
+          parts.backbonePoolingProblemShare = await poolingShares(runtime, pipeline);
+        }
+      } finally {
+        await runtime.dispose();
       }
-      episodesMs = summarise(episodes);
-      say("KV reuse within episodes...");
-      kvReuse = await benchKvReuse(pipeline, 6);
-      say("backbone pooling shares...");
-      pooling = await poolingShares(runtime, pipeline);
-    } finally {
-      await runtime.dispose();
     }
     signal.throwIfAborted();
-    say("bucketed evaluation, 100 items, sequential and concurrent...");
-    const bucketed: BucketedFigures = await benchBucketed(scratch);
-    signal.throwIfAborted();
-    say("shipped engine: 1,000 adapters...");
-    const memory = await benchEngineMemory(enginePath, scratch, runtimeInfo.threads);
-    signal.throwIfAborted();
-    say(`shipped engine: ${soakRoutes}-route soak...`);
-    // One route at a time: on 2 cores two in flight gave no more throughput (3.2 vs 3.1 routes/s) and made the JS
-    // heap swing between 25 and 94 MB before each collection, which hides any trend in RSS.
-    const soak = await benchSoak(enginePath, scratch, models, runtimeInfo.threads, soakRoutes, 1);
+    if (want("bucketed")) {
+      say("bucketed evaluation, 100 items, sequential and concurrent...");
+      parts.bucketed = await benchBucketed(scratch);
+      signal.throwIfAborted();
+    }
+    if (want("engineMemory")) {
+      say("shipped engine: 1,000 adapters...");
+      parts.engineMemory = await benchEngineMemory(enginePath, scratch, threads);
+      signal.throwIfAborted();
+    }
+    if (want("soak")) {
+      say(`shipped engine: ${soakRoutes}-route soak...`);
+      // One route at a time: on 2 cores two in flight gave no more throughput (3.2 vs 3.1 routes/s) and made the JS
+      // heap swing between 25 and 94 MB before each collection, which hides any trend in RSS.
+      const models = await announceDefaultModels();
+      parts.soak = await benchSoak(enginePath, scratch, models, threads, soakRoutes, 1);
+    }
 
-    const result: BenchResult = {
+    const result = {
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: os.totalmem() / 2 ** 30, platform: `${process.platform}-${process.arch}`, node: process.version, loadAverage: os.loadavg() },
-      runtime: runtimeInfo,
       seeds: { features: "Rng(1) and Rng(2)", policy: 0, engineAdapters: "Rng(3)" },
       repeats,
-      cliStartMs: cliStart,
-      hypernetwork,
-      adapterPath,
-      routingPass,
-      kvReuse,
-      bucketed,
-      searchQaEpisodeMs: episodesMs,
-      /** Share of the RMS-normalised routing feature's energy that varies with the problem (20 questions). */
-      backbonePoolingProblemShare: pooling,
-      engineMemory: memory,
-      soak,
+      ...parts,
       totalSeconds: (performance.now() - started) / 1000,
     };
-    await mkdir(path.dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
-    const markdown = out.replace(/\.json$/, "") + ".md";
-    await writeFile(markdown, benchMarkdown(result));
-    console.log(`\n${benchMarkdown(result)}\nwrote ${out} and ${markdown} in ${result.totalSeconds.toFixed(0)} s`);
+    const json = `${JSON.stringify(result, null, 2)}\n`;
+    if (!everything) {
+      if (out != null) {
+        await mkdir(path.dirname(out), { recursive: true });
+        await writeFile(out, json);
+      }
+      console.log(`\n${json}${out != null ? `wrote ${out} ` : ""}(parts: ${[...only].join(", ")}) in ${result.totalSeconds.toFixed(0)} s`);
+      return 0;
+    }
+    const whole = result as BenchResult;
+    await mkdir(path.dirname(out!), { recursive: true });
+    await writeFile(out!, json);
+    const markdown = out!.replace(/\.json$/, "") + ".md";
+    await writeFile(markdown, benchMarkdown(whole));
+    console.log(`\n${benchMarkdown(whole)}\nwrote ${out} and ${markdown} in ${whole.totalSeconds.toFixed(0)} s`);
     return 0;
   } finally {
     rmSync(scratch, { recursive: true, force: true });

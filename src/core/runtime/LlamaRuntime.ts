@@ -68,7 +68,7 @@ export class LlamaRuntime {
     try {
       llama = await lib.getLlama({
         gpu: asked,
-        maxThreads: threads,
+        maxThreads: threadBudget(threads),
         build: "never",
         progressLogs: false,
         logLevel: lib.LlamaLogLevel.warn,
@@ -323,9 +323,10 @@ export class LlamaRuntime {
     const key = path.resolve(modelPath);
     let pending = this.routingSequences.get(key);
     if (pending == null) {
-      // The router's file may be a candidate's too: its decodes share that model's adapter lock (LoadedModel).
+      // The router's file may be a candidate's too: its context is made under that model's adapter lock and never
+      // carries an adapter, so its decodes need no lock (LoadedModel).
       pending = this.loadModel(modelPath).then(async (m) => {
-        const context = await m.decoding(() => m.model.createContext({ contextSize: Math.min(4096, m.model.trainContextSize), sequences: 1, threads: this.threads, failedCreationRemedy: false }));
+        const context = await m.createContext({ contextSize: Math.min(4096, m.model.trainContextSize), sequences: 1 });
         return new PrefixSequence(context, context.getSequence());
       });
       this.routingSequences.set(key, pending);
@@ -335,7 +336,7 @@ export class LlamaRuntime {
     const loaded = await this.loadModel(modelPath);
     const full = choices.map((c) => this.tokenizeWithBos(loaded.model, prefix + c + terminator));
     requireRoom(loaded.model, Math.max(...full.map((t) => t.length)), held.context.contextSize);
-    return await loaded.decoding(() => held.use((s) => choiceProbabilities(s, full)));
+    return await held.use((s) => choiceProbabilities(s, full));
   }
 
   /**
@@ -490,6 +491,17 @@ function requireRoom(model: LlamaModel, tokens: number, contextSize: number): vo
  */
 export function defaultThreads(): number {
   return Math.max(1, Math.floor(os.availableParallelism() / 2));
+}
+
+/**
+ * node-llama-cpp's cap on the threads of all contexts decoding at once (`getLlama({maxThreads})`): a context's decode
+ * waits until its threads fit under it. Capped at `threads` (one context's), two contexts of one thread each decoded
+ * strictly one after the other (concurrent episodes on 2 cores: 1.09x one at a time). The logical cores, at least one
+ * context's threads: contexts decode side by side while they fit on the cores, and wait rather than oversubscribe them
+ * (ggml's threads spin; see defaultThreads).
+ */
+export function threadBudget(threads: number): number {
+  return Math.max(threads, os.availableParallelism());
 }
 
 function nodeLlamaCppVersion(): string {

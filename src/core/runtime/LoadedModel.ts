@@ -11,20 +11,24 @@
 // empty.
 //
 // llama.cpp keeps the adapters loaded for a model in one unsynchronised set (`llama_model::loras`): loading and
-// freeing an adapter insert into and erase from it, and every context's graph reservation (at creation, and at its
-// first decode after an adapter change) iterates it. node-llama-cpp runs each of those on a thread of its own, so a
-// load beside a free or beside another context's decode corrupted the set and crashed the process (SIGSEGV in
-// llama_adapter_lora_init_impl, seen after ~1,000 adapters in `npm run proof`). Loads and frees therefore take this
-// model's lock alone, and everything that decodes on it (calls, context creation) shares it. A free that would have to
-// wait is left to the next load, so that only loads ever wait for another caller's generation.
+// freeing an adapter insert into and erase from it, and a context's graph reservation iterates it (to size the graph).
+// node-llama-cpp runs each of those on a thread of its own, so a load beside a free or beside another context's
+// reservation corrupted the set and crashed the process (SIGSEGV in llama_adapter_lora_init_impl, seen after ~1,000
+// adapters in `npm run proof`). Loads and frees therefore take this model's lock alone, and everything that may
+// reserve shares it: context creation, and the one decode after each adapter change on a context (llama.cpp reserves
+// at creation and at the first decode after `llama_set_adapters_lora` changed the set, never otherwise;
+// loraSwap.guardReservingDecodes routes exactly those decodes through the lock). Every other decode runs unlocked, so
+// a load waits for at most one decode of each other caller, not for its whole generation (holding the lock for whole
+// calls made two concurrent episodes on 2 cores 1.09x one at a time). A free that would have to wait is left to the
+// next load.
 import { mkdtempSync } from "node:fs";
 import { unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
+import type { Llama, LlamaContext, LlamaContextOptions, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { encodeLoraAdapter } from "../adapters/writeLoraAdapter.ts";
 import { checkAdapterFileFits, checkLoraFits } from "./checkAdapterFits.ts";
-import { attachLora, detachLoras, freeLora, loadLora, selfTestLoraSwap, type LoadedLora } from "./loraSwap.ts";
+import { attachLora, detachLoras, freeLora, guardReservingDecodes, loadLora, selfTestLoraSwap, type LoadedLora } from "./loraSwap.ts";
 import { ReadWriteLock } from "./ReadWriteLock.ts";
 import type { AdapterSource } from "./types.ts";
 
@@ -52,6 +56,14 @@ export interface LoadedModelOptions {
   maxContexts?: number;
   /** Context size in tokens, capped by the model's training context. Defaults to 2048. */
   contextSize?: number;
+  /**
+   * Tokens per llama.cpp decode. A prompt's first batch after an adapter change is the decode that must not overlap
+   * an adapter load (see the file comment), so small batches keep loads from waiting: on the CPU 64 tokens prefill as
+   * fast as 512 (585 tokens on a 2048-wide model, 1 thread: 507 vs 509 ms), and the guarded decode of a
+   * keyword-benchmark call took ~3.4 ms instead of ~14 ms (its whole prompt). Defaults to 64 on the CPU,
+   * node-llama-cpp's own (up to 512) on a GPU, where large batches prefill faster.
+   */
+  batchSize?: number;
   /** Embedding pooling this load was made for, if any (see LlamaRuntime.loadModel). */
   pooling?: "mean" | "last";
   /** Receives llama.cpp log lines while an adapter loads (to explain a failure). */
@@ -78,7 +90,7 @@ export class LoadedModel {
   private readonly waiters: ((slot: Slot) => void)[] = [];
   private contextsCreated = 0;
   private selfTested = false;
-  /** Adapter loads and frees write; decodes and context creation read (see the file comment). */
+  /** Adapter loads and frees write; context creation and reserving decodes read (see the file comment). */
   private readonly loraLock = new ReadWriteLock();
   /** Detached adapters whose free waits for the lock (see `free`). */
   private readonly unfreed: LoadedLora[] = [];
@@ -124,7 +136,7 @@ export class LoadedModel {
         attachLora(slot.context, lora, session?.scale ?? adapter?.scale ?? 1);
         attached = true;
       }
-      return await this.loraLock.read(() => fn({ model: this.model, context: slot.context, sequence: slot.sequence }));
+      return await fn({ model: this.model, context: slot.context, sequence: slot.sequence });
     } catch (error) {
       // A failed call may have left the sequence half-evaluated: nobody may reuse it.
       slot.owner = null;
@@ -150,11 +162,14 @@ export class LoadedModel {
   }
 
   /**
-   * Runs `fn`, which decodes on a context of this model made outside `withContext` (the router's own sequence), so
-   * that no adapter is loaded or freed meanwhile (see the file comment).
+   * A context of this model for a caller's own use (the router's sequence), created under the lock. It must never
+   * carry an adapter: then llama.cpp reserves its graph only here, and its decodes need no lock (see the file comment).
    */
-  async decoding<T>(fn: () => Promise<T>): Promise<T> {
-    return await this.loraLock.read(fn);
+  async createContext(options: Pick<LlamaContextOptions, "contextSize" | "sequences">): Promise<LlamaContext> {
+    const batchSize = this.options.batchSize ?? (this.llama.gpu === false ? 64 : undefined);
+    return await this.loraLock.read(() =>
+      this.model.createContext({ ...options, ...(batchSize == null ? {} : { batchSize }), threads: this.options.threads, failedCreationRemedy: false }),
+    );
   }
 
   /**
@@ -208,18 +223,12 @@ export class LoadedModel {
     if (this.contextsCreated < (this.options.maxContexts ?? 4)) {
       this.contextsCreated++;
       try {
-        const context = await this.loraLock.read(() =>
-          this.model.createContext({
-            contextSize: this.contextSize,
-            sequences: 1,
-            threads: this.options.threads,
-            failedCreationRemedy: false,
-          }),
-        );
+        const context = await this.createContext({ contextSize: this.contextSize, sequences: 1 });
         if (!this.selfTested) {
           selfTestLoraSwap(this.model, context);
           this.selfTested = true;
         }
+        guardReservingDecodes(context, (decode) => this.loraLock.read(decode));
         return { context, sequence: context.getSequence(), owner: null };
       } catch (error) {
         this.contextsCreated--;

@@ -21,8 +21,15 @@ interface ModelInternals {
 }
 
 interface ContextInternals {
-  _ctx: { setLoras(loras: NativeLora[], scales: number[]): void };
+  _ctx: { setLoras(loras: NativeLora[], scales: number[]): void; decodeBatch(): Promise<void> };
 }
+
+/**
+ * Contexts whose adapter set changed since their last decode. llama.cpp rebuilds a context's graph reservation at its
+ * first decode after such a change (`llama_context::sched_reserve`, which sizes the graph by iterating the model's
+ * unsynchronised adapter set), and at no other decode: only these decodes may not overlap an adapter load or free.
+ */
+const reserveDue = new WeakSet<LlamaContext>();
 
 /** An adapter loaded for one model, not yet (or no longer) attached to any context. */
 export interface LoadedLora {
@@ -47,6 +54,7 @@ export function selfTestLoraSwap(model: LlamaModel, context: LlamaContext): void
   if (typeof m._llama?._bindings?.AddonModelLora !== "function") problems.push("model._llama._bindings.AddonModelLora");
   if (typeof m._model?.loadLora !== "function") problems.push("model._model.loadLora");
   if (typeof c._ctx?.setLoras !== "function") problems.push("context._ctx.setLoras");
+  if (typeof c._ctx?.decodeBatch !== "function") problems.push("context._ctx.decodeBatch");
   if (problems.length > 0)
     throw new Error(
       `node-llama-cpp internals used for per-query LoRA swapping are missing (${problems.join(", ")}); ` +
@@ -67,11 +75,37 @@ export async function loadLora(model: LlamaModel, filePath: string): Promise<Loa
 /** Makes `lora` the only adapter of `context`. The caller must clear the sequence's cached tokens afterwards. */
 export function attachLora(context: LlamaContext, lora: LoadedLora, scale: number): void {
   contextInternals(context)._ctx.setLoras([lora.native], [scale]);
+  reserveDue.add(context);
 }
 
 /** Removes all adapters from `context`; its output is the base model's again. */
 export function detachLoras(context: LlamaContext): void {
   contextInternals(context)._ctx.setLoras([], []);
+  reserveDue.add(context);
+}
+
+/**
+ * Runs every decode of `context` that follows an adapter change (attachLora, detachLoras) through `guard`, and every
+ * other decode directly. node-llama-cpp dispatches a context's decodes one at a time, so the flag is cleared by the
+ * decode that did the reservation; a failed decode leaves it set (the reservation may not have happened).
+ */
+export function guardReservingDecodes(context: LlamaContext, guard: (decode: () => Promise<void>) => Promise<void>): void {
+  const native = contextInternals(context)._ctx;
+  const decode = native.decodeBatch.bind(native);
+  // The method is a read-only property of the native object's prototype: an own property shadows it.
+  Object.defineProperty(native, "decodeBatch", {
+    configurable: true,
+    value: async () => {
+      if (!reserveDue.has(context)) return await decode();
+      await guard(decode);
+      reserveDue.delete(context);
+    },
+  });
+}
+
+/** Whether `context`'s next decode will rebuild its graph reservation (see `reserveDue`). */
+export function reservationDue(context: LlamaContext): boolean {
+  return reserveDue.has(context);
 }
 
 /** Frees an adapter. It must not be attached to any context (freeing an attached adapter gives garbage output). */

@@ -11,8 +11,9 @@ export interface RuntimeOptions {
   /** GPU backend. `"auto"` offloads to CUDA/Vulkan/Metal when present, else the CPU. Defaults to `"auto"`. */
   gpu?: "auto" | "cuda" | "vulkan" | "metal" | false;
   /**
-   * Threads per context and the runtime's maximum. llama.cpp's own default (max(4, cores)) oversubscribes small
-   * machines by ~100x, so we always pass a number. Defaults to half the logical cores, at least 1.
+   * Threads per context. llama.cpp's own default (max(4, cores)) oversubscribes small machines by ~100x, so we always
+   * pass a number. Contexts decode concurrently while their threads together fit on the logical cores
+   * (LlamaRuntime.threadBudget). Defaults to half the logical cores, at least 1.
    */
   threads?: number;
   /** Layers of each model offloaded to the GPU: a count, or `"auto"` (as many as fit). Ignored on the CPU. Defaults to `"auto"`. */
