@@ -61,7 +61,7 @@ export function benchMarkdown(r: BenchResult): string {
   const b = r.bucketed;
   for (const run of b.runs)
     value(
-      `evaluation of ${b.items} items: ${run.concurrency} context(s) at once x ${run.threadsPerContext} thread(s) (best of ${b.rounds})`,
+      `evaluation of ${b.items} items: ${run.concurrency} episode(s) at once x ${run.threadsPerContext} thread(s) per context (best of ${b.rounds})`,
       `${num(run.itemsPerSecond)} items/s (${num(run.seconds, 1)} s; ${num(run.cores)} cores busy, main thread ${num(run.mainThread)})`,
     );
   value("bucketed evaluation speed-up over one episode at a time (goal >= 1.6)", `${num(b.speedup)}x, best: ${b.best}`);

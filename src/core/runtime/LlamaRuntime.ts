@@ -115,12 +115,18 @@ export class LlamaRuntime {
       loaded = (async () => {
         const fileInfo = await checkModelFile(resolved, this.llama);
         const poolingOverride = options.pooling == null ? undefined : options.pooling === "mean" ? 1 : 3;
+        // Flash attention off on the CPU: node-llama-cpp's default ("auto") lets llama.cpp turn it on, and its CPU
+        // kernel is the slower path here (measured, 1 thread): decode 21.5 vs 19.7 ms/token on a 4096-wide model
+        // with 1,200 tokens cached, 1.9 vs 0.7 ms/token on the 64-wide embedded models (23% of an evaluation's CPU
+        // time was that kernel), and a query's tokens after the router's cached prefix 83 vs 65 ms; it wins only a
+        // long prefill on a wide model (4.1 vs 4.4 s for 1,200 tokens). On a GPU llama.cpp decides.
         const load = async (gpuLayers: number | "auto") => {
           this.takeRecentLog();
           try {
             return await this.llama.loadModel({
               modelPath: resolved,
               gpuLayers,
+              ...(this.llama.gpu === false || gpuLayers === 0 ? { defaultContextFlashAttention: false } : {}),
               ...(poolingOverride == null ? {} : { metadataOverrides: { llama: { pooling_type: poolingOverride } } as never }),
             });
           } catch (error) {

@@ -83,6 +83,23 @@ describe("LlamaRuntime services", { skip: skipWithoutSharedModels }, () => {
     raw.forEach((p, i) => assert.ok(Math.abs(p / total - probs[i]) < 1e-6, `${p / total} vs ${probs[i]}`));
   });
 
+  test("on the CPU, contexts run without flash attention (its CPU kernel is the slower path; see loadModel)", async () => {
+    const loaded = await runtime.loadModel(stories260K);
+    assert.equal(loaded.model.defaultContextFlashAttention, false);
+    const context = await loaded.createContext({ contextSize: 128, sequences: 1 });
+    try {
+      assert.equal(context.flashAttention, false);
+    } finally {
+      await context.dispose();
+    }
+    const embedding = await (await runtime.loadModel(stories260K, { pooling: "mean" })).model.createEmbeddingContext({ contextSize: 128, threads: 1 });
+    try {
+      assert.equal((embedding as unknown as { _llamaContext: { flashAttention: unknown } })._llamaContext.flashAttention, false);
+    } finally {
+      await embedding.dispose();
+    }
+  });
+
   test("embeddings: one vector per text, of the model's width, different for different texts", async () => {
     const [a, b] = await runtime.embed(stories260K, ["a cat sat", "the big red ball"], "mean");
     assert.equal(a.length, 64);
