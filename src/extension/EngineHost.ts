@@ -6,6 +6,7 @@ import { EngineClient, crashReason, type EngineCrash, type EngineRequestOptions 
 import type { EngineMethod, ParamsOf, ResultOf } from "../core/engine/protocol.ts";
 import type { RuntimeInfo } from "../core/runtime/types.ts";
 import type { HostApiKeys, HostHandlers } from "../core/host/types.ts";
+import { emptyApiKeys } from "../core/host/hostServices.ts";
 import { ENGINE_SETTINGS, readEngineSettings } from "./engineSettings.ts";
 
 /** llama.cpp's log levels worth a line in the output channel; its info/debug output is hundreds of lines per model. */
@@ -39,7 +40,7 @@ export class EngineHost implements vscode.Disposable {
     private readonly output: vscode.OutputChannel,
     private readonly services: EngineHostServices = {},
   ) {
-    this.apiKeys = services.apiKeys?.all() ?? Promise.resolve({ byCandidate: {}, byBaseUrl: {} });
+    this.apiKeys = services.apiKeys?.all() ?? Promise.resolve(emptyApiKeys());
     if (services.apiKeys) {
       this.subscriptions.push(
         services.apiKeys.onDidChange((keys) => {
@@ -69,7 +70,7 @@ export class EngineHost implements vscode.Disposable {
   }
 
   async request<M extends EngineMethod>(method: M, params: ParamsOf<M>, options?: EngineRequestOptions): Promise<ResultOf<M>> {
-    const client = this.getClient(await this.apiKeys.catch(() => ({ byCandidate: {}, byBaseUrl: {} })));
+    const client = this.getClient(await this.apiKeys.catch(() => (emptyApiKeys())));
     // A request to an engine that is not running starts one (first use, or after a crash).
     const starting = !client.running;
     this.activity.fire(++this.active);

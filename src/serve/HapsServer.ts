@@ -8,10 +8,11 @@
 //   POST /v1/load_lora_adapter        vLLM's runtime LoRA API, with `loraDir` only (LoraRegistry.ts)
 //   POST /v1/unload_lora_adapter
 // It listens on 127.0.0.1 unless told otherwise; with a token, every route but /health needs
-// `Authorization: Bearer <token>`. Requests run concurrently (the runtime shares contexts between them); past
+// `Authorization: Bearer <token>`. Web pages cannot drive it: on a loopback address only loopback Host names are
+// answered, browser Origins must be on `allowOrigins`, and bodies must be `application/json` (requestGuard.ts). Requests run concurrently (the runtime shares contexts between them); past
 // `maxConcurrent` running completions a request gets 429 with Retry-After. A client that disconnects cancels its
 // generation inside llama.cpp.
-import { randomUUID, timingSafeEqual } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { LocalCandidateConfig } from "../core/config/HapsConfig.ts";
@@ -26,6 +27,8 @@ import { parseChatRequest, type ChatRequest } from "./chatRequest.ts";
 import { directChat } from "./directChat.ts";
 import { HttpError } from "./HttpError.ts";
 import { LoraRegistry } from "./LoraRegistry.ts";
+import { printable } from "./printable.ts";
+import { RequestGuard, requireJsonBody } from "./requestGuard.ts";
 import { episodeRequestFromChat, episodeUsage, ROUTED_MODEL, routeSummary } from "./routedChat.ts";
 
 export interface HapsServerOptions {
@@ -45,6 +48,15 @@ export interface HapsServerOptions {
   loraDir?: string;
   /** Largest request body, in bytes; larger ones get 413. Defaults to 4 MiB. */
   maxBodyBytes?: number;
+  /** Browser origins whose pages may call the server (CORS), exact; others get 403. Defaults to none. */
+  allowOrigins?: readonly string[];
+  /**
+   * Time a client has to send a whole request (headers and body), in ms; a slower one gets 408 and is disconnected.
+   * An answer that streams for longer is not affected. Defaults to 30,000.
+   */
+  requestTimeoutMs?: number;
+  /** Connections open at once; more are closed as they arrive. Defaults to 64. */
+  maxConnections?: number;
   /** One line per request (method, path, model, status, time); never the token. Defaults to none. */
   log?: (line: string) => void;
 }
@@ -54,6 +66,7 @@ export class HapsServer {
   private readonly running = new Set<AbortController>();
   private readonly candidates: Map<string, LocalCandidateConfig>;
   private readonly loras: LoraRegistry | null;
+  private readonly guard: RequestGuard;
   private chats = 0;
   private closing: Promise<void> | null = null;
   /** What the log line of a completion adds: its tokens, or that it was cancelled and after how many. */
@@ -63,9 +76,14 @@ export class HapsServer {
     this.candidates = new Map(options.pipeline.config.candidates.filter((c): c is LocalCandidateConfig => c.kind === "local").map((c) => [c.id, c]));
     if (this.candidates.has(ROUTED_MODEL)) throw new Error(`serve: a candidate is called "${ROUTED_MODEL}", the name of the routed model; rename it`);
     this.loras = options.loraDir == null ? null : new LoraRegistry(options.loraDir, this.candidates, new Set([ROUTED_MODEL, ...this.candidates.keys()]));
-    this.server = createServer((req, res) => void this.handle(req, res));
-    // Streams may be silent for a while between pieces; llama.cpp's own pace decides, not a socket timeout.
-    this.server.requestTimeout = 0;
+    this.guard = new RequestGuard({ bindHost: options.host ?? "127.0.0.1", allowOrigins: options.allowOrigins });
+    const requestTimeout = options.requestTimeoutMs ?? 30_000;
+    // Node checks the request timeout every `connectionsCheckingInterval` ms: a fraction of it, so that it holds.
+    this.server = createServer({ requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(1_000, requestTimeout / 4)) }, (req, res) => void this.handle(req, res));
+    // The request timeout ends once the request is in: streamed answers may be silent for a while between pieces
+    // (llama.cpp's own pace decides), so no socket timeout applies to them.
+    this.server.timeout = 0;
+    this.server.maxConnections = options.maxConnections ?? 64;
   }
 
   /** Starts listening; resolves with the base URL of the API (`http://127.0.0.1:8080/v1`). */
@@ -109,6 +127,7 @@ export class HapsServer {
     const url = new URL(req.url ?? "/", "http://localhost");
     let model = "";
     try {
+      if (this.guard.check(req, res)) return;
       if (url.pathname === "/health") {
         only(req, "GET");
         return json(res, 200, { status: "ok" });
@@ -120,6 +139,7 @@ export class HapsServer {
           return json(res, 200, { object: "list", data: this.models() });
         case "/v1/chat/completions": {
           only(req, "POST");
+          requireJsonBody(req);
           const request = parseChatRequest(await readJson(req, this.options.maxBodyBytes ?? 4 << 20));
           model = request.model;
           return await this.chat(request, req, res);
@@ -128,6 +148,7 @@ export class HapsServer {
         case "/v1/unload_lora_adapter": {
           only(req, "POST");
           if (this.loras == null) throw new HttpError(404, `${url.pathname}: run-time adapters are off (start haps serve with --lora-dir)`, "not_found_error");
+          requireJsonBody(req);
           const body = await readJson(req, this.options.maxBodyBytes ?? 4 << 20);
           if (url.pathname === "/v1/load_lora_adapter") {
             const loaded = await this.loras.load(body);
@@ -144,7 +165,7 @@ export class HapsServer {
       else if (!res.writableEnded) res.end();
     } finally {
       const note = this.notes.get(res);
-      this.options.log?.(`${req.method} ${url.pathname}${model ? ` ${model}` : ""} ${res.statusCode} ${(performance.now() - started).toFixed(0)} ms${note ? ` (${note})` : ""}`);
+      this.options.log?.(`${req.method} ${url.pathname}${model ? ` ${printable(model)}` : ""} ${res.statusCode} ${(performance.now() - started).toFixed(0)} ms${note ? ` (${note})` : ""}`);
     }
   }
 
@@ -152,9 +173,7 @@ export class HapsServer {
     const token = this.options.token;
     if (token == null || token === "") return;
     const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "";
-    const a = Buffer.from(given);
-    const b = Buffer.from(token);
-    if (a.length !== b.length || !timingSafeEqual(a, b))
+    if (!sameToken(given, token))
       throw new HttpError(401, given === "" ? "missing bearer token (Authorization: Bearer <token>)" : "wrong bearer token", "authentication_error", null, { "www-authenticate": "Bearer" });
   }
 
@@ -233,6 +252,14 @@ export class HapsServer {
     writer.delta({ content: report.answer });
     writer.finish("stop", usage, { haps: { route: routeSummary(report) } });
   }
+}
+
+/**
+ * Whether a client's token is the server's, in time that tells nothing of either: their SHA-256 digests are compared
+ * (comparing the strings themselves would return at once on a length difference, revealing the token's length).
+ */
+export function sameToken(given: string, token: string): boolean {
+  return timingSafeEqual(createHash("sha256").update(given).digest(), createHash("sha256").update(token).digest());
 }
 
 function only(req: IncomingMessage, method: string): void {

@@ -1,7 +1,7 @@
 // An error answer in the OpenAI API's shape: {"error": {"message", "type", "param", "code"}} with an HTTP status.
 // Clients written for that API show `message` as it is, so every message names the field that is wrong.
 
-export type ApiErrorType = "invalid_request_error" | "authentication_error" | "not_found_error" | "rate_limit_error" | "server_error" | "upstream_error";
+export type ApiErrorType = "invalid_request_error" | "authentication_error" | "permission_error" | "not_found_error" | "rate_limit_error" | "server_error" | "upstream_error";
 
 export class HttpError extends Error {
   override name = "HttpError";

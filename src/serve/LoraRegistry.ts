@@ -76,18 +76,20 @@ export class LoraRegistry {
     return name;
   }
 
-  /** The real path of `lora`, which must lie inside the root folder (symbolic links followed). */
+  /**
+   * The real path of `lora`, which must lie inside the root folder (symbolic links followed). A path that does not
+   * exist and one outside the folder get the same answer: a client must not learn what exists on the server's disk.
+   */
   private async confine(lora: string): Promise<string> {
-    let real: string;
-    let root: string;
-    try {
-      root = await realpath(this.root);
-      real = await realpath(path.resolve(this.root, lora));
-    } catch {
-      throw new HttpError(400, `lora_path: "${lora}" does not exist on the server`, "invalid_request_error", "lora_path");
-    }
-    if (real !== root && !real.startsWith(`${root}${path.sep}`))
-      throw new HttpError(400, `lora_path: "${lora}" is outside the folder this server reads adapters from (--lora-dir)`, "invalid_request_error", "lora_path");
+    const refused = () =>
+      new HttpError(400, `lora_path: "${lora}" is not an adapter folder inside the folder this server reads adapters from (--lora-dir)`, "invalid_request_error", "lora_path");
+    const root = await realpath(this.root).catch(() => {
+      throw refused();
+    });
+    const real = await realpath(path.resolve(this.root, lora)).catch(() => {
+      throw refused();
+    });
+    if (real !== root && !real.startsWith(`${root}${path.sep}`)) throw refused();
     return real;
   }
 

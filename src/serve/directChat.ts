@@ -6,6 +6,7 @@
 import type { LoraAdapter } from "../core/adapters/types.ts";
 import type { LocalCandidateConfig } from "../core/config/HapsConfig.ts";
 import { LlamaAgentEndpoint } from "../core/protocols/LlamaAgentEndpoint.ts";
+import { JsonSchemaError } from "../core/runtime/JsonSchemaError.ts";
 import type { LlamaRuntime } from "../core/runtime/LlamaRuntime.ts";
 import { messageText, type ChatRequest } from "./chatRequest.ts";
 import { HttpError } from "./HttpError.ts";
@@ -20,7 +21,15 @@ export interface DirectReply {
   finishReason: "stop" | "length";
 }
 
-export async function directChat(
+export async function directChat(...args: Parameters<typeof chatWithModel>): Promise<DirectReply> {
+  return chatWithModel(...args).catch((error: unknown) => {
+    // The schema is the client's: its fault, named by its field.
+    if (error instanceof JsonSchemaError) throw new HttpError(400, `response_format.json_schema.schema: ${error.message}`, "invalid_request_error", "response_format.json_schema.schema");
+    throw error;
+  });
+}
+
+async function chatWithModel(
   runtime: LlamaRuntime,
   candidate: LocalCandidateConfig,
   adapter: LoraAdapter | null,

@@ -1,5 +1,6 @@
 // What `haps serve` runs: the pipeline opened once, an HTTP server in front of it, until Ctrl-C.
 import { openPipeline } from "../../core/episode/openPipeline.ts";
+import { isLoopbackHost } from "../../core/host/keyOrigin.ts";
 import { HapsServer } from "../../serve/HapsServer.ts";
 import { announceDefaultModels } from "../announceDefaultModels.ts";
 import type { CliContext } from "../CliCommand.ts";
@@ -14,6 +15,7 @@ export async function runServe(args: string[], { signal }: CliContext): Promise<
     "token-env": { type: "string" },
     "max-concurrent": { type: "string" },
     "lora-dir": { type: "string" },
+    "allow-origin": { type: "string", multiple: true },
     download: { type: "boolean" },
   });
   const port = integer(values.port, "--port", 0, 65_535) ?? 8080;
@@ -24,7 +26,13 @@ export async function runServe(args: string[], { signal }: CliContext): Promise<
     if (token == null || token === "") throw new Error(`--token-env: the environment variable ${values["token-env"]} is not set (or empty)`);
   }
   const host = values.host ?? "127.0.0.1";
-  const loopback = host === "127.0.0.1" || host === "::1" || host === "localhost";
+  const loopback = isLoopbackHost(host);
+  const allowOrigins = (values["allow-origin"] ?? []).map((origin) => {
+    const parsed = URL.canParse(origin) ? new URL(origin) : null;
+    if (parsed == null || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.replace(/\/+$/, ""))
+      throw new Error(`--allow-origin: expected an origin such as https://app.example or http://localhost:3000 (scheme, host and port, no path), got "${origin}"`);
+    return parsed.origin;
+  });
   if (!loopback && token == null) process.stderr.write(`haps serve: listening on ${host} without --token-env: anyone who reaches this address can use it\n`);
   const configPath = typeof values.config === "string" ? values.config : undefined;
   if (configPath == null) await announceDefaultModels();
@@ -43,6 +51,7 @@ export async function runServe(args: string[], { signal }: CliContext): Promise<
     token,
     maxConcurrent,
     loraDir: values["lora-dir"],
+    allowOrigins,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   try {

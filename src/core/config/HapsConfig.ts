@@ -7,6 +7,7 @@ import { parseJsonText } from "./readJsonFile.ts";
 import { requireFile } from "../data/files/requireFile.ts";
 import { isModelUri, SHA256_PATTERN } from "../download/modelUri.ts";
 import { hostOffers } from "../host/hostServices.ts";
+import { API_KEY_ENV_PATTERN } from "../host/keyOrigin.ts";
 import { checkConfigFiles } from "./checkConfigFiles.ts";
 import { CONFIG_LIMITS as L } from "./configLimits.ts";
 import { policyShapeFields } from "./policyShape.ts";
@@ -62,11 +63,13 @@ const openAiCandidate = z
     model: z.string().min(1),
     /**
      * Name of the environment variable that holds the API key, sent as `Authorization: Bearer <key>`. The key itself
-     * never goes into a configuration file or a log. Defaults to none (no Authorization header).
+     * never goes into a configuration file or a log. Only `*_API_KEY` and `HAPS_*` names are accepted, and the key
+     * is never sent over http except to a loopback address. Defaults to none (no Authorization header).
      */
     apiKeyEnv: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name (letters, digits, '_'), not the key itself")
+      .regex(API_KEY_ENV_PATTERN, "only variables named *_API_KEY or HAPS_* can be sent as a key (another variable may hold an unrelated secret)")
       .optional(),
     /**
      * Whether the weights take a per-query adapter (then `lora` says how it reaches the server). A closed candidate

@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { ENGINE_ALLOCATOR_ENV, ENGINE_NODE_FLAGS } from "./allocatorEnv.ts";
 import type { RuntimeOptions } from "../runtime/types.ts";
 import type { HostApiKeys, HostHandlers, HostMethod } from "../host/types.ts";
+import { emptyApiKeys } from "../host/hostServices.ts";
 import type { EngineEvents, EngineMethod, ErrorData, FromEngine, ParamsOf, ResultOf, ToEngine } from "./protocol.ts";
 
 export interface EngineClientOptions {
@@ -148,7 +149,7 @@ export class EngineClient {
 
   constructor(options: EngineClientOptions) {
     this.options = { maxRestarts: 3, restartWindowMs: 60_000, shutdownTimeoutMs: 3_000, stderrLines: 100, ...options };
-    this.apiKeys = options.apiKeys ?? { byCandidate: {}, byBaseUrl: {} };
+    this.apiKeys = options.apiKeys ?? emptyApiKeys();
   }
 
   /** Replaces the API keys: the running engine gets them at once, later engines at their start. */

@@ -72,11 +72,20 @@ export type HostHandlers = {
   ) => Promise<HostMethods[M][1]>;
 };
 
+/** A key stored for one candidate id, with the origin (`scheme://host:port`) it was stored for. */
+export interface HostCandidateKey {
+  key: string;
+  /** Empty for a key stored before keys were bound to an origin: it is then sent nowhere. */
+  origin: string;
+}
+
 /**
  * API keys the host holds for `openai` candidates (the extension keeps them in VS Code's SecretStorage), by candidate
- * id or by base URL. They travel only over the IPC channel, never in the environment, a file or a log line.
+ * id (bound to the origin the id pointed at when the key was stored) or by origin. They travel only over the IPC
+ * channel, never in the environment, a file or a log line.
  */
 export interface HostApiKeys {
-  byCandidate: Record<string, string>;
-  byBaseUrl: Record<string, string>;
+  byCandidate: Record<string, HostCandidateKey>;
+  /** Origin (`scheme://host:port`, see keyOrigin.originOf) -> key. */
+  byOrigin: Record<string, string>;
 }

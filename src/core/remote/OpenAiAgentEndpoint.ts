@@ -9,6 +9,7 @@
 // (VllmLoraAdapter.ts).
 import type { LoraAdapter } from "../adapters/types.ts";
 import type { OpenAiCandidateConfig } from "../config/HapsConfig.ts";
+import { checkKeyTransport } from "../host/keyOrigin.ts";
 import type { AgentCall, AgentCallHooks, AgentEndpoint, AgentReply, AgentRole } from "../protocols/types.ts";
 import { OpenAiChatClient } from "./OpenAiChatClient.ts";
 import type { ChatCompletionRequest, ChatMessage } from "./types.ts";
@@ -46,6 +47,8 @@ export class OpenAiAgentEndpoint implements AgentEndpoint {
       apiKey = (options.env ?? process.env)[c.apiKeyEnv];
       if (apiKey == null || apiKey === "") throw new Error(`candidate "${c.id}": the environment variable ${c.apiKeyEnv} (its apiKeyEnv) is not set; set it to the API key`);
     }
+    // Whatever store the key came from, it never goes over plain http to another machine.
+    if (apiKey != null && apiKey !== "") checkKeyTransport(c.baseUrl, c.id);
     this.client = new OpenAiChatClient({ baseUrl: c.baseUrl, apiKey, who: c.id, timeoutMs: c.timeoutMs, retries: c.retries, retryDelayMs: c.retryDelayMs });
     if (options.adapter != null && !c.open) throw new Error(`candidate "${c.id}" is closed: it takes no adapter`);
     this.lora =

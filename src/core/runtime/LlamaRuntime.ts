@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import type { Llama, LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
 import { checkModelFile, ModelFileError } from "./checkModelFile.ts";
 import { describeOffload } from "./describeOffload.ts";
+import { JsonSchemaError } from "./JsonSchemaError.ts";
 import { LoadedModel, type ContextLease, type ModelSession } from "./LoadedModel.ts";
 import { PrefixEmbedder } from "./prefixEmbedding.ts";
 import { PrefixSequence } from "./PrefixSequence.ts";
@@ -209,7 +210,9 @@ export class LlamaRuntime {
       while (cachedTokens < held.length && cachedTokens < input.length - 1 && held[cachedTokens] === input[cachedTokens]) cachedTokens++;
       let outputTokens = 0;
       const grammar = request.jsonSchema
-        ? await this.llama.createGrammarForJsonSchema(request.jsonSchema as never)
+        ? await this.llama.createGrammarForJsonSchema(request.jsonSchema as never).catch((error: Error) => {
+            throw new JsonSchemaError(`the JSON schema cannot be turned into a grammar (${error.message}); check its types, enums and references`);
+          })
         : undefined;
       const completion = new this.lib.LlamaCompletion({ contextSequence: sequence });
       try {

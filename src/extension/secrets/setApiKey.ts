@@ -4,9 +4,13 @@
 import { readFile } from "node:fs/promises";
 import * as vscode from "vscode";
 import { resolveSettingPath } from "../settings/routeSource.ts";
-import { describeTarget, type ApiKeyStore, type ApiKeyTarget } from "./ApiKeyStore.ts";
+import { originOf } from "../../core/host/keyOrigin.ts";
+import { describeTarget, normaliseTarget, type ApiKeyStore, type ApiKeyTarget } from "./ApiKeyStore.ts";
 
-/** For automation (other extensions, tests): the target and the key, which skip the pickers. */
+/**
+ * For automation (other extensions, tests): the target and the key, which skip the pickers. A candidate's key is
+ * bound to `baseUrl`'s origin, or else to the origin its configuration (`haps.configFile`) gives it.
+ */
 export interface SetApiKeyArgs {
   candidate?: string;
   baseUrl?: string;
@@ -16,19 +20,29 @@ export interface SetApiKeyArgs {
 /** Resolves with the target whose key was set or removed, or undefined when the user cancelled. */
 export async function setApiKey(store: ApiKeyStore, output: vscode.OutputChannel, rawArgs?: unknown): Promise<ApiKeyTarget | undefined> {
   const args = (rawArgs != null && typeof rawArgs === "object" ? rawArgs : {}) as SetApiKeyArgs;
-  const target: ApiKeyTarget | undefined =
-    typeof args.candidate === "string" && args.candidate !== ""
-      ? { candidate: args.candidate }
-      : typeof args.baseUrl === "string" && args.baseUrl !== ""
-        ? { baseUrl: args.baseUrl }
-        : await pickTarget(store);
+  const candidate = typeof args.candidate === "string" && args.candidate !== "" ? args.candidate : undefined;
+  const baseUrl = typeof args.baseUrl === "string" && args.baseUrl !== "" ? args.baseUrl : undefined;
+  let target: ApiKeyTarget | undefined;
+  try {
+    if (candidate != null) {
+      const url = baseUrl ?? (await configuredOpenAiCandidates()).find((c) => c.id === candidate)?.baseUrl ?? (typeof args.key === "string" ? undefined : await askBaseUrl(`the server of candidate "${candidate}"`));
+      if (url == null) {
+        if (typeof args.key === "string") throw new Error(`candidate "${candidate}" is not in haps.configFile: give its baseUrl, so that the key is bound to that server`);
+        return undefined;
+      }
+      target = normaliseTarget({ candidate, origin: url });
+    } else if (baseUrl != null) target = normaliseTarget({ origin: baseUrl });
+    else target = await pickTarget(store);
+  } catch (error) {
+    throw new Error(`HAPS: Set API Key: ${(error as Error).message}`);
+  }
   if (target == null) return undefined;
   const key =
     typeof args.key === "string"
       ? args.key
       : await vscode.window.showInputBox({
           title: `HAPS: API key for ${describeTarget(target)}`,
-          prompt: "Stored in VS Code's secret storage and sent only to that server. Leave empty to remove the stored key.",
+          prompt: `Stored in VS Code's secret storage and sent only to ${target.origin}. Leave empty to remove the stored key.`,
           password: true,
           ignoreFocusOut: true,
         });
@@ -42,22 +56,43 @@ export async function setApiKey(store: ApiKeyStore, output: vscode.OutputChannel
 async function pickTarget(store: ApiKeyStore): Promise<ApiKeyTarget | undefined> {
   type Item = vscode.QuickPickItem & { target?: ApiKeyTarget; ask?: "candidate" | "baseUrl" };
   const items: Item[] = [];
-  for (const c of await configuredOpenAiCandidates()) items.push({ label: c.id, description: c.baseUrl, target: { candidate: c.id } });
+  for (const c of await configuredOpenAiCandidates()) {
+    const origin = tryOrigin(c.baseUrl);
+    if (origin != null) items.push({ label: c.id, description: `sent only to ${origin}`, target: { candidate: c.id, origin } });
+  }
   for (const t of store.targets()) {
     if (items.some((i) => JSON.stringify(i.target) === JSON.stringify(t))) continue;
-    items.push({ label: "candidate" in t ? t.candidate : t.baseUrl, description: "has a key", target: t });
+    items.push({ label: "candidate" in t ? t.candidate : t.origin, description: `has a key: ${describeTarget(t)}`, target: t });
   }
-  items.push({ label: "Another candidate id…", ask: "candidate" }, { label: "A base URL (every candidate that uses it)…", ask: "baseUrl" });
+  items.push({ label: "Another candidate id…", ask: "candidate" }, { label: "A server (every candidate that uses it)…", ask: "baseUrl" });
   const picked = await vscode.window.showQuickPick(items, { title: "HAPS: Set API Key", placeHolder: "Which openai candidate is the key for?" });
   if (picked == null) return undefined;
-  if (picked.target) return picked.target;
+  if (picked.target) return picked.target.origin === "" ? undefined : picked.target;
+  if (picked.ask === "baseUrl") {
+    const url = await askBaseUrl("the server");
+    return url == null ? undefined : normaliseTarget({ origin: url });
+  }
+  const id = await vscode.window.showInputBox({ title: "HAPS: Set API Key", prompt: "Candidate id (as in the configuration)", validateInput: (v) => (v.trim() === "" ? "required" : undefined) });
+  if (id == null) return undefined;
+  const url = await askBaseUrl(`the server of candidate "${id.trim()}"`);
+  return url == null ? undefined : normaliseTarget({ candidate: id.trim(), origin: url });
+}
+
+async function askBaseUrl(what: string): Promise<string | undefined> {
   const value = await vscode.window.showInputBox({
     title: "HAPS: Set API Key",
-    prompt: picked.ask === "candidate" ? "Candidate id (as in the configuration)" : "Base URL, e.g. https://api.openai.com/v1",
-    validateInput: (v) => (picked.ask === "baseUrl" && !/^https?:\/\/\S+$/i.test(v.trim()) ? "expected an http:// or https:// URL" : v.trim() === "" ? "required" : undefined),
+    prompt: `Base URL of ${what}, e.g. https://api.openai.com/v1: the key is sent to that origin (scheme, host, port) only`,
+    validateInput: (v) => (tryOrigin(v) == null ? "expected an http:// or https:// URL" : undefined),
   });
-  if (value == null) return undefined;
-  return picked.ask === "candidate" ? { candidate: value.trim() } : { baseUrl: value.trim() };
+  return value?.trim();
+}
+
+function tryOrigin(url: string): string | null {
+  try {
+    return originOf(url);
+  } catch {
+    return null;
+  }
 }
 
 /** The openai candidates of `haps.configFile`, read leniently: a file that cannot be read offers none. */

@@ -64,3 +64,12 @@ test("URIs in model settings stay URIs; paths still resolve against the configur
   assert.deepEqual(config.candidates.map((c) => c.model), ["https://example.com/a.gguf", "/cfg/models/b.gguf"]);
   assert.equal(config.embeddingModel, "hf:nomic-ai/x/y.gguf");
 });
+
+test("apiKeyEnv names only *_API_KEY or HAPS_* variables: another variable may hold an unrelated secret", () => {
+  for (const name of ["OPENAI_API_KEY", "HAPS_REMOTE"]) parse([{ id: "x", kind: "openai", baseUrl: "https://h/v1", model: "m", apiKeyEnv: name }]);
+  for (const name of ["SECRET_OF_USER", "GITHUB_TOKEN", "HOME"])
+    assert.throws(
+      () => parse([{ id: "x", kind: "openai", baseUrl: "https://h/v1", model: "m", apiKeyEnv: name }]),
+      /candidates\.0\.apiKeyEnv: only variables named \*_API_KEY or HAPS_\* can be sent as a key/,
+    );
+});

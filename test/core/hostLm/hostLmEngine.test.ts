@@ -172,7 +172,7 @@ describe("API keys from the engine's parent", () => {
     server.close();
   });
 
-  test("a key by candidate id wins over one by base URL; a change reaches the running engine", async () => {
+  test("a key by candidate id wins over one by origin; a change reaches the running engine", async () => {
     const { router } = await ensureDefaultModels(defaultCacheDir());
     const config = {
       router: { model: router.path },
@@ -181,19 +181,44 @@ describe("API keys from the engine's parent", () => {
       protocol: { searchBudget: 0 },
     };
     const c = withHost();
-    c.setApiKeys({ byCandidate: {}, byBaseUrl: { [`${baseUrl}/`]: "key-by-url" } });
+    c.setApiKeys({ byCandidate: {}, byOrigin: { [`${baseUrl}/`]: "key-by-origin" } });
     seen.length = 0;
     await c.request("route", { question: "Which city is the capital of France?", context, config });
     const sentOnly = (header: string | undefined): boolean => seen.length > 0 && seen.every((h): boolean => h === header);
-    assert.ok(sentOnly("Bearer key-by-url"), `headers: ${seen.join(", ")}`);
-    c.setApiKeys({ byCandidate: { remote: "key-by-id" }, byBaseUrl: { [baseUrl]: "key-by-url" } });
+    assert.ok(sentOnly("Bearer key-by-origin"), `headers: ${seen.join(", ")}`);
+    c.setApiKeys({ byCandidate: { remote: { key: "key-by-id", origin: baseUrl } }, byOrigin: { [baseUrl]: "key-by-origin" } });
     seen.splice(0);
     await c.request("route", { question: "Which city is the capital of France?", context, config });
     assert.ok(sentOnly("Bearer key-by-id"), `headers: ${seen.join(", ")}`);
-    c.setApiKeys({ byCandidate: {}, byBaseUrl: {} });
+    c.setApiKeys({ byCandidate: {}, byOrigin: {} });
     seen.splice(0);
     await c.request("route", { question: "Which city is the capital of France?", context, config });
     assert.ok(sentOnly(undefined), "a removed key is not sent any more");
+  });
+
+  test("a key stored for a candidate id does not follow the id to another server", async () => {
+    const { router } = await ensureDefaultModels(defaultCacheDir());
+    // The same capture server under another origin (localhost instead of 127.0.0.1): a workspace configuration that
+    // reuses the id with its own baseUrl must not receive the key stored for the id.
+    const elsewhere = baseUrl.replace("127.0.0.1", "localhost");
+    const config = {
+      router: { model: router.path },
+      agents,
+      candidates: [{ id: "remote", kind: "openai", baseUrl: elsewhere, model: "m", structuredOutput: "none", prefill: "none" }],
+      protocol: { searchBudget: 0 },
+    };
+    const c = withHost();
+    c.setApiKeys({ byCandidate: { remote: { key: "key-for-127", origin: baseUrl } }, byOrigin: {} });
+    seen.splice(0);
+    const failure = await c.request("route", { question: "Which city is the capital of France?", context, config }).then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    c.setApiKeys({ byCandidate: {}, byOrigin: {} });
+    assert.ok(failure != null, "the route is refused");
+    const port = new URL(baseUrl).port;
+    assert.match(failure, new RegExp(`candidate "remote": its stored API key is for http://127\\.0\\.0\\.1:${port}, but the configuration sends this candidate to http://localhost:${port}`));
+    assert.ok(seen.every((h) => h == null), `no key reached the other origin: ${seen.join(", ")}`);
   });
 });
 

@@ -76,4 +76,12 @@ describe("OpenAiAgentEndpoint", () => {
     const adapter = { lora: { architecture: "llama", layers: [] }, scale: 1 };
     assert.throws(() => new OpenAiAgentEndpoint({ role: "student", candidate: candidate(), env, adapter }), /candidate "remote" is closed: it takes no adapter/);
   });
+
+  test("no key goes over plain http to another machine, whichever store it comes from", () => {
+    const remote = candidate({ baseUrl: "http://evil.example/v1" });
+    assert.throws(() => new OpenAiAgentEndpoint({ role: "student", candidate: remote, env }), /candidate "remote": its API key is not sent to http:\/\/evil\.example:80: plain http/);
+    assert.throws(() => new OpenAiAgentEndpoint({ role: "student", candidate: { ...remote, apiKeyEnv: undefined }, apiKey: "sk-host" }), /plain http/);
+    // Without a key, plain http is the user's choice (a llama-server on the LAN).
+    new OpenAiAgentEndpoint({ role: "student", candidate: { ...remote, apiKeyEnv: undefined } });
+  });
 });

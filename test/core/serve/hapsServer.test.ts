@@ -169,7 +169,13 @@ describe("haps serve", () => {
       assert.equal(r.status, 400, r.text);
       assert.match(r.body.error.message, message);
     };
-    await expect400(await load("x", outside), /outside the folder this server reads adapters from/);
+    // A path outside the folder and one that does not exist get the same answer: the API tells nothing of the disk.
+    const outsideAnswer = await load("x", outside);
+    await expect400(outsideAnswer, /is not an adapter folder inside the folder this server reads adapters from \(--lora-dir\)/);
+    const missing = path.join(path.dirname(outside), "no-such-folder");
+    const missingAnswer = await load("x", missing);
+    assert.equal(missingAnswer.status, 400);
+    assert.equal(missingAnswer.body.error.message.replace(missing, "PATH"), outsideAnswer.body.error.message.replace(outside, "PATH"));
     await expect400(await load("x", path.join(loraDir, "foreign")), /base model "meta-llama\/Llama-3\.2-1B", which this server does not serve/);
     await expect400(await load("x", path.join(loraDir, "misfit")), new RegExp(`does not fit model "${small}": layer ${o.layer}'s o_proj is`));
     await expect400(await load("x", path.join(loraDir, "broken")), /peft_type: expected "LORA"/);
