@@ -61,7 +61,7 @@ export async function runDownload(args: string[], { signal }: CliContext): Promi
       process.stdout.write("Nothing downloaded.\n");
       return 1;
     }
-    for (const m of set) await downloadModel(m.uri, { dir, signal, onProgress: (p) => bar.update(m.id, p) });
+    for (const m of set) await downloadModel(m.uri, { dir, sha256: m.sha256, signal, onProgress: (p) => bar.update(m.id, p) });
     bar.stop();
     await writeFile(out, `${JSON.stringify(starterConfigJson(set), null, 2)}\n`);
     process.stdout.write(`Wrote ${out}; route with it: haps route --config ${path.relative(process.cwd(), out) || out} --question "..."\n`);

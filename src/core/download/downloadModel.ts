@@ -7,11 +7,15 @@
 //     not truncated), and the SHA-256 when one is given. A file that fails a check is deleted and the error says why:
 //     a corrupted model is never left where the next run would load it.
 // A verified file gets a small `<file>.sha256` note (hash, size, mtime), so that later runs skip re-hashing it.
+// The cache is keyed by the full URI: each URI has its own folder, `<dir>/<first 16 hex digits of SHA-256(URI)>/`,
+// so that a file downloaded from one URL (or planted under a download's name) is never returned for another URI.
+// Plain http is refused without a SHA-256 (except from this machine), and sizes are capped.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { readModelShape } from "../gguf/readModelShape.ts";
+import { isLoopbackHost } from "../host/keyOrigin.ts";
 import { DownloadError } from "./DownloadError.ts";
 
 export interface DownloadProgress {
@@ -39,6 +43,8 @@ export interface DownloadOptions extends ModelCacheOptions {
   sha256?: string;
   /** The expected size in bytes; a file of another size is deleted and refused. Defaults to none (the server's size only). */
   size?: number;
+  /** The largest file accepted, in bytes; a larger one is refused before it is fetched. Defaults to 64 GiB. */
+  maxBytes?: number;
   /**
    * Extra request headers. Defaults to none. (A gated Hugging Face repository needs no header here: node-llama-cpp
    * sends $HF_TOKEN, or the token file of huggingface-cli, to Hugging Face and nowhere else.)
@@ -51,14 +57,16 @@ export interface DownloadOptions extends ModelCacheOptions {
 
 /** The file a URI was downloaded to, if it is in the cache (no network). */
 export async function findDownloadedModel(uri: string, options: ModelCacheOptions): Promise<string | null> {
+  const dir = uriCacheDir(uri, options.dir);
   const explicit = urlFileName(uri);
   if (explicit != null) {
-    const file = path.join(options.dir, explicit);
+    const file = path.join(dir, explicit);
     return (await isFile(file)) ? file : null;
   }
+  if (!(await isDirectory(dir))) return null;
   const { resolveModelFile } = await import("node-llama-cpp");
   try {
-    return await resolveModelFile(uri, { directory: options.dir, download: false, cli: false, endpoints: endpoints(options) });
+    return await resolveModelFile(uri, { directory: dir, download: false, cli: false, endpoints: endpoints(options) });
   } catch {
     return null;
   }
@@ -67,7 +75,9 @@ export async function findDownloadedModel(uri: string, options: ModelCacheOption
 /** Downloads `uri` into the cache (or resumes, or finds it there) and checks it; resolves with the file's path. */
 export async function downloadModel(uri: string, options: DownloadOptions): Promise<string> {
   options.signal?.throwIfAborted();
-  await mkdir(options.dir, { recursive: true });
+  checkDownloadUri(uri, options.sha256);
+  const dir = uriCacheDir(uri, options.dir);
+  await mkdir(dir, { recursive: true });
   const { createModelDownloader } = await import("node-llama-cpp");
   let downloader: Awaited<ReturnType<typeof createModelDownloader>>;
   const meter = new SpeedMeter();
@@ -75,7 +85,7 @@ export async function downloadModel(uri: string, options: DownloadOptions): Prom
   try {
     downloader = await createModelDownloader({
       modelUri: uri,
-      dirPath: options.dir,
+      dirPath: dir,
       fileName: urlFileName(uri) ?? undefined,
       headers: options.headers,
       endpoints: endpoints(options),
@@ -104,6 +114,11 @@ export async function downloadModel(uri: string, options: DownloadOptions): Prom
     throw new DownloadError(`"${uri}" is a model split into ${downloader.totalFiles} files; name a single-file GGUF`, uri);
   }
   const expectedSize = downloader.totalSize;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
+  if (expectedSize > maxBytes) {
+    await downloader.cancel({ deleteTempFile: true });
+    throw new DownloadError(`"${uri}" is ${expectedSize} bytes, more than the ${maxBytes} allowed for a model file; nothing was downloaded`, uri);
+  }
   try {
     await downloader.download({ signal: options.signal });
   } catch (error) {
@@ -150,10 +165,33 @@ export async function sha256Of(file: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/** The largest model file downloaded unless a caller says otherwise. */
+export const DEFAULT_MAX_MODEL_BYTES = 64 * 1024 ** 3;
+
+/** The cache folder of one URI: `<dir>/<first 16 hex digits of SHA-256 of the URI>`. */
+export function uriCacheDir(uri: string, dir: string): string {
+  return path.join(dir, createHash("sha256").update(uri.trim()).digest("hex").slice(0, 16));
+}
+
+/**
+ * Throws a DownloadError for a URI that must not be fetched as it is: a malformed `%` escape, or plain http from
+ * another machine without a SHA-256 to check the file against (anyone on the way could swap it).
+ */
+export function checkDownloadUri(uri: string, sha256?: string): void {
+  urlFileName(uri);
+  if (/^http:\/\//i.test(uri) && sha256 == null && !isLoopbackHost(new URL(uri).hostname))
+    throw new DownloadError(`"${uri}" is plain http: give its sha256 (or use https), so that a file swapped on the way is refused`, uri);
+}
+
 /** For a plain URL, the file name it is saved under (its last path segment); null for `hf:` URIs (node-llama-cpp names those). */
 export function urlFileName(uri: string): string | null {
   if (!/^https?:\/\//i.test(uri)) return null;
-  const last = decodeURIComponent(new URL(uri).pathname.split("/").filter(Boolean).at(-1) ?? "");
+  let last: string;
+  try {
+    last = decodeURIComponent(new URL(uri).pathname.split("/").filter(Boolean).at(-1) ?? "");
+  } catch (error) {
+    throw new DownloadError(`"${uri}": ${error instanceof URIError ? "a malformed % escape in its path (% must be followed by two hexadecimal digits)" : (error as Error).message}`, uri);
+  }
   const safe = last.replace(/[^A-Za-z0-9._-]/g, "_");
   return safe === "" || safe.startsWith(".") ? `model-${createHash("sha256").update(uri).digest("hex").slice(0, 12)}.gguf` : safe;
 }
@@ -164,6 +202,10 @@ function endpoints(options: ModelCacheOptions) {
 
 async function isFile(file: string): Promise<boolean> {
   return (await stat(file).catch(() => null))?.isFile() === true;
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  return (await stat(dir).catch(() => null))?.isDirectory() === true;
 }
 
 /** Bytes per second over a sliding window of a few seconds. */

@@ -3,6 +3,9 @@
 // the files on Hugging Face when this list was written (rounded; the download reports the exact ones). All are GGUF
 // builds of instruction-tuned models with a chat template; licences are the models' own (Llama 3.2 Community
 // License, Apache-2.0).
+// SHA-256 checksums are pinned where several independent public records of the file agree (Hugging Face's LFS
+// object ids of these exact files); a pinned file that differs is refused and deleted. The others are checked
+// against their size and GGUF header only, until their checksums are recorded the same way.
 import { defaultAgents } from "../config/HapsConfig.ts";
 
 export interface StarterModel {
@@ -10,6 +13,8 @@ export interface StarterModel {
   /** The candidate id (candidates) or a short name. */
   id: string;
   uri: string;
+  /** The file's SHA-256, where it is known; a download that differs is refused. */
+  sha256?: string;
   /** Approximate file size in bytes. */
   approxBytes: number;
   description: string;
@@ -23,6 +28,7 @@ export function starterSet(): StarterModel[] {
       role: "router",
       id: "llama-3.2-1b",
       uri: "hf:bartowski/Llama-3.2-1B-Instruct-GGUF/Llama-3.2-1B-Instruct-Q4_K_M.gguf",
+      sha256: "6f85a640a97cf2bf5b8e764087b1e83da0fdb51d7c9fab7d0fece9385611df83",
       approxBytes: 808e6,
       description: "Llama 3.2 1B Instruct, Q4_K_M: the router LLM (2,048-wide backbone feature)",
     },
@@ -38,6 +44,7 @@ export function starterSet(): StarterModel[] {
       role: "candidate",
       id: "llama-3.2-3b",
       uri: "hf:bartowski/Llama-3.2-3B-Instruct-GGUF/Llama-3.2-3B-Instruct-Q4_K_M.gguf",
+      sha256: "6c1a2b41161032677be168d354123594c0e6e67d2b9227c84f296ad037c728ff",
       approxBytes: 2.02e9,
       description: "Llama 3.2 3B Instruct, Q4_K_M: the larger, dearer candidate",
       price: { input: 0.3, output: 0.6 },
@@ -57,10 +64,12 @@ export function starterConfigJson(models: readonly StarterModel[] = starterSet()
   const router = models.find((m) => m.role === "router")!;
   const embedding = models.find((m) => m.role === "embedding");
   return {
-    router: { model: router.uri },
+    router: { model: router.uri, ...(router.sha256 == null ? {} : { sha256: router.sha256 }) },
     agents: defaultAgents,
-    candidates: models.filter((m) => m.role === "candidate").map((m) => ({ id: m.id, model: m.uri, description: m.description, price: m.price })),
-    ...(embedding == null ? {} : { embeddingModel: embedding.uri }),
+    candidates: models
+      .filter((m) => m.role === "candidate")
+      .map((m) => ({ id: m.id, model: m.uri, ...(m.sha256 == null ? {} : { sha256: m.sha256 }), description: m.description, price: m.price })),
+    ...(embedding == null ? {} : { embeddingModel: embedding.uri, ...(embedding.sha256 == null ? {} : { embeddingModelSha256: embedding.sha256 }) }),
   };
 }
 

@@ -34,7 +34,7 @@ export async function downloadStarterModels(downloads: ModelDownloads, storageDi
     const answer = await vscode.window.showInformationMessage(question.message, { modal: true, detail: question.detail }, "Download");
     if (answer !== "Download") return undefined;
   }
-  await downloads.download({ uris: models.map((m) => ({ field: m.id, uri: m.uri })) }, "HAPS: downloading the starter models");
+  await downloads.download({ uris: models.map((m) => ({ field: m.id, uri: m.uri, sha256: m.sha256 })) }, "HAPS: downloading the starter models");
   const file = path.join(storageDir, "haps-starter.json");
   await writeFile(file, `${JSON.stringify(starterConfigJson(models), null, 2)}\n`);
   const use = args.assumeYes === true ? "Use It" : await vscode.window.showInformationMessage(`Starter models downloaded; their configuration is ${file}.`, "Use It", "Open It");

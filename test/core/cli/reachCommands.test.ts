@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { PEFT_CONFIG_FILE, readPeftAdapter } from "../../../src/core/adapters/peftAdapter.ts";
+import { uriCacheDir } from "../../../src/core/download/downloadModel.ts";
 import { buildTinyLlama } from "../../../src/core/models/buildTinyLlama.ts";
 import { tempDir } from "../runtime/helpers.ts";
 import { childrenOf, haps, isAlive, startHaps, waitFor } from "./hapsProcess.ts";
@@ -69,9 +70,9 @@ describe("haps serve, download and export-adapter", { skip }, () => {
       const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/files/cli.gguf`;
       const sha = createHash("sha256").update(model).digest("hex");
       const { stdout, stderr } = await haps(["download", "--uri", uri, "--dir", dir, "--sha256", sha]);
-      assert.equal(stdout.trim(), path.join(dir, "cli.gguf"));
+      assert.equal(stdout.trim(), path.join(uriCacheDir(uri, dir), "cli.gguf"));
       assert.match(stderr, /cli\.gguf: .* of .* \(100%\)/, "a progress line (stderr is not a terminal here)");
-      assert.deepEqual(readFileSync(path.join(dir, "cli.gguf")), model);
+      assert.deepEqual(readFileSync(path.join(uriCacheDir(uri, dir), "cli.gguf")), model);
       await assert.rejects(haps(["download", "--uri", uri, "--dir", tempDir("download-cli"), "--sha256", "f".repeat(64)]), /SHA-256 is [0-9a-f]{64}, expected f{64}/);
     } finally {
       server.close();

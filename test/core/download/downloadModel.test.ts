@@ -4,13 +4,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { loadHapsConfig, parseHapsConfig } from "../../../src/core/config/HapsConfig.ts";
 import { DownloadError } from "../../../src/core/download/DownloadError.ts";
-import { downloadModel, findDownloadedModel, type DownloadProgress } from "../../../src/core/download/downloadModel.ts";
+import { downloadModel, findDownloadedModel, uriCacheDir, type DownloadProgress } from "../../../src/core/download/downloadModel.ts";
 import { configModelUris, resolveConfigModels } from "../../../src/core/download/resolveConfigModels.ts";
 import { buildTinyLlama } from "../../../src/core/models/buildTinyLlama.ts";
 import { tempDir } from "../runtime/helpers.ts";
@@ -78,8 +78,9 @@ describe("model downloads from a loopback server", () => {
       }),
       /interrupted by the test/,
     );
-    assert.ok(!existsSync(path.join(dir, "tiny.gguf")), "no final file after an interruption");
-    assert.deepEqual(readdirSync(dir), ["tiny.gguf.ipull"], "the partial file stays for the next attempt");
+    const keyed = uriCacheDir(uri, dir);
+    assert.ok(!existsSync(path.join(keyed, "tiny.gguf")), "no final file after an interruption");
+    assert.deepEqual(readdirSync(keyed), ["tiny.gguf.ipull"], "the partial file stays for the next attempt");
     assert.equal(progress[0].totalBytes, model.length);
     assert.ok(progress.some((p) => p.bytesPerSecond > 0 && Number.isFinite(p.etaSeconds)), "speed and time left were measured");
 
@@ -87,12 +88,12 @@ describe("model downloads from a loopback server", () => {
     stallFrom = null;
     const from = requests.length;
     const file = await downloadModel(uri, { dir, sha256 });
-    assert.equal(file, path.join(dir, "tiny.gguf"));
+    assert.equal(file, path.join(keyed, "tiny.gguf"));
     const ranges = requests.slice(from).filter((r) => r.start > 0 || r.end < model.length - 1);
     assert.ok(ranges.length > 0);
     assert.ok(ranges.every((r) => r.start >= 2 * CHUNK), `resumed ranges: ${ranges.map((r) => r.start).join(", ")}`);
     assert.equal(createHash("sha256").update(readFileSync(file)).digest("hex"), sha256);
-    assert.deepEqual(readdirSync(dir).sort(), ["tiny.gguf", "tiny.gguf.sha256"]);
+    assert.deepEqual(readdirSync(keyed).sort(), ["tiny.gguf", "tiny.gguf.sha256"]);
     // Found in the cache without asking the server (and not downloaded again).
     const before = requests.length;
     assert.equal(await findDownloadedModel(uri, { dir }), file);
@@ -107,13 +108,13 @@ describe("model downloads from a loopback server", () => {
       assert.match(error.message, new RegExp(`SHA-256 is [0-9a-f]{64}, expected ${sha256} .*the file was deleted`));
       return true;
     });
-    assert.deepEqual(readdirSync(dir), []);
+    assert.deepEqual(readdirSync(uriCacheDir(`${origin}/bad/tiny.gguf`, dir)), []);
   });
 
   test("a file that is not a GGUF model is refused and deleted", async () => {
     const dir = tempDir("download");
     await assert.rejects(downloadModel(`${origin}/junk/notes.gguf`, { dir }), /not a usable GGUF model .*the file was deleted/);
-    assert.deepEqual(readdirSync(dir), []);
+    assert.deepEqual(readdirSync(uriCacheDir(`${origin}/junk/notes.gguf`, dir)), []);
   });
 
   test("hf: URIs resolve against the Hugging Face endpoint, and are found in the cache afterwards", async () => {
@@ -151,13 +152,57 @@ describe("model downloads from a loopback server", () => {
     });
     const fields: string[] = [];
     const resolved = await resolveConfigModels(config, { dir, download: true, onProgress: (field) => fields.push(field) });
-    assert.equal(resolved.router.model, path.join(dir, "router.gguf"));
-    assert.equal(resolved.candidates[0].model, path.join(dir, "a.gguf"));
+    assert.equal(resolved.router.model, path.join(uriCacheDir(raw.router.model, dir), "router.gguf"));
+    assert.equal(resolved.candidates[0].model, path.join(uriCacheDir(raw.candidates[0].model!, dir), "a.gguf"));
     assert.equal(resolved.candidates[1].model, "remote", "a remote candidate's model is the server's name");
     assert.deepEqual([...new Set(fields)], ["router.model", "candidates[0].model"]);
     // A sha256 in the configuration that the file does not have: refused, with the field named.
     const wrong = parseHapsConfig({ ...raw, router: { model: raw.router.model, sha256: "0".repeat(64) } }, "c.json", configDir);
     await assert.rejects(resolveConfigModels(wrong, { dir }), /^DownloadError: router\.model: .*SHA-256 is [0-9a-f]{64}, expected 0{64}/);
+  });
+
+  test("the cache is keyed by the full URI: a file from another URL, or planted under a download's name, is not returned", async () => {
+    const dir = tempDir("download");
+    const first = await downloadModel(`${origin}/a/tiny.gguf`, { dir, sha256 });
+    assert.equal(await findDownloadedModel(`${origin}/a/tiny.gguf`, { dir }), first);
+    assert.equal(await findDownloadedModel(`${origin}/b/tiny.gguf`, { dir }), null, "same file name, another URL");
+    // Planted where a cache keyed by file name would look: the starter router's name, in the cache folder itself.
+    const { starterSet } = await import("../../../src/core/download/starterSet.ts");
+    const router = starterSet()[0];
+    // node-llama-cpp names an hf: download hf_<user>_<file>; both names are planted.
+    const names = [router.uri.split("/").at(-1)!, `hf_bartowski_${router.uri.split("/").at(-1)!}`];
+    for (const name of names) writeFileSync(path.join(dir, name), model);
+    writeFileSync(path.join(dir, "tiny.gguf"), model);
+    assert.equal(await findDownloadedModel(router.uri, { dir, huggingFaceEndpoint: "http://127.0.0.1:9/" }), null);
+    // Planted in the very folder of the starter router's URI: its pinned SHA-256 refuses it, and it is deleted.
+    const { downloadModels } = await import("../../../src/core/download/downloadModels.ts");
+    const keyed = uriCacheDir(router.uri, dir);
+    mkdirSync(keyed, { recursive: true });
+    for (const name of names) writeFileSync(path.join(keyed, name), model);
+    assert.ok(router.sha256 != null, "the starter router's SHA-256 is pinned");
+    await assert.rejects(
+      downloadModels([{ field: "router", uri: router.uri, sha256: router.sha256 }], { dir, dryRun: true }),
+      new RegExp(`router: .*SHA-256 is ${sha256}, expected ${router.sha256} .*the file was deleted`),
+    );
+    assert.equal(readdirSync(keyed).filter((f) => f.endsWith(".gguf")).length, names.length - 1, "the file found was deleted");
+  });
+
+  test("plain http from another machine needs a sha256; a malformed % escape is named; a file over the size cap is not fetched", async () => {
+    const dir = tempDir("download");
+    await assert.rejects(downloadModel("http://models.example/tiny.gguf", { dir }), (error: Error) => {
+      assert.ok(error instanceof DownloadError);
+      assert.match(error.message, /"http:\/\/models\.example\/tiny\.gguf" is plain http: give its sha256 \(or use https\)/);
+      return true;
+    });
+    await assert.rejects(downloadModel(`${origin}/models/bad%zzname.gguf`, { dir }), (error: Error) => {
+      assert.ok(error instanceof DownloadError, `${error.name}: ${error.message}`);
+      assert.match(error.message, /bad%zzname\.gguf": a malformed % escape in its path/);
+      return true;
+    });
+    await assert.rejects(downloadModel(`${origin}/models/big.gguf`, { dir, maxBytes: 1_000_000 }), /is \d+ bytes, more than the 1000000 allowed for a model file; nothing was downloaded/);
+    assert.equal(await findDownloadedModel(`${origin}/models/big.gguf`, { dir }), null);
+    const keyed = uriCacheDir(`${origin}/models/big.gguf`, dir);
+    assert.deepEqual(existsSync(keyed) ? readdirSync(keyed) : [], [], "no partial file is left");
   });
 });
 

@@ -12,6 +12,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { EngineClient, type EngineClientOptions } from "../../../src/core/engine/EngineClient.ts";
+import { uriCacheDir } from "../../../src/core/download/downloadModel.ts";
 import type { ModelDownloadEvent } from "../../../src/core/download/downloadModels.ts";
 import type { EpisodeEvent } from "../../../src/core/episode/types.ts";
 import type { HostHandlers, LmChatParams } from "../../../src/core/host/types.ts";
@@ -255,7 +256,7 @@ describe("downloadModels in the engine", () => {
     const events: ModelDownloadEvent[] = [];
     const done = await c.request("downloadModels", { config }, { onEvent: (name, data) => name === "download" && events.push(data as ModelDownloadEvent) });
     const file = done.files[0].file!;
-    assert.equal(file, path.join(cacheDir, "models", "engine-candidate.gguf"));
+    assert.equal(file, path.join(uriCacheDir(uri, path.join(cacheDir, "models")), "engine-candidate.gguf"));
     assert.ok(existsSync(file) && done.files[0].downloaded);
     assert.equal(events[0].type, "start");
     assert.equal(events.at(-1)!.type, "done");
