@@ -52,8 +52,6 @@ export interface HapsExtensionApi {
   /** The @haps handler with a stream of the caller's (this VS Code's Chat view cannot be driven by tests). */
   answerChat(question: string, stream: MarkdownStream, token: vscode.CancellationToken): Promise<vscode.ChatResult>;
   statusBarText(): string;
-  /** Everything written to the "HAPS Router" output channel so far (the last megabyte). */
-  outputText(): string;
   /** "HAPS (local, routed)": whether it is registered with vscode.lm here, and the provider itself. */
   languageModel: { registered: boolean; provider: HapsChatModelProvider };
   /** Model downloads: what the progress notification shows, whether one runs, and its Cancel. */
@@ -62,17 +60,23 @@ export interface HapsExtensionApi {
   apiKeyTargets(): ApiKeyTarget[];
 }
 
+/** Test runs only (ExtensionMode.Test): what the "HAPS Router" log was given so far (the last megabyte). */
+export const TEST_LOG_COMMAND = "haps.test.logText";
+
 let engine: EngineHost | null = null;
 
 export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
-  const recorded = recordOutput(vscode.window.createOutputChannel("HAPS Router"));
-  const output = recorded.channel;
+  const log = vscode.window.createOutputChannel("HAPS Router", { log: true });
+  // Tests read what the log was given through a command that exists in test runs only (never the public API).
+  const testing = context.extensionMode === vscode.ExtensionMode.Test;
+  const recorded = testing ? recordOutput(log) : null;
+  const output = recorded?.channel ?? log;
   const apiKeys = new ApiKeyStore(context.secrets, context.globalState);
   // The engine asks the extension to answer vscode-lm candidates' turns; openai candidates get the stored keys.
   const host = new EngineHost(context, output, { hostHandlers: { lmChat: lmChatHandler() }, apiKeys });
   engine = host;
   const history = new RouteHistory();
-  const downloads = new ModelDownloads(host, output);
+  const downloads = new ModelDownloads(host, output, context.workspaceState);
   const runner = new RouteRunner(host, history, downloads);
   const panel = new RoutePanel(context, history, output);
   const chat = new ChatViewProvider(context, runner, history, panel, output);
@@ -109,6 +113,7 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
     vscode.commands.registerCommand("haps.showLog", () => output.show(true)),
     vscode.commands.registerCommand("haps.chat.clear", () => chat.clear()),
     vscode.commands.registerCommand("haps.setApiKey", (args?: unknown) => setApiKey(apiKeys, output, args)),
+    ...(recorded ? [vscode.commands.registerCommand(TEST_LOG_COMMAND, () => recorded.text())] : []),
     vscode.commands.registerCommand("haps.downloadStarterModels", async (args?: unknown) => {
       try {
         return await downloadStarterModels(downloads, context.globalStorageUri.fsPath, args);
@@ -127,7 +132,6 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
     chatParticipantRegistered: participant != null,
     answerChat: (question, stream, token) => answerChatRequest(runner, history, question, [], stream, token),
     statusBarText: () => statusBar.text,
-    outputText: recorded.text,
     languageModel: { registered: languageModel.registration != null, provider: languageModel.provider },
     downloads: { onDidReport: downloads.onDidReport, busy: () => downloads.busy, cancel: () => downloads.cancel() },
     apiKeyTargets: () => apiKeys.targets(),

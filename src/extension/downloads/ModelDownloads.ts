@@ -22,6 +22,8 @@ export async function mayNameModelUris(params: { configPath?: string; config?: u
   return /"(?:hf:|https?:\/\/)/i.test(text);
 }
 
+const ALLOWED_DOWNLOADS_KEY = "haps.allowedWorkspaceDownloads";
+
 export class ModelDownloads implements vscode.Disposable {
   private readonly reported = new vscode.EventEmitter<DownloadReport>();
   private current: AbortController | null = null;
@@ -31,6 +33,8 @@ export class ModelDownloads implements vscode.Disposable {
   constructor(
     private readonly engine: EngineHost,
     private readonly output: vscode.OutputChannel,
+    /** Where the download URLs a workspace named and the user allowed are remembered. */
+    private readonly workspaceState?: vscode.Memento,
   ) {}
 
   /** Whether a download is running now. */
@@ -48,11 +52,14 @@ export class ModelDownloads implements vscode.Disposable {
    * cache; otherwise they are downloaded with the progress notification. Rejects with a HapsUserError when the user
    * cancels.
    */
-  async ensureForRoute(params: { configPath?: string; config?: unknown }): Promise<void> {
+  async ensureForRoute(params: { configPath?: string; config?: unknown }, workspaceOrigin: string | null = null): Promise<void> {
     if (!(await mayNameModelUris(params))) return;
     const status = await this.engine.request("downloadModels", { ...params, dryRun: true });
     const missing = status.files.filter((f) => f.file == null);
     if (missing.length === 0) return;
+    // URLs that a repository chose: the user says yes first (a download fetches from a server of the workspace's
+    // choosing and fills the disk); a URL once allowed is not asked about again in this workspace.
+    if (workspaceOrigin != null) await this.confirmWorkspaceDownloads(missing.map((f) => f.uri), workspaceOrigin);
     this.output.appendLine(`Downloading ${missing.map((f) => `${f.field} (${f.uri})`).join(", ")} into ${status.dir}`);
     await this.download(params, `HAPS: downloading ${missing.length === 1 ? "a model" : `${missing.length} models`} for the configured settings`);
   }
@@ -95,6 +102,23 @@ export class ModelDownloads implements vscode.Disposable {
     } finally {
       this.current = null;
     }
+  }
+
+  private async confirmWorkspaceDownloads(uris: string[], origin: string): Promise<void> {
+    const allowed = new Set(this.workspaceState?.get<string[]>(ALLOWED_DOWNLOADS_KEY, []) ?? []);
+    const asked = [...new Set(uris)].filter((uri) => !allowed.has(uri));
+    if (asked.length === 0) return;
+    const answer = await vscode.window.showWarningMessage(
+      `This workspace asks HAPS to download ${asked.length === 1 ? "a model" : `${asked.length} models`} (from ${origin}). Download?`,
+      { modal: true, detail: asked.join("\n") },
+      "Download",
+    );
+    if (answer !== "Download") {
+      this.output.appendLine(`Declined to download ${asked.join(", ")} (named by ${origin}).`);
+      throw new HapsUserError(`Not downloaded: ${asked.join(", ")} (named by ${origin}). Download them on purpose, or choose other models.`, [ACTIONS.selectModels, ACTIONS.openSettings]);
+    }
+    for (const uri of asked) allowed.add(uri);
+    await this.workspaceState?.update(ALLOWED_DOWNLOADS_KEY, [...allowed]);
   }
 
   dispose(): void {

@@ -52,7 +52,7 @@ export class RouteRunner {
       hooks.onEvent?.(routeId, event);
     };
     try {
-      await this.downloads?.ensureForRoute(source.params);
+      await this.downloads?.ensureForRoute(source.params, source.workspaceOrigin);
       const report = await this.engine.request(
         "route",
         { ...query, alpha, ...source.params },

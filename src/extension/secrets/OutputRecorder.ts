@@ -1,37 +1,35 @@
-// The extension's output channel, with the text it was given kept in memory (the last `maxChars`): the extension's
-// API offers it, so that a test can check what the log holds - above all, that no API key ever reaches it.
+// The extension's log ("HAPS Router", a LogOutputChannel with levels) and, in test runs only, a copy of what it was
+// given (the last `maxChars`), read through a command that exists only in ExtensionMode.Test, so that a test can
+// check what the log holds - above all, that no API key ever reaches it. The copy is not part of the extension's API:
+// the log holds users' questions, and other extensions must not read them.
 import type * as vscode from "vscode";
 
 /** Characters kept. Defaults to 1,000,000. */
 const DEFAULT_MAX_CHARS = 1_000_000;
 
-export function recordOutput(channel: vscode.OutputChannel, maxChars = DEFAULT_MAX_CHARS): { channel: vscode.OutputChannel; text: () => string } {
+/** The methods whose text is kept, with the level they are shown at. */
+const LEVELS: Record<string, string> = { trace: "trace", debug: "debug", info: "info", warn: "warning", error: "error" };
+
+export function recordOutput(channel: vscode.LogOutputChannel, maxChars = DEFAULT_MAX_CHARS): { channel: vscode.LogOutputChannel; text: () => string } {
   let kept = "";
   const keep = (value: string) => {
     kept += value;
     if (kept.length > maxChars) kept = kept.slice(kept.length - maxChars);
   };
-  const recorded: vscode.OutputChannel = {
-    name: channel.name,
-    append: (value) => {
-      keep(value);
-      channel.append(value);
+  const recorded = new Proxy(channel, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      const name = String(property);
+      return (...args: unknown[]) => {
+        if (name === "append") keep(String(args[0]));
+        else if (name === "appendLine") keep(`${String(args[0])}\n`);
+        else if (name === "replace") kept = String(args[0]);
+        else if (name === "clear") kept = "";
+        else if (name in LEVELS) keep(`[${LEVELS[name]}] ${args[0] instanceof Error ? args[0].message : String(args[0])}\n`);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
     },
-    appendLine: (value) => {
-      keep(`${value}\n`);
-      channel.appendLine(value);
-    },
-    replace: (value) => {
-      kept = value;
-      channel.replace(value);
-    },
-    clear: () => {
-      kept = "";
-      channel.clear();
-    },
-    show: ((...args: unknown[]) => (channel.show as (...a: unknown[]) => void)(...args)) as vscode.OutputChannel["show"],
-    hide: () => channel.hide(),
-    dispose: () => channel.dispose(),
-  };
+  });
   return { channel: recorded, text: () => kept };
 }

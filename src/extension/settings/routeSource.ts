@@ -1,6 +1,6 @@
 // Where the next route's models come from, read from the settings at the moment it is sent (so a changed setting
 // applies to the next route without a restart): haps.configFile, else haps.models.*, else the embedded models.
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
@@ -17,6 +17,12 @@ export interface RouteSource {
   names: Record<string, string>;
   /** Candidate id -> open to adapters, where known before the route. */
   open: Record<string, boolean>;
+  /**
+   * Where the models were chosen by the workspace rather than by the user: a workspace (or folder) setting, or a
+   * configuration file inside a workspace folder. Such a source may not name environment variables as keys, and its
+   * downloads are asked about first. Null when the user's own settings (or the embedded models) decide.
+   */
+  workspaceOrigin: string | null;
 }
 
 /** The cost preference alpha of the next route. */
@@ -42,10 +48,16 @@ export async function readRouteSource(): Promise<RouteSource> {
   if (configFile) {
     const file = resolveSettingPath(configFile);
     await mustExist(file, "haps.configFile", "Configuration file");
-    return { params: { configPath: file }, label: file, names: {}, open: {} };
+    const workspaceOrigin = setByWorkspace("configFile")
+      ? `haps.configFile in this workspace's settings (${file})`
+      : insideWorkspace(file)
+        ? `the configuration file ${file}, inside this workspace`
+        : null;
+    if (workspaceOrigin != null) await refuseKeyEnvironment(file, workspaceOrigin);
+    return { params: { configPath: file }, label: file, names: {}, open: {}, workspaceOrigin };
   }
   const candidates = config.get<CandidateSetting[]>("models.candidates", []) ?? [];
-  if (!Array.isArray(candidates) || candidates.length === 0) return { params: {}, label: "embedded models", names: {}, open: {} };
+  if (!Array.isArray(candidates) || candidates.length === 0) return { params: {}, label: "embedded models", names: {}, open: {}, workspaceOrigin: null };
 
   const router = config.get<string>("models.router", "").trim();
   if (!router) {
@@ -69,7 +81,46 @@ export async function readRouteSource(): Promise<RouteSource> {
   for (const [i, c] of settings.candidates.entries()) await mustExist(c.model, `haps.models.candidates[${i}].model`);
   const { config: built, names } = settingsConfig(settings);
   const open = Object.fromEntries(Object.keys(names).map((id, i) => [id, settings.candidates[i].open ?? true]));
-  return { params: { config: built }, label: "settings", names, open };
+  const fromWorkspace = (["models.candidates", "models.router", "models.embedding"] as const).filter(setByWorkspace);
+  return { params: { config: built }, label: "settings", names, open, workspaceOrigin: fromWorkspace.length > 0 ? `${fromWorkspace.map((k) => `haps.${k}`).join(", ")} in this workspace's settings` : null };
+}
+
+/** Whether the effective value of `haps.<key>` is the workspace's (or a workspace folder's), not the user's. */
+export function setByWorkspace(key: string): boolean {
+  const inspected = vscode.workspace.getConfiguration("haps").inspect(key);
+  return inspected?.workspaceFolderValue !== undefined || inspected?.workspaceValue !== undefined;
+}
+
+/** Whether a file lies inside one of the open workspace folders (a repository's file, not the user's). */
+export function insideWorkspace(file: string): boolean {
+  return (vscode.workspace.workspaceFolders ?? []).some((folder) => {
+    const relative = path.relative(folder.uri.fsPath, file);
+    return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+  });
+}
+
+/**
+ * A configuration that the workspace chose may not name environment variables (`apiKeyEnv`) as keys: a repository
+ * could otherwise send the user's keys to a server of its choosing. Keys for such configurations are stored with
+ * HAPS: Set API Key, bound to the server they were stored for.
+ */
+async function refuseKeyEnvironment(file: string, origin: string): Promise<void> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, "utf8"));
+  } catch {
+    return; // the engine reports an unreadable file with its line and column
+  }
+  const candidates = (raw as { candidates?: unknown }).candidates;
+  if (!Array.isArray(candidates)) return;
+  const index = candidates.findIndex((c) => c != null && typeof c === "object" && "apiKeyEnv" in c);
+  if (index < 0) return;
+  const name = JSON.stringify((candidates[index] as { apiKeyEnv: unknown }).apiKeyEnv);
+  throw new HapsUserError(
+    `${file}: candidates[${index}].apiKeyEnv names the environment variable ${name}, but this configuration comes from the workspace (${origin}): ` +
+      "a workspace may not choose which of your environment variables are sent to a server. Remove apiKeyEnv and store the key with HAPS: Set API Key (it is then sent only to the server it was stored for), or set haps.configFile in your user settings to a file outside the workspace.",
+    [ACTIONS.openSettings],
+  );
 }
 
 async function mustExist(file: string, setting: string, what = "Model file"): Promise<void> {

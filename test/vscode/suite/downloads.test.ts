@@ -11,7 +11,7 @@ import type { StarterModel } from "../../../src/core/download/starterSet.ts";
 import type { RuntimeInfo } from "../../../src/core/runtime/types.ts";
 import { starterQuestion } from "../../../src/extension/downloads/downloadStarterModels.ts";
 import type { DownloadReport } from "../../../src/extension/downloads/ModelDownloads.ts";
-import { hapsApi, PARIS_CONTEXT, sleep, withSettings } from "./helpers.ts";
+import { hapsApi, PARIS_CONTEXT, sleep, withSettings, logText } from "./helpers.ts";
 
 /** node-llama-cpp's downloader (ipull) fetches 5 MiB chunks; a resumed download starts at a chunk boundary. */
 const CHUNK = 5 * 1024 * 1024;
@@ -123,7 +123,7 @@ describe("Model downloads", function () {
       stallFrom = null;
       const resumedFrom = requests.length;
       const written = await vscode.commands.executeCommand<string | undefined>("haps.downloadStarterModels", { models: set, assumeYes: true });
-      assert.ok(written?.endsWith("haps-starter.json"), `the configuration was written (${written}); the log ends: ${api.outputText().slice(-1500)}`);
+      assert.ok(written?.endsWith("haps-starter.json"), `the configuration was written (${written}); the log ends: ${(await logText()).slice(-1500)}`);
       // Ranged requests only: the downloader first asks for the whole file to learn its size, and drops it.
       const again = requests.slice(resumedFrom).filter((r) => r.method === "GET" && !r.whole && r.path.includes("/wide-"));
       assert.ok(again.length > 0 && again.every((r) => r.start >= CHUNK), `the wide file resumed at its second chunk (${JSON.stringify(again)})`);

@@ -57,4 +57,9 @@ export const PARIS_CONTEXT = [
   { title: "Lyon", sentences: ["Lyon lies where the Rhone and the Saone meet."] },
 ];
 
+/** What the extension's log was given so far: read through the command that exists in test runs only. */
+export async function logText(): Promise<string> {
+  return (await vscode.commands.executeCommand<string>("haps.test.logText")) ?? "";
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

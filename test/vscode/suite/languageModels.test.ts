@@ -12,7 +12,7 @@ import { join } from "node:path";
 import * as vscode from "vscode";
 import type { RuntimeInfo } from "../../../src/core/runtime/types.ts";
 import { conversationQuestion } from "../../../src/extension/lm/HapsChatModelProvider.ts";
-import { hapsApi, PARIS_CONTEXT, sleep, withSettings } from "./helpers.ts";
+import { hapsApi, PARIS_CONTEXT, sleep, withSettings, logText } from "./helpers.ts";
 
 const FIXTURE_ID = "haps-test.haps-lm-fixture";
 
@@ -179,15 +179,31 @@ describe("VS Code's language models and API keys", function () {
         assert.ok(!failure.includes(bad));
         assert.equal(seen.at(-1), `Bearer ${bad}`, "the stored key was sent");
 
+        // The same id pointed at another origin (localhost instead of 127.0.0.1, the same capture server): the key
+        // stored for the id is refused, with both origins named, and nothing reaches the server with a key.
+        const elsewhere = writeConfig(dir, {
+          router: { model: await routerModel() },
+          agents,
+          candidates: [{ id: "remote", kind: "openai", baseUrl: baseUrl.replace("127.0.0.1", "localhost"), model: "m", structuredOutput: "none", prefill: "none", retries: 0 }],
+          protocol: { searchBudget: 0 },
+        });
+        await vscode.workspace.getConfiguration("haps").update("configFile", elsewhere, vscode.ConfigurationTarget.Global);
+        seen.length = 0;
+        const redirected = await api.route({ question: "Which city is the capital of France?", context: PARIS_CONTEXT }).then(() => null, (e: Error) => e.message);
+        await vscode.workspace.getConfiguration("haps").update("configFile", file, vscode.ConfigurationTarget.Global);
+        assert.ok(redirected, "the route with the redirected id was refused");
+        assert.match(redirected, /candidate "remote": its stored API key is for http:\/\/127\.0\.0\.1:\d+, but the configuration sends this candidate to http:\/\/localhost:\d+/);
+        assert.ok(seen.every((h) => h == null), `no key reached the other origin: ${seen.join(", ")}`);
+
         await vscode.commands.executeCommand("haps.setApiKey", { baseUrl: `${baseUrl}/`, key: good });
         await vscode.commands.executeCommand("haps.setApiKey", { candidate: "remote", key: "" }); // by id would win; remove it
         const { report } = await api.route({ question: "Which city is the capital of France?", context: PARIS_CONTEXT });
         assert.equal(report.answer, "Paris");
         assert.equal(seen.at(-1), `Bearer ${good}`, "the key by base URL, after the one by id was removed");
-        assert.deepEqual(api.apiKeyTargets(), [{ baseUrl }]);
+        assert.deepEqual(api.apiKeyTargets(), [{ origin: new URL(baseUrl).origin }]);
         await vscode.commands.executeCommand("haps.setApiKey", { baseUrl, key: "" });
       });
-      const log = api.outputText();
+      const log = await logText();
       assert.match(log, /Stored an API key for candidate "remote"/, "the log is the real one");
       for (const key of [good, bad]) {
         assert.ok(!log.includes(key), "no key in the output channel");
