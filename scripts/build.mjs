@@ -30,6 +30,9 @@ const builds = [
   // `haps` starts here: a few KB that start dist/cli.mjs once, with the engine's memory settings (src/cli/launcher.ts).
   { ...common, entryPoints: ["src/cli/haps.ts"], outfile: "dist/haps.mjs", format: "esm" },
   { ...common, entryPoints: ["test/vscode/suite/index.ts"], outfile: "dist/test/vscode/suite/index.cjs", format: "cjs" },
+  // The Restricted Mode run (an untrusted workspace), in a VS Code started with Workspace Trust on.
+  { ...common, entryPoints: ["test/vscode/untrusted/index.ts"], outfile: "dist/test/vscode/untrusted/index.cjs", format: "cjs" },
+  { ...common, entryPoints: ["test/vscode/workspace/index.ts"], outfile: "dist/test/vscode/workspace/index.cjs", format: "cjs" },
 ];
 const webviews = {
   bundle: true,

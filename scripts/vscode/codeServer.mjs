@@ -23,6 +23,15 @@ export const TEST_SETTINGS = {
   "update.mode": "none",
 };
 
+/** User settings of the Restricted Mode run: Workspace Trust on, no trust prompt (the workspace stays untrusted). */
+export const UNTRUSTED_SETTINGS = {
+  ...TEST_SETTINGS,
+  "security.workspace.trust.enabled": true,
+  "security.workspace.trust.startupPrompt": "never",
+  "security.workspace.trust.banner": "never",
+  "security.workspace.trust.untrustedFiles": "open",
+};
+
 /**
  * A fresh scratch folder under the tools' cache with the profile folders, the test settings and an environment that
  * keeps code-server and Chromium out of $HOME and /tmp.
@@ -55,7 +64,7 @@ export function prepareScratch(tools, { prefix = "run-", userDataDir = null, ext
  * and whatever the extension started.
  * @returns {Promise<{ server: import("node:child_process").ChildProcess, origin: string, port: number, logFile: string }>}
  */
-export async function startCodeServer({ tools, scratch, userDataDir, extensionsDir, env, smokeTestDriver = false }) {
+export async function startCodeServer({ tools, scratch, userDataDir, extensionsDir, env, smokeTestDriver = false, workspaceTrust = false }) {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const logFile = join(scratch, "code-server.log");
@@ -71,7 +80,8 @@ export async function startCodeServer({ tools, scratch, userDataDir, extensionsD
       "--extensions-dir", extensionsDir,
       "--disable-telemetry",
       "--disable-update-check",
-      "--disable-workspace-trust",
+      // Off except for the Restricted Mode run, where an untrusted workspace is the point.
+      ...(workspaceTrust ? [] : ["--disable-workspace-trust"]),
       "--disable-getting-started-override",
       "--ignore-last-opened",
       ...(smokeTestDriver ? ["--vscode-option", "enable-smoke-test-driver"] : []),

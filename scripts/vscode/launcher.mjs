@@ -10,11 +10,12 @@
 //   HAPS_VSCODE_TIMEOUT_MS   overall limit for the whole run. Defaults to 600 000 (10 minutes).
 //   HAPS_VSCODE_KEEP_SCRATCH keep the run's scratch folder (code-server log, browser profile) when set to 1.
 //   HAPS_CHROMIUM            the browser. Defaults to /usr/bin/chromium.
+//   HAPS_VSCODE_WORKSPACE_TRUST=1  Workspace Trust on, and the folder opened untrusted (the Restricted Mode run).
 // Tools come from scripts/vscode/setup.mjs (run it first; this script installs nothing).
 import { createWriteStream, existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { format } from "node:util";
-import { exited, killGroup, launchChromium, prepareScratch, startCodeServer, tail, workbenchUrl } from "./codeServer.mjs";
+import { exited, killGroup, launchChromium, prepareScratch, startCodeServer, tail, TEST_SETTINGS, UNTRUSTED_SETTINGS, workbenchUrl } from "./codeServer.mjs";
 import { setupVsCodeToolsPresent } from "./setup.mjs";
 
 const TIMEOUT_MS = Number(process.env.HAPS_VSCODE_TIMEOUT_MS) || 600_000;
@@ -55,7 +56,12 @@ const WORKBENCH_CHATTER = [
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const tools = setupVsCodeToolsPresent();
-  const { scratch, userDataDir, extensionsDir, env } = prepareScratch(tools, { userDataDir: args.userDataDir, extensionsDir: args.extensionsDir });
+  const workspaceTrust = process.env.HAPS_VSCODE_WORKSPACE_TRUST === "1";
+  const { scratch, userDataDir, extensionsDir, env } = prepareScratch(tools, {
+    userDataDir: args.userDataDir,
+    extensionsDir: args.extensionsDir,
+    settings: workspaceTrust ? UNTRUSTED_SETTINGS : TEST_SETTINGS,
+  });
 
   const workbenchLogFile = join(scratch, "workbench.log");
   let suiteStarted = false;
@@ -88,7 +94,7 @@ async function main() {
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => void finish(130, `stopped by ${signal}`));
 
   try {
-    const started = await startCodeServer({ tools, scratch, userDataDir, extensionsDir, env, smokeTestDriver: true });
+    const started = await startCodeServer({ tools, scratch, userDataDir, extensionsDir, env, smokeTestDriver: true, workspaceTrust });
     const { server, origin, port, logFile } = started;
     children.push(server);
     server.on("exit", (code, signal) => {

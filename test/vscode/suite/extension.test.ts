@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { availableParallelism } from "node:os";
 import * as vscode from "vscode";
 import type { RuntimeInfo } from "../../../src/core/runtime/types.ts";
-import { EXTENSION_ID, hapsApi } from "./helpers.ts";
+import { EXTENSION_ID, hapsApi, logText } from "./helpers.ts";
 
 /** Every command package.json contributes; each must be registered once the extension is active. */
 const COMMANDS = [
@@ -73,6 +73,13 @@ describe("HAPS Router extension", () => {
     const contributed = (extension().packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
     assert.deepEqual([...contributed].sort(), [...COMMANDS].sort(), "package.json contributes these commands");
     for (const command of COMMANDS) assert.ok(registered.has(command), `${command} is registered`);
+  });
+
+  it("gives other extensions no copy of its log (it holds users' questions); tests read it through a test-mode command", async () => {
+    const api = await hapsApi();
+    assert.ok(!("outputText" in api), "the API has no outputText");
+    assert.ok(!JSON.stringify(Object.keys(api)).match(/log|output/i), `API members: ${Object.keys(api).join(", ")}`);
+    assert.match(await logText(), /\S/, "the log has lines, readable in test runs");
   });
 
   it("shows the backend and the cost preference in the status bar", async () => {
