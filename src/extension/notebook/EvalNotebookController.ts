@@ -7,6 +7,7 @@
 // The cell's stop button cancels its execution token; that aborts the request, which sends `cancel` to the engine,
 // whose run stops at its next episode; the request settles only once the engine has stopped, and what it wrote stays
 // in the work folder for the next run of the same spec to resume from.
+import path from "node:path";
 import * as vscode from "vscode";
 import { parseJsonText } from "../../core/config/readJsonFile.ts";
 import type { TrainingProgress } from "../../core/training/progress.ts";
@@ -94,6 +95,11 @@ export class EvalNotebookController implements vscode.Disposable {
     }
 
     const { outDir, baseDir, where: place } = evalFolders(notebook, spec, this.globalStorage);
+    // The work folder (written to, and reused by later runs) stays inside the output folder: a notebook that comes
+    // with a repository must not make the engine write elsewhere on the disk.
+    const work = confineWork(spec, outDir);
+    if (typeof work === "string") return fail("Invalid evaluation spec", `${where}: ${work}`);
+    if (work != null) spec = work;
     const progress = new CellProgressLog(execution, `Evaluating into ${outDir} (${place})`);
     await progress.show();
     const controller = new AbortController();
@@ -129,4 +135,17 @@ export class EvalNotebookController implements vscode.Disposable {
       cancel.dispose();
     }
   }
+}
+
+/**
+ * The spec with `work` resolved inside `outDir`; null when the spec names no work folder; a message when `work` is an
+ * absolute path or climbs out with `..`.
+ */
+export function confineWork(spec: unknown, outDir: string): Record<string, unknown> | string | null {
+  if (spec == null || typeof spec !== "object" || Array.isArray(spec) || !("work" in spec)) return null;
+  const work = (spec as { work: unknown }).work;
+  if (typeof work !== "string") return null; // the engine names the wrong type
+  if (path.isAbsolute(work) || /^[A-Za-z]:/.test(work) || work.split(/[\\/]/).includes(".."))
+    return `work: "${work}" must be a folder inside the notebook's output folder (a relative path without ".."); it is resolved against ${outDir}`;
+  return { ...(spec as Record<string, unknown>), work: path.join(outDir, work) };
 }

@@ -5,6 +5,8 @@
 // File: { "hapseval": 1, "cells": [{ "kind": "spec" | "markdown", "source": string, "outputs"?: [{ "items":
 // [{ "mime": string, "text"?: string, "base64"?: string }] }] }] }. Text mimes are stored as text (diffable);
 // anything else as base64.
+// A saved file is untrusted (it may come with a repository): only the output types the controller writes are restored
+// (RESTORED_MIMES); any other item - `text/html`, a renderer's own type - is replaced by a line saying it was left out.
 import { z } from "zod";
 import * as vscode from "vscode";
 
@@ -26,6 +28,15 @@ const fileSchema = z.object({
   ),
 });
 type NotebookFile = z.infer<typeof fileSchema>;
+
+/** The output types EvalNotebookController writes: all that a saved file may bring back. */
+export const RESTORED_MIMES: ReadonlySet<string> = new Set([
+  "application/vnd.code.notebook.stdout",
+  "application/vnd.code.notebook.error",
+  "text/markdown",
+  "image/svg+xml",
+  "application/json",
+]);
 
 /** Mimes kept as text in the file. */
 function isTextMime(mime: string): boolean {
@@ -57,7 +68,11 @@ export class EvalNotebookSerializer implements vscode.NotebookSerializer {
         cell.outputs = (c.outputs ?? []).map(
           (o) =>
             new vscode.NotebookCellOutput(
-              o.items.map((i) => new vscode.NotebookCellOutputItem(i.text != null ? new TextEncoder().encode(i.text) : Buffer.from(i.base64!, "base64"), i.mime)),
+              o.items.map((i) =>
+                RESTORED_MIMES.has(i.mime)
+                  ? new vscode.NotebookCellOutputItem(i.text != null ? new TextEncoder().encode(i.text) : Buffer.from(i.base64!, "base64"), i.mime)
+                  : vscode.NotebookCellOutputItem.stdout(`An output of type ${JSON.stringify(i.mime.slice(0, 100))} in the saved file was not restored: HAPS restores only the outputs it writes itself.\n`),
+              ),
               o.metadata,
             ),
         );

@@ -6,8 +6,9 @@
 // against: the same spec run again resumes from its work folder (the engine does not run finished episodes and
 // trainings again), while an edited spec gets a fresh folder - a work folder may only be reused by the same training
 // settings and splits (EvalSpec.ts, `work`).
-// Relative paths in the spec (data files, `config`, `work`) resolve against the notebook's folder when it is saved
-// on disk, else against the workspace folder, else against the output folder.
+// Relative paths in the spec (data files, `config`) resolve against the notebook's folder when it is saved on disk,
+// else against the workspace folder, else against the output folder. `work` is always inside the output folder
+// (EvalNotebookController.confineWork): a notebook is not trusted to write anywhere else.
 import { createHash } from "node:crypto";
 import path from "node:path";
 import * as vscode from "vscode";

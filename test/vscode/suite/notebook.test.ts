@@ -64,6 +64,21 @@ describe("Evaluation notebook (.hapseval)", () => {
     ]);
   });
 
+  it("restores only the outputs HAPS writes: a text/html output in a saved file is left out, with a line saying so", async () => {
+    await hapsApi();
+    const file = join(dir, "html.hapseval");
+    const html = '<img src=x onerror="alert(1)">';
+    writeFileSync(
+      file,
+      JSON.stringify({ hapseval: 1, cells: [{ kind: "spec", source: SPEC, outputs: [{ items: [{ mime: "text/html", text: html }, { mime: "text/markdown", text: TABLE }] }] }] }),
+    );
+    const notebook = await vscode.workspace.openNotebookDocument(vscode.Uri.file(file));
+    const outputs = outputsOf(notebook.cellAt(0));
+    assert.deepEqual(outputs.map((o) => o.mime), ["application/vnd.code.notebook.stdout", "text/markdown"]);
+    assert.match(outputs[0].text, /An output of type "text\/html" in the saved file was not restored/);
+    assert.ok(!JSON.stringify(outputs).includes("onerror"), "the HTML itself is gone");
+  });
+
   it("refuses a file that is not a HAPS evaluation notebook, naming the field", async () => {
     await hapsApi();
     const file = join(dir, "bad.hapseval");

@@ -98,7 +98,7 @@ describe("Evaluation notebook: running cells", () => {
     const file = join(dir, "eval.hapseval");
     writeNotebook(file, [
       { kind: "markdown", source: "# Small evaluation" },
-      // A relative work folder: relative to the notebook's folder.
+      // A relative work folder: inside the cell's output folder.
       { kind: "spec", source: JSON.stringify({ ...SMALL_SPEC, work: "small-work" }, null, 2) },
       { kind: "spec", source: JSON.stringify({ ...SMALL_SPEC, methods: ["random", "magic"] }, null, 2) },
       // A missing comma on line 3.
@@ -132,7 +132,8 @@ describe("Evaluation notebook: running cells", () => {
     assert.deepEqual(results.seeds, [1]);
     assert.equal(results.summary.length, 6, "Random, four fixed assignments, the Oracle");
     assert.equal(readFileSync(join(outDir, "results.json"), "utf8"), out[4].text, "the JSON output is results.json");
-    assert.ok(existsSync(join(dir, "small-work", "actions.jsonl")), "the spec's relative work folder is beside the notebook");
+    assert.ok(existsSync(join(outDir, "small-work", "actions.jsonl")), "the spec's relative work folder is inside the output folder");
+    assert.ok(!existsSync(join(dir, "small-work")), "and not beside the notebook");
     assert.equal(api.engineActiveRequests(), 0);
 
     // A spec the engine refuses and one that is not JSON: error outputs naming the field and the line; cell 2 keeps its outputs.
@@ -153,6 +154,25 @@ describe("Evaluation notebook: running cells", () => {
     assert.deepEqual(items(reopened.cellAt(1)), out);
     assert.equal(reopened.cellAt(1).outputs[0].metadata?.outDir, outDir);
     assert.deepEqual(items(reopened.cellAt(2)), items(refused));
+  });
+
+  it("a spec's work folder outside the output folder (absolute, or with ..) is refused with a message; nothing is written", async () => {
+    const file = join(dir, "escape.hapseval");
+    const outside = join(dir, "outside-work");
+    writeNotebook(file, [
+      { kind: "spec", source: JSON.stringify({ ...SMALL_SPEC, work: "../../escaped" }) },
+      { kind: "spec", source: JSON.stringify({ ...SMALL_SPEC, work: outside }) },
+    ]);
+    const notebook = await openInEditor(file);
+    const cells = await runCells(notebook, 0, 2);
+    for (const [i, cell] of cells.entries()) {
+      assert.equal(cell.executionSummary?.success, false);
+      const error = items(cell).find((item) => item.mime === ERROR);
+      assert.ok(error, `an error output: ${JSON.stringify(items(cell))}`);
+      assert.match(JSON.parse(error.text).message, new RegExp(`^Cell ${i + 1}: work: ".*" must be a folder inside the notebook's output folder \\(a relative path without "\\.\\."\\)`));
+    }
+    assert.ok(!existsSync(outside), "nothing was written at the absolute path");
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
   });
 
   it("the cell's stop button stops the evaluation in the engine, which is idle and answers afterwards", async () => {
