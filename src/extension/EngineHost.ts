@@ -37,7 +37,7 @@ export class EngineHost implements vscode.Disposable {
 
   constructor(
     private readonly context: vscode.ExtensionContext,
-    private readonly output: vscode.OutputChannel,
+    private readonly output: vscode.LogOutputChannel,
     private readonly services: EngineHostServices = {},
   ) {
     this.apiKeys = services.apiKeys?.all() ?? Promise.resolve(emptyApiKeys());
@@ -52,7 +52,7 @@ export class EngineHost implements vscode.Disposable {
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (ENGINE_SETTINGS.some((s) => e.affectsConfiguration(s))) {
-          this.output.appendLine("Engine settings changed; the engine restarts with them on the next request.");
+          this.output.info("Engine settings changed; the engine restarts with them on the next request.");
           void this.restart();
         }
       }),
@@ -125,9 +125,14 @@ export class EngineHost implements vscode.Disposable {
       env: { HAPS_CACHE_DIR: cacheDir },
       hostHandlers: this.services.hostHandlers,
       apiKeys,
-      onOutput: (_stream, line) => this.output.appendLine(`[engine] ${line}`),
+      onOutput: (_stream, line) => this.output.info(`[engine] ${line}`),
       onLog: (level, message) => {
-        if (LOGGED_LEVELS.has(level)) this.output.appendLine(`[llama.cpp ${level}] ${message.trimEnd()}`);
+        if (!LOGGED_LEVELS.has(level)) return;
+        // llama.cpp's own level decides the log line's.
+        const line = `[llama.cpp] ${message.trimEnd()}`;
+        if (level === "error" || level === "fatal") this.output.error(line);
+        else if (level === "warn") this.output.warn(line);
+        else this.output.info(line);
       },
     });
     client.onCrash((crash) => {
@@ -139,8 +144,8 @@ export class EngineHost implements vscode.Disposable {
 
   private reportCrash(crash: EngineCrash): void {
     const reason = crashReason(crash);
-    this.output.appendLine(`HAPS engine crashed (${reason}). Last output of the engine:`);
-    for (const line of crash.stderrTail) this.output.appendLine(`  ${line}`);
+    this.output.error(`HAPS engine crashed (${reason}). Last output of the engine:`);
+    for (const line of crash.stderrTail) this.output.error(`  ${line}`);
     void vscode.window
       .showWarningMessage(`HAPS engine crashed (${reason}); it will restart on the next request.`, "Show Log")
       .then((choice) => choice && this.output.show(true));

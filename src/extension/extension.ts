@@ -107,7 +107,7 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
     vscode.commands.registerCommand("haps.trainRouter", (args?: unknown) => trainRouter(host, output, args)),
     vscode.commands.registerCommand("haps.restartEngine", async () => {
       await host.restart();
-      output.appendLine("HAPS engine stopped; it starts again on the next request.");
+      output.info("HAPS engine stopped; it starts again on the next request.");
     }),
     vscode.commands.registerCommand("haps.openSettings", () => vscode.commands.executeCommand("workbench.action.openSettings", "@ext:haps.haps-router")),
     vscode.commands.registerCommand("haps.showLog", () => output.show(true)),

@@ -32,7 +32,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     private readonly runner: RouteRunner,
     private readonly history: RouteHistory,
     private readonly routePanel: RoutePanel,
-    private readonly output: vscode.OutputChannel,
+    private readonly output: vscode.LogOutputChannel,
   ) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -84,7 +84,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     try {
       message = parseFromChat(data);
     } catch (error) {
-      this.output.appendLine(`Chat view: ${(error as Error).message}`);
+      this.output.error(`Chat view: ${(error as Error).message}`);
       return;
     }
     switch (message.type) {
@@ -146,7 +146,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
           this.finishAnswer(answer, routeId, report);
         } catch (error) {
           const { message, actions } = describeError(error);
-          this.output.appendLine(`HAPS chat: ${message}`);
+          this.output.error(`HAPS chat: ${message}`);
           this.upsert({ ...answer, state: controller.signal.aborted ? "stopped" : "error", error: controller.signal.aborted ? undefined : { message, actions } });
         }
       });

@@ -10,7 +10,7 @@ import { showError } from "../errors/showError.ts";
 export type OpenRoutePanelArg = string | { report: EpisodeReport; question?: string; source?: string };
 
 /** Resolves with the id of the route shown (undefined when there is none yet). */
-export function openRoutePanel(panel: RoutePanel, history: RouteHistory, output: vscode.OutputChannel, arg?: OpenRoutePanelArg): string | undefined {
+export function openRoutePanel(panel: RoutePanel, history: RouteHistory, output: vscode.LogOutputChannel, arg?: OpenRoutePanelArg): string | undefined {
   if (arg != null && typeof arg === "object" && "report" in arg) {
     try {
       const report = arg.report;

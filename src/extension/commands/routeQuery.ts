@@ -22,7 +22,7 @@ export interface RouteQueryArgs {
 export async function routeQuery(
   runner: RouteRunner,
   panel: RoutePanel,
-  output: vscode.OutputChannel,
+  output: vscode.LogOutputChannel,
   rawArgs?: unknown,
 ): Promise<EpisodeReport | undefined> {
   // Menus pass their own arguments (the editor's context menu passes the document's URI): only ours are read.
@@ -62,7 +62,7 @@ export async function routeQuery(
         );
       },
     );
-    output.appendLine(`HAPS route: "${question}" -> ${JSON.stringify(report.answer)} (${report.stoppedBecause})`);
+    output.info(`HAPS route: "${question}" -> ${JSON.stringify(report.answer)} (${report.stoppedBecause})`);
     return report;
   } catch (error) {
     showError(error, output, "Route Query");

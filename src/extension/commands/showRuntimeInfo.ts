@@ -6,7 +6,7 @@ import type { EngineHost } from "../EngineHost.ts";
 import { formatRuntimeInfo } from "./formatRuntimeInfo.ts";
 
 /** Returns the info so that callers (and tests) can use it; rejects with the engine's error. */
-export async function showRuntimeInfo(engine: EngineHost, output: vscode.OutputChannel): Promise<RuntimeInfo> {
+export async function showRuntimeInfo(engine: EngineHost, output: vscode.LogOutputChannel): Promise<RuntimeInfo> {
   let info: RuntimeInfo;
   try {
     info = await vscode.window.withProgress(
@@ -15,7 +15,7 @@ export async function showRuntimeInfo(engine: EngineHost, output: vscode.OutputC
     );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    output.appendLine(`HAPS: Show Runtime Info failed: ${message}`);
+    output.error(`HAPS: Show Runtime Info failed: ${message}`);
     // A crash already raised its own warning; anything else deserves one here.
     if (error instanceof EngineRestartLimitError) {
       void vscode.window.showErrorMessage(`${message.split(". ")[0]}. Run "HAPS: Restart Engine" to try again.`);
@@ -25,7 +25,7 @@ export async function showRuntimeInfo(engine: EngineHost, output: vscode.OutputC
     throw error;
   }
   const lines = formatRuntimeInfo(info);
-  for (const line of lines) output.appendLine(line);
+  for (const line of lines) output.info(line);
   void vscode.window.showInformationMessage(lines[0]);
   return info;
 }

@@ -32,12 +32,12 @@ export type TrainRouterOutcome =
 const MAX_SPEC_FILES = 500;
 const MAX_SPEC_BYTES = 256 * 1024;
 
-export async function trainRouter(host: EngineHost, output: vscode.OutputChannel, rawArgs?: unknown): Promise<TrainRouterOutcome> {
+export async function trainRouter(host: EngineHost, output: vscode.LogOutputChannel, rawArgs?: unknown): Promise<TrainRouterOutcome> {
   const args = readArgs(rawArgs);
   const specPath = args?.specPath ?? (await pickSpec());
   if (specPath == null) return { status: "cancelled" };
   const name = vscode.workspace.asRelativePath(specPath);
-  output.appendLine(`HAPS: training the router with ${specPath}`);
+  output.info(`HAPS: training the router with ${specPath}`);
 
   let summary: TrainingSummary;
   try {
@@ -55,9 +55,9 @@ export async function trainRouter(host: EngineHost, output: vscode.OutputChannel
               if (event === "progress") {
                 const line = progressLine(data as TrainingProgress);
                 progress.report({ message: line });
-                if ((data as TrainingProgress).phase === "validate") output.appendLine(`  ${line}`);
+                if ((data as TrainingProgress).phase === "validate") output.info(`  ${line}`);
               } else if (event === "log") {
-                output.appendLine(`  ${(data as { message: string }).message}`);
+                output.info(`  ${(data as { message: string }).message}`);
               }
             },
           },
@@ -66,7 +66,7 @@ export async function trainRouter(host: EngineHost, output: vscode.OutputChannel
     );
   } catch (error) {
     if (error instanceof Error && error.name === "AbortError") {
-      output.appendLine("HAPS: training stopped; running the same spec again resumes where it stopped.");
+      output.warn("HAPS: training stopped; running the same spec again resumes where it stopped.");
       void vscode.window.showInformationMessage(`HAPS: training stopped. Train with ${name} again to resume where it stopped.`);
       return { status: "cancelled" };
     }
@@ -77,11 +77,11 @@ export async function trainRouter(host: EngineHost, output: vscode.OutputChannel
 
   // The seed whose router validated best; with one seed, that one.
   const best = summary.seeds.reduce((a, b) => (b.rl.bestValidReward > a.rl.bestValidReward ? b : a));
-  output.appendLine(`HAPS: trained ${summary.seeds.length} seed(s) in ${summary.seconds.toFixed(0)} s; output in ${summary.out}`);
-  for (const s of summary.seeds) output.appendLine(`  seed ${s.seed}: validation reward ${s.rl.bestValidReward.toFixed(4)}, checkpoint ${s.checkpoint}, configuration ${s.configFile}`);
+  output.info(`HAPS: trained ${summary.seeds.length} seed(s) in ${summary.seconds.toFixed(0)} s; output in ${summary.out}`);
+  for (const s of summary.seeds) output.info(`  seed ${s.seed}: validation reward ${s.rl.bestValidReward.toFixed(4)}, checkpoint ${s.checkpoint}, configuration ${s.configFile}`);
   const use = async () => {
     await updateSetting("configFile", best.configFile);
-    output.appendLine(`HAPS: haps.configFile is now ${best.configFile}; the next route uses the trained router.`);
+    output.info(`HAPS: haps.configFile is now ${best.configFile}; the next route uses the trained router.`);
   };
   if (args?.useConfig) {
     await use();

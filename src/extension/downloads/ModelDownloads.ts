@@ -32,7 +32,7 @@ export class ModelDownloads implements vscode.Disposable {
 
   constructor(
     private readonly engine: EngineHost,
-    private readonly output: vscode.OutputChannel,
+    private readonly output: vscode.LogOutputChannel,
     /** Where the download URLs a workspace named and the user allowed are remembered. */
     private readonly workspaceState?: vscode.Memento,
   ) {}
@@ -60,7 +60,7 @@ export class ModelDownloads implements vscode.Disposable {
     // URLs that a repository chose: the user says yes first (a download fetches from a server of the workspace's
     // choosing and fills the disk); a URL once allowed is not asked about again in this workspace.
     if (workspaceOrigin != null) await this.confirmWorkspaceDownloads(missing.map((f) => f.uri), workspaceOrigin);
-    this.output.appendLine(`Downloading ${missing.map((f) => `${f.field} (${f.uri})`).join(", ")} into ${status.dir}`);
+    this.output.info(`Downloading ${missing.map((f) => `${f.field} (${f.uri})`).join(", ")} into ${status.dir}`);
     await this.download(params, `HAPS: downloading ${missing.length === 1 ? "a model" : `${missing.length} models`} for the configured settings`);
   }
 
@@ -86,7 +86,7 @@ export class ModelDownloads implements vscode.Disposable {
               progress.report({ message, increment: Math.max(0, percent - shownPercent) });
               shownPercent = Math.max(shownPercent, percent);
               this.reported.fire({ title, message, event });
-              if (event.type === "done") this.output.appendLine(`Downloaded ${event.field}: ${event.file}`);
+              if (event.type === "done") this.output.info(`Downloaded ${event.field}: ${event.file}`);
             },
           });
         } finally {
@@ -95,7 +95,7 @@ export class ModelDownloads implements vscode.Disposable {
       });
     } catch (error) {
       if (controller.signal.aborted) {
-        this.output.appendLine("Model download cancelled; the partial file is kept and the next download resumes it.");
+        this.output.warn("Model download cancelled; the partial file is kept and the next download resumes it.");
         throw new HapsUserError("Model download cancelled. The partial file is kept: the next route (or download) resumes it.", [ACTIONS.showLog]);
       }
       throw error;
@@ -117,7 +117,7 @@ export class ModelDownloads implements vscode.Disposable {
       ),
     ).catch(() => undefined);
     if (answer !== "Download") {
-      this.output.appendLine(`Declined to download ${asked.join(", ")} (named by ${origin}).`);
+      this.output.warn(`Declined to download ${asked.join(", ")} (named by ${origin}).`);
       throw new HapsUserError(`Not downloaded: ${asked.join(", ")} (named by ${origin}). Download them on purpose, or choose other models.`, [ACTIONS.selectModels, ACTIONS.openSettings]);
     }
     for (const uri of asked) allowed.add(uri);

@@ -2,9 +2,9 @@
 import * as vscode from "vscode";
 import { describeError } from "./describeError.ts";
 
-export function showError(error: unknown, output: vscode.OutputChannel, during: string): void {
+export function showError(error: unknown, output: vscode.LogOutputChannel, during: string): void {
   const { message, actions } = describeError(error);
-  output.appendLine(`HAPS: ${during} failed: ${error instanceof Error ? error.message : String(error)}`);
+  output.error(`HAPS: ${during} failed: ${error instanceof Error ? error.message : String(error)}`);
   // A crash has already raised its own warning (EngineHost).
   if (error instanceof Error && error.name === "EngineCrashedError") return;
   void vscode.window.showErrorMessage(message, ...actions.map((a) => a.title)).then((chosen) => {

@@ -29,7 +29,7 @@ export class EvalNotebookController implements vscode.Disposable {
   constructor(
     private readonly host: EngineHost,
     private readonly globalStorage: vscode.Uri,
-    private readonly output: vscode.OutputChannel,
+    private readonly output: vscode.LogOutputChannel,
   ) {
     this.controller = vscode.notebooks.createNotebookController(EvalNotebookController.id, NOTEBOOK_TYPE, "HAPS Evaluation");
     this.controller.supportedLanguages = ["json"];
@@ -57,7 +57,7 @@ export class EvalNotebookController implements vscode.Disposable {
           await this.runCell(execution, notebook);
         } catch (error) {
           // Only VS Code itself can throw here (the notebook was closed while its cell ran); the cells after it still run.
-          this.output.appendLine(`HAPS evaluation notebook: a cell could not finish: ${error instanceof Error ? error.message : String(error)}`);
+          this.output.error(`HAPS evaluation notebook: a cell could not finish: ${error instanceof Error ? error.message : String(error)}`);
           try {
             execution.end(false, Date.now());
           } catch {
@@ -80,7 +80,7 @@ export class EvalNotebookController implements vscode.Disposable {
     const where = `Cell ${cell.index + 1}`;
     const text = cell.document.getText();
     const fail = async (name: string, message: string) => {
-      this.output.appendLine(`HAPS evaluation notebook, ${where}: ${message}`);
+      this.output.error(`HAPS evaluation notebook, ${where}: ${message}`);
       await execution.appendOutput(new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.error({ name, message })]));
       execution.end(false, Date.now());
     };

@@ -18,7 +18,7 @@ export interface SetApiKeyArgs {
 }
 
 /** Resolves with the target whose key was set or removed, or undefined when the user cancelled. */
-export async function setApiKey(store: ApiKeyStore, output: vscode.OutputChannel, rawArgs?: unknown): Promise<ApiKeyTarget | undefined> {
+export async function setApiKey(store: ApiKeyStore, output: vscode.LogOutputChannel, rawArgs?: unknown): Promise<ApiKeyTarget | undefined> {
   const args = (rawArgs != null && typeof rawArgs === "object" ? rawArgs : {}) as SetApiKeyArgs;
   const candidate = typeof args.candidate === "string" && args.candidate !== "" ? args.candidate : undefined;
   const baseUrl = typeof args.baseUrl === "string" && args.baseUrl !== "" ? args.baseUrl : undefined;
@@ -49,7 +49,7 @@ export async function setApiKey(store: ApiKeyStore, output: vscode.OutputChannel
   if (key == null) return undefined;
   await store.set(target, key.trim());
   // The log names the target, never the key.
-  output.appendLine(key.trim() === "" ? `Removed the API key of ${describeTarget(target)}.` : `Stored an API key for ${describeTarget(target)}.`);
+  output.info(key.trim() === "" ? `Removed the API key of ${describeTarget(target)}.` : `Stored an API key for ${describeTarget(target)}.`);
   return target;
 }
 

@@ -20,7 +20,7 @@ export class RoutePanel implements vscode.Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly history: RouteHistory,
-    private readonly output: vscode.OutputChannel,
+    private readonly output: vscode.LogOutputChannel,
   ) {
     this.subscriptions.push(
       history.onDidUpdate(({ routeId, event }) => {
@@ -70,7 +70,7 @@ export class RoutePanel implements vscode.Disposable {
     try {
       message = parseFromRoutePanel(data);
     } catch (error) {
-      this.output.appendLine(`Route panel: ${(error as Error).message}`);
+      this.output.error(`Route panel: ${(error as Error).message}`);
       return;
     }
     if (message.type === "ready") {

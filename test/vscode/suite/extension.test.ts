@@ -75,12 +75,30 @@ describe("HAPS Router extension", () => {
     for (const command of COMMANDS) assert.ok(registered.has(command), `${command} is registered`);
   });
 
+  it("groups its settings by what they affect, describes each haps.gpu choice, and restricts what an untrusted workspace may set", () => {
+    const pkg = extension().packageJSON as {
+      contributes: { configuration: { title: string; properties: Record<string, { enum?: string[]; enumDescriptions?: string[]; scope?: string }> }[] };
+      capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
+    };
+    const sections = pkg.contributes.configuration;
+    assert.deepEqual(sections.map((s) => s.title), ["Routing & cost", "Models", "Adapters", "Search", "Runtime & GPU"]);
+    const all = Object.assign({}, ...sections.map((s) => s.properties)) as Record<string, { enum?: string[]; enumDescriptions?: string[]; scope?: string }>;
+    // Every setting VS Code knows is in one section.
+    for (const key of Object.keys(all)) assert.ok(vscode.workspace.getConfiguration().inspect(key) != null, key);
+    assert.equal(all["haps.gpu"].enumDescriptions?.length, all["haps.gpu"].enum?.length);
+    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, "limited");
+    for (const key of ["haps.configFile", "haps.models.candidates", "haps.models.router", "haps.models.embedding", "haps.gpu", "haps.gpuLayers", "haps.threads"]) {
+      assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(key), `${key} is restricted`);
+      assert.ok(["machine", "machine-overridable"].includes(all[key].scope ?? ""), `${key} has a machine scope`);
+    }
+  });
+
   it("gives other extensions no copy of its log (it holds users' questions); tests read it through a test-mode command", async () => {
     const api = await hapsApi();
     assert.ok(!("outputText" in api), "the API has no outputText");
     assert.ok(!JSON.stringify(Object.keys(api)).match(/log|output/i), `API members: ${Object.keys(api).join(", ")}`);
     await vscode.commands.executeCommand("haps.restartEngine");
-    assert.match(await logText(), /HAPS engine stopped; it starts again on the next request\./, "the log is readable in test runs");
+    assert.match(await logText(), /\[info\] HAPS engine stopped; it starts again on the next request\./, "the log is readable in test runs, with levels");
   });
 
   it("shows the backend and the cost preference in the status bar", async () => {
