@@ -42,7 +42,8 @@ async function main() {
     extensionDevelopmentPath: repoRoot,
     extensionTestsPath,
     launchArgs: [`--user-data-dir=${join(runDir, "user-data")}`, `--extensions-dir=${join(runDir, "extensions")}`, "--disable-extensions"],
-    extensionTestsEnv: { HAPS_VSCODE_SUMMARY_FILE: summaryFile },
+    // Downloads go to this run's folder, not the user's shared model cache.
+    extensionTestsEnv: { HAPS_VSCODE_SUMMARY_FILE: summaryFile, HAPS_MODELS_DIR: join(runDir, "models") },
   };
 
   // A language model for the vscode-lm tests (vendor haps-test), never packaged: a second development extension for
@@ -137,7 +138,7 @@ async function runWorkspaceSuite(vscodeExecutablePath, options, trusted) {
       vscodeExecutablePath,
       extensionTestsPath: join(repoRoot, "dist", "test", "vscode", name, "index.cjs"),
       launchArgs: [`--user-data-dir=${join(runDir, "user-data")}`, `--extensions-dir=${join(runDir, "extensions")}`, "--disable-extensions", workspace],
-      extensionTestsEnv: { HAPS_VSCODE_SUMMARY_FILE: summaryFile, HAPS_VSCODE_WORKSPACE_TRUST: trusted ? "0" : "1", HAPS_VSCODE_GREP: "" },
+      extensionTestsEnv: { ...options.extensionTestsEnv, HAPS_VSCODE_SUMMARY_FILE: summaryFile, HAPS_VSCODE_WORKSPACE_TRUST: trusted ? "0" : "1", HAPS_VSCODE_GREP: "" },
     });
   } catch (error) {
     failure = error;

@@ -7,7 +7,7 @@ import type { EngineMethod, ParamsOf, ResultOf } from "../core/engine/protocol.t
 import type { RuntimeInfo } from "../core/runtime/types.ts";
 import type { HostApiKeys, HostHandlers } from "../core/host/types.ts";
 import { emptyApiKeys } from "../core/host/hostServices.ts";
-import { ENGINE_SETTINGS, readEngineSettings } from "./engineSettings.ts";
+import { ENGINE_SETTINGS, readEngineSettings, sharedModelCacheDir } from "./engineSettings.ts";
 
 /** llama.cpp's log levels worth a line in the output channel; its info/debug output is hundreds of lines per model. */
 const LOGGED_LEVELS = new Set(["fatal", "error", "warn"]);
@@ -122,7 +122,8 @@ export class EngineHost implements vscode.Disposable {
     const client = new EngineClient({
       enginePath: this.context.asAbsolutePath("dist/engine.mjs"),
       runtime: readEngineSettings(),
-      env: { HAPS_CACHE_DIR: cacheDir },
+      // The embedded models are generated in the extension's storage; downloads go to the cache the CLI shares.
+      env: { HAPS_CACHE_DIR: cacheDir, HAPS_MODELS_DIR: sharedModelCacheDir() },
       hostHandlers: this.services.hostHandlers,
       apiKeys,
       onOutput: (_stream, line) => this.output.info(`[engine] ${line}`),

@@ -1,6 +1,12 @@
 // The `haps.*` settings that shape the engine's runtime, read into the engine's own option types.
 import * as vscode from "vscode";
+import { userModelCacheDir } from "../core/download/modelCache.ts";
 import type { RuntimeOptions } from "../core/runtime/types.ts";
+
+/** The model cache the extension shares with the CLI: $HAPS_MODELS_DIR, else the user's cache folder. */
+export function sharedModelCacheDir(): string {
+  return process.env.HAPS_MODELS_DIR || userModelCacheDir();
+}
 
 /** Settings whose change needs a fresh engine process (llama.cpp takes them once, at start). */
 export const ENGINE_SETTINGS = ["haps.threads", "haps.gpu", "haps.gpuLayers"] as const;

@@ -22,6 +22,8 @@ import { HapsStatusBar } from "./statusBar/HapsStatusBar.ts";
 import { openRoutePanel, type OpenRoutePanelArg } from "./commands/openRoutePanel.ts";
 import { RoutePanel } from "./webviews/RoutePanel.ts";
 import { ModelDownloads, type DownloadReport } from "./downloads/ModelDownloads.ts";
+import { manageModels } from "./downloads/manageModels.ts";
+import { sharedModelCacheDir } from "./engineSettings.ts";
 import { downloadStarterModels } from "./downloads/downloadStarterModels.ts";
 import { lmChatHandler } from "./lm/answerLmChat.ts";
 import type { HapsChatModelProvider } from "./lm/HapsChatModelProvider.ts";
@@ -113,6 +115,7 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
     vscode.commands.registerCommand("haps.showLog", () => output.show(true)),
     vscode.commands.registerCommand("haps.chat.clear", () => chat.clear()),
     vscode.commands.registerCommand("haps.setApiKey", (args?: unknown) => setApiKey(apiKeys, output, args)),
+    vscode.commands.registerCommand("haps.manageModels", (args?: unknown) => manageModels(sharedModelCacheDir(), output, args)),
     ...(recorded ? [vscode.commands.registerCommand(TEST_LOG_COMMAND, () => recorded.text())] : []),
     vscode.commands.registerCommand("haps.downloadStarterModels", async (args?: unknown) => {
       try {

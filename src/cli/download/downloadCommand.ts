@@ -15,7 +15,8 @@ export const downloadCommand: CliCommand = {
   --config FILE        download the hf: and http(s) model settings of a configuration, checking its sha256 fields
   --uri URI            one model: hf:<user>/<repo>/<file>.gguf, hf:<user>/<repo>:<quant> or an http(s) URL
   --sha256 HEX         the file's SHA-256; a download that differs is deleted
-  --dir DIR            the model cache (default: the project's .cache/haps/models, or $HAPS_CACHE_DIR/models)
+  --dir DIR            the model cache (default: $HAPS_MODELS_DIR, else $HAPS_CACHE_DIR/models, else the user's
+                       ~/.cache/haps/models, which the VS Code extension shares; haps models lists it)
 
 Downloads resume: run the same command again after an interruption (Ctrl-C keeps the partial file). A finished
 file is checked (size, GGUF header, SHA-256 when given) and deleted if it fails. Hugging Face URIs use

@@ -1,4 +1,5 @@
 // What `haps download` runs: model files into the cache, with a progress bar, resuming, checked.
+import { modelCacheDir } from "../../core/download/modelCache.ts";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -8,7 +9,6 @@ import { downloadModel } from "../../core/download/downloadModel.ts";
 import { isModelUri, SHA256_PATTERN } from "../../core/download/modelUri.ts";
 import { configModelUris, resolveConfigModels } from "../../core/download/resolveConfigModels.ts";
 import { starterConfigJson, starterSet } from "../../core/download/starterSet.ts";
-import { defaultCacheDir } from "../../core/models/defaultModels.ts";
 import type { CliContext } from "../CliCommand.ts";
 import { parseCliOptions } from "../cliOptions.ts";
 import { formatBytes } from "../../core/download/formatDownload.ts";
@@ -26,7 +26,7 @@ export async function runDownload(args: string[], { signal }: CliContext): Promi
   });
   const modes = [values.starter === true, typeof values.config === "string", typeof values.uri === "string"].filter(Boolean).length;
   if (modes !== 1) throw new Error("give one of --starter, --config FILE or --uri URI (see haps download --help)");
-  const dir = path.resolve(values.dir ?? path.join(defaultCacheDir(), "models"));
+  const dir = path.resolve(values.dir ?? modelCacheDir());
   const bar = downloadBar();
   try {
     if (typeof values.uri === "string") {

@@ -17,6 +17,7 @@ import path from "node:path";
 import { readModelShape } from "../gguf/readModelShape.ts";
 import { isLoopbackHost } from "../host/keyOrigin.ts";
 import { DownloadError } from "./DownloadError.ts";
+import { nodeLlamaCppModelsDir, writeSourceNote } from "./modelCache.ts";
 
 export interface DownloadProgress {
   uri: string;
@@ -36,6 +37,17 @@ export interface ModelCacheOptions {
   dir: string;
   /** The Hugging Face endpoint for `hf:` URIs. Defaults to node-llama-cpp's (`HF_ENDPOINT`, else huggingface.co). */
   huggingFaceEndpoint?: string;
+  /**
+   * node-llama-cpp's own models folder, where an `hf:` URI's file is used from when this cache lacks it (null: never).
+   * Defaults to ~/.node-llama-cpp/models.
+   */
+  nodeLlamaCppDir?: string | null;
+}
+
+/** What finding a model may check before it reuses a file it did not download itself. */
+export interface FindOptions extends ModelCacheOptions {
+  /** The file's SHA-256: a file in node-llama-cpp's folder that differs is not used (and left alone). */
+  sha256?: string;
 }
 
 export interface DownloadOptions extends ModelCacheOptions {
@@ -56,20 +68,26 @@ export interface DownloadOptions extends ModelCacheOptions {
 }
 
 /** The file a URI was downloaded to, if it is in the cache (no network). */
-export async function findDownloadedModel(uri: string, options: ModelCacheOptions): Promise<string | null> {
+export async function findDownloadedModel(uri: string, options: FindOptions): Promise<string | null> {
   const dir = uriCacheDir(uri, options.dir);
   const explicit = urlFileName(uri);
   if (explicit != null) {
     const file = path.join(dir, explicit);
     return (await isFile(file)) ? file : null;
   }
-  if (!(await isDirectory(dir))) return null;
   const { resolveModelFile } = await import("node-llama-cpp");
-  try {
-    return await resolveModelFile(uri, { directory: dir, download: false, cli: false, endpoints: endpoints(options) });
-  } catch {
-    return null;
-  }
+  const find = (directory: string) => resolveModelFile(uri, { directory, download: false, cli: false, endpoints: endpoints(options) }).catch(() => null);
+  const own = (await isDirectory(dir)) ? await find(dir) : null;
+  if (own != null) return own;
+  // node-llama-cpp names an hf: file by user, repository, branch and file: the same key as the URI itself.
+  const shared = options.nodeLlamaCppDir === undefined ? nodeLlamaCppModelsDir() : options.nodeLlamaCppDir;
+  if (shared == null || !(await isDirectory(shared))) return null;
+  const theirs = await find(shared);
+  if (theirs == null || !(await isFile(theirs))) return null;
+  const usable = await readModelShape(theirs).then(() => true, () => false);
+  if (!usable) return null;
+  if (options.sha256 != null && (await sha256Of(theirs)) !== options.sha256.toLowerCase()) return null;
+  return theirs;
 }
 
 /** Downloads `uri` into the cache (or resumes, or finds it there) and checks it; resolves with the file's path. */
@@ -129,6 +147,7 @@ export async function downloadModel(uri: string, options: DownloadOptions): Prom
   options.signal?.throwIfAborted();
   options.onProgress?.({ uri, file, downloadedBytes: expectedSize, totalBytes: expectedSize, bytesPerSecond: meter.rate(), etaSeconds: 0 });
   await verifyModelFile(uri, file, { sha256: options.sha256, size: options.size ?? (expectedSize > 0 ? expectedSize : undefined) });
+  await writeSourceNote(dir, uri, options.sha256);
   return file;
 }
 

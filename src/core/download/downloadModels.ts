@@ -54,7 +54,7 @@ export async function downloadModels(uris: readonly ConfigModelUri[], options: D
   for (const entry of uris) {
     const { field, uri, sha256 } = entry;
     options.signal?.throwIfAborted();
-    let file = seen.get(uri) ?? (await findDownloadedModel(uri, options));
+    let file = seen.get(uri) ?? (await findDownloadedModel(uri, { dir: options.dir, sha256 }));
     let downloaded = false;
     try {
       if (file != null) {

@@ -42,7 +42,7 @@ export async function resolveConfigModels(config: HapsConfig, options: ResolveMo
   const missing: string[] = [];
   for (const { field, uri, sha256 } of uris) {
     options.signal?.throwIfAborted();
-    let file = await findDownloadedModel(uri, options);
+    let file = await findDownloadedModel(uri, { ...options, sha256 });
     try {
       if (file != null) await verifyModelFile(uri, file, { sha256 });
       else if (options.download) file = await downloadModel(uri, { ...options, sha256, onProgress: (p) => options.onProgress?.(field, p) });

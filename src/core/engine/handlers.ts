@@ -1,5 +1,6 @@
 // The engine's methods, as plain async functions over one LlamaRuntime. The same handlers serve the extension's
 // supervised child process (engineMain.ts) and the CLI in-process.
+import { modelCacheDir } from "../download/modelCache.ts";
 import path from "node:path";
 import { defaultConfig } from "../config/defaultConfig.ts";
 import { loadHapsConfig, parseHapsConfig } from "../config/HapsConfig.ts";
@@ -94,7 +95,7 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
       const parsed = configPath != null ? await loadHapsConfig(configPath) : config != null ? parseHapsConfig(config, "inline configuration", process.cwd()) : null;
       const wanted = [...uris, ...(parsed == null ? [] : configModelUris(parsed))];
       // The folder openPipeline resolves URIs in, so that the next route finds what was fetched here.
-      return await downloadModels(wanted, { dir: path.join(cacheDir, "models"), dryRun, signal, onEvent: (event) => emit("download", event) });
+      return await downloadModels(wanted, { dir: modelCacheDir(cacheDir), dryRun, signal, onEvent: (event) => emit("download", event) });
     },
     async countTokens({ configPath, config, texts }) {
       if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) throw new Error("countTokens: texts must be an array of strings");

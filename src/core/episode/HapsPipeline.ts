@@ -2,6 +2,7 @@
 //   routing prompt -> backbone feature -> high-level router (a model per agent)
 //   -> low-level router (a LoRA adapter per open chosen model) -> Teacher-Student protocol -> answer, tokens, cost.
 // The same code serves the CLI, the engine process of the extension and the tests.
+import { modelCacheDir } from "../download/modelCache.ts";
 import { adapterStats } from "../adapters/adapterStats.ts";
 import { loadCheckpoint } from "../checkpoint/checkpoint.ts";
 import type { CandidateConfig, HapsConfig } from "../config/HapsConfig.ts";
@@ -26,8 +27,6 @@ import type { AdapterReport, EpisodeEvent, EpisodeReport, EpisodeRequest, Prepar
 import type { LoraAdapter } from "../adapters/types.ts";
 import { createAgentEndpoint, releaseAgentEndpoints } from "./createAgentEndpoint.ts";
 import { resolveConfigModels } from "../download/resolveConfigModels.ts";
-import { defaultCacheDir } from "../models/defaultModels.ts";
-import path from "node:path";
 
 export interface EpisodeHooks {
   signal?: AbortSignal;
@@ -74,7 +73,7 @@ export class HapsPipeline {
   static async create(runtime: LlamaRuntime, config: HapsConfig): Promise<HapsPipeline> {
     // Model settings that are URIs name files in the model cache (openPipeline has resolved them already; a trainer
     // has not): a file not downloaded yet is an error naming its field.
-    config = await resolveConfigModels(config, { dir: path.join(defaultCacheDir(), "models") });
+    config = await resolveConfigModels(config, { dir: modelCacheDir() });
     const agentIds = config.agents.map((a) => a.id);
     for (const role of PROTOCOL_AGENTS)
       if (!agentIds.includes(role))

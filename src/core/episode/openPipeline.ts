@@ -1,7 +1,7 @@
 // The one way to get a ready pipeline: a configuration file, or the embedded default models when none is given.
-import path from "node:path";
 import { loadHapsConfig, parseHapsConfig, type HapsConfig } from "../config/HapsConfig.ts";
 import { defaultConfig } from "../config/defaultConfig.ts";
+import { modelCacheDir } from "../download/modelCache.ts";
 import { resolveConfigModels, type ResolveModelsOptions } from "../download/resolveConfigModels.ts";
 import { defaultCacheDir, ensureDefaultModels } from "../models/defaultModels.ts";
 import { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
@@ -33,7 +33,7 @@ export async function openPipeline(options: OpenPipelineOptions = {}): Promise<{
       ? parseHapsConfig(options.config, "inline configuration", process.cwd())
       : defaultConfig(await ensureDefaultModels(options.cacheDir ?? defaultCacheDir()));
   if (options.override) config = options.override(config);
-  config = await resolveConfigModels(config, { dir: path.join(options.cacheDir ?? defaultCacheDir(), "models"), ...options.models });
+  config = await resolveConfigModels(config, { dir: modelCacheDir(options.cacheDir), ...options.models });
   const runtime = options.runtime ?? (await LlamaRuntime.create(options));
   try {
     return { runtime, pipeline: await HapsPipeline.create(runtime, config), usesEmbeddedModels: options.configPath == null && options.config == null };

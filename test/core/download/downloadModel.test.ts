@@ -93,7 +93,7 @@ describe("model downloads from a loopback server", () => {
     assert.ok(ranges.length > 0);
     assert.ok(ranges.every((r) => r.start >= 2 * CHUNK), `resumed ranges: ${ranges.map((r) => r.start).join(", ")}`);
     assert.equal(createHash("sha256").update(readFileSync(file)).digest("hex"), sha256);
-    assert.deepEqual(readdirSync(keyed).sort(), ["tiny.gguf", "tiny.gguf.sha256"]);
+    assert.deepEqual(readdirSync(keyed).sort(), ["source.json", "tiny.gguf", "tiny.gguf.sha256"]);
     // Found in the cache without asking the server (and not downloaded again).
     const before = requests.length;
     assert.equal(await findDownloadedModel(uri, { dir }), file);
@@ -204,6 +204,43 @@ describe("model downloads from a loopback server", () => {
     const keyed = uriCacheDir(`${origin}/models/big.gguf`, dir);
     assert.deepEqual(existsSync(keyed) ? readdirSync(keyed) : [], [], "no partial file is left");
   });
+
+  test("the shared cache: downloads listed with their URI and size, removed by URI or id; nothing outside it", async () => {
+    const { listCachedModels, removeCachedModel } = await import("../../../src/core/download/modelCache.ts");
+    const dir = tempDir("download");
+    const a = `${origin}/list/a.gguf`;
+    const b = `${origin}/list/b.gguf`;
+    await downloadModel(a, { dir, sha256 });
+    await downloadModel(b, { dir });
+    const listed = await listCachedModels(dir);
+    assert.deepEqual(listed.map((m) => m.uri).sort(), [a, b]);
+    for (const m of listed) {
+      assert.equal(m.id, path.basename(uriCacheDir(m.uri!, dir)));
+      assert.ok(m.bytes >= model.length && !m.partial, `${m.uri}: ${m.bytes} bytes`);
+    }
+    assert.equal((await removeCachedModel(dir, a))?.uri, a);
+    assert.equal((await removeCachedModel(dir, path.basename(uriCacheDir(b, dir))))?.uri, b);
+    assert.deepEqual(await listCachedModels(dir), []);
+    assert.equal(await findDownloadedModel(a, { dir }), null);
+    assert.equal(await removeCachedModel(dir, ".."), null, "only the cache's own folders");
+    assert.equal(await removeCachedModel(dir, "../x"), null);
+  });
+
+  test("an hf: model already in node-llama-cpp's models folder is used from there (if it is a GGUF with the right SHA-256), not downloaded again", async () => {
+    const uri = "hf:someone/tiny-GGUF/tiny.gguf";
+    const fetched = await downloadModel(uri, { dir: tempDir("download"), huggingFaceEndpoint: `${origin}/`, nodeLlamaCppDir: null });
+    const theirs = tempDir("node-llama-cpp-models");
+    const file = path.join(theirs, path.basename(fetched));
+    writeFileSync(file, model);
+    const dir = tempDir("download");
+    assert.equal(await findDownloadedModel(uri, { dir, nodeLlamaCppDir: theirs }), file);
+    assert.equal(await findDownloadedModel(uri, { dir, nodeLlamaCppDir: theirs, sha256 }), file);
+    assert.equal(await findDownloadedModel(uri, { dir, nodeLlamaCppDir: theirs, sha256: "0".repeat(64) }), null, "another file is not used");
+    assert.ok(existsSync(file), "and not deleted: it is node-llama-cpp's");
+    assert.equal(await findDownloadedModel(uri, { dir, nodeLlamaCppDir: null }), null);
+    writeFileSync(file, junk);
+    assert.equal(await findDownloadedModel(uri, { dir, nodeLlamaCppDir: theirs }), null, "not a GGUF model: not used");
+  });
 });
 
 test("the starter set: a ~1B router, two candidates with prices, an embedding model, sizes; its configuration names them by URI", async () => {
@@ -222,4 +259,25 @@ test("the starter set: a ~1B router, two candidates with prices, an embedding mo
     ["candidates[1].model", dear.uri],
     ["embeddingModel", set[3].uri],
   ]);
+});
+
+test("the model cache folder: $HAPS_MODELS_DIR, else <cache>/models, else $HAPS_CACHE_DIR/models, else the user's cache", async () => {
+  const { modelCacheDir, userModelCacheDir } = await import("../../../src/core/download/modelCache.ts");
+  const saved = { models: process.env.HAPS_MODELS_DIR, cache: process.env.HAPS_CACHE_DIR };
+  try {
+    delete process.env.HAPS_MODELS_DIR;
+    delete process.env.HAPS_CACHE_DIR;
+    assert.equal(modelCacheDir(), userModelCacheDir());
+    assert.match(userModelCacheDir(), /haps[\\/]models$/);
+    assert.equal(modelCacheDir("/c"), path.join("/c", "models"));
+    process.env.HAPS_CACHE_DIR = "/env-cache";
+    assert.equal(modelCacheDir(), path.join("/env-cache", "models"));
+    process.env.HAPS_MODELS_DIR = "/shared";
+    assert.equal(modelCacheDir("/c"), "/shared");
+  } finally {
+    for (const [key, value] of [["HAPS_MODELS_DIR", saved.models], ["HAPS_CACHE_DIR", saved.cache]] as const) {
+      if (value == null) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
 });

@@ -21,6 +21,7 @@ const COMMANDS = [
   "haps.chat.clear",
   "haps.setApiKey",
   "haps.downloadStarterModels",
+  "haps.manageModels",
 ];
 
 /** What the haps.gpu setting implies for the backend llama.cpp reports, whatever machine runs the test. */
