@@ -2,7 +2,7 @@
 // model settings is fetched before the route that needs it (progress in bytes, speed and time left), and
 // HAPS: Download Starter Models fetches a set (here the loopback one), can be cancelled mid-way, and resumes.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as vscode from "vscode";
@@ -11,6 +11,7 @@ import type { StarterModel } from "../../../src/core/download/starterSet.ts";
 import type { RuntimeInfo } from "../../../src/core/runtime/types.ts";
 import { starterQuestion } from "../../../src/extension/downloads/downloadStarterModels.ts";
 import type { DownloadReport } from "../../../src/extension/downloads/ModelDownloads.ts";
+import type { ManageModelsResult } from "../../../src/extension/downloads/manageModels.ts";
 import { hapsApi, PARIS_CONTEXT, sleep, withSettings, logText } from "./helpers.ts";
 
 /** node-llama-cpp's downloader (ipull) fetches 5 MiB chunks; a resumed download starts at a chunk boundary. */
@@ -86,6 +87,17 @@ describe("Model downloads", function () {
         api.route({ question: "Which river flows through Paris?", context: PARIS_CONTEXT }),
       );
       assert.equal(reports.length, count);
+
+      // HAPS: Manage Downloaded Models lists it with its size (in the cache the CLI shares), and deletes it.
+      const listed = await vscode.commands.executeCommand<ManageModelsResult>("haps.manageModels", { delete: [] });
+      assert.equal(listed.dir, process.env.HAPS_MODELS_DIR, "the shared cache (this test run's own folder)");
+      const entry = listed.models.find((m) => m.uri === uri);
+      assert.ok(entry, `listed: ${listed.models.map((m) => m.uri).join(", ")}`);
+      assert.ok(entry.bytes > 1e6 && entry.files.some((f) => f.path.endsWith(".gguf")), `${entry.bytes} bytes`);
+      const removed = await vscode.commands.executeCommand<ManageModelsResult>("haps.manageModels", { delete: [uri] });
+      assert.deepEqual(removed.deleted.map((m) => m.uri), [uri]);
+      assert.ok(entry.files.every((f) => !existsSync(f.path)), "its files are gone");
+      assert.match(await logText(), /\[info\] Deleted the downloaded model http:\/\/127\.0\.0\.1:\d+\/m\/small-\d+\.gguf \(1\.\d MB\)/);
     } finally {
       listener.dispose();
     }
