@@ -1,10 +1,10 @@
 // The engine's methods, as plain async functions over one LlamaRuntime. The same handlers serve the extension's
 // supervised child process (engineMain.ts) and the CLI in-process.
-import { modelCacheDir } from "../download/modelCache.ts";
 import path from "node:path";
 import { defaultConfig } from "../config/defaultConfig.ts";
 import { loadHapsConfig, parseHapsConfig } from "../config/HapsConfig.ts";
 import { downloadModels } from "../download/downloadModels.ts";
+import { modelCacheDir } from "../download/modelCache.ts";
 import { configModelUris } from "../download/resolveConfigModels.ts";
 import { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { RuntimeOptions } from "../runtime/types.ts";

@@ -2,7 +2,6 @@
 //   routing prompt -> backbone feature -> high-level router (a model per agent)
 //   -> low-level router (a LoRA adapter per open chosen model) -> Teacher-Student protocol -> answer, tokens, cost.
 // The same code serves the CLI, the engine process of the extension and the tests.
-import { modelCacheDir } from "../download/modelCache.ts";
 import { adapterStats } from "../adapters/adapterStats.ts";
 import { loadCheckpoint } from "../checkpoint/checkpoint.ts";
 import type { CandidateConfig, HapsConfig } from "../config/HapsConfig.ts";
@@ -26,6 +25,7 @@ import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
 import type { AdapterReport, EpisodeEvent, EpisodeReport, EpisodeRequest, PreparedQuery } from "./types.ts";
 import type { LoraAdapter } from "../adapters/types.ts";
 import { createAgentEndpoint, releaseAgentEndpoints } from "./createAgentEndpoint.ts";
+import { modelCacheDir } from "../download/modelCache.ts";
 import { resolveConfigModels } from "../download/resolveConfigModels.ts";
 
 export interface EpisodeHooks {
