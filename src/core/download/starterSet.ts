@@ -53,6 +53,7 @@ export function starterSet(): StarterModel[] {
       role: "embedding",
       id: "nomic-embed-text-v1.5",
       uri: "hf:nomic-ai/nomic-embed-text-v1.5-GGUF/nomic-embed-text-v1.5.Q8_0.gguf",
+      sha256: "3e24342164b3d94991ba9692fdc0dd08e3fd7362e0aacc396a9a5c54a544c3b7",
       approxBytes: 146e6,
       description: "nomic-embed-text v1.5, Q8_0: dense retrieval of paragraphs",
     },

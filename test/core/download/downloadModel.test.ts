@@ -259,6 +259,9 @@ test("the starter set: a ~1B router, two candidates with prices, an embedding mo
     ["candidates[1].model", dear.uri],
     ["embeddingModel", set[3].uri],
   ]);
+  // The pinned checksums reach the configuration, so that a download (or a cached file) that differs is refused.
+  assert.deepEqual(configModelUris(config).map((u) => u.sha256), [router.sha256, undefined, dear.sha256, set[3].sha256]);
+  assert.ok([router, dear, set[3]].every((m) => /^[0-9a-f]{64}$/.test(m.sha256 ?? "")), "router, larger candidate and embedding model pinned");
 });
 
 test("the model cache folder: $HAPS_MODELS_DIR, else <cache>/models, else $HAPS_CACHE_DIR/models, else the user's cache", async () => {
