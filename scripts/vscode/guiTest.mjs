@@ -155,7 +155,15 @@ async function checkNotebook(page, resultsDir) {
     const chart = charts[0];
     return {
       lead: lead ? { top: top(lead), text: lead.textContent ?? "", tables: lead.querySelectorAll(".haps-table table").length } : null,
-      chart: chart ? { top: top(chart), width: chart.getBoundingClientRect().width, paths: chart.querySelectorAll("path").length, text: chart.textContent ?? "" } : null,
+      chart: chart
+        ? {
+            top: top(chart),
+            width: chart.getBoundingClientRect().width,
+            // Within the output's width (a wide chart is scaled down, not cut at the right edge).
+            fits: chart.getBoundingClientRect().right <= document.documentElement.clientWidth + 1,
+            paths: chart.querySelectorAll("path").length,
+          }
+        : null,
       charts: charts.length,
       details: details ? { top: top(details), open: details.querySelector("details").open } : null,
     };
@@ -163,6 +171,7 @@ async function checkNotebook(page, resultsDir) {
   const problems = [];
   if (!layout.lead || !/Main results/.test(layout.lead.text) || layout.lead.tables < 1) problems.push("no main results table");
   if (!layout.chart || layout.chart.paths < 2 || layout.chart.width < 100) problems.push(`no drawn chart (${JSON.stringify(layout.chart)})`);
+  else if (!layout.chart.fits) problems.push("the chart is cut at the output's right edge");
   if (layout.lead && layout.chart && !(layout.lead.top < layout.chart.top)) problems.push("the chart is above the main table");
   if (!layout.details || layout.details.open) problems.push("the detailed tables are not folded");
   if (layout.details && layout.chart && !(layout.chart.top < layout.details.top)) problems.push("the details come before the chart");

@@ -14,6 +14,14 @@ import type { EvaluationOutcome } from "../../core/evaluation/types.ts";
 /** The chart that answers first (quality against cost per method); the others follow in the engine's order. */
 const LEAD_CHART = "quality-cost";
 
+/**
+ * A chart no wider than the output: Vega writes a fixed width with a viewBox, and a chart wider than the notebook
+ * (a long legend) would be cut at its right edge. The file on disk keeps its size.
+ */
+export function fitChart(svg: string): string {
+  return /^<svg\b[^>]*\bviewBox=/.test(svg) && !/^<svg\b[^>]*\bstyle=/.test(svg) ? svg.replace(/^<svg\b/, '<svg style="max-width: 100%; height: auto"') : svg;
+}
+
 /** A report part as HTML and Markdown. */
 function reportOutput(markdown: string, metadata: Record<string, unknown>, folded?: string): vscode.NotebookCellOutput {
   return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(reportHtml(markdown, folded), "text/html"), vscode.NotebookCellOutputItem.text(markdown, "text/markdown")], metadata);
@@ -28,7 +36,7 @@ export async function evaluationOutputs(outcome: EvaluationOutcome, outDir: stri
   const where = `Evaluated in ${seconds.toFixed(0)} s. The whole report is \`report.md\`, every number is in \`results.json\` (${files.join(", ")} in \`${outDir}\`).`;
   return [
     reportOutput(`${report.lead}\n\n${where}\n`, { file: outcome.reportFile, part: "lead", outDir }),
-    ...charts.map((c) => new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(c.svg, "image/svg+xml")], { chart: c.name, file: c.file })),
+    ...charts.map((c) => new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(fitChart(c.svg), "image/svg+xml")], { chart: c.name, file: c.file })),
     reportOutput(report.details, { file: outcome.reportFile, part: "details" }, `Detailed tables: ${report.detailTitles.join(", ")}`),
     new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(results, "application/json")], { file: outcome.resultsFile }),
   ];
