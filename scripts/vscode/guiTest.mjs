@@ -2,10 +2,11 @@
 // The GUI end-to-end test: a person's path through the real workbench in headless Chromium, with the extension
 // loaded for development. Command palette -> "HAPS: Route Query" -> a question -> the route panel shows the
 // assignment (saved as test-results/route-panel.png); then the HAPS activity-bar icon -> the sidebar chat -> a
-// question -> an answer with its route badge (test-results/chat.png); the Get Started view's welcome with its three
-// buttons and the chat's line saying the embedded models answer (test-results/welcome.png); an evaluation notebook
-// (a small spec, opened from the workspace) run with the notebook's Run All -> its cell leads with the main table, then
-// the quality-cost chart drawn as SVG by the output renderer, the details folded (test-results/notebook.png).
+// question -> an answer with its route badge (test-results/chat.png). Before those, the Get Started view's welcome
+// with its three buttons and the chat's line saying the embedded models answer (test-results/welcome.png); after
+// them, an evaluation notebook (a small spec, opened from the workspace) run with the notebook's Run All -> its cell
+// leads with the main table, then the quality-cost chart drawn as SVG by the output renderer, the details folded
+// (test-results/notebook.png).
 //
 // Before that, in the same browser, the webviews' Markdown renderer (webview/shared/markdown.ts, bundled here on its
 // own) gets model text with <script>, <img onerror> and javascript: links and must keep them as text.
@@ -238,6 +239,12 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
       await page.locator(".monaco-workbench").click({ position: { x: 700, y: 450 } });
       log("workbench ready");
 
+      // What a newcomer sees first: the HAPS sidebar before any question. Then back to the Explorer, so that the
+      // chat step below opens the HAPS sidebar with the same click a person would make.
+      await page.locator('.activitybar [aria-label*="HAPS Router"]').first().click();
+      await checkWelcome(page, resultsDir);
+      await page.locator('.activitybar [aria-label^="Explorer"]').first().click();
+
       // Command palette -> HAPS: Route Query -> the question in its input box.
       const question = "Which river flows through the city where the Eiffel Tower stands?";
       await runCommand(page, "HAPS: Route Query");
@@ -275,7 +282,6 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
       await page.screenshot({ path: join(resultsDir, "chat.png") });
       log(`chat answered (${badge}); saved chat.png`);
 
-      await checkWelcome(page, resultsDir);
       await checkNotebook(page, resultsDir);
     };
     await Promise.race([
