@@ -107,7 +107,7 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
       await host.restart();
       output.appendLine("HAPS engine stopped; it starts again on the next request.");
     }),
-    vscode.commands.registerCommand("haps.openSettings", () => vscode.commands.executeCommand("workbench.action.openSettings", "@ext:haps.haps-router")),
+    vscode.commands.registerCommand("haps.openSettings", () => vscode.commands.executeCommand("workbench.action.openSettings", `@ext:${context.extension.id}`)),
     vscode.commands.registerCommand("haps.showLog", () => output.show(true)),
     vscode.commands.registerCommand("haps.chat.clear", () => chat.clear()),
     vscode.commands.registerCommand("haps.setApiKey", (args?: unknown) => setApiKey(apiKeys, output, args)),
