@@ -3,6 +3,7 @@
 // starter cell (the smoke spec) runs to its report and charts.
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import * as vscode from "vscode";
 import evalSmoke from "../../../examples/eval-smoke.json" with { type: "json" };
@@ -50,7 +51,11 @@ describe("The evaluation notebook from the installed VSIX", () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     if (!ext.isActive) await ext.activate();
     // The charts' libraries come inside the package (bundled into dist/chunks), not from a node_modules of the VSIX.
-    for (const name of ["vega", "vega-lite"]) assert.ok(!existsSync(path.join(ext.extensionPath, "node_modules", name)), `${name} is not staged as a package`);
+    for (const name of ["vega", "vega-lite"]) {
+      assert.ok(!existsSync(path.join(ext.extensionPath, "node_modules", name)), `${name} is not staged as a package`);
+      // Nor found above the installed package (a repository's node_modules would hide a missing dependency).
+      assert.throws(() => createRequire(path.join(ext.extensionPath, "dist", "engine.mjs")).resolve(name), /Cannot find module/, `${name} cannot be resolved from the installed package`);
+    }
     // The starter notebook, as a user opens it: its code cell is the smoke spec.
     const notebook = await vscode.commands.executeCommand<vscode.NotebookDocument>("haps.newEvaluationNotebook");
     const index = notebook.getCells().findIndex((c) => c.kind === vscode.NotebookCellKind.Code);
