@@ -21,6 +21,12 @@ const REPORT = [
   "",
   "Measured order of mean quality: HAPS 0.917 > Random 0.250.",
   "",
+  "## Differences and their uncertainty",
+  "",
+  "| method | difference in quality | interval | test |",
+  "| --- | --- | --- | --- |",
+  "| HAPS | +0.667 | [+0.400, +0.900] | p = 0.004 |",
+  "",
   "## Ablations (alpha = 0)",
   "",
   "| variant | quality |",
@@ -43,11 +49,12 @@ const REPORT = [
   "",
 ].join("\n");
 
-test("the title and the main results lead; the rest folds, in order, with the chart links dropped", () => {
+test("the title, the main results and the differences with their intervals lead; the rest folds, in order, with the chart links dropped", () => {
   const r = notebookReport(REPORT);
   assert.match(r.lead, /^# HAPS evaluation: keyword benchmark\n\n## Main results \(alpha = 0\)\n/);
   assert.match(r.lead, /\| HAPS \| \*\*0\.917\*\* \| 0\.400 \|/);
-  assert.match(r.lead, /Measured order of mean quality/);
+  assert.match(r.lead, /Measured order of mean quality.*\n\n## Differences and their uncertainty\n/);
+  assert.match(r.lead, /\| HAPS \| \+0\.667 \| \[\+0\.400, \+0\.900\] \| p = 0\.004 \|/);
   assert.doesNotMatch(r.lead, /Ablations|Cost regimes|Candidates/);
   assert.deepEqual(r.detailTitles, ["About these tables", "Ablations (alpha = 0)", "Cost regimes", "Reproduce"]);
   assert.match(r.details, /Candidates \*\*small\*\* and \*\*wide\*\*/);

@@ -1,5 +1,5 @@
-// report.md laid out for a notebook cell, answer first: the lead (the title and the main results table, with whatever
-// that section holds) goes above the charts; every other section (how to read the cells, ablations, cost regimes,
+// report.md laid out for a notebook cell, answer first: the lead (the title, the main results table and the
+// differences between methods with their intervals, with whatever those sections hold) goes above the charts; every other section (how to read the cells, ablations, cost regimes,
 // curves, training, assignment mixes, failures, per seed, methods, reproduce) goes below them, folded. report.md itself
 // stays whole on disk (the CLI's output); this only splits and renders it, so a section added to the report lands in
 // the folded part without a change here.
@@ -18,8 +18,11 @@ export interface NotebookReport {
   details: string;
 }
 
-/** The section that leads (the main comparison with its intervals); matched by its heading's start. */
-const LEAD_SECTION = /^## Main results\b/;
+/**
+ * The sections that lead, in the report's order: the main comparison and, where the report has them, the differences
+ * between methods with their intervals and tests. Matched by their headings' start.
+ */
+const LEAD_SECTION = /^## (Main results|Differences and their uncertainty)\b/;
 /** Sections the notebook replaces with outputs of its own (the chart images). */
 const DROPPED_SECTIONS = /^## Charts\s*$/;
 
