@@ -192,6 +192,10 @@ async function checkNotebook(page, resultsDir) {
   }
   await page.screenshot({ path: join(resultsDir, "notebook.png") });
   await page.setViewportSize({ width: 1440, height: 900 });
+  // The whole report is one click away: its link under the main table opens report.md in an editor.
+  await outputs.locator(".haps-files a", { hasText: "report.md" }).first().click();
+  await page.locator('.tabs-container .tab[aria-label*="report.md"]').first().waitFor({ timeout: 30_000 });
+  log("the report.md link under the main table opened report.md");
   log(`notebook cell: main table, then ${layout.charts} chart(s) (${layout.chart.paths} paths in the first), details folded; saved notebook.png`);
 }
 

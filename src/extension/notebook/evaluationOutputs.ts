@@ -23,8 +23,8 @@ export function fitChart(svg: string): string {
 }
 
 /** A report part as HTML and Markdown. */
-function reportOutput(markdown: string, metadata: Record<string, unknown>, folded?: string): vscode.NotebookCellOutput {
-  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(reportHtml(markdown, folded), "text/html"), vscode.NotebookCellOutputItem.text(markdown, "text/markdown")], metadata);
+function reportOutput(markdown: string, metadata: Record<string, unknown>, options: Parameters<typeof reportHtml>[1]): vscode.NotebookCellOutput {
+  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(reportHtml(markdown, options), "text/html"), vscode.NotebookCellOutputItem.text(markdown, "text/markdown")], metadata);
 }
 
 export async function evaluationOutputs(outcome: EvaluationOutcome, outDir: string, seconds: number): Promise<vscode.NotebookCellOutput[]> {
@@ -35,9 +35,12 @@ export async function evaluationOutputs(outcome: EvaluationOutcome, outDir: stri
   const files = ["report.md", "results.json", ...charts.map((c) => path.basename(c.file))];
   const where = `Evaluated in ${seconds.toFixed(0)} s. The whole report is \`report.md\`, every number is in \`results.json\` (${files.join(", ")} in \`${outDir}\`).`;
   return [
-    reportOutput(`${report.lead}\n\n${where}\n`, { file: outcome.reportFile, part: "lead", outDir }),
+    // The whole report and the numbers one click away (VS Code opens a clicked file link in an editor).
+    reportOutput(`${report.lead}\n\n${where}\n`, { file: outcome.reportFile, part: "lead", outDir }, {
+      links: [outcome.reportFile, outcome.resultsFile].map((file) => ({ label: path.basename(file), href: vscode.Uri.file(file).toString() })),
+    }),
     ...charts.map((c) => new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(fitChart(c.svg), "image/svg+xml")], { chart: c.name, file: c.file })),
-    reportOutput(report.details, { file: outcome.reportFile, part: "details" }, `Detailed tables: ${report.detailTitles.join(", ")}`),
+    reportOutput(report.details, { file: outcome.reportFile, part: "details" }, { folded: `Detailed tables: ${report.detailTitles.join(", ")}` }),
     new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(results, "application/json")], { file: outcome.resultsFile }),
   ];
 }

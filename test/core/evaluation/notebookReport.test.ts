@@ -79,8 +79,10 @@ test("HTML: tables scroll in their own box, details fold, and text from the repo
   assert.match(lead, /<div class="haps-table"><table>/);
   assert.match(lead, /\.haps-report \.haps-table \{ overflow-x: auto;/);
   assert.doesNotMatch(lead, /<details>/);
-  const folded = reportHtml("| <script>alert(1)</script> | x |\n| --- | --- |\n| a | b |\n", "Detailed <tables>");
+  const folded = reportHtml("| <script>alert(1)</script> | x |\n| --- | --- |\n| a | b |\n", { folded: "Detailed <tables>" });
   assert.match(folded, /<details><summary>Detailed &lt;tables&gt;<\/summary>/);
   assert.doesNotMatch(folded, /<script>/);
   assert.match(folded, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+  const linked = reportHtml("text", { links: [{ label: "report.md", href: 'file:///tmp/a "b"/report.md' }] });
+  assert.match(linked, /<p class="haps-files">Open <a href="file:\/\/\/tmp\/a &quot;b&quot;\/report\.md">report\.md<\/a><\/p>/);
 });

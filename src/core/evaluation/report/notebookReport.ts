@@ -63,10 +63,15 @@ const STYLE = `<style>
 .haps-report details > summary { cursor: pointer; font-weight: 600; padding: 4px 0; }
 </style>`;
 
-/** `markdown` as an HTML fragment for a text/html output; `folded` puts it in a closed <details> with that summary. */
-export function reportHtml(markdown: string, folded?: string): string {
+const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/**
+ * `markdown` as an HTML fragment for a text/html output; `folded` puts it in a closed <details> with that summary;
+ * `links` (files, as URIs VS Code opens when clicked) go in a line after it.
+ */
+export function reportHtml(markdown: string, options: { folded?: string; links?: { label: string; href: string }[] } = {}): string {
   const body = markdownIt.render(markdown);
-  const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  const inner = folded == null ? body : `<details><summary>${escape(folded)}</summary>\n${body}</details>`;
-  return `${STYLE}\n<div class="haps-report">\n${inner}</div>\n`;
+  const inner = options.folded == null ? body : `<details><summary>${escape(options.folded)}</summary>\n${body}</details>`;
+  const links = options.links?.length ? `<p class="haps-files">Open ${options.links.map((l) => `<a href="${escape(l.href)}">${escape(l.label)}</a>`).join(" · ")}</p>\n` : "";
+  return `${STYLE}\n<div class="haps-report">\n${inner}${links}</div>\n`;
 }
