@@ -191,11 +191,18 @@ async function checkNotebook(page, resultsDir) {
     await page.waitForTimeout(400);
   }
   await page.screenshot({ path: join(resultsDir, "notebook.png") });
-  await page.setViewportSize({ width: 1440, height: 900 });
-  // The whole report is one click away: its link under the main table opens report.md in an editor.
-  await outputs.locator(".haps-files a", { hasText: "report.md" }).first().click();
+  // The whole report is one click away: its link under the main table opens report.md in an editor. The link must
+  // be on screen first (the outputs' frame cannot scroll itself into view: the notebook's list scrolls it).
+  const link = outputs.locator(".haps-files a", { hasText: "report.md" }).first();
+  const linkBox = await link.boundingBox();
+  if (linkBox.y > notebookBox.y + notebookBox.height - 40) {
+    await page.mouse.wheel(0, linkBox.y - (notebookBox.y + notebookBox.height / 2));
+    await page.waitForTimeout(400);
+  }
+  await link.click();
   await page.locator('.tabs-container .tab[aria-label*="report.md"]').first().waitFor({ timeout: 30_000 });
   log("the report.md link under the main table opened report.md");
+  await page.setViewportSize({ width: 1440, height: 900 });
   log(`notebook cell: main table, then ${layout.charts} chart(s) (${layout.chart.paths} paths in the first), details folded; saved notebook.png`);
 }
 

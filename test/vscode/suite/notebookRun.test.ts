@@ -135,6 +135,8 @@ describe("Evaluation notebook: running cells", () => {
     assert.match(lead.text, /\| Oracle \(bound\) \|/);
     assert.match(lead.text, /Evaluated in \d+ s\. The whole report is `report\.md`.+report\.md, results\.json, quality-cost\.svg, (\S+\.svg, )*routing-curve\.svg in `/);
     assert.match(leadHtml.text, /<div class="haps-table"><table>/, "the main table scrolls sideways in its own box");
+    const href = (name: string) => new RegExp(`<a href="${vscode.Uri.file(join(outDir, name)).toString().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}">${name.replace(".", "\\.")}</a>`);
+    for (const name of ["report.md", "results.json"]) assert.match(leadHtml.text, href(name), `a link that opens ${name}`);
     assert.match(details.text, /## Cost regimes/);
     assert.doesNotMatch(lead.text + details.text, /\]\([^)]+\.svg\)/, "no links to chart files the output cannot load");
     assert.match(detailsHtml.text, /^<style>[\s\S]*<details><summary>Detailed tables: About these tables, [^<]*Cost regimes/);
