@@ -2,15 +2,21 @@
 //
 // node-llama-cpp ships its prebuilt llama.cpp as optional packages per platform and GPU backend (@node-llama-cpp/*,
 // ~730 MB for all of them). A VSIX for one platform needs only its own: this script stages, per target, the extension
-// (dist/extension.cjs, dist/engine.mjs, dist/webview, media, README) with node-llama-cpp's runtime dependency tree and
-// the target's binary packages, and packs it with @vscode/vsce (`vsce package --target`). Binary packages that npm did
-// not install on this machine (another OS's) are fetched with `npm pack` from the npm registry into .cache/package/.
+// (dist/extension.cjs, dist/engine.mjs and its chunks, dist/webview, media, README, LICENSE, CHANGELOG) with
+// node-llama-cpp's runtime dependency tree and the target's binary packages, and packs it with @vscode/vsce
+// (`vsce package --target`). Binary packages that npm did not install on this machine (another OS's) are fetched with
+// `npm pack` from the npm registry into .cache/package/.
+//
+// CUDA: its binaries are ~540 MB unpacked (linux-x64 with every backend packed to 344 MiB), so the default VSIX of a
+// target carries the CPU and Vulkan builds only and must stay under DEFAULT_VSIX_LIMIT (checked here). `--backends
+// cuda,vulkan` makes the CUDA variant, a separate file named `<name>-<target>-cuda-<version>.vsix` with the same
+// extension id: installed from the file (Extensions: Install from VSIX...), it replaces the default one.
 //
 // Options:
 //   --target T[,T...]   vsce targets (repeatable): linux-x64, linux-arm64, linux-armhf, darwin-arm64, darwin-x64,
 //                       win32-x64, win32-arm64, or `all`. Defaults to this machine's.
-//   --backends B[,B]    GPU backends to include besides the CPU build: cuda, vulkan (or none). Defaults to all the
-//                       target has. The CPU build is always included.
+//   --backends B[,B]    GPU backends to include besides the CPU build: cuda, vulkan (or none). Defaults to vulkan
+//                       (where the target has it). The CPU build is always included.
 //   --out DIR           where the VSIX files go. Defaults to dist/vsix.
 //   --skip-build        use the bundles already in dist/ (the default runs scripts/build.mjs first).
 import { spawnSync } from "node:child_process";
@@ -33,6 +39,9 @@ export const TARGETS = {
   "win32-arm64": { "win-arm64": "cpu" },
 };
 const BACKENDS = ["cpu", "cuda", "vulkan"];
+const DEFAULT_BACKENDS = ["cpu", "vulkan"];
+/** The largest default (CUDA-less) VSIX this script lets through: the issue's bound for a download from the Marketplace. */
+export const DEFAULT_VSIX_LIMIT = 200 * 1024 * 1024;
 
 /** Files of the staged node_modules that a running extension never reads. */
 const VSCODEIGNORE = [
@@ -124,8 +133,9 @@ export function formatMB(bytes) {
 }
 
 /** Stages and packs one target; returns the VSIX's path, size and the binary packages it carries. */
-export function packageTarget(target, { backends = BACKENDS, outDir }) {
+export function packageTarget(target, { backends = DEFAULT_BACKENDS, outDir }) {
   const packages = Object.entries(TARGETS[target]).filter(([, backend]) => backend === "cpu" || backends.includes(backend));
+  const cuda = packages.some(([, backend]) => backend === "cuda");
   const manifest = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8"));
   const llamaVersion = manifest.dependencies["node-llama-cpp"];
   const stage = path.join(repoRoot, ".cache", "package", "stage", target);
@@ -133,8 +143,9 @@ export function packageTarget(target, { backends = BACKENDS, outDir }) {
   mkdirSync(stage, { recursive: true });
 
   // The extension: its bundles (everything but node-llama-cpp is bundled by esbuild), webviews, media, README.
-  for (const file of ["dist/extension.cjs", "dist/engine.mjs", "README.md"]) cpSync(path.join(repoRoot, file), path.join(stage, file));
-  cpSync(path.join(repoRoot, "dist", "webview"), path.join(stage, "dist", "webview"), { recursive: true });
+  for (const file of ["dist/extension.cjs", "dist/engine.mjs", "README.md", "LICENSE", "CHANGELOG.md"]) cpSync(path.join(repoRoot, file), path.join(stage, file));
+  // The engine's lazily loaded chunks (vega and vega-lite for the charts among them) and the JSON schemas.
+  for (const dir of ["dist/webview", "dist/chunks", "dist/schemas"]) cpSync(path.join(repoRoot, dir), path.join(stage, dir), { recursive: true });
   cpSync(path.join(repoRoot, "media"), path.join(stage, "media"), { recursive: true });
   // The manifest as published: node-llama-cpp its only dependency, no scripts (vsce would run vscode:prepublish).
   const { scripts: _scripts, devDependencies: _dev, bin: _bin, ...published } = manifest;
@@ -147,11 +158,19 @@ export function packageTarget(target, { backends = BACKENDS, outDir }) {
   for (const [name] of packages) cpSync(binaryPackage(name, llamaVersion), path.join(stage, "node_modules", "@node-llama-cpp", name), { recursive: true });
 
   mkdirSync(outDir, { recursive: true });
-  const out = path.join(outDir, `${manifest.name}-${target}-${manifest.version}.vsix`);
+  const out = path.join(outDir, vsixName(manifest, target, cuda));
   rmSync(out, { force: true });
   const vsce = path.join(path.dirname(require.resolve("@vscode/vsce/package.json")), "vsce");
-  run(process.execPath, [vsce, "package", "--target", target, "--out", out, "--skip-license", "--allow-missing-repository", "--no-rewrite-relative-links", "--no-yarn"], { cwd: stage });
-  return { target, file: out, bytes: statSync(out).size, staged: dirSize(stage), packages: packages.map(([name, backend]) => `${name} (${backend})`) };
+  // vsce rewrites README's relative links (the screenshots) to the `repository` on GitHub, as the Marketplace needs.
+  run(process.execPath, [vsce, "package", "--target", target, "--out", out, "--no-yarn"], { cwd: stage });
+  const bytes = statSync(out).size;
+  if (!cuda && bytes > DEFAULT_VSIX_LIMIT) throw new Error(`${path.basename(out)} is ${formatMB(bytes)}, over the ${DEFAULT_VSIX_LIMIT / 2 ** 20} MiB a default VSIX may have (CUDA belongs in the -cuda variant)`);
+  return { target, file: out, bytes, staged: dirSize(stage), packages: packages.map(([name, backend]) => `${name} (${backend})`) };
+}
+
+/** `haps-router-linux-x64-0.1.0.vsix`, and `haps-router-linux-x64-cuda-0.1.0.vsix` for the CUDA variant. */
+export function vsixName(manifest, target, cuda = false) {
+  return `${manifest.name}-${target}${cuda ? "-cuda" : ""}-${manifest.version}.vsix`;
 }
 
 async function main() {
@@ -162,14 +181,14 @@ async function main() {
   const wanted = (values.target ?? [machineTarget()]).flatMap((t) => t.split(",")).map((t) => t.trim()).filter(Boolean);
   const targets = wanted.includes("all") ? Object.keys(TARGETS) : wanted;
   for (const t of targets) if (!(t in TARGETS)) throw new Error(`--target: "${t}" is not one of ${Object.keys(TARGETS).join(", ")} (or all)`);
-  const backends = values.backends == null ? BACKENDS : values.backends === "none" ? ["cpu"] : ["cpu", ...values.backends.split(",").map((b) => b.trim())];
+  const backends = values.backends == null ? DEFAULT_BACKENDS : values.backends === "none" ? ["cpu"] : ["cpu", ...values.backends.split(",").map((b) => b.trim())];
   for (const b of backends) if (!BACKENDS.includes(b)) throw new Error(`--backends: "${b}" is not one of cuda, vulkan (or none)`);
   if (!values["skip-build"]) {
     // esbuild's report is noise here; it is shown when the build fails.
     const build = spawnSync(process.execPath, [path.join(repoRoot, "scripts", "build.mjs")], { cwd: repoRoot, encoding: "utf8" });
     if (build.status !== 0) throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
   }
-  for (const f of ["dist/extension.cjs", "dist/engine.mjs", "dist/webview"]) if (!existsSync(path.join(repoRoot, f))) throw new Error(`${f} is missing: run npm run build (or drop --skip-build)`);
+  for (const f of ["dist/extension.cjs", "dist/engine.mjs", "dist/webview", "dist/chunks", "dist/schemas"]) if (!existsSync(path.join(repoRoot, f))) throw new Error(`${f} is missing: run npm run build (or drop --skip-build)`);
   const outDir = path.resolve(values.out ?? path.join(repoRoot, "dist", "vsix"));
   const results = [];
   for (const target of targets) {

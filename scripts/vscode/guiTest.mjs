@@ -2,14 +2,18 @@
 // The GUI end-to-end test: a person's path through the real workbench in headless Chromium, with the extension
 // loaded for development. Command palette -> "HAPS: Route Query" -> a question -> the route panel shows the
 // assignment (saved as test-results/route-panel.png); then the HAPS activity-bar icon -> the sidebar chat -> a
-// question -> an answer with its route badge (test-results/chat.png).
+// question -> an answer with its route badge (test-results/chat.png). Before those, the Get Started view's welcome
+// with its three buttons and the chat's line saying the embedded models answer (test-results/welcome.png); after
+// them, an evaluation notebook (a small spec, opened from the workspace) run with the notebook's Run All -> its cell
+// leads with the main table, then the quality-cost chart drawn as SVG by the output renderer, the details folded
+// (test-results/notebook.png).
 //
 // Before that, in the same browser, the webviews' Markdown renderer (webview/shared/markdown.ts, bundled here on its
 // own) gets model text with <script>, <img onerror> and javascript: links and must keep them as text.
 //
 // Run by scripts/vscode/runVsCodeTests.mjs after the extension tests, or directly: `node scripts/vscode/guiTest.mjs`
 // (after `npm run build`). Environment: HAPS_GUI_TIMEOUT_MS, the whole test's limit (defaults to 300 000).
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as esbuild from "esbuild";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +21,7 @@ import { exited, killGroup, launchChromium, prepareScratch, startCodeServer, tai
 import { setupVsCodeToolsPresent } from "./setup.mjs";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const TIMEOUT_MS = Number(process.env.HAPS_GUI_TIMEOUT_MS) || 300_000;
+const TIMEOUT_MS = Number(process.env.HAPS_GUI_TIMEOUT_MS) || 480_000;
 /** Routes on the embedded models take seconds; the first one also generates the models and starts llama.cpp. */
 const ROUTE_TIMEOUT_MS = 180_000;
 
@@ -84,6 +88,124 @@ export async function checkMarkdownRenderer(browser) {
   }
 }
 
+/** The notebook the GUI test runs: a small evaluation on the keyword benchmark's generated models (no training). */
+const NOTEBOOK = {
+  hapseval: 1,
+  cells: [
+    { kind: "markdown", source: "# A small evaluation" },
+    {
+      kind: "spec",
+      source: JSON.stringify(
+        {
+          benchmark: { name: "keyword", phrasings: 2, train: 1, valid: 0 },
+          seeds: [1],
+          alphas: [0, 0.5],
+          methods: ["random", "fixed", "oracle"],
+          ablations: { highLevel: false, lowLevel: false, sharing: false, depths: [] },
+        },
+        null,
+        2,
+      ),
+    },
+  ],
+};
+
+/**
+ * The HAPS sidebar as a newcomer sees it: the Get Started view's welcome (what HAPS does, the embedded models, the
+ * three buttons) above the chat, whose models line says the embedded models answer. Saves welcome.png.
+ */
+async function checkWelcome(page, resultsDir) {
+  const welcome = page.locator(".welcome-view-content").filter({ hasText: "embedded tiny models" }).first();
+  await welcome.waitFor({ timeout: 30_000 });
+  for (const label of ["Download Starter Models", "Select Models", "Set Cost Preference"]) {
+    const button = welcome.locator(".monaco-button", { hasText: label }).first();
+    if (!(await button.isVisible())) throw new Error(`the Get Started view shows no "${label}" button`);
+  }
+  const chat = await frameWith(page, '[data-field="models"].embedded', 30_000);
+  const models = (await chat.locator('[data-field="models"]').textContent()) ?? "";
+  if (!/embedded tiny models/.test(models)) throw new Error(`the chat's models line says ${JSON.stringify(models)}`);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(resultsDir, "welcome.png") });
+  log("Get Started view with its three buttons, the chat's models line; saved welcome.png");
+}
+
+/**
+ * Opens the workspace's eval.hapseval, runs it, and checks what the cell shows: the main table first, the
+ * quality-cost chart rendered as an SVG with marks, the other outputs after, the details folded. Saves notebook.png.
+ */
+async function checkNotebook(page, resultsDir) {
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  await input.waitFor({ state: "visible", timeout: 15_000 });
+  await input.fill("eval.hapseval");
+  await page.locator('.quick-input-list .monaco-list-row[aria-label*="eval.hapseval"]').first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press("Enter");
+  await page.locator(".notebook-editor").first().waitFor({ timeout: 30_000 });
+  // The notebook toolbar's Run All, as a person would.
+  await page.locator(".notebook-editor").getByRole("button", { name: /^Run All/ }).first().click({ timeout: 15_000 });
+  log("evaluation notebook: Run All");
+  // Outputs render in the notebook's output webview (an iframe): the report's HTML and the charts' SVG.
+  const outputs = await frameWith(page, ".haps-report table", ROUTE_TIMEOUT_MS);
+  await outputs.locator('svg[class*="marks"]').first().waitFor({ timeout: 60_000 });
+  const layout = await outputs.evaluate(() => {
+    const all = [...document.querySelectorAll('.haps-report, svg[class*="marks"]')].filter((el) => el.tagName.toLowerCase() !== "svg" || !el.parentElement?.closest("svg"));
+    const top = (el) => el.getBoundingClientRect().top;
+    const lead = all.find((el) => el.classList?.contains("haps-report") && !el.querySelector("details"));
+    const details = all.find((el) => el.classList?.contains("haps-report") && el.querySelector("details"));
+    const charts = all.filter((el) => el.tagName.toLowerCase() === "svg");
+    const chart = charts[0];
+    return {
+      lead: lead ? { top: top(lead), text: lead.textContent ?? "", tables: lead.querySelectorAll(".haps-table table").length } : null,
+      chart: chart
+        ? {
+            top: top(chart),
+            width: chart.getBoundingClientRect().width,
+            // Within the output's width (a wide chart is scaled down, not cut at the right edge).
+            fits: chart.getBoundingClientRect().right <= document.documentElement.clientWidth + 1,
+            paths: chart.querySelectorAll("path").length,
+          }
+        : null,
+      charts: charts.length,
+      details: details ? { top: top(details), open: details.querySelector("details").open } : null,
+    };
+  });
+  const problems = [];
+  if (!layout.lead || !/Main results/.test(layout.lead.text) || layout.lead.tables < 1) problems.push("no main results table");
+  if (!layout.chart || layout.chart.paths < 2 || layout.chart.width < 100) problems.push(`no drawn chart (${JSON.stringify(layout.chart)})`);
+  else if (!layout.chart.fits) problems.push("the chart is cut at the output's right edge");
+  if (layout.lead && layout.chart && !(layout.lead.top < layout.chart.top)) problems.push("the chart is above the main table");
+  if (!layout.details || layout.details.open) problems.push("the detailed tables are not folded");
+  if (layout.details && layout.chart && !(layout.chart.top < layout.details.top)) problems.push("the details come before the chart");
+  if (problems.length > 0) throw new Error(`evaluation notebook: ${problems.join("; ")} (${JSON.stringify(layout).slice(0, 800)})`);
+  // The main table and the quality-cost chart together in the screenshot: a taller window, and the notebook scrolled
+  // (by the wheel, as a person would; the outputs' frame moves with the notebook's list) to the cell's first output.
+  await page.setViewportSize({ width: 1440, height: 1400 });
+  await page.waitForTimeout(500);
+  const notebookBox = await page.locator(".notebook-editor").first().boundingBox();
+  await page.mouse.move(notebookBox.x + notebookBox.width / 2, notebookBox.y + notebookBox.height / 2);
+  for (let i = 0; i < 5; i++) {
+    const lead = await outputs.locator(".haps-report").first().boundingBox();
+    const delta = lead.y - (notebookBox.y + 60);
+    if (Math.abs(delta) < 20) break;
+    await page.mouse.wheel(0, delta);
+    await page.waitForTimeout(400);
+  }
+  await page.screenshot({ path: join(resultsDir, "notebook.png") });
+  // The whole report is one click away: its link under the main table opens report.md in an editor. The link must
+  // be on screen first (the outputs' frame cannot scroll itself into view: the notebook's list scrolls it).
+  const link = outputs.locator(".haps-files a", { hasText: "report.md" }).first();
+  const linkBox = await link.boundingBox();
+  if (linkBox.y > notebookBox.y + notebookBox.height - 40) {
+    await page.mouse.wheel(0, linkBox.y - (notebookBox.y + notebookBox.height / 2));
+    await page.waitForTimeout(400);
+  }
+  await link.click();
+  await page.locator('.tabs-container .tab[aria-label*="report.md"]').first().waitFor({ timeout: 30_000 });
+  log("the report.md link under the main table opened report.md");
+  await page.setViewportSize({ width: 1440, height: 900 });
+  log(`notebook cell: main table, then ${layout.charts} chart(s) (${layout.chart.paths} paths in the first), details folded; saved notebook.png`);
+}
+
 /** Opens the command palette and runs the command with this exact title. */
 async function runCommand(page, title) {
   await page.keyboard.press("F1");
@@ -117,12 +239,22 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
       log("Markdown renderer keeps <script>, <img onerror> and javascript: links as text");
       page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       page.on("pageerror", (error) => log(`page error: ${error.message}`));
-      await page.goto(workbenchUrl(cs.origin, cs.port, { extensionDevelopmentPaths: [repoRoot] }));
+      // A workspace with the evaluation notebook the test opens.
+      const workspace = join(scratch, "workspace");
+      mkdirSync(workspace, { recursive: true });
+      writeFileSync(join(workspace, "eval.hapseval"), JSON.stringify(NOTEBOOK, null, 2));
+      await page.goto(workbenchUrl(cs.origin, cs.port, { folder: workspace, extensionDevelopmentPaths: [repoRoot] }));
       await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 90_000 });
       // The workbench restores its layout and registers the extension's contributions shortly after it paints.
       await page.locator('.activitybar [aria-label*="HAPS Router"]').first().waitFor({ timeout: 60_000 });
       await page.locator(".monaco-workbench").click({ position: { x: 700, y: 450 } });
       log("workbench ready");
+
+      // What a newcomer sees first: the HAPS sidebar before any question. Then back to the Explorer, so that the
+      // chat step below opens the HAPS sidebar with the same click a person would make.
+      await page.locator('.activitybar [aria-label*="HAPS Router"]').first().click();
+      await checkWelcome(page, resultsDir);
+      await page.locator('.activitybar [aria-label^="Explorer"]').first().click();
 
       // Command palette -> HAPS: Route Query -> the question in its input box.
       const question = "Which river flows through the city where the Eiffel Tower stands?";
@@ -160,6 +292,8 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
       await page.waitForTimeout(300);
       await page.screenshot({ path: join(resultsDir, "chat.png") });
       log(`chat answered (${badge}); saved chat.png`);
+
+      await checkNotebook(page, resultsDir);
     };
     await Promise.race([
       run(),

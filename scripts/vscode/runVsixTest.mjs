@@ -1,9 +1,10 @@
 // `npm run test:vsix`: builds the linux-x64 VSIX (CPU binaries only, to keep it quick), installs it into a fresh
-// code-server profile with `code-server --install-extension`, and runs test/vscode/vsix in that editor through
+// code-server profile (its extensions folder under the system's temporary folder) with `code-server --install-extension`, and runs test/vscode/vsix in that editor through
 // scripts/vscode/launcher.mjs. The launcher needs a development extension to attach tests to; a stub with no code
 // plays that part, so HAPS itself is the installed package. Prints `vscode: N passed, N failed` last.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -17,7 +18,11 @@ const log = (line) => process.stderr.write(`[test:vsix] ${line}\n`);
 async function main() {
   const started = Date.now();
   const tools = setupVsCodeTools();
-  const { scratch, userDataDir, extensionsDir, env } = prepareScratch(tools, { prefix: "vsix-" });
+  // The extensions folder lies outside the repository (and outside the shared tool cache, which lies in a checkout):
+  // from inside it, Node would find the repository's node_modules by walking up from the installed package, and a
+  // dependency the VSIX lacks (vega, once) would go unnoticed.
+  const outside = mkdtempSync(join(tmpdir(), "haps-vsix-extensions-"));
+  const { scratch, userDataDir, extensionsDir, env } = prepareScratch(tools, { prefix: "vsix-", extensionsDir: outside });
   let ok = false;
   try {
     log("packaging linux-x64 (CPU binaries)");
@@ -52,8 +57,8 @@ async function main() {
     ok = run.status === 0 && /, 0 failed$/.test(summary);
     if (!ok) process.exitCode = 1;
   } finally {
-    if (ok) rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
-    else log(`kept ${scratch} for inspection`);
+    if (ok) for (const dir of [scratch, outside]) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    else log(`kept ${scratch} and ${outside} for inspection`);
   }
 }
 

@@ -31,6 +31,7 @@ import { registerHapsLanguageModel } from "./lm/registerHapsLanguageModel.ts";
 import { ApiKeyStore, type ApiKeyTarget } from "./secrets/ApiKeyStore.ts";
 import { recordOutput } from "./secrets/OutputRecorder.ts";
 import { setApiKey } from "./secrets/setApiKey.ts";
+import { WelcomeViewProvider } from "./welcome/modelSource.ts";
 
 /**
  * What `activate` returns (`vscode.extensions.getExtension("haps.haps-router").exports`): read-only views of the
@@ -99,6 +100,7 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
     notebookController,
     ...(participant ? [participant] : []),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chat),
+    vscode.window.registerTreeDataProvider(WelcomeViewProvider.viewId, new WelcomeViewProvider()),
     vscode.workspace.registerNotebookSerializer(NOTEBOOK_TYPE, new EvalNotebookSerializer(), { transientOutputs: false }),
     vscode.commands.registerCommand("haps.routeQuery", (args?: unknown) => routeQuery(runner, panel, output, args)),
     vscode.commands.registerCommand("haps.openRoutePanel", (arg?: OpenRoutePanelArg) => openRoutePanel(panel, history, output, arg)),
@@ -111,7 +113,7 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
       await host.restart();
       output.info("HAPS engine stopped; it starts again on the next request.");
     }),
-    vscode.commands.registerCommand("haps.openSettings", () => vscode.commands.executeCommand("workbench.action.openSettings", "@ext:haps.haps-router")),
+    vscode.commands.registerCommand("haps.openSettings", () => vscode.commands.executeCommand("workbench.action.openSettings", `@ext:${context.extension.id}`)),
     vscode.commands.registerCommand("haps.showLog", () => output.show(true)),
     vscode.commands.registerCommand("haps.chat.clear", () => chat.clear()),
     vscode.commands.registerCommand("haps.setApiKey", (args?: unknown) => setApiKey(apiKeys, output, args)),

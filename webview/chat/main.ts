@@ -25,7 +25,9 @@ const input = textArea({
 });
 const sendButton = button({ label: "Send", icon: "send", title: "Send (Enter)", onClick: () => send() });
 const stopButton = button({ label: "Stop", icon: "debug-stop", title: "Stop the answer being generated", appearance: "secondary", onClick: () => post({ type: "stop" }) });
-app.append(messagesEl, h("div", { class: "composer" }, input.element, h("div", { class: "composer-buttons" }, sendButton.element, stopButton.element)));
+/** Which models answer (the extension says; see src/extension/welcome/modelSource.ts). */
+const modelsEl = h("div", { class: "models-line muted", "data-field": "models", role: "status" });
+app.append(modelsEl, messagesEl, h("div", { class: "composer" }, input.element, h("div", { class: "composer-buttons" }, sendButton.element, stopButton.element)));
 
 const messages = new Map<string, ChatMessage>();
 let busy = false;
@@ -41,6 +43,19 @@ function setBusy(value: boolean): void {
   busy = value;
   sendButton.setDisabled(busy);
   stopButton.setDisabled(!busy);
+}
+
+function renderModels(embedded: boolean, label: string): void {
+  modelsEl.classList.toggle("embedded", embedded);
+  const actions = embedded
+    ? h(
+        "div",
+        { class: "actions" },
+        button({ label: "Download Starter Models", icon: "cloud-download", title: "Download a real router and candidates (sizes are shown first)", appearance: "secondary", onClick: () => post({ type: "runAction", command: "haps.downloadStarterModels" }) }).element,
+        button({ label: "Select Models", icon: "settings-gear", title: "Choose a configuration file or your own GGUF models", appearance: "secondary", onClick: () => post({ type: "runAction", command: "haps.selectModels" }) }).element,
+      )
+    : null;
+  modelsEl.replaceChildren(h("p", {}, icon(embedded ? "info" : "server-process"), ` ${label}`), actions ?? "");
 }
 
 function renderEmpty(): void {
@@ -147,6 +162,7 @@ function snapshot(): ChatSnapshot {
     sendEnabled: !sendButton.isDisabled(),
     stopEnabled: !stopButton.isDisabled(),
     unsafeElements: countUnsafeElements(messagesEl),
+    models: modelsEl.textContent ?? "",
   };
 }
 
@@ -169,6 +185,9 @@ onExtensionMessage(parseToChat, (message) => {
       break;
     case "busy":
       setBusy(message.busy);
+      break;
+    case "models":
+      renderModels(message.embedded, message.label);
       break;
     case "automate":
       if (!automation) return;

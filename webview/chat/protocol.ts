@@ -6,7 +6,7 @@ import { parseMessage } from "../route/protocol.ts";
 const count = z.number().int().nonnegative();
 
 /** Commands an error in the chat may offer as a button; nothing else can be run from the webview. */
-export const CHAT_ACTION_COMMANDS = ["haps.selectModels", "haps.openSettings", "haps.restartEngine", "haps.showLog"] as const;
+export const CHAT_ACTION_COMMANDS = ["haps.selectModels", "haps.openSettings", "haps.restartEngine", "haps.showLog", "haps.downloadStarterModels"] as const;
 
 export const chatActionSchema = z.object({ title: z.string(), command: z.enum(CHAT_ACTION_COMMANDS) });
 
@@ -41,6 +41,8 @@ export const chatSnapshotSchema = z.object({
   sendEnabled: z.boolean(),
   stopEnabled: z.boolean(),
   unsafeElements: count,
+  /** The models line above the conversation (which models answer). */
+  models: z.string(),
 });
 
 export const toChatSchema = z.discriminatedUnion("type", [
@@ -51,6 +53,8 @@ export const toChatSchema = z.discriminatedUnion("type", [
   /** A chunk of what an agent is writing for the answer `id`. */
   z.object({ type: z.literal("progress"), id: z.string(), role: z.string(), text: z.string() }),
   z.object({ type: z.literal("busy"), busy: z.boolean() }),
+  /** Which models answer: the embedded ones (shown with what they are for and how to set real ones) or configured ones. */
+  z.object({ type: z.literal("models"), embedded: z.boolean(), label: z.string() }),
   /**
    * Extension tests only (the page honours it when the extension runs its tests): use the view's own controls,
    * as a person would - type and press Send, press Stop, or click the last answer's route badge.

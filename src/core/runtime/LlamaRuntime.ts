@@ -32,7 +32,8 @@ export class GpuBackendError extends Error {
     super(
       `GPU backend "${backend}" is not available on this machine (${reason}). ` +
         `Use "auto" (the GPU when there is one, else the CPU) or "off" (--gpu on the command line, the haps.gpu setting in VS Code)` +
-        (backend === "cuda" ? ", or install the NVIDIA driver and CUDA runtime." : "."),
+        // The default VSIX carries the CPU and Vulkan builds only (scripts/package.mjs): CUDA's come in the -cuda VSIX.
+        (backend === "cuda" ? ", or install the NVIDIA driver and CUDA runtime (in VS Code: and the extension's -cuda VSIX, which carries the CUDA build)." : "."),
     );
   }
 }

@@ -13,6 +13,7 @@ import type { RoutePanel } from "../webviews/RoutePanel.ts";
 import { webviewHtml, webviewOptions } from "../webviews/webviewHtml.ts";
 import { conversationContext, type Exchange } from "./conversationContext.ts";
 import { routeBadge } from "./routeBadge.ts";
+import { modelSourceInfo, watchModelSource } from "../welcome/modelSource.ts";
 
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewId = "haps.chat";
@@ -33,7 +34,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     private readonly history: RouteHistory,
     private readonly routePanel: RoutePanel,
     private readonly output: vscode.LogOutputChannel,
-  ) {}
+  ) {
+    // The models line follows the settings while the view is open.
+    this.subscriptions.push(watchModelSource((info) => this.post({ type: "models", ...info })));
+  }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
@@ -91,6 +95,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       case "ready":
         this.ready = true;
         this.post({ type: "restore", messages: this.messages, busy: this.busy });
+        this.post({ type: "models", ...modelSourceInfo() });
         break;
       case "send":
         void this.send(message.text);

@@ -1,26 +1,46 @@
-// A finished evaluation as cell outputs: a line saying where its files are, report.md as Markdown, each chart as
-// SVG and results.json as JSON - read from the files the engine wrote, so the notebook shows exactly what is on disk.
-// Each output's metadata names its file; the serializer saves outputs with their metadata.
+// A finished evaluation as cell outputs, answer first (src/core/evaluation/report/notebookReport.ts): the title and
+// the main results table, with where the files are; the quality-cost chart, then the other charts (SVG); the rest of
+// report.md folded; results.json as JSON. Everything is read from the files the engine wrote, so the notebook shows
+// exactly what is on disk. Each output's metadata names its file; the serializer saves outputs with their metadata.
+//
+// The report's two parts are each one output with two items, HTML (wide tables scroll, the details fold) and the same
+// Markdown: VS Code shows the HTML, and the Markdown is the plain fallback.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import * as vscode from "vscode";
+import { notebookReport, reportHtml } from "../../core/evaluation/report/notebookReport.ts";
 import type { EvaluationOutcome } from "../../core/evaluation/types.ts";
 
+/** The chart that answers first (quality against cost per method); the others follow in the engine's order. */
+const LEAD_CHART = "quality-cost";
+
 /**
- * report.md links its charts as files beside it (`![quality-cost](quality-cost.svg)`). A notebook output cannot load
- * them (outputs render in a webview with no access to the folder), and the charts follow as outputs of their own.
+ * A chart no wider than the output: Vega writes a fixed width with a viewBox, and a chart wider than the notebook
+ * (a long legend) would be cut at its right edge. The file on disk keeps its size.
  */
-const CHART_LINK = /!\[([^\]]*)\]\(([^)\s]+\.svg)\)/g;
+export function fitChart(svg: string): string {
+  return /^<svg\b[^>]*\bviewBox=/.test(svg) && !/^<svg\b[^>]*\bstyle=/.test(svg) ? svg.replace(/^<svg\b/, '<svg style="max-width: 100%; height: auto"') : svg;
+}
+
+/** A report part as HTML and Markdown. */
+function reportOutput(markdown: string, metadata: Record<string, unknown>, options: Parameters<typeof reportHtml>[1]): vscode.NotebookCellOutput {
+  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(reportHtml(markdown, options), "text/html"), vscode.NotebookCellOutputItem.text(markdown, "text/markdown")], metadata);
+}
 
 export async function evaluationOutputs(outcome: EvaluationOutcome, outDir: string, seconds: number): Promise<vscode.NotebookCellOutput[]> {
-  const report = (await readFile(outcome.reportFile, "utf8")).replace(CHART_LINK, (_link, alt: string, file: string) => `*Chart ${alt || path.basename(file, ".svg")}: shown below.*`);
+  const report = notebookReport(await readFile(outcome.reportFile, "utf8"));
   const results = await readFile(outcome.resultsFile, "utf8");
   const charts = await Promise.all(outcome.charts.map(async (c) => ({ ...c, svg: await readFile(c.file, "utf8") })));
-  const files = ["results.json", "report.md", ...outcome.charts.map((c) => path.basename(c.file))];
+  charts.sort((a, b) => Number(b.name === LEAD_CHART) - Number(a.name === LEAD_CHART));
+  const files = ["report.md", "results.json", ...charts.map((c) => path.basename(c.file))];
+  const where = `Evaluated in ${seconds.toFixed(0)} s. The whole report is \`report.md\`, every number is in \`results.json\` (${files.join(", ")} in \`${outDir}\`).`;
   return [
-    new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.stdout(`Evaluated in ${seconds.toFixed(0)} s: ${files.join(", ")} in\n${outDir}\n`)], { outDir }),
-    new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(report, "text/markdown")], { file: outcome.reportFile }),
-    ...charts.map((c) => new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(c.svg, "image/svg+xml")], { chart: c.name, file: c.file })),
+    // The whole report and the numbers one click away (VS Code opens a clicked file link in an editor).
+    reportOutput(`${report.lead}\n\n${where}\n`, { file: outcome.reportFile, part: "lead", outDir }, {
+      links: [outcome.reportFile, outcome.resultsFile].map((file) => ({ label: path.basename(file), href: vscode.Uri.file(file).toString() })),
+    }),
+    ...charts.map((c) => new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(fitChart(c.svg), "image/svg+xml")], { chart: c.name, file: c.file })),
+    reportOutput(report.details, { file: outcome.reportFile, part: "details" }, { folded: `Detailed tables: ${report.detailTitles.join(", ")}` }),
     new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(results, "application/json")], { file: outcome.resultsFile }),
   ];
 }

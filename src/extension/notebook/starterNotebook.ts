@@ -9,7 +9,8 @@ const INTRODUCTION = `# HAPS evaluation
 Each code cell holds an **evaluation spec**, the JSON that \`haps eval --spec\` reads (every field and its default:
 \`src/core/evaluation/EvalSpec.ts\`). Run a cell to evaluate HAPS against the baselines (Random, each fixed assignment,
 the Oracle, RouteLLM, GraphRouter, IRT-Router) and its ablations; its progress streams below it, and when it is done the
-cell shows the report (Markdown tables), the charts (SVG) and \`results.json\`. Stop it with the cell's stop button;
+cell shows the main results table first, then the quality-cost chart and the other charts, then the detailed tables
+(folded) and \`results.json\`; the links under the main table open \`report.md\` and \`results.json\`. Stop it with the cell's stop button;
 running the same spec again resumes from what was already done.
 
 The cell below uses the keyword benchmark, whose tiny models and items the engine generates (nothing to download). The

@@ -80,7 +80,7 @@ test("a GPU backend named but absent is an error that says what to use instead",
     created = await LlamaRuntime.create({ gpu: "cuda", threads: 1 });
   } catch (error) {
     assert.ok(error instanceof GpuBackendError, String(error));
-    assert.match(error.message, /^GPU backend "cuda" is not available on this machine \(.+\)\. Use "auto" .* or "off" \(--gpu on the command line, the haps\.gpu setting in VS Code\), or install the NVIDIA driver and CUDA runtime\.$/);
+    assert.match(error.message, /^GPU backend "cuda" is not available on this machine \(.+\)\. Use "auto" .* or "off" \(--gpu on the command line, the haps\.gpu setting in VS Code\), or install the NVIDIA driver and CUDA runtime \(in VS Code: and the extension's -cuda VSIX, which carries the CUDA build\)\.$/);
   }
   if (created != null) {
     assert.equal((await created.info()).backend, "cuda");

@@ -9,6 +9,8 @@ export async function run(): Promise<void> {
     await import("./engineCrash.test.ts");
     await import("./routePanel.test.ts");
     await import("./chat.test.ts");
+    await import("./firstRun.test.ts");
+    await import("./jsonSchemas.test.ts");
     await import("./settingsModels.test.ts");
     await import("./participant.test.ts");
     await import("./notebook.test.ts");

@@ -1,6 +1,6 @@
 // Running .hapseval cells through VS Code's own notebook commands: the engine evaluates the cell's spec, progress
-// streams into the cell while it runs, then report.md (Markdown), the charts (SVG) and results.json (JSON) are the
-// outputs, and they survive a save and a reopen; a bad spec gives an error output naming the field and leaves other
+// streams into the cell while it runs, then the main table, the charts (SVG), the rest of report.md folded and
+// results.json (JSON) are the outputs, and they survive a save and a reopen; a bad spec gives an error output naming the field and leaves other
 // cells' outputs alone; the stop button stops the evaluation inside the engine. Also "HAPS: New Evaluation Notebook".
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -117,21 +117,38 @@ describe("Evaluation notebook: running cells", () => {
     assert.ok(progressSeen.some((t) => /evaluation \(seed 1\): \d+\/\d+/.test(t)), "evaluation progress streamed");
 
     const out = items(cell);
-    assert.deepEqual(out.map((i) => i.mime), [STDOUT, "text/markdown", "image/svg+xml", "image/svg+xml", "application/json"]);
+    // Answer first: the title and main table (HTML, and the same as Markdown), the quality-cost chart, the other
+    // charts, then the rest of the report folded, and results.json.
+    const charts = cell.outputs.filter((o) => o.metadata?.chart != null).length;
+    assert.ok(charts >= 2, `the charts: ${charts}`);
+    assert.deepEqual(out.map((i) => i.mime), ["text/html", "text/markdown", ...Array(charts).fill("image/svg+xml"), "text/html", "text/markdown", "application/json"]);
+    assert.deepEqual(cell.outputs.map((o) => o.metadata?.part ?? (o.metadata?.chart ? "chart" : "json")), ["lead", ...Array(charts).fill("chart"), "details", "json"]);
+    assert.equal(cell.outputs[1].metadata?.chart, "quality-cost", "the quality-cost chart first");
+    assert.ok(cell.outputs.some((o) => o.metadata?.chart === "routing-curve"));
     const outDir = cell.outputs[0].metadata?.outDir as string;
     // No workspace folder is open in the tests: the extension's global storage.
     assert.ok(outDir.includes(EXTENSION_ID) && outDir.includes("evaluations"), outDir);
-    assert.match(out[0].text, /^Evaluated in \d+ s: results\.json, report\.md, quality-cost\.svg, routing-curve\.svg in\n/);
-    assert.match(out[1].text, /^# HAPS evaluation: keyword benchmark/);
-    assert.match(out[1].text, /\| Oracle \|/);
-    assert.doesNotMatch(out[1].text, /\]\([^)]+\.svg\)/, "no links to chart files the output cannot load");
-    for (const svg of [out[2], out[3]]) assert.match(svg.text, /^<svg[\s\S]*<\/svg>\s*$/);
-    assert.deepEqual(cell.outputs.slice(2, 4).map((o) => o.metadata?.chart), ["quality-cost", "routing-curve"]);
-    const results = JSON.parse(out[4].text);
+    const [leadHtml, lead] = out;
+    const svgs = out.filter((i) => i.mime === "image/svg+xml");
+    const [detailsHtml, details, json] = out.slice(2 + charts);
+    assert.match(lead.text, /^# HAPS evaluation: keyword benchmark.*\n\n## Main results/);
+    assert.match(lead.text, /\| Oracle \(bound\) \|/);
+    assert.match(lead.text, /Evaluated in \d+ s\. The whole report is `report\.md`.+report\.md, results\.json, quality-cost\.svg, (\S+\.svg, )*routing-curve\.svg in `/);
+    assert.match(leadHtml.text, /<div class="haps-table"><table>/, "the main table scrolls sideways in its own box");
+    const href = (name: string) => new RegExp(`<a href="${vscode.Uri.file(join(outDir, name)).toString().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}">${name.replace(".", "\\.")}</a>`);
+    for (const name of ["report.md", "results.json"]) assert.match(leadHtml.text, href(name), `a link that opens ${name}`);
+    assert.match(details.text, /## Cost regimes/);
+    assert.doesNotMatch(lead.text + details.text, /\]\([^)]+\.svg\)/, "no links to chart files the output cannot load");
+    assert.match(detailsHtml.text, /^<style>[\s\S]*<details><summary>Detailed tables: About these tables, [^<]*Cost regimes/);
+    for (const svg of svgs) assert.match(svg.text, /^<svg[\s\S]*<\/svg>\s*$/);
+    const results = JSON.parse(json.text);
     assert.equal(results.format, "haps-evaluation/1");
     assert.deepEqual(results.seeds, [1]);
     assert.equal(results.summary.length, 6, "Random, four fixed assignments, the Oracle");
-    assert.equal(readFileSync(join(outDir, "results.json"), "utf8"), out[4].text, "the JSON output is results.json");
+    assert.equal(readFileSync(join(outDir, "results.json"), "utf8"), json.text, "the JSON output is results.json");
+    // report.md on disk stays whole: every line of both parts is in it.
+    const reportMd = readFileSync(join(outDir, "report.md"), "utf8");
+    for (const line of (lead.text.split("\n\nEvaluated in")[0] + "\n" + details.text).split("\n")) if (line && line !== "## About these tables") assert.ok(reportMd.includes(line), `report.md has "${line}"`);
     assert.ok(existsSync(join(outDir, "small-work", "actions.jsonl")), "the spec's relative work folder is inside the output folder");
     assert.ok(!existsSync(join(dir, "small-work")), "and not beside the notebook");
     assert.equal(api.engineActiveRequests(), 0);

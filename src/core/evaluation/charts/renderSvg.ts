@@ -2,9 +2,10 @@
 // (no browser, no canvas: without the optional `canvas` package Vega estimates text widths, which only affects label
 // placement). One place that knows the library; every chart module only builds a Vega-Lite spec.
 //
-// Both libraries are loaded when the first chart is drawn, and the bundles leave them outside (scripts/build.mjs):
-// together they are ~1.8 MB of JavaScript that every CLI start and every engine start would otherwise parse (measured:
-// dist/cli.mjs 2.3 -> 4.3 MB and `haps --help` ~0.1 s slower when bundled).
+// Both libraries are loaded when the first chart is drawn: the build puts them in chunks of their own (dist/chunks/,
+// scripts/build.mjs), so that an installed VSIX has them without a node_modules, while the ~1.8 MB of JavaScript is
+// parsed by no CLI or engine start that draws nothing (measured when they were bundled into dist/cli.mjs itself:
+// 2.3 -> 4.3 MB and `haps --help` ~0.1 s slower).
 import type { TopLevelSpec } from "vega-lite";
 
 /** Fonts and sizes shared by every chart, so the report's figures read alike. */
