@@ -5,7 +5,7 @@
 //                            scripts/vscode/launcher.mjs, installed by scripts/vscode/setup.mjs;
 //   unset (auto)             the download when it works, else code-server (this project's machines cannot download).
 // After the extension tests, the GUI end-to-end test (scripts/vscode/guiTest.mjs) drives the workbench in headless
-// Chromium and saves test-results/route-panel.png and test-results/chat.png; it is skipped when HAPS_VSCODE_GREP
+// Chromium and saves test-results/route-panel.png, chat.png and chat-after-reload.png; it is skipped when HAPS_VSCODE_GREP
 // selects some extension tests, unless HAPS_VSCODE_GUI=1.
 // The last line of the output is `vscode: N passed, N failed` (both parts counted); the exit code is non-zero on
 // any failure.

@@ -6,10 +6,11 @@ import { button } from "../shared/components.ts";
 import { h } from "../shared/dom.ts";
 import type { CodeAction } from "./protocol.ts";
 
-export const CODE_BUTTONS: readonly { action: CodeAction; label: string; icon: string; title: string }[] = [
-  { action: "copy", label: "Copy", icon: "copy", title: "Copy the code" },
-  { action: "insert", label: "Insert at Cursor", icon: "insert", title: "Insert the code at the cursor of the last active editor (replacing its selection)" },
-  { action: "newFile", label: "New File", icon: "new-file", title: "Open the code in a new untitled file" },
+/** Icon buttons, as in VS Code's own toolbars (a sidebar has no room for three labels); the name is the tooltip. */
+export const CODE_BUTTONS: readonly { action: CodeAction; name: string; icon: string }[] = [
+  { action: "copy", name: "Copy", icon: "copy" },
+  { action: "insert", name: "Insert at Cursor", icon: "insert" },
+  { action: "newFile", name: "New File", icon: "new-file" },
 ];
 
 /** The fence's language, from markdown-it's `language-…` class on <code>; "" for a block without one. */
@@ -25,13 +26,7 @@ export function decorateCodeBlocks(root: ParentNode, onAction: (action: CodeActi
     const language = blockLanguage(code);
     const text = (code.textContent ?? "").replace(/\n$/, "");
     const buttons = CODE_BUTTONS.map((b) => {
-      const control = button({
-        label: b.label,
-        icon: b.icon,
-        title: b.title,
-        appearance: "secondary",
-        onClick: () => onAction(b.action, text, language),
-      });
+      const control = button({ icon: b.icon, title: b.name, appearance: "icon", onClick: () => onAction(b.action, text, language) });
       control.element.dataset.codeAction = b.action;
       return control.element;
     });

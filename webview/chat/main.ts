@@ -177,7 +177,7 @@ function snapshot(): ChatSnapshot {
         highlightedTokens: [...block.querySelectorAll<HTMLElement>("pre span[class^='hljs-']")].filter(
           (span) => span.offsetParent != null && getComputedStyle(span).color !== getComputedStyle(code!).color,
         ).length,
-        buttons: [...block.querySelectorAll<HTMLElement>("[data-code-action]")].map((b) => b.textContent?.trim() ?? ""),
+        buttons: [...block.querySelectorAll<HTMLElement>("[data-code-action]")].map((b) => b.getAttribute("aria-label") ?? ""),
         code: code?.textContent ?? "",
       };
     }),

@@ -43,7 +43,7 @@ export const chatSnapshotSchema = z.object({
   messages: z.array(
     z.object({ role: z.string(), state: z.string(), text: z.string(), live: z.string(), badge: z.string(), context: z.string() }),
   ),
-  /** Every code block on screen: its language, how many highlighted tokens it shows, its buttons' labels. */
+  /** Every code block on screen: its language, how many highlighted tokens it shows, its buttons' accessible names. */
   codeBlocks: z.array(z.object({ language: z.string(), highlightedTokens: count, buttons: z.array(z.string()), code: z.string() })),
   busy: z.boolean(),
   sendEnabled: z.boolean(),
