@@ -61,8 +61,8 @@ export interface HapsExtensionApi {
   statusBarText(): string;
   /** Everything written to the "HAPS Router" output channel so far (the last megabyte). */
   outputText(): string;
-  /** "HAPS (local, routed)": whether it is registered with vscode.lm here, and the provider itself. */
-  languageModel: { registered: boolean; provider: HapsChatModelProvider };
+  /** "HAPS (local, routed)", the provider registered with vscode.lm. */
+  languageModel: { provider: HapsChatModelProvider };
   /** Model downloads: what the progress notification shows, whether one runs, and its Cancel. */
   downloads: { readonly onDidReport: vscode.Event<DownloadReport>; busy(): boolean; cancel(): void };
   /** The targets (candidate ids, base URLs) that have an API key; never the keys. */
@@ -85,14 +85,14 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
   const chat = new ChatViewProvider(context, runner, history, panel, output);
   const statusBar = new HapsStatusBar(host);
   const participant = registerHapsParticipant(context, runner, history);
-  const languageModel = registerHapsLanguageModel(runner, host);
+  const languageModel = registerHapsLanguageModel(runner, host, output);
   const notebookController = new EvalNotebookController(host, context.globalStorageUri, output);
 
   context.subscriptions.push(
     output,
     apiKeys,
     downloads,
-    ...(languageModel.registration ? [languageModel.registration] : []),
+    languageModel.registration,
     history,
     panel,
     chat,
@@ -142,7 +142,7 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
     answerChat: (question, stream, token, references) => answerChatRequest(runner, history, question, [], stream, token, references),
     statusBarText: () => statusBar.text,
     outputText: recorded.text,
-    languageModel: { registered: languageModel.registration != null, provider: languageModel.provider },
+    languageModel: { provider: languageModel.provider },
     downloads: { onDidReport: downloads.onDidReport, busy: () => downloads.busy, cancel: () => downloads.cancel() },
     apiKeyTargets: () => apiKeys.targets(),
   };
