@@ -1,7 +1,7 @@
 // The sidebar chat (a webview view in our activity-bar container). The conversation lives here, in the extension:
 // the page shows it and can be rebuilt from it at any time. It is kept in the workspace's state, so it survives a
 // window reload (per workspace; New Chat clears it). One answer runs at a time; Stop aborts it, which cancels the
-// generation inside llama.cpp through the engine's `cancel` message. Each question is answered over the earlier
+// generation inside llama.cpp through the engine channel's request cancellation. Each question is answered over the earlier
 // exchanges and the workspace (selection, `#file:` attachments, open editors: workspaceContext.ts).
 import { randomUUID } from "node:crypto";
 import * as vscode from "vscode";
