@@ -8,6 +8,7 @@ import { button, progressRing, registerComponents, textArea } from "../shared/co
 import { countUnsafeElements, h, icon, textOf } from "../shared/dom.ts";
 import { renderMarkdown } from "../shared/markdown.ts";
 import { throttle, onExtensionMessage, vscodeApi } from "../shared/vscodeApi.ts";
+import { DEFAULT_CONTEXT_LIMITS } from "../../src/core/data/context/packContext.ts";
 import { blockLanguage, decorateCodeBlocks } from "./codeBlocks.ts";
 import { parseToChat, type ChatMessage, type ChatSnapshot, type CodeAction, type FromChat, type RouteBadge } from "./protocol.ts";
 
@@ -51,7 +52,8 @@ function renderEmpty(): void {
       "div",
       { class: "empty muted" },
       h("p", {}, icon("hubot"), " Ask a question."),
-      h("p", {}, "HAPS routes it to a local model for each agent (a Student that reasons and searches, a Teacher that reviews) and attaches an adapter generated for your question. Earlier questions and answers of this conversation are the paragraphs the agents can search."),
+      h("p", {}, "HAPS routes it to a local model for each agent (a Student that reasons and searches, a Teacher that reviews) and attaches an adapter generated for your question."),
+      h("p", {}, `The agents search the earlier questions and answers, your selection, files you attach with #file:path and the open editors: up to ${DEFAULT_CONTEXT_LIMITS.maxChars.toLocaleString("en-US")} characters, in that order. Each answer says what it searched and what was left out.`),
     ),
   );
 }
