@@ -20,6 +20,9 @@ const common = {
   sourcemap: true,
   logLevel: "info",
   external: ["vscode", "node-llama-cpp", "mocha", "playwright-core", "@vscode/test-electron"],
+  // jsonc-parser's "main" is a UMD build whose factory requires its own files at run time, which a bundle cannot
+  // serve ("Cannot find module './impl/format'"); its ES module build bundles like any other.
+  alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
 };
 const esmBanner = {
   // Some bundled CommonJS dependencies call require(); give ESM bundles one.

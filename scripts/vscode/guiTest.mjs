@@ -2,7 +2,9 @@
 // The GUI end-to-end test: a person's path through the real workbench in headless Chromium, with the extension
 // loaded for development. Command palette -> "HAPS: Route Query" -> a question -> the route panel shows the
 // assignment (saved as test-results/route-panel.png); then the HAPS activity-bar icon -> the sidebar chat -> a
-// question -> an answer with its route badge (test-results/chat.png). Before those, the Get Started view's welcome
+// question -> an answer with its route badge (test-results/chat.png), with a fenced code block highlighted and its Copy / Insert at Cursor / New File buttons
+// on screen; then "Developer: Reload Window" -> the chat's keybinding -> the same conversation
+// (test-results/chat-after-reload.png). Before those, the Get Started view's welcome
 // with its three buttons and the chat's line saying the embedded models answer (test-results/welcome.png); after
 // them, an evaluation notebook (a small spec, opened from the workspace) run with the notebook's Run All -> its cell
 // leads with the main table, then the quality-cost chart drawn as SVG by the output renderer, the details folded
@@ -206,6 +208,47 @@ async function checkNotebook(page, resultsDir) {
   log(`notebook cell: main table, then ${layout.charts} chart(s) (${layout.chart.paths} paths in the first), details folded; saved notebook.png`);
 }
 
+/**
+ * The chat's code block as it is on screen: the language label, how many highlighted tokens are visible with a
+ * colour of their own, and which of its buttons are visible inside the view. Throws with what is missing.
+ */
+async function checkCodeBlockOnScreen(chat, language) {
+  const block = chat.locator(`.code-block[data-language="${language}"]`).first();
+  await block.waitFor({ state: "visible", timeout: 30_000 });
+  await block.scrollIntoViewIfNeeded();
+  const seen = await block.evaluate((el) => {
+    const code = el.querySelector("pre > code");
+    const view = { width: window.innerWidth, height: window.innerHeight };
+    const onScreen = (node) => {
+      const r = node.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0 && r.right <= view.width + 1 && r.bottom <= view.height + 1;
+    };
+    const base = getComputedStyle(code).color;
+    const colours = new Set();
+    let tokens = 0;
+    for (const span of el.querySelectorAll("pre span[class^='hljs-']")) {
+      const colour = getComputedStyle(span).color;
+      if (colour !== base && onScreen(span)) {
+        tokens++;
+        colours.add(colour);
+      }
+    }
+    return {
+      label: el.querySelector(".code-language")?.textContent ?? "",
+      tokens,
+      colours: colours.size,
+      buttons: [...el.querySelectorAll("[data-code-action]")].filter(onScreen).map((b) => b.getAttribute("aria-label")),
+      code: code.textContent,
+    };
+  });
+  const problems = [];
+  if (seen.label !== language) problems.push(`language label ${JSON.stringify(seen.label)}`);
+  if (seen.tokens < 3 || seen.colours < 2) problems.push(`${seen.tokens} highlighted tokens in ${seen.colours} colours on screen`);
+  if (seen.buttons.join("|") !== "Copy|Insert at Cursor|New File") problems.push(`buttons on screen: ${JSON.stringify(seen.buttons)}`);
+  if (problems.length > 0) throw new Error(`the chat's code block: ${problems.join("; ")}`);
+  return seen;
+}
+
 /** Opens the command palette and runs the command with this exact title. */
 async function runCommand(page, title) {
   await page.keyboard.press("F1");
@@ -239,15 +282,20 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
       log("Markdown renderer keeps <script>, <img onerror> and javascript: links as text");
       page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       page.on("pageerror", (error) => log(`page error: ${error.message}`));
-      // A workspace with the evaluation notebook the test opens.
+      // A workspace (its own state keeps the chat's conversation across reloads) with the evaluation notebook the
+      // test opens.
       const workspace = join(scratch, "workspace");
       mkdirSync(workspace, { recursive: true });
       writeFileSync(join(workspace, "eval.hapseval"), JSON.stringify(NOTEBOOK, null, 2));
+      writeFileSync(join(workspace, "README.md"), "A workspace for the GUI test.\n");
       await page.goto(workbenchUrl(cs.origin, cs.port, { folder: workspace, extensionDevelopmentPaths: [repoRoot] }));
-      await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 90_000 });
-      // The workbench restores its layout and registers the extension's contributions shortly after it paints.
-      await page.locator('.activitybar [aria-label*="HAPS Router"]').first().waitFor({ timeout: 60_000 });
-      await page.locator(".monaco-workbench").click({ position: { x: 700, y: 450 } });
+      const workbenchReady = async () => {
+        await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 90_000 });
+        // The workbench restores its layout and registers the extension's contributions shortly after it paints.
+        await page.locator('.activitybar [aria-label*="HAPS Router"]').first().waitFor({ timeout: 60_000 });
+        await page.locator(".monaco-workbench").click({ position: { x: 700, y: 450 } });
+      };
+      await workbenchReady();
       log("workbench ready");
 
       // What a newcomer sees first: the HAPS sidebar before any question. Then back to the Explorer, so that the
@@ -255,6 +303,13 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
       await page.locator('.activitybar [aria-label*="HAPS Router"]').first().click();
       await checkWelcome(page, resultsDir);
       await page.locator('.activitybar [aria-label^="Explorer"]').first().click();
+
+      // Route Query's keybinding (Ctrl+Alt+H) opens its input box.
+      await page.keyboard.press("Control+Alt+KeyH");
+      await page.locator('.quick-input-widget .quick-input-title:has-text("HAPS: Route Query")').waitFor({ timeout: 15_000 });
+      await page.keyboard.press("Escape");
+      await page.locator(".quick-input-widget").waitFor({ state: "hidden", timeout: 15_000 });
+      log("Ctrl+Alt+H opens HAPS: Route Query");
 
       // Command palette -> HAPS: Route Query -> the question in its input box.
       const question = "Which river flows through the city where the Eiffel Tower stands?";
@@ -280,18 +335,42 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
       await page.screenshot({ path: join(resultsDir, "route-panel.png") });
       log(`route panel: ${rows.map(([a, m]) => `${a} -> ${m}`).join(", ")}; saved route-panel.png`);
 
-      // The activity-bar icon -> the sidebar chat -> a question -> an answer with its badge.
+      // The activity-bar icon -> the sidebar chat -> a question with code in it -> an answer with its badge; the code
+      // block highlighted, with its buttons.
       await page.locator('.activitybar [aria-label*="HAPS Router"]').first().click();
-      const chat = await frameWith(page, ".composer", 60_000);
+      let chat = await frameWith(page, ".composer", 60_000);
+      const chatQuestion = "What does this print?\n```python\ndef twice(x):\n    return 2 * x  # doubled\nprint(twice(21))\n```";
       await chat.locator("vscode-text-area textarea").click();
-      await chat.locator("vscode-text-area textarea").fill("Which river flows through Paris?");
+      await chat.locator("vscode-text-area textarea").fill(chatQuestion);
       await page.keyboard.press("Enter");
       await chat.locator(".route-badge").first().waitFor({ timeout: ROUTE_TIMEOUT_MS });
       const badge = (await chat.locator(".route-badge").first().textContent())?.trim() ?? "";
       if (!/Student: .+ · Teacher: .+ · \d+ tokens · cost /.test(badge)) throw new Error(`unexpected route badge: ${JSON.stringify(badge)}`);
+      const block = await checkCodeBlockOnScreen(chat, "python");
       await page.waitForTimeout(300);
       await page.screenshot({ path: join(resultsDir, "chat.png") });
-      log(`chat answered (${badge}); saved chat.png`);
+      log(`chat answered (${badge}); code block: ${block.tokens} highlighted tokens in ${block.colours} colours, buttons ${block.buttons.join(", ")}; saved chat.png`);
+
+      // Developer: Reload Window -> the chat's keybinding (Ctrl+Alt+Shift+H) -> the same conversation (kept in the
+      // workspace's state).
+      await runCommand(page, "Developer: Reload Window");
+      await page.waitForEvent("load", { timeout: 60_000 });
+      await workbenchReady();
+      // The side bar comes back as it was; close it, so that only the keybinding can bring the chat back.
+      await runCommand(page, "View: Close Primary Side Bar");
+      await page.locator(".part.sidebar").waitFor({ state: "hidden", timeout: 15_000 });
+      await page.keyboard.press("Control+Alt+Shift+KeyH");
+      await page.locator(".part.sidebar").waitFor({ state: "visible", timeout: 15_000 });
+      chat = await frameWith(page, ".route-badge", 60_000);
+      const restored = await chat.locator("article[data-message]").evaluateAll((els) => els.map((el) => [el.dataset.role, el.querySelector('[data-field="badge"]')?.textContent?.trim() ?? ""]));
+      if (restored.length !== 2 || restored[0][0] !== "user" || restored[1][1] !== badge) {
+        throw new Error(`after the reload the chat shows ${JSON.stringify(restored)}, not the question and the answer with badge ${JSON.stringify(badge)}`);
+      }
+      const after = await checkCodeBlockOnScreen(chat, "python");
+      if (after.code !== block.code) throw new Error(`after the reload the code block holds ${JSON.stringify(after.code)}`);
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(resultsDir, "chat-after-reload.png") });
+      log("after Developer: Reload Window the chat shows the same question, code block and answer; saved chat-after-reload.png");
 
       await checkNotebook(page, resultsDir);
     };

@@ -3,7 +3,7 @@
 // here is a thin layer: settings in, engine requests out, results shown.
 import * as vscode from "vscode";
 import type { RouteSnapshot } from "../../webview/route/protocol.ts";
-import type { ChatSnapshot } from "../../webview/chat/protocol.ts";
+import type { ChatAutomation, ChatMessage, ChatSnapshot } from "../../webview/chat/protocol.ts";
 import { answerChatRequest, registerHapsParticipant, type MarkdownStream } from "./chat/hapsParticipant.ts";
 import { ChatViewProvider } from "./chat/ChatViewProvider.ts";
 import { routeQuery } from "./commands/routeQuery.ts";
@@ -42,21 +42,28 @@ export interface HapsExtensionApi {
   engineActiveRequests(): number;
   /** Routes a query as the commands do; rejects with the error a user would see. */
   route(query: RouteQuery): ReturnType<RouteRunner["run"]>;
+  /** The last query routed (its question and the paragraphs the agents could search), by any entry point. */
+  lastRouteQuery(): RouteQuery | null;
   routePanel: { readonly onDidRender: vscode.Event<RouteSnapshot>; lastSnapshot(): RouteSnapshot | null; shownRouteId(): string | null };
   chat: {
     readonly onDidRender: vscode.Event<ChatSnapshot>;
     lastSnapshot(): ChatSnapshot | null;
     busy(): boolean;
-    /** Tests: type into the chat view and press Send, or press Stop, through the page's own controls. */
-    automate(action: "send" | "stop" | "openRoute", text?: string): void;
+    /** The conversation the extension holds (and keeps in the workspace's state). */
+    conversation(): readonly ChatMessage[];
+    /**
+     * Tests: type into the chat view and press Send, press Stop, click the last badge, or press a button of the code
+     * block `block`, through the page's own controls.
+     */
+    automate(action: ChatAutomation, text?: string, block?: number): void;
   };
   /** Whether `@haps` is registered (VS Code offers chat participants here). */
   chatParticipantRegistered: boolean;
   /** The @haps handler with a stream of the caller's (this VS Code's Chat view cannot be driven by tests). */
-  answerChat(question: string, stream: MarkdownStream, token: vscode.CancellationToken): Promise<vscode.ChatResult>;
+  answerChat(question: string, stream: MarkdownStream, token: vscode.CancellationToken, references?: readonly vscode.ChatPromptReference[]): Promise<vscode.ChatResult>;
   statusBarText(): string;
-  /** "HAPS (local, routed)": whether it is registered with vscode.lm here, and the provider itself. */
-  languageModel: { registered: boolean; provider: HapsChatModelProvider };
+  /** "HAPS (local, routed)", the provider registered with vscode.lm. */
+  languageModel: { provider: HapsChatModelProvider };
   /** Model downloads: what the progress notification shows, whether one runs, and its Cancel. */
   downloads: { readonly onDidReport: vscode.Event<DownloadReport>; busy(): boolean; cancel(): void };
   /** The targets (candidate ids, base URLs) that have an API key; never the keys. */
@@ -85,14 +92,14 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
   const chat = new ChatViewProvider(context, runner, history, panel, output);
   const statusBar = new HapsStatusBar(host);
   const participant = registerHapsParticipant(context, runner, history);
-  const languageModel = registerHapsLanguageModel(runner, host);
+  const languageModel = registerHapsLanguageModel(runner, host, output);
   const notebookController = new EvalNotebookController(host, context.globalStorageUri, output);
 
   context.subscriptions.push(
     output,
     apiKeys,
     downloads,
-    ...(languageModel.registration ? [languageModel.registration] : []),
+    languageModel.registration,
     history,
     panel,
     chat,
@@ -132,12 +139,19 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
   return {
     engineActiveRequests: () => host.activeRequests,
     route: (query) => runner.run(query),
+    lastRouteQuery: () => runner.lastQuery,
     routePanel: { onDidRender: panel.onDidRender, lastSnapshot: () => panel.lastSnapshot, shownRouteId: () => panel.shownRouteId },
-    chat: { onDidRender: chat.onDidRender, lastSnapshot: () => chat.lastSnapshot, busy: () => chat.busy, automate: (action, text) => chat.automate(action, text) },
+    chat: {
+      onDidRender: chat.onDidRender,
+      lastSnapshot: () => chat.lastSnapshot,
+      busy: () => chat.busy,
+      conversation: () => chat.conversation,
+      automate: (action, text, block) => chat.automate(action, text, block),
+    },
     chatParticipantRegistered: participant != null,
-    answerChat: (question, stream, token) => answerChatRequest(runner, history, question, [], stream, token),
+    answerChat: (question, stream, token, references) => answerChatRequest(runner, history, question, [], stream, token, references),
     statusBarText: () => statusBar.text,
-    languageModel: { registered: languageModel.registration != null, provider: languageModel.provider },
+    languageModel: { provider: languageModel.provider },
     downloads: { onDidReport: downloads.onDidReport, busy: () => downloads.busy, cancel: () => downloads.cancel() },
     apiKeyTargets: () => apiKeys.targets(),
   };

@@ -8,7 +8,9 @@ import { button, progressRing, registerComponents, textArea } from "../shared/co
 import { countUnsafeElements, h, icon, textOf } from "../shared/dom.ts";
 import { renderMarkdown } from "../shared/markdown.ts";
 import { throttle, onExtensionMessage, vscodeApi } from "../shared/vscodeApi.ts";
-import { parseToChat, type ChatMessage, type ChatSnapshot, type FromChat, type RouteBadge } from "./protocol.ts";
+import { DEFAULT_CONTEXT_LIMITS } from "../../src/core/data/context/packContext.ts";
+import { blockLanguage, decorateCodeBlocks } from "./codeBlocks.ts";
+import { parseToChat, type ChatMessage, type ChatSnapshot, type CodeAction, type FromChat, type RouteBadge } from "./protocol.ts";
 
 registerComponents();
 
@@ -65,7 +67,8 @@ function renderEmpty(): void {
       "div",
       { class: "empty muted" },
       h("p", {}, icon("hubot"), " Ask a question."),
-      h("p", {}, "HAPS routes it to a local model for each agent (a Student that reasons and searches, a Teacher that reviews) and attaches an adapter generated for your question. Earlier questions and answers of this conversation are the paragraphs the agents can search."),
+      h("p", {}, "HAPS routes it to a local model for each agent (a Student that reasons and searches, a Teacher that reviews) and attaches an adapter generated for your question."),
+      h("p", {}, `The agents search the earlier questions and answers, your selection, files you attach with #file:path and the open editors: up to ${DEFAULT_CONTEXT_LIMITS.maxChars.toLocaleString("en-US")} characters, in that order. Each answer says what it searched and what was left out.`),
     ),
   );
 }
@@ -77,9 +80,27 @@ function badgeText(badge: RouteBadge): string {
   return `${agents} · ${badge.tokens.input + badge.tokens.output} tokens · cost ${badge.cost}`;
 }
 
+const codeAction = (action: CodeAction, code: string, language: string) => post({ type: "codeAction", action, code, language });
+
+/** Markdown (a question or an answer) through the sanitising renderer, its code blocks with their buttons. */
+function markdownElement(className: string, text: string): HTMLElement {
+  const el = h("div", { class: `${className} markdown`, "data-field": "text" });
+  el.append(renderMarkdown(text));
+  decorateCodeBlocks(el, codeAction);
+  return el;
+}
+
+function contextLine(context: NonNullable<ChatMessage["context"]>): HTMLElement | null {
+  if (context.used.length === 0 && context.leftOut.length === 0) return null;
+  const used = context.used.length > 0 ? `Searched: ${context.used.join(", ")}` : "No workspace context";
+  const leftOut = context.leftOut.length > 0 ? ` · left out: ${context.leftOut.map((l) => `${l.label} (${l.reason})`).join(", ")}` : "";
+  return h("p", { class: "context-line muted", "data-field": "context", title: used + leftOut }, icon("references"), ` ${used}${leftOut}`);
+}
+
 function messageElement(message: ChatMessage): HTMLElement {
   if (message.role === "user") {
-    return h("article", { class: "message user", "data-message": message.id, "data-role": "user", "data-state": message.state }, h("p", { class: "user-text", "data-field": "text" }, message.text));
+    // Questions are Markdown too: code pasted in a fence is shown highlighted, with the same buttons.
+    return h("article", { class: "message user", "data-message": message.id, "data-role": "user", "data-state": message.state }, markdownElement("user-text", message.text));
   }
   const streaming = message.state === "streaming";
   const live = h(
@@ -100,10 +121,16 @@ function messageElement(message: ChatMessage): HTMLElement {
     streaming ? progressRing("Answering") : null,
     message.state === "stopped" ? h("span", { class: "muted" }, " · stopped") : null,
   );
-  const answer = h("div", { class: "answer markdown", "data-field": "text" });
-  if (message.text) answer.append(renderMarkdown(message.text));
-  else if (!streaming && message.state !== "error") answer.append(h("p", { class: "muted" }, message.state === "stopped" ? "(stopped before an answer)" : "(empty answer)"));
-  const el = h("article", { class: `message assistant state-${message.state}`, "data-message": message.id, "data-role": "assistant", "data-state": message.state }, head, message.live.length > 0 || streaming ? live : null, answer);
+  const answer = message.text ? markdownElement("answer", message.text) : h("div", { class: "answer markdown", "data-field": "text" });
+  if (!message.text) if (!streaming && message.state !== "error") answer.append(h("p", { class: "muted" }, message.state === "stopped" ? "(stopped before an answer)" : "(empty answer)"));
+  const el = h(
+    "article",
+    { class: `message assistant state-${message.state}`, "data-message": message.id, "data-role": "assistant", "data-state": message.state },
+    head,
+    message.context ? contextLine(message.context) : null,
+    message.live.length > 0 || streaming ? live : null,
+    answer,
+  );
   if (message.badge && message.routeId) {
     const routeId = message.routeId;
     const badgeButton = h("button", { type: "button", class: "route-badge", "data-field": "badge", title: "Open the route of this answer in the route panel" }, icon("git-merge"), ` ${badgeText(message.badge)}`);
@@ -157,7 +184,20 @@ function snapshot(): ChatSnapshot {
       text: textOf(el, '[data-field="text"]'),
       live: textOf(el, '[data-field="live"]'),
       badge: textOf(el, '[data-field="badge"]'),
+      context: textOf(el, '[data-field="context"]'),
     })),
+    codeBlocks: [...messagesEl.querySelectorAll<HTMLElement>(".code-block")].map((block) => {
+      const code = block.querySelector("pre > code");
+      return {
+        language: code ? blockLanguage(code) : "",
+        // Only tokens that are on screen: a highlighted span with a colour that differs from the block's text.
+        highlightedTokens: [...block.querySelectorAll<HTMLElement>("pre span[class^='hljs-']")].filter(
+          (span) => span.offsetParent != null && getComputedStyle(span).color !== getComputedStyle(code!).color,
+        ).length,
+        buttons: [...block.querySelectorAll<HTMLElement>("[data-code-action]")].map((b) => b.getAttribute("aria-label") ?? ""),
+        code: code?.textContent ?? "",
+      };
+    }),
     busy,
     sendEnabled: !sendButton.isDisabled(),
     stopEnabled: !stopButton.isDisabled(),
@@ -197,8 +237,11 @@ onExtensionMessage(parseToChat, (message) => {
         sendButton.click();
       } else if (message.action === "stop") {
         stopButton.click();
-      } else {
+      } else if (message.action === "openRoute") {
         [...messagesEl.querySelectorAll<HTMLButtonElement>(".route-badge")].at(-1)?.click();
+      } else {
+        const block = messagesEl.querySelectorAll(".code-block")[message.block ?? 0];
+        block?.querySelector<HTMLElement>(`[data-code-action="${message.action}"]`)?.click();
       }
       return;
   }

@@ -30,13 +30,21 @@ export const chatMessageSchema = z.object({
   routeId: z.string().optional(),
   badge: routeBadgeSchema.optional(),
   error: z.object({ message: z.string(), actions: z.array(chatActionSchema) }).optional(),
+  /** The workspace context the answer was given (selection, attached files, open editors) and what did not fit. */
+  context: z.object({ used: z.array(z.string()), leftOut: z.array(z.object({ label: z.string(), reason: z.string() })) }).optional(),
 });
+
+/** The buttons on a code block in an answer (or a question): what the extension does with the block's code. */
+export const CODE_ACTIONS = ["copy", "insert", "newFile"] as const;
+export type CodeAction = (typeof CODE_ACTIONS)[number];
 
 /** What the chat reports it has on screen, read back from its DOM (the extension tests check it). */
 export const chatSnapshotSchema = z.object({
   messages: z.array(
-    z.object({ role: z.string(), state: z.string(), text: z.string(), live: z.string(), badge: z.string() }),
+    z.object({ role: z.string(), state: z.string(), text: z.string(), live: z.string(), badge: z.string(), context: z.string() }),
   ),
+  /** Every code block on screen: its language, how many highlighted tokens it shows, its buttons' accessible names. */
+  codeBlocks: z.array(z.object({ language: z.string(), highlightedTokens: count, buttons: z.array(z.string()), code: z.string() })),
   busy: z.boolean(),
   sendEnabled: z.boolean(),
   stopEnabled: z.boolean(),
@@ -57,9 +65,15 @@ export const toChatSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("models"), embedded: z.boolean(), label: z.string() }),
   /**
    * Extension tests only (the page honours it when the extension runs its tests): use the view's own controls,
-   * as a person would - type and press Send, press Stop, or click the last answer's route badge.
+   * as a person would - type and press Send, press Stop, click the last answer's route badge, or press a button
+   * of the code block `block` (0 = the first on screen).
    */
-  z.object({ type: z.literal("automate"), action: z.enum(["send", "stop", "openRoute"]), text: z.string().optional() }),
+  z.object({
+    type: z.literal("automate"),
+    action: z.enum(["send", "stop", "openRoute", ...CODE_ACTIONS]),
+    text: z.string().optional(),
+    block: count.optional(),
+  }),
 ]);
 
 export const fromChatSchema = z.discriminatedUnion("type", [
@@ -69,12 +83,15 @@ export const fromChatSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("openRoute"), routeId: z.string() }),
   z.object({ type: z.literal("runAction"), command: z.enum(CHAT_ACTION_COMMANDS) }),
   z.object({ type: z.literal("rendered"), snapshot: chatSnapshotSchema }),
+  /** A code block's button: copy its code, insert it at the cursor of the last editor, or open it as a new file. */
+  z.object({ type: z.literal("codeAction"), action: z.enum(CODE_ACTIONS), code: z.string().max(1_000_000), language: z.string().max(64) }),
 ]);
 
 export type ChatAction = z.infer<typeof chatActionSchema>;
 export type RouteBadge = z.infer<typeof routeBadgeSchema>;
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 export type ChatSnapshot = z.infer<typeof chatSnapshotSchema>;
+export type ChatAutomation = Extract<ToChat, { type: "automate" }>["action"];
 export type ToChat = z.infer<typeof toChatSchema>;
 export type FromChat = z.infer<typeof fromChatSchema>;
 

@@ -1,12 +1,19 @@
 // Runs the engine (dist/engine.mjs) in a child process of its own and supervises it. llama.cpp aborts the whole
 // process on some bad inputs and can be killed for memory; both must end in a rejected request and a clear message,
 // never in a dead or hanging host. No `vscode` import here: the CLI can use this too.
+//
+// The channel is JSON-RPC (vscode-jsonrpc) over the fork's IPC channel: requests, their cancellation and their
+// progress (the events) are the library's; what stays here is the supervision - one engine at a time, started on
+// demand, every pending request rejected with the crash's reason when it dies, a restart limit, a clean shutdown.
 import { fork, type ChildProcess } from "node:child_process";
+import { CancellationTokenSource, ResponseError, type CancellationToken, type MessageConnection } from "vscode-jsonrpc";
+import { createMessageConnection, IPCMessageReader, IPCMessageWriter } from "vscode-jsonrpc/node";
 import { ENGINE_ALLOCATOR_ENV, ENGINE_NODE_FLAGS } from "./allocatorEnv.ts";
 import type { RuntimeOptions } from "../runtime/types.ts";
 import type { HostApiKeys, HostHandlers, HostMethod } from "../host/types.ts";
 import { emptyApiKeys } from "../host/hostServices.ts";
-import type { EngineEvents, EngineMethod, ErrorData, FromEngine, ParamsOf, ResultOf, ToEngine } from "./protocol.ts";
+import { ENGINE_NOTIFICATIONS, hostRequestMethod, type EngineEvents, type EngineInit, type EngineMethod, type EngineRequestParams, type ParamsOf, type ResultOf } from "./protocol.ts";
+import { errorDataOf, EVENT_PROGRESS, HOST_EVENT_PROGRESS, toResponseError } from "./rpc.ts";
 
 export interface EngineClientOptions {
   /** Absolute path of the bundled engine entry (`dist/engine.mjs`). */
@@ -52,7 +59,7 @@ export interface EngineClientOptions {
 }
 
 export interface EngineRequestOptions {
-  /** Aborting sends `cancel`; the request then settles with the engine's answer (for `generate`, a result with
+  /** Aborting cancels the JSON-RPC request (`$/cancelRequest`); the request then settles with the engine's answer (for `generate`, a result with
    * `stopReason: "abort"`). Already aborted: rejects at once, nothing is sent. */
   signal?: AbortSignal;
   /** Events the engine emits while this request runs (e.g. streamed tokens). */
@@ -89,11 +96,6 @@ export class EngineRequestError extends Error {
   }
 }
 
-function errorData(error: unknown): ErrorData {
-  if (error instanceof Error) return { message: error.message, name: error.name };
-  return { message: String(error) };
-}
-
 /** "exit code 1" / "signal SIGABRT", the part of a crash message a person reads first. */
 export function crashReason(crash: Pick<EngineCrash, "exitCode" | "signal">): string {
   return crash.signal ? `signal ${crash.signal}` : `exit code ${crash.exitCode}`;
@@ -126,10 +128,11 @@ interface Pending {
 
 interface Running {
   child: ChildProcess;
+  connection: MessageConnection;
   pending: Map<number, Pending>;
   stderrTail: string[];
-  /** Host calls the engine made that are still running here, by call id. */
-  hostCalls: Map<number, AbortController>;
+  /** Host calls the engine made that are still running here. */
+  hostCalls: Set<AbortController>;
   /** Set by dispose()/restart(): the exit that follows is not a crash. */
   stopping: boolean;
   /** 'error' and 'exit' can both report one death; it is handled once. */
@@ -155,7 +158,7 @@ export class EngineClient {
   /** Replaces the API keys: the running engine gets them at once, later engines at their start. */
   setApiKeys(keys: HostApiKeys): void {
     this.apiKeys = keys;
-    if (this.current) this.send(this.current, { kind: "apiKeys", apiKeys: keys });
+    if (this.current) this.notify(this.current, ENGINE_NOTIFICATIONS.apiKeys, keys);
   }
 
   /** Called after every unexpected exit of the engine; returns a function that unsubscribes. */
@@ -190,17 +193,44 @@ export class EngineClient {
       return Promise.reject(error);
     }
     const id = this.nextId++;
+    const progressToken = `request-${id}`;
     return new Promise<ResultOf<M>>((resolve, reject) => {
-      const onAbort = () => this.send(engine, { kind: "cancel", id });
+      // Aborting cancels the JSON-RPC request; its promise then settles with the engine's own answer.
+      const source = new CancellationTokenSource();
+      const onAbort = () => source.cancel();
       signal?.addEventListener("abort", onAbort, { once: true });
+      const progress = engine.connection.onProgress(EVENT_PROGRESS, progressToken, (m) => engine.pending.get(id)?.onEvent?.(m.event, m.data));
       engine.pending.set(id, {
         method,
         resolve: resolve as (value: unknown) => void,
         reject,
         onEvent: onEvent as Pending["onEvent"],
-        cleanup: () => signal?.removeEventListener("abort", onAbort),
+        cleanup: () => {
+          signal?.removeEventListener("abort", onAbort);
+          progress.dispose();
+          source.dispose();
+        },
       });
-      this.send(engine, { kind: "request", id, method, params });
+      // Settles once: the answer, or (first) the exit handler's crash or stop.
+      const settle = (finish: (p: Pending) => void) => {
+        const pending = engine.pending.get(id);
+        if (pending == null) return;
+        engine.pending.delete(id);
+        pending.cleanup();
+        finish(pending);
+      };
+      const request: EngineRequestParams = { params, progressToken };
+      Promise.resolve()
+        .then(() => engine.connection.sendRequest(method, request, source.token))
+        .then(
+          (result) => settle((p) => p.resolve(result)),
+          (error) => {
+            // A closed connection means the engine is gone: its exit handler rejects with the reason.
+            if (!(error instanceof ResponseError)) return;
+            const data = errorDataOf(error)!;
+            settle((p) => p.reject(new EngineRequestError(data.message, data.name, data.stack)));
+          },
+        );
     });
   }
 
@@ -246,14 +276,19 @@ export class EngineClient {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",
     });
-    const engine: Running = { child, pending: new Map(), hostCalls: new Map(), stderrTail: [], stopping: false, exited: false };
+    const connection = createMessageConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
+    const engine: Running = { child, connection, pending: new Map(), hostCalls: new Set(), stderrTail: [], stopping: false, exited: false };
     this.forwardLines(child.stdout!, (line) => this.options.onOutput?.("stdout", line));
     this.forwardLines(child.stderr!, (line) => {
       engine.stderrTail.push(line);
       if (engine.stderrTail.length > this.options.stderrLines) engine.stderrTail.shift();
       this.options.onOutput?.("stderr", line);
     });
-    child.on("message", (message: FromEngine) => this.onMessage(engine, message));
+    connection.onNotification(ENGINE_NOTIFICATIONS.log, ({ level, message }: EngineEvents["log"]) => this.options.onLog?.(level, message));
+    connection.onRequest((method, params, token) => this.answerHostCall(engine, method, params as EngineRequestParams, token));
+    // The engine's death is seen on the process (exit), not on the channel; the channel's errors are not reported twice.
+    connection.onError(() => undefined);
+    connection.listen();
     // 'error' covers a runtime that cannot be spawned at all; 'exit' may or may not follow it.
     child.on("error", (error) => {
       engine.stderrTail.push(`could not run ${execPath}: ${error.message}`);
@@ -261,7 +296,7 @@ export class EngineClient {
     });
     child.on("exit", (code, signal) => this.onExit(engine, code, signal));
     const hostMethods = Object.keys(this.options.hostHandlers ?? {}) as HostMethod[];
-    this.send(engine, { kind: "init", options: this.options.runtime ?? {}, hostMethods, apiKeys: this.apiKeys });
+    this.notify(engine, ENGINE_NOTIFICATIONS.init, { options: this.options.runtime ?? {}, hostMethods, apiKeys: this.apiKeys } satisfies EngineInit);
     return engine;
   }
 
@@ -280,59 +315,28 @@ export class EngineClient {
     });
   }
 
-  private onMessage(engine: Running, message: FromEngine): void {
-    switch (message.kind) {
-      case "ready":
-        break;
-      case "event":
-        if (message.id == null) {
-          if (message.event === "log") {
-            const { level, message: text } = message.data as EngineEvents["log"];
-            this.options.onLog?.(level, text);
-          }
-        } else {
-          engine.pending.get(message.id)?.onEvent?.(message.event, message.data);
-        }
-        break;
-      case "result":
-      case "error": {
-        const pending = engine.pending.get(message.id);
-        if (!pending) break;
-        engine.pending.delete(message.id);
-        pending.cleanup();
-        if (message.kind === "result") pending.resolve(message.result);
-        else pending.reject(new EngineRequestError(message.error.message, message.error.name, message.error.stack));
-        break;
-      }
-      case "hostCall":
-        void this.answerHostCall(engine, message.callId, message.method, message.params);
-        break;
-      case "hostCancel":
-        engine.hostCalls.get(message.callId)?.abort(new DOMException("the engine cancelled the call", "AbortError"));
-        break;
-    }
-  }
-
-  /** Runs this side's handler for a call the engine made and sends back its events and its answer. */
-  private async answerHostCall(engine: Running, callId: number, method: HostMethod, params: unknown): Promise<void> {
+  /** Runs this side's handler for a call the engine made; its events go back as progress on the call's token. */
+  private async answerHostCall(engine: Running, rpcMethod: string, request: EngineRequestParams, token: CancellationToken): Promise<unknown> {
     const controller = new AbortController();
-    engine.hostCalls.set(callId, controller);
+    const cancel = token.onCancellationRequested(() => controller.abort(new DOMException("the engine cancelled the call", "AbortError")));
+    engine.hostCalls.add(controller);
     try {
-      const handler = this.options.hostHandlers?.[method] as
+      const method = rpcMethod.startsWith("host/") ? (rpcMethod.slice("host/".length) as HostMethod) : null;
+      const handler = (method != null && rpcMethod === hostRequestMethod(method) ? this.options.hostHandlers?.[method] : undefined) as
         | ((params: unknown, ctx: Parameters<HostHandlers[HostMethod]>[1]) => Promise<unknown>)
         | undefined;
-      if (handler == null) throw new Error(`the engine's host does not answer "${method}"`);
-      const result = await handler(params, {
+      if (handler == null) throw new Error(`the engine's host does not answer "${method ?? rpcMethod}"`);
+      return await handler(request?.params, {
         signal: controller.signal,
         emit: (event, data) => {
-          if (!controller.signal.aborted) this.send(engine, { kind: "hostEvent", callId, event, data });
+          if (!controller.signal.aborted) engine.connection.sendProgress(HOST_EVENT_PROGRESS, request.progressToken, { event, data }).catch(() => undefined);
         },
       });
-      if (!controller.signal.aborted) this.send(engine, { kind: "hostResult", callId, result });
     } catch (error) {
-      if (!controller.signal.aborted) this.send(engine, { kind: "hostError", callId, error: errorData(error) });
+      throw toResponseError(error, false);
     } finally {
-      engine.hostCalls.delete(callId);
+      cancel.dispose();
+      engine.hostCalls.delete(controller);
     }
   }
 
@@ -340,7 +344,8 @@ export class EngineClient {
     if (engine.exited) return;
     engine.exited = true;
     // Nobody is left to answer: a model request the engine started here stops too.
-    for (const call of engine.hostCalls.values()) call.abort(new DOMException("the HAPS engine exited", "AbortError"));
+    for (const call of engine.hostCalls) call.abort(new DOMException("the HAPS engine exited", "AbortError"));
+    engine.connection.dispose();
     if (this.current === engine) this.current = null;
     const pending = [...engine.pending.values()];
     engine.pending.clear();
@@ -370,11 +375,11 @@ export class EngineClient {
     });
   }
 
-  private send(engine: Running, message: ToEngine): void {
+  private notify(engine: Running, method: string, params: unknown): void {
     if (!engine.child.connected) return; // its exit handler rejects what is pending
-    engine.child.send(message, (error) => {
+    engine.connection.sendNotification(method, params).catch((error: Error) => {
       // A send that fails means the channel closed under us: the engine is gone, and onExit reports it.
-      if (error) engine.stderrTail.push(`could not send ${message.kind} to the engine: ${error.message}`);
+      engine.stderrTail.push(`could not send ${method} to the engine: ${error.message}`);
     });
   }
 
@@ -391,7 +396,7 @@ export class EngineClient {
     const child = engine.child;
     if (child.exitCode != null || child.signalCode != null) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    this.send(engine, { kind: "shutdown" });
+    this.notify(engine, ENGINE_NOTIFICATIONS.shutdown, null);
     const timer = setTimeout(() => child.kill("SIGKILL"), this.options.shutdownTimeoutMs);
     await exited;
     clearTimeout(timer);

@@ -1,8 +1,11 @@
-// The engine's side of host calls (host/types.ts): a call goes to the parent as `hostCall`, its streamed pieces and
-// its answer come back as `hostEvent` / `hostResult` / `hostError`. Cancelling sends `hostCancel` and rejects at once
-// with the signal's reason: the episode stops now, and whatever the host still answers for that call is dropped.
-import type { HostCallOptions, HostCaller, HostEvents, HostMethod, HostMethods } from "../host/types.ts";
-import type { ErrorData, FromEngine, ToEngine } from "./protocol.ts";
+// The engine's side of host calls (host/types.ts): a call goes to the parent as a `host/<method>` JSON-RPC request,
+// its streamed pieces come back as progress on the call's token, its answer as the response. Cancelling sends
+// JSON-RPC's `$/cancelRequest` and rejects at once with the signal's reason: the episode stops now, and whatever the
+// host still answers for that call is dropped.
+import { CancellationTokenSource, type MessageConnection } from "vscode-jsonrpc";
+import type { HostCallOptions, HostCaller, HostMethod, HostMethods } from "../host/types.ts";
+import { hostRequestMethod, type EngineRequestParams } from "./protocol.ts";
+import { errorDataOf, HOST_EVENT_PROGRESS } from "./rpc.ts";
 
 /** A host handler threw; `name` is the host's error name. */
 export class HostCallError extends Error {
@@ -12,21 +15,13 @@ export class HostCallError extends Error {
   }
 }
 
-interface PendingCall {
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  onEvent?: (event: keyof HostEvents, data: unknown) => void;
-  cleanup: () => void;
-}
-
-type FromHost = Extract<ToEngine, { kind: "hostResult" | "hostEvent" | "hostError" }>;
-
 export class HostCallChannel implements HostCaller {
-  private readonly pending = new Map<number, PendingCall>();
+  /** Calls still waiting, so that a shutdown can fail them all. */
+  private readonly pending = new Map<number, (error: Error) => void>();
   private nextId = 1;
 
   constructor(
-    private readonly send: (message: FromEngine) => void,
+    private readonly connection: MessageConnection,
     private readonly methods: ReadonlySet<HostMethod>,
   ) {}
 
@@ -39,47 +34,44 @@ export class HostCallChannel implements HostCaller {
     const { signal, onEvent } = options;
     if (signal?.aborted) return Promise.reject(signal.reason ?? new DOMException("aborted", "AbortError"));
     const callId = this.nextId++;
+    const progressToken = `host-${callId}`;
+    const source = new CancellationTokenSource();
     return new Promise<HostMethods[M][1]>((resolve, reject) => {
-      const onAbort = () => {
+      let settled = false;
+      const progress = this.connection.onProgress(HOST_EVENT_PROGRESS, progressToken, (m) => {
+        if (!settled) onEvent?.(m.event as never, m.data as never);
+      });
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
         this.pending.delete(callId);
-        this.send({ kind: "hostCancel", callId });
-        reject(signal!.reason ?? new DOMException("aborted", "AbortError"));
+        signal?.removeEventListener("abort", onAbort);
+        progress.dispose();
+        source.dispose();
+        finish();
+      };
+      const onAbort = () => {
+        source.cancel();
+        settle(() => reject(signal!.reason ?? new DOMException("aborted", "AbortError")));
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.pending.set(callId, {
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        onEvent: onEvent as PendingCall["onEvent"],
-        cleanup: () => signal?.removeEventListener("abort", onAbort),
-      });
-      this.send({ kind: "hostCall", callId, method, params });
+      this.pending.set(callId, (error) => settle(() => reject(error)));
+      const request: EngineRequestParams = { params, progressToken };
+      Promise.resolve()
+        .then(() => this.connection.sendRequest(hostRequestMethod(method), request, source.token))
+        .then(
+          (result) => settle(() => resolve(result as HostMethods[M][1])),
+          (error) => {
+            const data = errorDataOf(error);
+            settle(() => reject(data != null ? new HostCallError(data.message, data.name) : new HostCallError((error as Error).message, undefined)));
+          },
+        );
     });
-  }
-
-  /** A message from the host about one of the calls. */
-  receive(message: FromHost): void {
-    const call = this.pending.get(message.callId);
-    if (call == null) return; // cancelled, or answered twice
-    if (message.kind === "hostEvent") {
-      call.onEvent?.(message.event, message.data);
-      return;
-    }
-    this.pending.delete(message.callId);
-    call.cleanup();
-    if (message.kind === "hostResult") call.resolve(message.result);
-    else call.reject(hostError(message.error));
   }
 
   /** Fails every call still waiting (the engine is shutting down). */
   rejectAll(reason: string): void {
-    for (const call of this.pending.values()) {
-      call.cleanup();
-      call.reject(new HostCallError(reason, undefined));
-    }
+    for (const fail of [...this.pending.values()]) fail(new HostCallError(reason, undefined));
     this.pending.clear();
   }
-}
-
-function hostError(error: ErrorData): Error {
-  return new HostCallError(error.message, error.name);
 }

@@ -26,6 +26,46 @@ export interface RequestFieldNames {
   choices: string;
 }
 
+export interface ModelLimits {
+  /** The smallest context among the router and the local candidates, in tokens. */
+  smallestContext: number;
+  /** The most tokens a question (with its choices) may take: a quarter of `smallestContext`. */
+  maxQuestionTokens: number;
+  /** The most tokens one agent turn generates (the configuration's `maxTokens`). */
+  maxOutputTokens: number;
+}
+
+interface ContextModel {
+  role: string;
+  path: string;
+  pooling: HapsConfig["router"]["pooling"] | undefined;
+}
+
+/** The router and the local candidates: remote candidates have no tokenizer here (their servers refuse too long a prompt). */
+function contextModels(config: Pick<HapsConfig, "router" | "candidates">): ContextModel[] {
+  return [
+    // The router is loaded for its pooled feature; tokenizing with that load costs no second copy of the model.
+    { role: "router model", path: config.router.model, pooling: config.router.pooling },
+    ...config.candidates.filter((c) => c.kind === "local").map((c) => ({ role: `candidate "${c.id}"`, path: c.model, pooling: undefined })),
+  ];
+}
+
+async function loadForCount(runtime: LlamaRuntime, m: ContextModel) {
+  // The first load of each model happens here, so a file llama.cpp cannot use is reported with its role.
+  return await runtime.loadModel(m.path, m.pooling == null ? {} : { pooling: m.pooling }).catch((error: Error) => {
+    error.message = `${m.role}: ${error.message}`;
+    throw error;
+  });
+}
+
+/** What a request on these models may hold: the limits `checkEpisodeRequest` enforces, for callers to advertise. */
+export async function modelLimits(runtime: LlamaRuntime, config: Pick<HapsConfig, "router" | "candidates" | "maxTokens">): Promise<ModelLimits> {
+  const contexts: number[] = [];
+  for (const m of contextModels(config)) contexts.push((await loadForCount(runtime, m)).contextSize);
+  const smallestContext = Math.min(...contexts);
+  return { smallestContext, maxQuestionTokens: Math.floor(QUESTION_SHARE_OF_CONTEXT * smallestContext), maxOutputTokens: config.maxTokens };
+}
+
 /** Throws an EpisodeRequestError unless the request can run on the configured models. */
 export async function checkEpisodeRequest(
   runtime: LlamaRuntime,
@@ -43,19 +83,9 @@ export async function checkEpisodeRequest(
     if (empty >= 0) throw new EpisodeRequestError(`${names.choices}: option ${empty + 1} is empty`);
   }
   const text = [request.question, ...(choices ?? [])].join("\n");
-  const models = [
-    // The router is loaded for its pooled feature; tokenizing with that load costs no second copy of the model.
-    { role: "router model", path: config.router.model, pooling: config.router.pooling },
-    // Remote candidates have no tokenizer here; their servers refuse a prompt too long for them.
-    ...config.candidates.filter((c) => c.kind === "local").map((c) => ({ role: `candidate "${c.id}"`, path: c.model, pooling: undefined })),
-  ];
   const counts: { role: string; tokens: number; context: number }[] = [];
-  for (const m of models) {
-    // The first load of each model happens here, so a file llama.cpp cannot use is reported with its role.
-    const loaded = await runtime.loadModel(m.path, m.pooling == null ? {} : { pooling: m.pooling }).catch((error: Error) => {
-      error.message = `${m.role}: ${error.message}`;
-      throw error;
-    });
+  for (const m of contextModels(config)) {
+    const loaded = await loadForCount(runtime, m);
     counts.push({ role: m.role, tokens: loaded.model.tokenize(text).length, context: loaded.contextSize });
   }
   const smallest = Math.min(...counts.map((c) => c.context));

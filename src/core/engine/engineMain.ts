@@ -7,10 +7,14 @@
 // - HAPS_ENGINE_CRASH_ON: TEST HOOK. A comma-separated list of method names; when one of them is requested the
 //   process calls `process.abort()`, which is what a failed assertion inside llama.cpp does. It lets tests check
 //   the supervisor against a real native-style crash without adding a "crash" method to the protocol.
+import { ResponseError, type CancellationToken } from "vscode-jsonrpc";
+import { createMessageConnection, IPCMessageReader, IPCMessageWriter } from "vscode-jsonrpc/node";
+import type { HostApiKeys } from "../host/types.ts";
 import { setHostApiKeys, setHostCaller } from "../host/hostServices.ts";
 import { createEngineHandlers } from "./handlers.ts";
 import { HostCallChannel } from "./HostCallChannel.ts";
-import type { EngineHandlers, EngineMethod, ErrorData, FromEngine, ToEngine } from "./protocol.ts";
+import { ENGINE_NOTIFICATIONS, type EngineHandlers, type EngineInit, type EngineMethod, type EngineRequestParams } from "./protocol.ts";
+import { EVENT_PROGRESS, toResponseError } from "./rpc.ts";
 
 type Handlers = EngineHandlers & { dispose(): Promise<void> };
 
@@ -24,27 +28,30 @@ const crashOn = new Set(
     .filter(Boolean),
 );
 
+if (!process.send) {
+  process.stderr.write("engine.mjs is the HAPS engine process; it must be started with child_process.fork.\n");
+  process.exit(2);
+}
+
+// The parent's end is EngineClient; the transport is the fork's IPC channel.
+const connection = createMessageConnection(new IPCMessageReader(process), new IPCMessageWriter(process));
+
 let handlers: Handlers | null = null;
 /** Calls to the parent (vscode.lm and the like), when the parent said it answers any. */
 let host: HostCallChannel | null = null;
 let initError: Error | null = null;
-const running = new Map<number, AbortController>();
+const running = new Set<AbortController>();
 let shuttingDown = false;
 
-function send(message: FromEngine): void {
-  // After the parent has gone, there is nobody to tell; `disconnect` below ends the process.
-  if (process.connected) process.send!(message);
+/** Said to the parent unless it has gone (then `disconnect` below ends the process). */
+function notifyParent(method: string, params: unknown): void {
+  if (process.connected) connection.sendNotification(method, params).catch(() => undefined);
 }
 
-function errorData(error: unknown): ErrorData {
-  if (error instanceof Error) return { message: error.message, name: error.name, stack: error.stack };
-  return { message: String(error) };
-}
-
-function init({ options, hostMethods, apiKeys }: Extract<ToEngine, { kind: "init" }>): void {
+function init({ options, hostMethods, apiKeys }: EngineInit): void {
   // Before the handlers: a configuration read later checks what the host can answer (vscode-lm candidates).
   if (hostMethods != null && hostMethods.length > 0) {
-    host = new HostCallChannel(send, new Set(hostMethods));
+    host = new HostCallChannel(connection, new Set(hostMethods));
     setHostCaller(host);
   }
   if (apiKeys != null) setHostApiKeys(apiKeys);
@@ -53,48 +60,51 @@ function init({ options, hostMethods, apiKeys }: Extract<ToEngine, { kind: "init
       ...options,
       cacheDir: process.env.HAPS_CACHE_DIR || undefined,
       // llama.cpp's log is the only place some failures are explained; the parent decides what to keep.
-      onLog: (level, message) => send({ kind: "event", id: null, event: "log", data: { level, message } }),
+      onLog: (level, message) => notifyParent(ENGINE_NOTIFICATIONS.log, { level, message }),
     });
   } catch (error) {
     // Answered on every request, so the parent sees the reason instead of a silent, useless engine.
     initError = error instanceof Error ? error : new Error(String(error));
   }
-  send({ kind: "ready" });
 }
 
-async function handleRequest(id: number, method: EngineMethod, params: unknown): Promise<void> {
+async function handleRequest(method: string, raw: unknown, token: CancellationToken): Promise<unknown> {
   if (crashOn.has(method)) {
     // Said first, so that nobody reading a crash report mistakes the test hook for a real llama.cpp failure.
     process.stderr.write(`HAPS_ENGINE_CRASH_ON: aborting on "${method}" (test hook)\n`, () => process.abort());
-    return;
+    return await new Promise<never>(() => undefined);
   }
+  const { params, progressToken } = (raw ?? {}) as Partial<EngineRequestParams>;
   const controller = new AbortController();
-  running.set(id, controller);
+  const cancel = token.onCancellationRequested(() => controller.abort());
+  running.add(controller);
   try {
     if (handlers == null) {
       throw new Error(initError ? `engine failed to initialise: ${initError.message}` : "engine was not initialised");
     }
-    const handler = handlers[method] as (
+    const handler = handlers[method as EngineMethod] as (
       params: unknown,
       ctx: Parameters<EngineHandlers[EngineMethod]>[1],
     ) => Promise<unknown>;
-    if (typeof handler !== "function") throw new Error(`unknown engine method "${method}"`);
-    const result = await handler(params, {
+    if (typeof handler !== "function" || !Object.hasOwn(handlers, method) || method === "dispose") throw new Error(`unknown engine method "${method}"`);
+    return await handler(params, {
       signal: controller.signal,
-      emit: (event, data) => send({ kind: "event", id, event, data }),
+      emit: (event, data) => {
+        if (progressToken != null && process.connected) connection.sendProgress(EVENT_PROGRESS, progressToken, { event, data }).catch(() => undefined);
+      },
     });
-    send({ kind: "result", id, result });
   } catch (error) {
-    send({ kind: "error", id, error: errorData(error) });
+    throw error instanceof ResponseError ? error : toResponseError(error, true);
   } finally {
-    running.delete(id);
+    cancel.dispose();
+    running.delete(controller);
   }
 }
 
 async function shutdown(code: number): Promise<never> {
   if (!shuttingDown) {
     shuttingDown = true;
-    for (const controller of running.values()) controller.abort();
+    for (const controller of running) controller.abort();
     host?.rejectAll("the HAPS engine is shutting down");
     const disposed = handlers?.dispose().catch(() => undefined);
     await Promise.race([disposed, new Promise((resolve) => setTimeout(resolve, DISPOSE_TIMEOUT_MS).unref())]);
@@ -102,35 +112,12 @@ async function shutdown(code: number): Promise<never> {
   process.exit(code);
 }
 
-process.on("message", (message: ToEngine) => {
-  switch (message.kind) {
-    case "init":
-      init(message);
-      break;
-    case "apiKeys":
-      setHostApiKeys(message.apiKeys);
-      break;
-    case "hostResult":
-    case "hostEvent":
-    case "hostError":
-      host?.receive(message);
-      break;
-    case "request":
-      void handleRequest(message.id, message.method, message.params);
-      break;
-    case "cancel":
-      running.get(message.id)?.abort();
-      break;
-    case "shutdown":
-      void shutdown(0);
-      break;
-  }
-});
+connection.onNotification(ENGINE_NOTIFICATIONS.init, (params: EngineInit) => init(params));
+connection.onNotification(ENGINE_NOTIFICATIONS.apiKeys, (keys: HostApiKeys) => setHostApiKeys(keys));
+connection.onNotification(ENGINE_NOTIFICATIONS.shutdown, () => void shutdown(0));
+connection.onRequest((method, params, token) => handleRequest(method, params, token));
+connection.listen();
 
 // The parent died or closed the channel: an engine nobody can talk to would only hold memory.
 process.on("disconnect", () => void shutdown(0));
 
-if (!process.send) {
-  process.stderr.write("engine.mjs is the HAPS engine process; it must be started with child_process.fork.\n");
-  process.exit(2);
-}

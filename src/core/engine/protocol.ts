@@ -2,6 +2,7 @@
 // in-process). Everything here is plain, structured-cloneable data: requests in, results out, streaming as events,
 // cancellation as a message.
 import type { EpisodeEvent, EpisodeReport, EpisodeRequest } from "../episode/types.ts";
+import type { ModelLimits } from "./checkEpisodeRequest.ts";
 import type { EvaluationOutcome } from "../evaluation/types.ts";
 import type { DownloadModelsParams, DownloadModelsResult, ModelDownloadEvent } from "../download/downloadModels.ts";
 import type { HostApiKeys, HostEvents, HostMethod } from "../host/types.ts";
@@ -47,6 +48,11 @@ export interface EngineMethods {
    * `route`; the embedded models without either): the model that reads every query. No BOS is counted.
    */
   countTokens: [{ configPath?: string; config?: unknown; texts: string[] }, { model: string; counts: number[] }];
+  /**
+   * What a `route` request on a configuration (`configPath` or `config`, as for `route`; the embedded models without
+   * either) may hold: the smallest model context, the question's share of it and an agent turn's token limit.
+   */
+  modelLimits: [{ configPath?: string; config?: unknown }, ModelLimits];
 }
 export type EngineMethod = keyof EngineMethods;
 export type ParamsOf<M extends EngineMethod> = EngineMethods[M][0];
@@ -63,29 +69,49 @@ export interface EngineEvents {
   download: ModelDownloadEvent;
 }
 
-/** Parent -> engine. */
-export type ToEngine =
-  /** `hostMethods`: the host calls (host/types.ts) the parent answers; `apiKeys`: keys for openai candidates. */
-  | { kind: "init"; options: RuntimeOptions; hostMethods?: HostMethod[]; apiKeys?: HostApiKeys }
-  | { kind: "request"; id: number; method: EngineMethod; params: unknown }
-  | { kind: "cancel"; id: number }
-  /** The parent's API keys changed: all of them, replacing the earlier ones. */
-  | { kind: "apiKeys"; apiKeys: HostApiKeys }
-  /** The answer to a host call, an event it streams, or its failure. */
-  | { kind: "hostResult"; callId: number; result: unknown }
-  | { kind: "hostEvent"; callId: number; event: keyof HostEvents; data: unknown }
-  | { kind: "hostError"; callId: number; error: ErrorData }
-  | { kind: "shutdown" };
+/**
+ * The channel: JSON-RPC (vscode-jsonrpc) over the child process's IPC channel. Each engine method is a request of the
+ * same name whose params are `{ params, progressToken }`; the events of that request come back as `$/progress` on
+ * its token (EVENT_PROGRESS); cancelling it is JSON-RPC's `$/cancelRequest`, and the request then settles with the
+ * engine's own answer. A handler's error is a ResponseError whose `data` is an ErrorData. Host calls go the other
+ * way as `host/<method>` requests, shaped the same (HOST_EVENT_PROGRESS for their events).
+ */
+export interface EngineRequestParams<P = unknown> {
+  params: P;
+  progressToken: string;
+}
 
-/** Engine -> parent. */
-export type FromEngine =
-  | { kind: "ready" }
-  | { kind: "result"; id: number; result: unknown }
-  | { kind: "error"; id: number; error: ErrorData }
-  | { kind: "event"; id: number | null; event: keyof EngineEvents; data: unknown }
-  /** The engine asks its host (the parent) for something only the host can reach (host/types.ts); `cancel` withdraws it. */
-  | { kind: "hostCall"; callId: number; method: HostMethod; params: unknown }
-  | { kind: "hostCancel"; callId: number };
+/** Parent -> engine notifications. */
+export const ENGINE_NOTIFICATIONS = {
+  /** First: the runtime options, the host calls the parent answers, the API keys for openai candidates. */
+  init: "engine/init",
+  /** The parent's API keys changed: all of them, replacing the earlier ones. */
+  apiKeys: "engine/apiKeys",
+  shutdown: "engine/shutdown",
+  /** Engine -> parent: a llama.cpp log line (not tied to a request). */
+  log: "engine/log",
+} as const;
+
+export interface EngineInit {
+  options: RuntimeOptions;
+  hostMethods?: HostMethod[];
+  apiKeys?: HostApiKeys;
+}
+
+/** A request's event, as its progress value. */
+export interface EngineEventMessage {
+  event: keyof EngineEvents;
+  data: unknown;
+}
+
+/** A host call's event, as its progress value. */
+export interface HostEventMessage {
+  event: keyof HostEvents;
+  data: unknown;
+}
+
+/** The JSON-RPC method of a host call. */
+export const hostRequestMethod = (method: HostMethod) => `host/${method}`;
 
 /** An error as it crosses the process boundary. */
 export interface ErrorData {

@@ -1,11 +1,11 @@
+// Why hand-written: @huggingface/gguf can read whole files but its `serializeGgufMetadata` writes only the key-value header,
+// with no tensor infos and no tensor data, so this small writer produces complete files. It follows the
+// GGUF v3 layout: header, key-values, tensor infos, padding, then aligned tensor data, all little endian.
 import { writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { GGUFValueType } from "@huggingface/gguf";
 import type { GgufF32Tensor, GgufValue, GgufWriterOptions } from "./types.ts";
 
-// @huggingface/gguf can read whole files but its `serializeGgufMetadata` writes only the key-value header,
-// with no tensor infos and no tensor data, so this small writer produces complete files. It follows the
-// GGUF v3 layout: header, key-values, tensor infos, padding, then aligned tensor data, all little endian.
 
 const GGUF_MAGIC = [0x47, 0x47, 0x55, 0x46]; // "GGUF"
 const GGUF_VERSION = 3;

@@ -1,19 +1,32 @@
 // The sidebar chat (a webview view in our activity-bar container). The conversation lives here, in the extension:
-// the page shows it and can be rebuilt from it at any time. One answer runs at a time; Stop aborts it, which cancels
-// the generation inside llama.cpp through the engine's `cancel` message.
+// the page shows it and can be rebuilt from it at any time. It is kept in the workspace's state, so it survives a
+// window reload (per workspace; New Chat clears it). One answer runs at a time; Stop aborts it, which cancels the
+// generation inside llama.cpp through the engine channel's request cancellation. Each question is answered over the earlier
+// exchanges and the workspace (selection, `#file:` attachments, open editors: workspaceContext.ts).
 import { randomUUID } from "node:crypto";
 import * as vscode from "vscode";
 import type { EpisodeReport } from "../../core/episode/types.ts";
-import { parseFromChat, type ChatMessage, type ChatSnapshot, type FromChat, type ToChat } from "../../../webview/chat/protocol.ts";
+import { z } from "zod";
+import { chatMessageSchema, parseFromChat, type ChatAutomation, type ChatMessage, type ChatSnapshot, type FromChat, type ToChat } from "../../../webview/chat/protocol.ts";
 import { candidateName } from "../../../webview/route/routeModel.ts";
 import { describeError } from "../errors/describeError.ts";
 import type { RouteHistory } from "../routing/RouteHistory.ts";
 import type { RouteRunner } from "../routing/RouteRunner.ts";
 import type { RoutePanel } from "../webviews/RoutePanel.ts";
 import { webviewHtml, webviewOptions } from "../webviews/webviewHtml.ts";
+import { runCodeAction, LastTextEditor } from "./codeActions.ts";
 import { conversationContext, type Exchange } from "./conversationContext.ts";
 import { routeBadge } from "./routeBadge.ts";
 import { modelSourceInfo, watchModelSource } from "../welcome/modelSource.ts";
+import { gatherQuestionContext } from "./workspaceContext.ts";
+
+/** The workspace-state key of the conversation. */
+export const CONVERSATION_KEY = "haps.chat.conversation";
+
+/** Messages kept across reloads (the most recent; older ones are dropped with their answers). */
+export const MAX_STORED_MESSAGES = 200;
+
+const storedConversation = z.object({ version: z.literal(1), messages: z.array(chatMessageSchema) });
 
 export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewId = "haps.chat";
@@ -28,6 +41,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   readonly onDidRender = this.rendered.event;
   lastSnapshot: ChatSnapshot | null = null;
 
+  private readonly editors = new LastTextEditor();
+
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly runner: RouteRunner,
@@ -37,6 +52,31 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   ) {
     // The models line follows the settings while the view is open.
     this.subscriptions.push(watchModelSource((info) => this.post({ type: "models", ...info })));
+    this.messages = this.restoreConversation();
+  }
+
+  /** The conversation saved in this workspace; an answer that was running when the window closed ends as stopped. */
+  private restoreConversation(): ChatMessage[] {
+    const saved = this.context.workspaceState.get<unknown>(CONVERSATION_KEY);
+    if (saved == null) return [];
+    const parsed = storedConversation.safeParse(saved);
+    if (!parsed.success) {
+      this.output.appendLine(`Chat: the saved conversation is not readable (${parsed.error.issues[0]?.message}); starting a new one`);
+      return [];
+    }
+    return parsed.data.messages.map((m) => (m.state === "streaming" ? { ...m, state: "stopped" as const } : m));
+  }
+
+  private saveConversation(): void {
+    const messages = this.messages.slice(-MAX_STORED_MESSAGES).map((m) => (m.state === "streaming" ? { ...m, state: "stopped" as const } : m));
+    this.context.workspaceState.update(CONVERSATION_KEY, { version: 1, messages }).then(undefined, (error: Error) => {
+      this.output.appendLine(`Chat: could not save the conversation: ${error.message}`);
+    });
+  }
+
+  /** The conversation as the extension holds it (the view shows this). */
+  get conversation(): readonly ChatMessage[] {
+    return this.messages;
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -63,15 +103,19 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     return this.running != null;
   }
 
-  /** Extension tests: type into the view and press its Send or Stop button, or click a badge, through the page itself. */
-  automate(action: "send" | "stop" | "openRoute", text?: string): void {
-    this.post({ type: "automate", action, text });
+  /**
+   * Extension tests: type into the view and press its Send or Stop button, click a badge, or press a button of code
+   * block `block`, through the page itself.
+   */
+  automate(action: ChatAutomation, text?: string, block?: number): void {
+    this.post({ type: "automate", action, text, block });
   }
 
   /** Stops the running answer (if any) and forgets the conversation. */
   async clear(): Promise<void> {
     await this.stop();
     this.messages = [];
+    await this.context.workspaceState.update(CONVERSATION_KEY, undefined);
     this.post({ type: "restore", messages: [], busy: false });
   }
 
@@ -113,6 +157,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         this.lastSnapshot = message.snapshot;
         this.rendered.fire(message.snapshot);
         break;
+      case "codeAction":
+        runCodeAction(message.action, message.code, message.language, this.editors).then(undefined, (error: Error) => {
+          this.output.appendLine(`Chat: ${message.action}: ${error.message}`);
+          void vscode.window.showErrorMessage(`HAPS: ${error.message}`);
+        });
+        break;
     }
   }
 
@@ -134,8 +184,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     try {
       await vscode.window.withProgress({ location: { viewId: ChatViewProvider.viewId } }, async () => {
         try {
+          const asked = await gatherQuestionContext(text, { editor: this.editors.editor });
+          answer.context = { used: asked.packed.used, leftOut: asked.packed.leftOut };
+          this.upsert(answer);
           const { routeId, report } = await this.runner.run(
-            { question: text, context: conversationContext(exchanges) },
+            { question: asked.question, context: [...conversationContext(exchanges), ...asked.packed.paragraphs] },
             {
               signal: controller.signal,
               onStart: (id) => (answer.routeId = id),
@@ -178,6 +231,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const i = this.messages.findIndex((m) => m.id === message.id);
     if (i >= 0) this.messages[i] = message;
     else this.messages.push(message);
+    this.saveConversation();
     this.post({ type: "message", message });
   }
 
@@ -188,6 +242,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   dispose(): void {
     this.running?.controller.abort();
+    this.editors.dispose();
     for (const s of this.subscriptions.splice(0)) s.dispose();
     this.rendered.dispose();
   }

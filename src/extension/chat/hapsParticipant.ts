@@ -1,13 +1,17 @@
 // `@haps` in VS Code's own Chat view, where that API exists (feature-detected: VS Code for the web and older
 // versions may lack it). It routes the request like the sidebar chat and streams the same content as Markdown: the
-// routing decision, what each agent writes (in fenced blocks, as text), the answer, and a button to the route panel.
+// workspace context it searched (the selection, the files and ranges attached with #file, the open editors) and what
+// did not fit, the routing decision, what each agent writes (in fenced blocks, as text), the answer, and a button to
+// the route panel.
 import * as vscode from "vscode";
 import type { EpisodeReport } from "../../core/episode/types.ts";
 import { candidateName, formatCost, formatPercent, totalTokens } from "../../../webview/route/routeModel.ts";
 import { describeError } from "../errors/describeError.ts";
 import type { RouteHistory } from "../routing/RouteHistory.ts";
 import type { RouteRunner } from "../routing/RouteRunner.ts";
+import { describePackedContext } from "../../core/data/context/packContext.ts";
 import { conversationContext, type Exchange } from "./conversationContext.ts";
+import { gatherQuestionContext } from "./workspaceContext.ts";
 
 export const PARTICIPANT_ID = "haps.router";
 
@@ -26,7 +30,7 @@ export function registerHapsParticipant(context: vscode.ExtensionContext, runner
   const chat = (vscode as { chat?: typeof vscode.chat }).chat;
   if (typeof chat?.createChatParticipant !== "function") return null;
   const participant = chat.createChatParticipant(PARTICIPANT_ID, (request, chatContext, stream, token) =>
-    answerChatRequest(runner, history, request.prompt, previousExchanges(chatContext.history), stream, token),
+    answerChatRequest(runner, history, request.prompt, previousExchanges(chatContext.history), stream, token, request.references),
   );
   participant.iconPath = vscode.Uri.joinPath(context.extensionUri, "media", "haps.svg");
   return participant;
@@ -54,6 +58,7 @@ export async function answerChatRequest(
   exchanges: Exchange[],
   stream: MarkdownStream,
   token: vscode.CancellationToken,
+  references: readonly vscode.ChatPromptReference[] = [],
 ): Promise<vscode.ChatResult> {
   const controller = new AbortController();
   const cancel = token.onCancellationRequested(() => controller.abort());
@@ -64,9 +69,17 @@ export async function answerChatRequest(
     speaking = null;
   };
   try {
+    const asked = await gatherQuestionContext(question, { references });
+    const contextNote = describePackedContext(asked.packed);
+    if (contextNote !== "") {
+      const note = new vscode.MarkdownString();
+      note.appendText(contextNote);
+      stream.markdown(note);
+      stream.markdown("\n\n");
+    }
     stream.progress("Routing the question to local models…");
     const { report } = await runner.run(
-      { question, context: conversationContext(exchanges) },
+      { question: asked.question, context: [...conversationContext(exchanges), ...asked.packed.paragraphs] },
       {
         signal: controller.signal,
         onStart: (id) => (routeId = id),

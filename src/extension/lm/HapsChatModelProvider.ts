@@ -1,30 +1,37 @@
-// "HAPS (local, routed)" as one of VS Code's language models (vscode.lm.registerLanguageModelChatProvider, where this
-// VS Code has it): a request is a routed episode over the local models of the current settings, the agents' work
-// streams as thinking parts (where VS Code has them) and the answer as text; token counts are in the router model's
-// tokens, through the engine (the model that reads every query). Earlier messages of the conversation become
-// paragraphs the agents can search, as in the sidebar chat.
-import type * as vscode from "vscode";
+// "HAPS (local, routed)" as one of VS Code's language models: a request is a routed episode over the local models of
+// the current settings, the agents' work streams as thinking parts (where VS Code has them) and the answer as text;
+// token counts are in the router model's tokens, through the engine (the model that reads every query). Earlier
+// messages of the conversation become paragraphs the agents can search, as in the sidebar chat.
+//
+// What it advertises follows the settings: maxInputTokens is what the engine accepts as a question (a quarter of the
+// smallest context among the router and the local candidates), maxOutputTokens an agent turn's token limit. They are
+// asked of the engine (which loads the models to read their contexts) once per settings in a window, and announced
+// again through onDidChangeLanguageModelChatInformation when a setting that picks the models changes. (An edit inside
+// a haps.configFile is seen after HAPS: Restart Engine, as for routes: the engine keeps a file's pipeline.)
+import * as vscode from "vscode";
+import type { ModelLimits } from "../../core/engine/checkEpisodeRequest.ts";
 import { conversationContext, type Exchange } from "../chat/conversationContext.ts";
 import type { EngineHost } from "../EngineHost.ts";
+import { describeError } from "../errors/describeError.ts";
 import type { RouteRunner } from "../routing/RouteRunner.ts";
 import { readRouteSource } from "../settings/routeSource.ts";
-import { messageText, textPart, thinkingPart, type LanguageModelChatInformation, type LanguageModelChatProvider, type LanguageModelChatRequestMessage } from "./lmApi.ts";
+import { messageText, thinkingPart } from "./lmApi.ts";
 
 /** The vendor contributed in package.json (`languageModelChatProviders`). */
 export const HAPS_LM_VENDOR = "haps";
 
-/** VS Code's LanguageModelChatMessageRole.User (1) and .Assistant (2); the enum is not in every VS Code's API. */
-const USER_ROLE = 1;
+/** The settings that decide the models (and so the limits); a change announces new model information. */
+export const MODEL_SETTINGS = ["haps.configFile", "haps.models"];
 
 /** Split a conversation into the question (the last user message) and the exchanges before it. */
 export function conversationQuestion(messages: readonly { role: number; content: unknown }[]): { question: string; exchanges: Exchange[] } {
-  const last = messages.map((m) => m.role).lastIndexOf(USER_ROLE);
+  const last = messages.map((m) => m.role).lastIndexOf(vscode.LanguageModelChatMessageRole.User);
   if (last < 0) return { question: "", exchanges: [] };
   const exchanges: Exchange[] = [];
   let pending: string | null = null;
   for (const m of messages.slice(0, last)) {
     const text = messageText(m).trim();
-    if (m.role === USER_ROLE) pending = text;
+    if (m.role === vscode.LanguageModelChatMessageRole.User) pending = text;
     else if (pending != null) {
       exchanges.push({ question: pending, answer: text });
       pending = null;
@@ -33,35 +40,66 @@ export function conversationQuestion(messages: readonly { role: number; content:
   return { question: messageText(messages[last]).trim(), exchanges };
 }
 
-export class HapsChatModelProvider implements LanguageModelChatProvider {
-  static readonly info: LanguageModelChatInformation = {
+/** The model's information with the limits of the current settings. */
+export function hapsModelInformation(limits: Pick<ModelLimits, "maxQuestionTokens" | "maxOutputTokens">): vscode.LanguageModelChatInformation {
+  return {
     id: "haps-routed",
     name: "HAPS (local, routed)",
     family: "haps",
     version: "0.1.0",
-    // What the engine accepts depends on the configured models (a question may take a quarter of the smallest
-    // context; a longer one is refused with the counts). These are the embedded models' figures.
-    maxInputTokens: 512,
-    maxOutputTokens: 256,
+    maxInputTokens: limits.maxQuestionTokens,
+    maxOutputTokens: limits.maxOutputTokens,
     tooltip: "A routed Student-Teacher episode on local models, with per-query LoRA adapters (HAPS Router settings)",
     detail: "local, routed",
     capabilities: { imageInput: false, toolCalling: false },
   };
+}
+
+export class HapsChatModelProvider implements vscode.LanguageModelChatProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeLanguageModelChatInformation = this.changed.event;
+  /** Limits per settings (the engine's params as JSON), for this window. */
+  private readonly limits = new Map<string, Promise<ModelLimits>>();
+  private readonly subscription = vscode.workspace.onDidChangeConfiguration((e) => {
+    if (MODEL_SETTINGS.some((s) => e.affectsConfiguration(s))) this.changed.fire();
+  });
 
   constructor(
     private readonly runner: RouteRunner,
     private readonly engine: EngineHost,
+    private readonly output: vscode.OutputChannel,
   ) {}
 
-  provideLanguageModelChatInformation(): LanguageModelChatInformation[] {
-    return [HapsChatModelProvider.info];
+  /** The limits of the current settings; rejects as a route would (settings naming missing files, a bad config). */
+  async currentLimits(token?: vscode.CancellationToken): Promise<ModelLimits> {
+    const source = await readRouteSource();
+    const key = JSON.stringify(source.params);
+    let limits = this.limits.get(key);
+    if (limits == null) {
+      const controller = new AbortController();
+      token?.onCancellationRequested(() => controller.abort());
+      limits = this.engine.request("modelLimits", source.params, { signal: controller.signal });
+      this.limits.set(key, limits);
+      limits.catch(() => this.limits.delete(key));
+    }
+    return await limits;
+  }
+
+  async provideLanguageModelChatInformation(_options: vscode.PrepareLanguageModelChatModelOptions, token: vscode.CancellationToken): Promise<vscode.LanguageModelChatInformation[]> {
+    try {
+      return [hapsModelInformation(await this.currentLimits(token))];
+    } catch (error) {
+      // Not offered until the settings work; the log says why, and the model picker's Manage button opens Select Models.
+      this.output.appendLine(`HAPS (local, routed) is not offered as a language model: ${describeError(error).message}`);
+      return [];
+    }
   }
 
   async provideLanguageModelChatResponse(
-    _model: LanguageModelChatInformation,
-    messages: readonly LanguageModelChatRequestMessage[],
-    _options: unknown,
-    progress: vscode.Progress<unknown>,
+    _model: vscode.LanguageModelChatInformation,
+    messages: readonly vscode.LanguageModelChatRequestMessage[],
+    _options: vscode.ProvideLanguageModelChatResponseOptions,
+    progress: vscode.Progress<vscode.LanguageModelResponsePart>,
     token: vscode.CancellationToken,
   ): Promise<void> {
     const { question, exchanges } = conversationQuestion(messages);
@@ -80,13 +118,13 @@ export class HapsChatModelProvider implements LanguageModelChatProvider {
           },
         },
       );
-      if (report.stoppedBecause !== "aborted") progress.report(textPart(report.answer || "(no answer)"));
+      if (report.stoppedBecause !== "aborted") progress.report(new vscode.LanguageModelTextPart(report.answer || "(no answer)"));
     } finally {
       cancel.dispose();
     }
   }
 
-  async provideTokenCount(_model: LanguageModelChatInformation, text: string | LanguageModelChatRequestMessage, token: vscode.CancellationToken): Promise<number> {
+  async provideTokenCount(_model: vscode.LanguageModelChatInformation, text: string | vscode.LanguageModelChatRequestMessage, token: vscode.CancellationToken): Promise<number> {
     const source = await readRouteSource();
     const controller = new AbortController();
     const cancel = token.onCancellationRequested(() => controller.abort());
@@ -97,5 +135,10 @@ export class HapsChatModelProvider implements LanguageModelChatProvider {
     } finally {
       cancel.dispose();
     }
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
   }
 }

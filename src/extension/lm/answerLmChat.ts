@@ -4,12 +4,11 @@
 // and `vscode.lm` exists only in the extension host.
 import * as vscode from "vscode";
 import type { HostHandlers, LmSelector } from "../../core/host/types.ts";
-import { languageModelApi } from "./lmApi.ts";
 
 /** How often, in characters of reply, the length is counted in tokens once it may have reached the limit. */
 const COUNT_EVERY_CHARS = 32;
 
-export function lmChatHandler(getApi: () => typeof vscode.lm | null = languageModelApi): HostHandlers["lmChat"] {
+export function lmChatHandler(getApi: () => typeof vscode.lm | null = () => vscode.lm): HostHandlers["lmChat"] {
   return async (params, { signal, emit }) => {
     const lm = getApi();
     const who = `candidate "${params.candidate}" (VS Code language model ${describeSelector(params.selector)})`;

@@ -4,7 +4,7 @@
 // evalFolders.ts.
 //
 // Cells run one at a time (an evaluation keeps the engine's threads busy; two at once would only be slower each).
-// The cell's stop button cancels its execution token; that aborts the request, which sends `cancel` to the engine,
+// The cell's stop button cancels its execution token; that aborts the request, which cancels the JSON-RPC request in the engine,
 // whose run stops at its next episode; the request settles only once the engine has stopped, and what it wrote stays
 // in the work folder for the next run of the same spec to resume from.
 import path from "node:path";

@@ -28,6 +28,9 @@ export interface RouteHooks {
 }
 
 export class RouteRunner {
+  /** The last query sent (question and paragraphs as the engine got them), for the extension tests. */
+  lastQuery: RouteQuery | null = null;
+
   constructor(
     private readonly engine: EngineHost,
     private readonly history: RouteHistory,
@@ -46,6 +49,7 @@ export class RouteRunner {
       candidates: Object.entries(source.names).map(([id, name]) => ({ id, name, open: source.open[id] })),
     });
     const routeId = view.routeId;
+    this.lastQuery = query;
     hooks.onStart?.(routeId);
     const emit = (event: RouteEvent) => {
       this.history.apply(routeId, event);

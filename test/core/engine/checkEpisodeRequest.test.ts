@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { defaultConfig } from "../../../src/core/config/defaultConfig.ts";
-import { checkEpisodeRequest, EpisodeRequestError } from "../../../src/core/engine/checkEpisodeRequest.ts";
+import { checkEpisodeRequest, EpisodeRequestError, modelLimits } from "../../../src/core/engine/checkEpisodeRequest.ts";
 import { ensureDefaultModels } from "../../../src/core/models/defaultModels.ts";
 import { LlamaRuntime } from "../../../src/core/runtime/LlamaRuntime.ts";
 import { tempDir } from "../runtime/helpers.ts";
@@ -39,4 +39,12 @@ test("a question of exactly a quarter of the context is accepted, one token more
     assert.match(error.message, /^question with its choices: 5\d\d tokens for the router model/);
     return true;
   });
+});
+
+test("modelLimits advertises the same boundary: a quarter of the smallest context, and the turn's token limit", async () => {
+  assert.deepEqual(await modelLimits(runtime, config), { smallestContext: 2048, maxQuestionTokens: 512, maxOutputTokens: 256 });
+  assert.equal((await modelLimits(runtime, { ...config, maxTokens: 100 })).maxOutputTokens, 100);
+  // A model that cannot be loaded is named by its role, as in checkEpisodeRequest.
+  const broken = { ...config, candidates: [{ ...config.candidates[0], id: "gone", model: path.join(tempDir("limits"), "missing.gguf") }] };
+  await assert.rejects(modelLimits(runtime, broken as typeof config), /candidate "gone": model file .*missing\.gguf": not found/);
 });

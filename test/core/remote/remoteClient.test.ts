@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { OpenAiChatClient, type OpenAiClientOptions } from "../../../src/core/remote/OpenAiChatClient.ts";
 import { RemoteCallError } from "../../../src/core/remote/RemoteCallError.ts";
-import { backoff, parseRetryAfter } from "../../../src/core/remote/fetchWithRetry.ts";
+import { backoff, parseRetryAfter, retryDecision } from "../../../src/core/remote/fetchWithRetry.ts";
 import type { ChatCompletionRequest } from "../../../src/core/remote/types.ts";
 import { startServe, type ServeFixture } from "../serve/serveFixture.ts";
 import { startFaultProxy, type FaultProxy } from "./faultProxy.ts";
@@ -210,4 +210,18 @@ test("Retry-After: delta seconds and HTTP dates; backoff doubles and stays withi
       assert.ok(d >= full / 2 && d <= full, `attempt ${attempt}: ${d}`);
     }
   }
+});
+
+test("what undici's RetryAgent is told per failed attempt: retryable statuses and connection errors, the Retry-After cap, the count", () => {
+  const policy = { timeoutMs: 1000, retries: 2, retryDelayMs: 100, maxRetryAfterMs: 5_000 };
+  const delay = (d: number | object) => (typeof d === "number" ? d : null);
+  for (const statusCode of [408, 425, 429, 500, 502, 503, 504]) assert.ok(delay(retryDecision(policy, 1, { statusCode }))! >= 50);
+  for (const statusCode of [400, 401, 403, 404, 422]) assert.deepEqual(retryDecision(policy, 1, { statusCode }), {});
+  for (const code of ["ECONNREFUSED", "ECONNRESET", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_SOCKET"]) assert.equal(typeof retryDecision(policy, 1, { code }), "number");
+  assert.deepEqual(retryDecision(policy, 1, { code: "UND_ERR_BODY_TIMEOUT" }), {}, "a body that broke off is the reader's error");
+  assert.deepEqual(retryDecision(policy, 1, { code: "ERR_SOMETHING_ELSE" }), {});
+  assert.equal(retryDecision(policy, 1, { statusCode: 429, retryAfter: "2" }), 2000);
+  assert.deepEqual(retryDecision(policy, 1, { statusCode: 429, retryAfter: "6" }), { retryAfterMs: 6000 }, "longer than the client waits: stop, saying so");
+  assert.equal(typeof retryDecision(policy, 2, { statusCode: 503 }), "number");
+  assert.deepEqual(retryDecision(policy, 3, { statusCode: 503 }), {}, "retries used up");
 });

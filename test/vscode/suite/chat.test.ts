@@ -1,11 +1,29 @@
 // The sidebar chat in a real VS Code: the view is opened, driven through its own Send and Stop buttons, and reports
-// back what it shows. Stop must cancel the generation in the engine, leaving it idle.
+// back what it shows. Stop must cancel the generation in the engine, leaving it idle. Code blocks are highlighted
+// and their buttons reach the clipboard, the editor and a new file; the selection and `#file:` attachments are what
+// the answer searches, and the view says so.
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as vscode from "vscode";
 import type { ChatSnapshot } from "../../../webview/chat/protocol.ts";
 import { hapsApi, sleep, waitFor } from "./helpers.ts";
 
 const lastAnswer = (s: ChatSnapshot) => s.messages.filter((m) => m.role === "assistant").at(-1);
+
+/** Polls `check` until it holds; the error says what it was waiting for and what it saw last. */
+async function until(check: () => boolean | Promise<boolean>, what: string, seen: () => string = () => "", timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${seen()}`);
+    await sleep(100);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms))]);
+}
 
 describe("Sidebar chat", () => {
   before(async () => {
@@ -83,9 +101,99 @@ describe("Sidebar chat", () => {
     assert.equal(api.chat.lastSnapshot()!.unsafeElements, 0);
   });
 
+  it("highlights a fenced code block and its Copy, Insert at Cursor and New File buttons do what they say", async () => {
+    const api = await hapsApi();
+    const code = "const answer: number = 42;\nfunction twice(x: number) { return 2 * x; }";
+    // A question with code pasted in a fence: shown as Markdown, the block highlighted and with its buttons.
+    api.chat.automate("send", `What does this do?\n\`\`\`ts\n${code}\n\`\`\``);
+    const shown = await waitFor(api.chat.onDidRender, api.chat.lastSnapshot, (s) => s.codeBlocks.length > 0, "the code block");
+    const block = shown.codeBlocks.at(-1)!;
+    const index = shown.codeBlocks.length - 1;
+    assert.equal(block.language, "ts");
+    assert.equal(block.code.trimEnd(), code);
+    assert.ok(block.highlightedTokens >= 6, `keywords, types, numbers and names are coloured: ${block.highlightedTokens} tokens`);
+    assert.deepEqual(block.buttons, ["Copy", "Insert at Cursor", "New File"]);
+    assert.equal(shown.unsafeElements, 0);
+    await waitFor(api.chat.onDidRender, api.chat.lastSnapshot, (s) => !s.busy, "the answer to end", 90_000);
+
+    await vscode.env.clipboard.writeText("something else");
+    api.chat.automate("copy", undefined, index);
+    await until(async () => (await vscode.env.clipboard.readText()) === code, "the clipboard to hold the code");
+
+    const dir = mkdtempSync(join(tmpdir(), "haps-chat-code-"));
+    writeFileSync(join(dir, "target.ts"), "// before\n// after\n");
+    const target = await vscode.workspace.openTextDocument(join(dir, "target.ts"));
+    const editor = await vscode.window.showTextDocument(target);
+    editor.selection = new vscode.Selection(1, 0, 1, 0);
+    api.chat.automate("insert", undefined, index);
+    await until(() => target.getText() === `// before\n${code}// after\n`, "the code inserted at the cursor", () => JSON.stringify(target.getText()));
+
+    const opened = new Promise<vscode.TextDocument>((resolve) => {
+      const sub = vscode.workspace.onDidOpenTextDocument((d) => {
+        if (d.isUntitled && d.getText() === code) {
+          sub.dispose();
+          resolve(d);
+        }
+      });
+    });
+    api.chat.automate("newFile", undefined, index);
+    const created = await withTimeout(opened, 20_000, "a new file with the code");
+    assert.equal(created.languageId, "typescript");
+    await until(() => vscode.window.activeTextEditor?.document === created, "the new file to be shown");
+    // Leave nothing unsaved behind (a "Save?" dialog would block the next tests).
+    await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+    await target.save();
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+  });
+
+  it("answers over the selection and #file attachments, and says what it searched", async () => {
+    const api = await hapsApi();
+    const dir = mkdtempSync(join(tmpdir(), "haps-chat-context-"));
+    const notes = join(dir, "notes.md");
+    writeFileSync(notes, "The Seine\nThe Seine flows through Paris.\n\nLyon\nThe Rhone flows through Lyon.\n");
+    writeFileSync(join(dir, "open.txt"), "line one\nthe river question\nline three\n");
+    const source = await vscode.workspace.openTextDocument(join(dir, "open.txt"));
+    const editor = await vscode.window.showTextDocument(source);
+    editor.selection = new vscode.Selection(1, 0, 1, 18);
+    await vscode.commands.executeCommand("haps.chat.focus");
+    api.chat.automate("send", `Which river is in #file:${notes} ?`);
+    const done = await waitFor(
+      api.chat.onDidRender,
+      api.chat.lastSnapshot,
+      (s) => !s.busy && lastAnswer(s)?.state !== "streaming" && lastAnswer(s)!.context !== "",
+      "the answer with its context line",
+      90_000,
+    );
+    const context = lastAnswer(done)!.context;
+    assert.match(context, /^Searched: selection in \S*open\.txt:2-2, .*notes\.md/);
+    const stored = api.chat.conversation().at(-1)!;
+    assert.ok(!stored.context!.leftOut.some((l) => l.label.endsWith("notes.md")), JSON.stringify(stored.context));
+    assert.ok(stored.context!.used.some((u) => u.endsWith("notes.md")), JSON.stringify(stored.context));
+    assert.ok(stored.context!.used.some((u) => u.endsWith("open.txt") && !u.startsWith("selection")), "the open editor is searched too");
+    const query = api.lastRouteQuery()!;
+    assert.equal(query.question, "Which river is in ?", "the tag is cut from the question");
+    const titles = query.context!.map((p) => p.title);
+    assert.ok(titles.some((t) => /^selection in \S*open\.txt:2-2 \(line 2\)$/.test(t)), JSON.stringify(titles));
+    assert.ok(query.context!.some((p) => p.sentences.join("") === "Lyon\nThe Rhone flows through Lyon."), "the attached file's paragraphs");
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+
+    // A tag naming no file is reported as left out, and the question is still answered.
+    await vscode.commands.executeCommand("haps.chat.focus");
+    api.chat.automate("send", "Anything in #file:no/such/file.txt ?");
+    const missing = await waitFor(
+      api.chat.onDidRender,
+      api.chat.lastSnapshot,
+      (s) => !s.busy && /left out: no\/such\/file\.txt \(no such file in the workspace\)/.test(lastAnswer(s)?.context ?? ""),
+      "the missing file to be reported",
+      90_000,
+    );
+    assert.notEqual(lastAnswer(missing)!.state, "error");
+  });
+
   it("New Chat clears the conversation", async () => {
     const api = await hapsApi();
     await vscode.commands.executeCommand("haps.chat.clear");
     await waitFor(api.chat.onDidRender, api.chat.lastSnapshot, (s) => s.messages.length === 0, "an empty conversation");
+    assert.equal(api.chat.conversation().length, 0);
   });
 });

@@ -102,6 +102,19 @@ describe("HAPS Router extension", () => {
     assert.match(await logText(), /\[info\] HAPS engine stopped; it starts again on the next request\./, "the log is readable in test runs, with levels");
   });
 
+  it("keybindings, the language model's Manage command and the palette's exclusions name commands that exist", async () => {
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const contributes = extension().packageJSON.contributes;
+    const keybindings = contributes.keybindings as { command: string; key: string }[];
+    assert.deepEqual(keybindings.map((k) => k.command).sort(), ["haps.chat.focus", "haps.routeQuery"]);
+    for (const k of keybindings) assert.ok(registered.has(k.command), `${k.command} (${k.key}) is a command here`);
+    const management = (contributes.languageModelChatProviders as { managementCommand?: string }[])[0].managementCommand;
+    assert.equal(management, "haps.selectModels");
+    assert.ok(registered.has(management));
+    const hidden = (contributes.menus.commandPalette as { command: string; when: string }[]).filter((m) => m.when === "false").map((m) => m.command);
+    assert.deepEqual(hidden, ["haps.chat.clear"], "New Chat is a button of the chat view, not a palette entry");
+  });
+
   it("shows the backend and the cost preference in the status bar", async () => {
     const api = await hapsApi();
     const info = await vscode.commands.executeCommand<RuntimeInfo>("haps.showRuntimeInfo");

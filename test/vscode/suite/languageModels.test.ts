@@ -23,7 +23,6 @@ interface FixtureState {
 }
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
-const lmProviderApi = () => typeof (vscode.lm as { registerLanguageModelChatProvider?: unknown }).registerLanguageModelChatProvider === "function";
 
 async function fixture(): Promise<FixtureState> {
   const ext = vscode.extensions.getExtension<FixtureState>(FIXTURE_ID);
@@ -54,7 +53,6 @@ describe("VS Code's language models and API keys", function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("a vscode-lm candidate's turns are answered by a language model registered in VS Code, its tokens counted by that model", async function () {
-    if (!lmProviderApi()) this.skip(); // this VS Code has no vscode.lm.registerLanguageModelChatProvider
     const state = await fixture();
     const api = await hapsApi();
     const file = writeConfig(dir, {
@@ -78,7 +76,6 @@ describe("VS Code's language models and API keys", function () {
   });
 
   it("stopping the route cancels the model's request; an unmatched selector names the candidate and the models there are", async function () {
-    if (!lmProviderApi()) this.skip();
     const state = await fixture();
     const api = await hapsApi();
     const router = await routerModel();
@@ -108,8 +105,6 @@ describe("VS Code's language models and API keys", function () {
   });
 
   it('"HAPS (local, routed)" answers as a VS Code language model: a routed episode, token counts from the router\'s tokenizer', async function () {
-    const api = await hapsApi();
-    assert.equal(api.languageModel.registered, lmProviderApi(), "registered exactly where the API exists");
     assert.deepEqual(
       conversationQuestion([
         { role: 1, content: [{ value: "Q1" }] },
@@ -118,12 +113,6 @@ describe("VS Code's language models and API keys", function () {
       ]),
       { question: "Q2", exchanges: [{ question: "Q1", answer: "A1" }] },
     );
-    if (!api.languageModel.registered) {
-      // Where VS Code cannot host the provider, its functions still work when called directly.
-      const count = await api.languageModel.provider.provideTokenCount(api.languageModel.provider.provideLanguageModelChatInformation()[0], "the capital of France", new vscode.CancellationTokenSource().token);
-      assert.ok(count > 0);
-      return;
-    }
     const [model] = await vscode.lm.selectChatModels({ vendor: "haps" });
     assert.ok(model, "VS Code lists the HAPS model");
     assert.equal(model.name, "HAPS (local, routed)");
@@ -134,6 +123,44 @@ describe("VS Code's language models and API keys", function () {
     let answer = "";
     for await (const piece of response.text) answer += piece;
     assert.ok(answer.length > 0, "the answer (or '(no answer)') came back as text");
+  });
+
+  it("advertises the configured models' limits, and announces new ones when the model settings change", async () => {
+    const api = await hapsApi();
+    const provider = api.languageModel.provider;
+    const token = new vscode.CancellationTokenSource().token;
+    // The embedded models: a 2,048-token context (a question may take a quarter) and 256-token turns.
+    const [embedded] = await provider.provideLanguageModelChatInformation({ silent: true }, token);
+    assert.equal(embedded.maxInputTokens, 512);
+    assert.equal(embedded.maxOutputTokens, 256);
+    const listed = (await vscode.lm.selectChatModels({ vendor: "haps" }))[0];
+    assert.equal(listed.maxInputTokens, 512, "VS Code lists the same limit");
+    // (Every model at hand has a training context of 2,048 tokens or more, so only the turn limit can be changed here.)
+
+    const router = await routerModel();
+    const file = writeConfig(dir, {
+      router: { model: router },
+      agents,
+      candidates: [{ id: "local", kind: "local", model: router }],
+      maxTokens: 96,
+    });
+    let announced = 0;
+    const sub = provider.onDidChangeLanguageModelChatInformation(() => announced++);
+    try {
+      await withSettings({ configFile: file }, async () => {
+        assert.ok(announced >= 1, "a change of haps.configFile is announced");
+        const [configured] = await provider.provideLanguageModelChatInformation({ silent: true }, token);
+        assert.equal(configured.maxOutputTokens, 96, "the configuration's maxTokens");
+        assert.equal(configured.maxInputTokens, 512);
+      });
+      // Settings that name a missing file: not offered (and the log says why).
+      await withSettings({ configFile: join(dir, "missing.json") }, async () => {
+        assert.deepEqual(await provider.provideLanguageModelChatInformation({ silent: true }, token), []);
+      });
+      assert.match(api.outputText(), /HAPS \(local, routed\) is not offered as a language model: .*missing\.json/);
+    } finally {
+      sub.dispose();
+    }
   });
 
   it("an API key set with HAPS: Set API Key reaches the server and never the log, the settings or an error message", async function () {

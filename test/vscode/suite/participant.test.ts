@@ -2,6 +2,9 @@
 // instance and need an account), so the participant's own handler runs with a stream that records what it was
 // given; the route behind it is real.
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as vscode from "vscode";
 import { hapsApi } from "./helpers.ts";
 
@@ -25,13 +28,48 @@ describe("@haps chat participant", () => {
     const result = await api.answerChat("Which river flows through Paris? `<script>`", stream, source.token);
     const markdown = parts.join("");
     assert.equal(result.errorDetails, undefined);
-    assert.match(markdown, /^Routing \(zero-shot, α 0\.00\):\n- \*\*teacher\*\* → /);
+    // Open editors (if a test left any) come first as the context note.
+    assert.match(markdown, /^(Context: [^\n]*\n\n)?Routing \(zero-shot, α 0\.00\):\n- \*\*teacher\*\* → /);
     assert.match(markdown, /\*\*student\*\*\n```text\n/);
     assert.equal((markdown.match(/```/g) ?? []).length % 2, 0, "every fence is closed");
     assert.match(markdown, /\*\*Answer:\*\* /);
     const metadata = result.metadata as { answer: string; routeId: string };
     assert.equal(typeof metadata.answer, "string");
     assert.deepEqual(buttons.map((b) => [b.command, b.arguments]), [["haps.openRoutePanel", [metadata.routeId]]]);
+  });
+
+  it("searches the files and ranges attached to the request, and cuts their mentions from the question", async () => {
+    const api = await hapsApi();
+    const dir = mkdtempSync(join(tmpdir(), "haps-participant-"));
+    const file = join(dir, "rivers.txt");
+    writeFileSync(file, "Seine\nThe Seine flows through Paris.\n\nRhone\nThe Rhone flows through Lyon.\n");
+    const mention = "#file:rivers.txt";
+    const prompt = `Which river flows through Paris? ${mention}`;
+    const start = prompt.indexOf(mention);
+    const references: vscode.ChatPromptReference[] = [
+      { id: "vscode.file", value: vscode.Uri.file(file), range: [start, start + mention.length], modelDescription: undefined },
+      { id: "vscode.location", value: new vscode.Location(vscode.Uri.file(file), new vscode.Range(3, 0, 5, 0)), modelDescription: undefined },
+      { id: "some.tool", value: 42, modelDescription: "a tool result" },
+    ];
+    const parts: string[] = [];
+    const stream = {
+      markdown: (value: string | vscode.MarkdownString) => void parts.push(typeof value === "string" ? value : value.value),
+      progress: () => undefined,
+      button: () => undefined,
+    };
+    const result = await api.answerChat(prompt, stream, new vscode.CancellationTokenSource().token, references);
+    assert.equal(result.errorDetails, undefined);
+    const markdown = parts.join("");
+    // The note is Markdown-escaped text: the file by its path, the range with its lines, what was not read.
+    const note = markdown.split("\n\n")[0].replace(/&nbsp;/g, " ").replace(/\\(.)/g, "$1");
+    assert.match(note, /^Context: .*rivers\.txt, .*rivers\.txt:4-5/);
+    assert.match(note, /left out: a tool result \(an attachment of a kind HAPS does not read\)/);
+    const query = api.lastRouteQuery()!;
+    assert.equal(query.question, "Which river flows through Paris?", "the mention is cut from the question the agents get");
+    const titles = query.context!.map((p) => p.title);
+    assert.ok(titles.some((t) => /rivers\.txt \(lines 1-2\)$/.test(t)), JSON.stringify(titles));
+    assert.ok(titles.some((t) => /rivers\.txt:4-5 \(lines 4-5\)$/.test(t)), JSON.stringify(titles));
+    assert.ok(query.context!.some((p) => p.sentences.join("") === "Seine\nThe Seine flows through Paris."));
   });
 
   it("cancellation stops the route", async () => {
