@@ -157,7 +157,7 @@ describe("VS Code's language models and API keys", function () {
       await withSettings({ configFile: join(dir, "missing.json") }, async () => {
         assert.deepEqual(await provider.provideLanguageModelChatInformation({ silent: true }, token), []);
       });
-      assert.match(api.outputText(), /HAPS \(local, routed\) is not offered as a language model: .*missing\.json/);
+      assert.match(await logText(), /HAPS \(local, routed\) is not offered as a language model: .*missing\.json/);
     } finally {
       sub.dispose();
     }
