@@ -10,7 +10,7 @@
 // run); methods with adapters run episodes (EpisodeRunner). Every method is scored on the same items, with the same
 // cost normaliser and the same token accounting (scoreOutcomes).
 import path from "node:path";
-import { RandomBaseline, RouteLlmMfRouter, type AssignmentSpace, type RoutingExample } from "../baselines/index.ts";
+import { RandomBaseline, type AssignmentSpace, type RoutingExample } from "../baselines/index.ts";
 import type { TaskItem } from "../data/TaskItem.ts";
 import { fitCostNormalizer, type ActionRow } from "../training/ActionDataset.ts";
 import type { TrainingProgress } from "../training/progress.ts";
@@ -161,13 +161,13 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     methods.push({ name: `LoRA depth k=${k}`, group: "ablation", kind: "depth", depth: k, adapters: true, scoredFrom: "episodes", weighsCost: true, fitSeconds: run.seconds, byAlpha: atAlpha(await episodes(run, greedy(run, alpha))) });
   }
 
-  const mf = fitted.find((f) => f.baseline instanceof RouteLlmMfRouter && f.baseline != null);
+  const mf = fitted.find((f) => f.method === "routellm" && f.baseline != null);
   return {
     seed,
     splits: { train: ids(split.train), valid: ids(split.valid), test: ids(test) },
     costNormalizer: normalizer.toJSON(),
     methods,
-    routeLlmCurve: mf ? routeLlmCurve(mf.baseline as RouteLlmMfRouter, examples.test, table) : null,
+    routeLlmCurve: mf ? routeLlmCurve(mf.baseline!, examples.test, table) : null,
     trainings: trained.map(trainingRecord),
     episodesRun: trained.reduce((s, r) => s + r.runner.ran, 0),
     seconds: (performance.now() - started) / 1000,

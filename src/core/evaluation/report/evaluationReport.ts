@@ -32,7 +32,7 @@ function table(header: string[], rows: { label: string; competes: boolean; cells
   return out;
 }
 
-const ORDER: MethodKind[] = ["random", "fixed", "routellm", "graphrouter", "irt", "haps", "oracle"];
+const ORDER: MethodKind[] = ["random", "fixed", "routellm", "graphrouter", "irt", "knn", "mlp", "haps", "oracle"];
 
 export function evaluationReport(r: EvaluationResults, charts: { name: string; file: string }[], options: { benchmark: boolean }): string {
   const key = alphaKey(r.trainingAlpha);
