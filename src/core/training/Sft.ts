@@ -6,6 +6,9 @@
 // at random (seeded, once per item), optionally reweighted by inverse label frequency (the paper's remedy for label
 // imbalance). Only the head and the trunk learn here; the generators wait for phase 2.
 //
+// Before the first step the feature statistics are fitted on the training items (HapsPolicy.fitFeatureStandardizer):
+// from here on the trunk reads the standardised feature, in RL, in the checkpoint and at query time.
+//
 // After each epoch the routing value on the validation items is measured from the same data (the observed reward
 // of the assignment the head picks) and the best epoch's weights are kept.
 import { Adam } from "../nn/Adam.ts";
@@ -53,6 +56,7 @@ export function warmUp(
   onProgress?: (p: TrainingProgress) => void,
 ): SftResult {
   const head = policy.head;
+  if (data.train.length > 0) policy.fitFeatureStandardizer(data.train.map((i) => i.feature));
   const params = [...policy.parameters()].filter(([name]) => name.startsWith("trunk.") || name.startsWith("head."));
   const adam = new Adam(params, { lr: settings.lr });
   const labels = settings.target === "best" ? bestLabels(data.train, alpha, rng) : null;
