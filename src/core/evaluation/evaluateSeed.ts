@@ -20,6 +20,7 @@ import { baselineRng, decide, fitBaseline, makeBaselines, type FittedBaseline } 
 import type { EvalSpec } from "./EvalSpec.ts";
 import type { EvaluationData } from "./EvaluationData.ts";
 import type { HapsRuns, RunVariant, TrainedRun } from "./HapsRuns.ts";
+import { compareWithKnn } from "./knnComparison.ts";
 import { routeLlmCurve } from "./routeLlmCurve.ts";
 import { rowOutcome, scoreOutcomes, type ItemOutcome, type MethodScore } from "./scoreOutcomes.ts";
 import type { MethodResult, SeedEvaluation, TrainingRecord } from "./types.ts";
@@ -162,12 +163,15 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
   }
 
   const mf = fitted.find((f) => f.method === "routellm" && f.baseline != null);
+  const knnComparison = haps ? compareWithKnn(haps.policy, examples, ctx.space, haps.result.rl.bestValidReward, alpha, seed) : null;
+  if (knnComparison?.hapsWorse) ctx.log(`seed ${seed}: HAPS is worse than the kNN router on validation (${knnComparison.hapsValidReward.toFixed(3)} / routing alone ${knnComparison.hapsRoutingValidReward.toFixed(3)} vs ${knnComparison.knnValidReward.toFixed(3)})`);
   return {
     seed,
     splits: { train: ids(split.train), valid: ids(split.valid), test: ids(test) },
     costNormalizer: normalizer.toJSON(),
     methods,
     routeLlmCurve: mf ? routeLlmCurve(mf.baseline!, examples.test, table) : null,
+    knnComparison,
     trainings: trained.map(trainingRecord),
     episodesRun: trained.reduce((s, r) => s + r.runner.ran, 0),
     seconds: (performance.now() - started) / 1000,
@@ -178,6 +182,7 @@ function trainingRecord(run: TrainedRun): TrainingRecord {
   const { result } = run;
   return {
     name: run.variant.name,
+    rlImproved: result.rl.bestAtItems > 0,
     slug: run.variant.slug,
     seconds: run.seconds,
     checkpoint: result.checkpoint,
