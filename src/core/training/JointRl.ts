@@ -127,6 +127,7 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
   const generatorSgd = new Sgd([...params].filter(([n]) => !isHead(n)), { lr: settings.generatorLr });
   const optimisers = { router: routerAdam, generators: generatorSgd };
   const stepsPerEpoch = Math.ceil(ctx.train.length / settings.batchSize);
+  const validateEvery = resolveValidateEvery(settings.validateEvery, ctx.train.length);
   const totalSteps = Math.max(1, settings.epochs * stepsPerEpoch);
   const checkpointDir = path.join(ctx.dir, "checkpoint");
   const stateDir = path.join(ctx.dir, "state");
@@ -203,7 +204,7 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
         ...pace(started, state.itemsSeen - startItems, totalItems - startItems),
       });
       const endOfRun = state.epoch >= settings.epochs;
-      if (sinceValidation >= settings.validateEvery || endOfRun) {
+      if (sinceValidation >= validateEvery || endOfRun) {
         sinceValidation = 0;
         state.rng = rng.getState();
         stoppedEarly = await validate();
@@ -285,6 +286,11 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
     });
     return state.sinceBest >= settings.patience;
   }
+}
+
+/** The validation cadence in training items: `auto` is a third of the training items, at least 8. */
+export function resolveValidateEvery(setting: RlSettings["validateEvery"], trainItems: number): number {
+  return setting === "auto" ? Math.max(8, Math.ceil(trainItems / 3)) : setting;
 }
 
 /** theta- = 2 mu - theta+: the antithetic partner of a sampled adapter. */

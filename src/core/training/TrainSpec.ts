@@ -107,8 +107,13 @@ const rl = z
      * follows what the sampled assignments achieved with their adapters. Defaults to 0.
      */
     headPolicyWeight: z.number().nonnegative().default(0),
-    /** Validate every this many training items (the paper: 30). Defaults to 30. */
-    validateEvery: z.number().int().positive().default(30),
+    /**
+     * Validate every this many training items (the paper: 30), or `auto`: a third of the training items, at least 8,
+     * so that a run validates three times per epoch whatever the data size. With a fixed 30, a 300-item set with 100
+     * validation items would run 3000 validation episodes against 1800 training episodes in 3 epochs, and a 32-item
+     * set would validate only three times in all. Defaults to `auto`.
+     */
+    validateEvery: z.union([z.literal("auto"), z.number().int().positive()]).default("auto"),
     /** Stop after this many validations without improvement (the paper: 4). Defaults to 4. */
     patience: z.number().int().positive().default(4),
   })
@@ -146,7 +151,7 @@ export const trainSpecSchema = z
       temperature: 1,
       valueWeight: 1,
       headPolicyWeight: 0,
-      validateEvery: 30,
+      validateEvery: "auto",
       patience: 4,
     }),
   })

@@ -25,7 +25,7 @@ test("a minimal spec gets the documented defaults and resolves its paths against
   assert.equal(spec.config, null);
   assert.equal(spec.sft.target, "tuples");
   assert.equal(spec.rl.epochs, 3);
-  assert.equal(spec.rl.validateEvery, 30);
+  assert.equal(spec.rl.validateEvery, "auto");
   assert.equal(spec.rl.patience, 4);
   assert.equal(spec.rl.explore, "b");
 });
