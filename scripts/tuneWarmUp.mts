@@ -19,8 +19,9 @@ import { parseTrainSpec } from "../src/core/training/TrainSpec.ts";
 
 const [workRoot, outFile, only] = process.argv.slice(2);
 if (!workRoot || !outFile) throw new Error("usage: npx tsx scripts/tuneWarmUp.mts WORK_DIR OUT_JSON");
-const LRS = [1e-3, 3e-3, 1e-2, 3e-2];
-const MAX_EPOCHS = 400;
+// LRS and MAX_EPOCHS can be narrowed for a run (env TUNE_LRS="0.01,0.03", TUNE_EPOCHS=200); the record says what ran.
+const LRS = process.env.TUNE_LRS ? process.env.TUNE_LRS.split(",").map(Number) : [1e-3, 3e-3, 1e-2, 3e-2];
+const MAX_EPOCHS = process.env.TUNE_EPOCHS ? Number(process.env.TUNE_EPOCHS) : 400;
 const BATCH = 8;
 const SEEDS = [1, 2, 3];
 const SIZES = [
@@ -50,6 +51,7 @@ for (const size of SIZES.filter((s) => only == null || s.name === only)) {
         const sft = warmUp(policy, { train: tr, valid: va }, { target: "tuples", reweight: false, epochs: MAX_EPOCHS, batchSize: BATCH, lr }, 0, new Rng(seed));
         const row = {
           train: size.train,
+          maxEpochs: MAX_EPOCHS,
           lr,
           seed,
           bestEpoch: sft.bestEpoch,

@@ -128,7 +128,9 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
   const optimisers = { router: routerAdam, generators: generatorSgd };
   const stepsPerEpoch = Math.ceil(ctx.train.length / settings.batchSize);
   const validateEvery = resolveValidateEvery(settings.validateEvery, ctx.train.length);
-  const totalSteps = Math.max(1, settings.epochs * stepsPerEpoch);
+  const epochs = resolveRlEpochs(settings.epochs, ctx.train.length);
+  const patience = resolvePatience(settings.patience, validateEvery);
+  const totalSteps = Math.max(1, epochs * stepsPerEpoch);
   const checkpointDir = path.join(ctx.dir, "checkpoint");
   const stateDir = path.join(ctx.dir, "state");
 
@@ -138,7 +140,7 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
   if (resumed != null) {
     state = resumed;
     rng = Rng.fromState(state.rng);
-    ctx.onProgress?.({ phase: "rl", seed: ctx.seed, done: state.itemsSeen, total: settings.epochs * ctx.train.length, message: `resumed after ${state.itemsSeen} items (step ${state.step})` });
+    ctx.onProgress?.({ phase: "rl", seed: ctx.seed, done: state.itemsSeen, total: epochs * ctx.train.length, message: `resumed after ${state.itemsSeen} items (step ${state.step})` });
   } else {
     rng = new Rng(ctx.seed * 7919 + 17);
     state = {
@@ -163,12 +165,12 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
 
   const started = performance.now();
   const startItems = state.itemsSeen;
-  const totalItems = settings.epochs * ctx.train.length;
-  let stoppedEarly = state.sinceBest >= settings.patience;
+  const totalItems = epochs * ctx.train.length;
+  let stoppedEarly = state.sinceBest >= patience;
   let sinceValidation = 0;
   const savedTemperature = policy.head.temperature;
   try {
-    while (!stoppedEarly && state.epoch < settings.epochs) {
+    while (!stoppedEarly && state.epoch < epochs) {
       ctx.signal?.throwIfAborted();
       const batch = state.order.slice(state.position, state.position + settings.batchSize);
       policy.head.temperature = settings.temperature;
@@ -203,7 +205,7 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
         reward: state.rewardSum / state.rewardCount,
         ...pace(started, state.itemsSeen - startItems, totalItems - startItems),
       });
-      const endOfRun = state.epoch >= settings.epochs;
+      const endOfRun = state.epoch >= epochs;
       if (sinceValidation >= validateEvery || endOfRun) {
         sinceValidation = 0;
         state.rng = rng.getState();
@@ -280,12 +282,22 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
       phase: "validate",
       seed: ctx.seed,
       done: state.itemsSeen,
-      total: settings.epochs * ctx.train.length,
+      total: epochs * ctx.train.length,
       reward: validReward,
       message: `validation reward ${validReward.toFixed(4)} after ${state.itemsSeen} items (best ${state.best.toFixed(4)})`,
     });
-    return state.sinceBest >= settings.patience;
+    return state.sinceBest >= patience;
   }
+}
+
+/** RL's epoch count: `auto` is enough to see 640 training items, at least 3 (see TrainSpec). */
+export function resolveRlEpochs(setting: RlSettings["epochs"], trainItems: number): number {
+  return setting === "auto" ? Math.max(3, Math.ceil(640 / Math.max(1, trainItems))) : setting;
+}
+
+/** Validations without improvement before RL stops: `auto` covers 320 training items, at least 4 (see TrainSpec). */
+export function resolvePatience(setting: RlSettings["patience"], validateEvery: number): number {
+  return setting === "auto" ? Math.max(4, Math.ceil(320 / validateEvery)) : setting;
 }
 
 /** The validation cadence in training items: `auto` is a third of the training items, at least 8. */
