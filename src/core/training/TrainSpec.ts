@@ -124,6 +124,12 @@ const rl = z
      */
     headPolicyWeight: z.number().nonnegative().default(0),
     /**
+     * Weight of the regression of every assignment's Q and C to the item's action-level rows, repeated as RL visits the
+     * item, so that what the rollouts teach about the sampled assignment does not drag the others' predictions away
+     * from what was observed (see JointRl.ts). Defaults to 1.
+     */
+    anchorWeight: z.number().nonnegative().default(1),
+    /**
      * Validate every this many training items (the paper: 30), or `auto`: a third of the training items, at least 8,
      * so that a run validates three times per epoch whatever the data size. With a fixed 30, a 300-item set with 100
      * validation items would run 3000 validation episodes against 1800 training episodes in 3 epochs, and a 32-item
@@ -172,6 +178,7 @@ export const trainSpecSchema = z
       temperature: 1,
       valueWeight: 1,
       headPolicyWeight: 0,
+      anchorWeight: 1,
       validateEvery: "auto",
       patience: "auto",
     }),
