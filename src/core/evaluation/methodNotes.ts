@@ -18,6 +18,10 @@ export const METHOD_NOTES: Record<MethodKind, string> = {
     "GraphRouter (baselines/GraphRouter.ts): the original predicts query-LLM edges in a heterogeneous graph whose LLM nodes come from text descriptors. Adapted: the LLM nodes are the assignments (descriptor: every agent's role and model description); edges carry each training item's observed quality and normalised cost; one network per cost regime, with the utility (1, alpha)/(1 + alpha), which is Performance First at alpha 0.",
   irt:
     "IRT-Router, MIRT (baselines/IrtRouter.ts): the original predicts P(model answers query) from query difficulty and discrimination (from the query embedding) and a model ability vector (from the model's profile text), with a cold-start warm-up from the nearest training queries. Adapted: one ability vector per assignment (from its descriptor embedding); the cost term is removed at alpha 0, as the paper's main table does, and kept in the cost regimes (weight 1/(1 + alpha)) with each assignment's mean normalised training cost.",
+  knn:
+    "kNN router (baselines/KnnRouter.ts): per item, the assignment with the best mean observed reward quality - alpha * cost over its k most similar training items (cosine of the standardised routing feature); k chosen on the validation items. The sanity baseline routing evaluations expect: a learned router that does worse has not used the signal the feature holds.",
+  mlp:
+    "MLP router (baselines/MlpRouter.ts): one hidden layer regresses each assignment's observed quality and normalised cost from the standardised routing feature (MSE, Adam, the epoch with the lowest validation error kept), then picks argmax Q - alpha C, the decision rule of HAPS's joint head without adapters or RL.",
   "no-high-level":
     "Without the high-level router: a random assignment (the Random baseline's draws) or each fixed assignment, with the trained HAPS generators' adapters for the chosen open models. Scored from new episodes (the episodes HAPS also ran for an item and assignment are shared: decoding is greedy, so they are the same episode).",
   "no-low-level":
