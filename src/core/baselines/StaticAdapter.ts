@@ -17,7 +17,7 @@ import type { PreparedQuery } from "../episode/types.ts";
 import { reward, shapePerformance, type CostNormalizer } from "../metrics/index.ts";
 import { Rng } from "../nn/Rng.ts";
 import { Sgd } from "../nn/Sgd.ts";
-import type { AgentRole } from "../protocols/types.ts";
+import type { AgentRole, TokenCount } from "../protocols/types.ts";
 import type { Assignment } from "../router/Assignment.ts";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
 import type { ResolvedHapsPolicyConfig } from "../router/HapsPolicyConfig.ts";
@@ -143,6 +143,7 @@ export interface StaticEpisode {
   cost: number;
   normalisedCost: number;
   reward: number;
+  tokens: Record<string, TokenCount>;
 }
 
 /** Episodes of `queries` under `route` with the given per-candidate adapters (none for a candidate not in the map). */
@@ -165,7 +166,7 @@ export async function episodesWith(
       if (report.stoppedBecause === "aborted") throw ctx.signal?.reason ?? new Error("episode aborted");
       const quality = qualityOf(report);
       const normalisedCost = ctx.normalizer.normalise(report.cost.total);
-      out[i] = { item: q.request.id!, assignment: assignment.choice, quality, cost: report.cost.total, normalisedCost, reward: reward(quality, normalisedCost, ctx.alpha) };
+      out[i] = { item: q.request.id!, assignment: assignment.choice, quality, cost: report.cost.total, normalisedCost, reward: reward(quality, normalisedCost, ctx.alpha), tokens: report.tokens };
     },
   );
   return out;
