@@ -10,3 +10,6 @@ export { GraphRouter, type GraphRouterOptions } from "./GraphRouter.ts";
 export { macroF1 } from "./macroF1.ts";
 export { PERFORMANCE_FIRST, BALANCE, COST_FIRST, settingForAlpha, graphRouterLabel, type GraphRouterSetting } from "./graphRouterSettings.ts";
 export { IrtRouter, type IrtRouterOptions } from "./IrtRouter.ts";
+export { KnnRouter, type KnnRouterOptions } from "./KnnRouter.ts";
+export { MlpRouter, type MlpRouterOptions } from "./MlpRouter.ts";
+export { StandardizedBaseline } from "./StandardizedBaseline.ts";

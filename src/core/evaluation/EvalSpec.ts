@@ -7,14 +7,14 @@
 // command (`--out`) or the engine request (`outDir`) names it.
 import path from "node:path";
 import { z } from "zod";
-import { GraphRouter, IrtRouter, RouteLlmMfRouter } from "../baselines/index.ts";
+import { GraphRouter, IrtRouter, KnnRouter, MlpRouter, RouteLlmMfRouter } from "../baselines/index.ts";
 import { ConfigError, loadHapsConfig, parseHapsConfig, type HapsConfig } from "../config/HapsConfig.ts";
 import { CONFIG_LIMITS } from "../config/configLimits.ts";
 import { readJsonFile } from "../config/readJsonFile.ts";
 import { trainSpecSchema, type DataSettings, type RlSettings, type SftSettings } from "../training/TrainSpec.ts";
 
 /** The methods of the main table and the cost regimes. */
-export const EVAL_METHODS = ["haps", "random", "fixed", "oracle", "routellm", "graphrouter", "irt", "static-adapter"] as const;
+export const EVAL_METHODS = ["haps", "random", "fixed", "oracle", "routellm", "graphrouter", "irt", "knn", "mlp", "static-adapter"] as const;
 export type EvalMethod = (typeof EVAL_METHODS)[number];
 
 const train = trainSpecSchema.shape;
@@ -56,6 +56,8 @@ const routeLlmOptions = z
   .strict();
 const graphRouterOptions = z.object({ hidden: num, lr: num, weightDecay: num, epochs: num, splitsPerEpoch: num, maskRate: num }).partial().strict();
 const irtOptions = z.object({ knowledge: num, epochs: num, batchSize: num, lr: num, minSteps: num, warmUp: num, neighbours: num }).partial().strict();
+const knnOptions = z.object({ ks: z.array(num).min(1) }).partial().strict();
+const mlpOptions = z.object({ hidden: num, epochs: num, batchSize: num, lr: num, weightDecay: num, minSteps: num }).partial().strict();
 
 const ablations = z
   .object({
@@ -113,9 +115,15 @@ export const evalSpecSchema = z
     ablations: ablations.default({ highLevel: true, lowLevel: true, sharing: true, depths: [1, 2, 4] }),
     /** Options of the learned baselines, by method; each defaults to the method's own (see its module's header). */
     baselines: z
-      .object({ routellm: routeLlmOptions.default({}), graphrouter: graphRouterOptions.default({}), irt: irtOptions.default({}) })
+      .object({
+        routellm: routeLlmOptions.default({}),
+        graphrouter: graphRouterOptions.default({}),
+        irt: irtOptions.default({}),
+        knn: knnOptions.default({}),
+        mlp: mlpOptions.default({}),
+      })
       .strict()
-      .default({ routellm: {}, graphrouter: {}, irt: {} }),
+      .default({ routellm: {}, graphrouter: {}, irt: {}, knn: {}, mlp: {} }),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -176,6 +184,8 @@ export async function parseEvalSpec(raw: unknown, source: string, baseDir: strin
   tryOptions("routellm", () => new RouteLlmMfRouter(spec.baselines.routellm));
   tryOptions("graphrouter", () => new GraphRouter(spec.baselines.graphrouter));
   tryOptions("irt", () => new IrtRouter(spec.baselines.irt));
+  tryOptions("knn", () => new KnnRouter(spec.baselines.knn));
+  tryOptions("mlp", () => new MlpRouter(spec.baselines.mlp));
   if (optionProblems.length > 0) throw new ConfigError(`${source}: invalid evaluation spec\n  ${optionProblems.join("\n  ")}`);
 
   const resolve = (p: string | undefined) => (p == null ? undefined : path.resolve(baseDir, p));

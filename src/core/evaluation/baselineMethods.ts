@@ -1,7 +1,8 @@
 // The baselines of the main table, fitted per seed on the training (+ validation) items' action-level data and
 // deciding on the test items from the same features HAPS reads (the router LLM's pooled feature of the routing prompt).
 // What each original does and how it was adapted to two agents is in its module's header (src/core/baselines) and,
-// in short, in the report (methodNotes.ts).
+// in short, in the report (methodNotes.ts). Every learned baseline reads the standardised feature (mean and scale fitted
+// on the training items, StandardizedBaseline.ts), as HAPS's trunk does.
 //
 // A baseline that cannot be fitted (e.g. RouteLLM when every training item ties on every pair of assignments) fails on
 // every test item; one whose decision throws on an item fails on that item. Both count, as failures, in its scores.
@@ -9,9 +10,12 @@ import {
   FixedBaseline,
   GraphRouter,
   IrtRouter,
+  KnnRouter,
+  MlpRouter,
   OracleBaseline,
   RandomBaseline,
   RouteLlmMfRouter,
+  StandardizedBaseline,
   type AssignmentSpace,
   type Baseline,
   type RoutingExample,
@@ -37,9 +41,12 @@ export function makeBaselines(methods: readonly EvalMethod[], space: AssignmentS
   const out: { method: EvalMethod; baseline: Baseline }[] = [];
   if (methods.includes("random")) out.push({ method: "random", baseline: new RandomBaseline() });
   if (methods.includes("fixed")) for (const b of FixedBaseline.all(space)) out.push({ method: "fixed", baseline: b });
-  if (methods.includes("routellm")) out.push({ method: "routellm", baseline: new RouteLlmMfRouter(options.routellm) });
-  if (methods.includes("graphrouter")) out.push({ method: "graphrouter", baseline: new GraphRouter(options.graphrouter) });
-  if (methods.includes("irt")) out.push({ method: "irt", baseline: new IrtRouter(options.irt) });
+  const learned = (baseline: Baseline) => new StandardizedBaseline(baseline);
+  if (methods.includes("routellm")) out.push({ method: "routellm", baseline: learned(new RouteLlmMfRouter(options.routellm)) });
+  if (methods.includes("graphrouter")) out.push({ method: "graphrouter", baseline: learned(new GraphRouter(options.graphrouter)) });
+  if (methods.includes("irt")) out.push({ method: "irt", baseline: learned(new IrtRouter(options.irt)) });
+  if (methods.includes("knn")) out.push({ method: "knn", baseline: learned(new KnnRouter(options.knn)) });
+  if (methods.includes("mlp")) out.push({ method: "mlp", baseline: learned(new MlpRouter(options.mlp)) });
   if (methods.includes("oracle")) out.push({ method: "oracle", baseline: new OracleBaseline() });
   return out;
 }

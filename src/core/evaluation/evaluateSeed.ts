@@ -10,7 +10,7 @@
 // run); methods with adapters run episodes (EpisodeRunner). Every method is scored on the same items, with the same
 // cost normaliser and the same token accounting (scoreOutcomes).
 import path from "node:path";
-import { RandomBaseline, RouteLlmMfRouter, type AssignmentSpace, type RoutingExample } from "../baselines/index.ts";
+import { RandomBaseline, type AssignmentSpace, type RoutingExample } from "../baselines/index.ts";
 import { episodesWith, trainStaticAdapters } from "../baselines/StaticAdapter.ts";
 import type { PreparedQuery } from "../episode/types.ts";
 import { reward, type CostNormalizer } from "../metrics/index.ts";
@@ -23,6 +23,7 @@ import { baselineRng, decide, fitBaseline, makeBaselines, type FittedBaseline } 
 import type { EvalSpec } from "./EvalSpec.ts";
 import type { EvaluationData } from "./EvaluationData.ts";
 import type { HapsRuns, RunVariant, TrainedRun } from "./HapsRuns.ts";
+import { compareWithKnn } from "./knnComparison.ts";
 import { routeLlmCurve } from "./routeLlmCurve.ts";
 import { rowOutcome, scoreOutcomes, type ItemOutcome, type MethodScore } from "./scoreOutcomes.ts";
 import type { MethodResult, SeedEvaluation, TrainingRecord } from "./types.ts";
@@ -165,13 +166,16 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     methods.push({ name: `LoRA depth k=${k}`, group: "ablation", kind: "depth", depth: k, adapters: true, scoredFrom: "episodes", weighsCost: true, fitSeconds: run.seconds, byAlpha: atAlpha(await episodes(run, greedy(run, alpha))) });
   }
 
-  const mf = fitted.find((f) => f.baseline instanceof RouteLlmMfRouter && f.baseline != null);
+  const mf = fitted.find((f) => f.method === "routellm" && f.baseline != null);
+  const knnComparison = haps ? compareWithKnn(haps.policy, examples, ctx.space, haps.result.rl.bestValidReward, alpha, seed) : null;
+  if (knnComparison?.hapsWorse) ctx.log(`seed ${seed}: HAPS is worse than the kNN router on validation (${knnComparison.hapsValidReward.toFixed(3)} / routing alone ${knnComparison.hapsRoutingValidReward.toFixed(3)} vs ${knnComparison.knnValidReward.toFixed(3)})`);
   return {
     seed,
     splits: { train: ids(split.train), valid: ids(split.valid), test: ids(test) },
     costNormalizer: normalizer.toJSON(),
     methods,
-    routeLlmCurve: mf ? routeLlmCurve(mf.baseline as RouteLlmMfRouter, examples.test, table) : null,
+    routeLlmCurve: mf ? routeLlmCurve(mf.baseline!, examples.test, table) : null,
+    knnComparison,
     trainings: trained.map(trainingRecord),
     episodesRun: trained.reduce((s, r) => s + r.runner.ran, 0),
     seconds: (performance.now() - started) / 1000,
@@ -231,6 +235,7 @@ function trainingRecord(run: TrainedRun): TrainingRecord {
   const { result } = run;
   return {
     name: run.variant.name,
+    rlImproved: result.rl.bestAtItems > 0,
     slug: run.variant.slug,
     seconds: run.seconds,
     checkpoint: result.checkpoint,

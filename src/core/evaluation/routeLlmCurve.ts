@@ -2,12 +2,17 @@
 // its win rates, evals/benchmarks.py), with RouteLLM's area figure APGR (metrics/routing). APGR needs a gap between
 // the strong and the weak configuration; where both reach the same quality it is undefined (null), and the mean
 // quality along the curve is the figure that remains comparable.
-import type { RouteLlmMfRouter, RoutingExample } from "../baselines/index.ts";
+import { RouteLlmMfRouter, StandardizedBaseline, type Baseline, type RoutingExample } from "../baselines/index.ts";
 import { apgr, sortCurve, trapezoid } from "../metrics/routing/index.ts";
 import type { AssignmentTable } from "./AssignmentTable.ts";
 import type { RoutingCurveResult } from "./types.ts";
 
-export function routeLlmCurve(router: RouteLlmMfRouter, test: readonly RoutingExample[], table: AssignmentTable): RoutingCurveResult {
+/** `fitted` is the RouteLLM router, as fitted by the evaluation (on the standardised feature) or bare. */
+export function routeLlmCurve(fitted: Baseline, examples: readonly RoutingExample[], table: AssignmentTable): RoutingCurveResult {
+  const wrapped = fitted instanceof StandardizedBaseline ? fitted : null;
+  const router = wrapped ? wrapped.inner : fitted;
+  if (!(router instanceof RouteLlmMfRouter)) throw new Error(`routeLlmCurve: expected the RouteLLM (MF) router, got ${fitted.name}`);
+  const test = wrapped ? examples.map((e) => wrapped.standardized(e)) : examples;
   const { strong, weak } = router.pair;
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const strongQuality = mean(test.map((e) => e.quality[strong]));

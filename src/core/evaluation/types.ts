@@ -1,3 +1,4 @@
+import type { KnnComparison } from "./knnComparison.ts";
 // What an evaluation produces: results.json's shape (every number per method and seed, the spec and the versions)
 // and the digest the engine's `evaluate` returns.
 import type { CostNormalizerState } from "../metrics/index.ts";
@@ -43,6 +44,8 @@ export interface RoutingCurveResult {
 
 export interface TrainingRecord {
   name: string;
+  /** Whether joint RL found a validation reward above the warm-started router's (false: the warm-up checkpoint was kept). */
+  rlImproved: boolean;
   slug: string;
   seconds: number;
   checkpoint: string;
@@ -60,6 +63,8 @@ export interface SeedEvaluation {
   costNormalizer: CostNormalizerState;
   methods: MethodResult[];
   routeLlmCurve: RoutingCurveResult | null;
+  /** HAPS against the kNN router on the validation items (null: HAPS not trained or no validation items). */
+  knnComparison: KnnComparison | null;
   trainings: TrainingRecord[];
   /** Episodes run with adapters for this seed (the rest were read from the action-level data). */
   episodesRun: number;

@@ -25,12 +25,17 @@
 //  - noise goes on B only (`explore`): a LoRA update is bilinear, and with noise on both factors around a small
 //    mean, +eps and -eps give the same update, so the pairs carried no signal (the items no model knew never moved);
 //  - the generators and the shared trunk step with plain SGD, the head with Adam: Adam's per-weight normalisation
-//    turned the mostly-zero, mostly-noise estimates into drift that broke known items; with SGD the unknown items
-//    went from 0-40% to 75-100% right on held-out phrasings;
+//    turned the mostly-zero, mostly-noise estimates into drift that broke known items (the unknown items stayed at
+//    0-40% right while tuning); the committed proof run with SGD (proof/results.json) has them at 0.667-0.750 right
+//    on held-out phrasings, and its seed 3 broke one known item;
 //  - a small penalty on |B| (`bPenalty`) keeps what the reward never rewarded from growing (the NOTES' RMSNorm pitfall).
 // Added to keep alpha meaningful after RL: the head's predicted quality and normalised cost of the sampled assignment
 // are regressed to what its two episodes achieved (`valueWeight`), so Q and C stay calibrated to the system with
-// adapters instead of drifting as policy logits. Step sizes decay linearly (the reference's LinearLR); the router's
+// adapters. By default this regression is the head's only RL signal (`headPolicyWeight` 0): the first term above,
+// -(R - b) log pi(a), moves Q - alpha C as a free logit, and after it Q and C no longer meant quality and cost (issue 15:
+// a trained router kept the costliest assignment at every alpha). The head's policy is then the Boltzmann policy of its
+// calibrated reward estimate, improved on-policy by what the sampled assignments achieved with their adapters; the
+// paper's term stays available (`headPolicyWeight` > 0). Step sizes decay linearly (the reference's LinearLR); the router's
 // gradients are norm-clipped. Validation every `validateEvery` training items with greedy routing and mean adapters;
 // the best validation reward is checkpointed atomically, and `patience` validations without improvement stop the
 // phase (the paper: 30 and 4). A run killed at any point resumes from its last validation.
@@ -240,7 +245,7 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
     // The pair runs on two contexts at once (llama.cpp threads per context are half the cores by default).
     const [plus, minus] = open.length > 0 ? await Promise.all([outcome(1), outcome(-1)]) : await outcome(1).then((o) => [o, o]);
     const mean = (plus.shaped + minus.shaped) / 2;
-    policy.head.backwardPolicy(f, alpha, a.choices, (mean - baseline) / batchSize);
+    if (settings.headPolicyWeight > 0) policy.head.backwardPolicy(f, alpha, a.choices, (settings.headPolicyWeight * (mean - baseline)) / batchSize);
     if (settings.valueWeight > 0) {
       policy.head.backwardRegression(f, [{ choices: a.choices, quality: (plus.quality + minus.quality) / 2, cost: (plus.cost + minus.cost) / 2 }], {
         weight: settings.valueWeight / batchSize,

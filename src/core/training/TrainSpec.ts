@@ -100,6 +100,13 @@ const rl = z
      * calibrated to what its episodes (with adapters) achieved, so that alpha keeps its meaning after RL. Defaults to 1.
      */
     valueWeight: z.number().nonnegative().default(1),
+    /**
+     * Weight of the paper's REINFORCE term on the head (-(R - b) log pi(a)). It moves Q - alpha C as a free logit, so
+     * Q and C stop meaning predicted quality and cost and alpha stops acting as a price (issue 15). At 0 the head learns
+     * in RL only through the calibrating regression above (`valueWeight`): its policy, a softmax of predicted reward,
+     * follows what the sampled assignments achieved with their adapters. Defaults to 0.
+     */
+    headPolicyWeight: z.number().nonnegative().default(0),
     /** Validate every this many training items (the paper: 30). Defaults to 30. */
     validateEvery: z.number().int().positive().default(30),
     /** Stop after this many validations without improvement (the paper: 4). Defaults to 4. */
@@ -138,6 +145,7 @@ export const trainSpecSchema = z
       adapters: true,
       temperature: 1,
       valueWeight: 1,
+      headPolicyWeight: 0,
       validateEvery: 30,
       patience: 4,
     }),

@@ -22,7 +22,7 @@ test("a benchmark spec gets the documented defaults", async () => {
   // The training spec's own sections and defaults.
   assert.equal(spec.sft.target, "tuples");
   assert.equal(spec.rl.epochs, 3);
-  assert.deepEqual(spec.baselines, { routellm: {}, graphrouter: {}, irt: {} });
+  assert.deepEqual(spec.baselines, { routellm: {}, graphrouter: {}, irt: {}, knn: {}, mlp: {} });
 });
 
 test("data paths and the work folder resolve against the spec's folder", async () => {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { FixedBaseline, GraphRouter, IrtRouter, OracleBaseline, RandomBaseline, RouteLlmMfRouter, type RoutingExample } from "../../../src/core/baselines/index.ts";
+import { FixedBaseline, GraphRouter, IrtRouter, KnnRouter, MlpRouter, OracleBaseline, RandomBaseline, RouteLlmMfRouter, type RoutingExample } from "../../../src/core/baselines/index.ts";
 import { benchmarkItems, stratifiedSplits } from "../../../src/core/benchmark/keywordBenchmark.ts";
 import { parseEvalSpec } from "../../../src/core/evaluation/EvalSpec.ts";
 import { runEvaluation } from "../../../src/core/evaluation/runEvaluation.ts";
@@ -29,7 +29,7 @@ const SPEC = {
   // which writes the checkpoint the evaluation loads (the warm-started router, untrained generators).
   rl: { epochs: 0 },
   ablations: { depths: [1, 2] },
-  baselines: { routellm: { epochs: 1, minSteps: 20 }, graphrouter: { epochs: 10, splitsPerEpoch: 4 }, irt: { epochs: 1, minSteps: 20 } },
+  baselines: { routellm: { epochs: 1, minSteps: 20 }, graphrouter: { epochs: 10, splitsPerEpoch: 4 }, irt: { epochs: 1, minSteps: 20 }, mlp: { minSteps: 200 } },
 };
 
 // What the trainers and the baselines were actually given, recorded at their entry points.
@@ -59,7 +59,7 @@ describe("haps eval on a tiny keyword benchmark", () => {
       const split = args[1] as { train: TaskItem[]; valid: TaskItem[] };
       return [...split.train, ...split.valid].map((i) => i.id);
     });
-    for (const [name, proto] of Object.entries({ RandomBaseline, FixedBaseline, OracleBaseline, RouteLlmMfRouter, GraphRouter, IrtRouter }).map(([n, c]) => [n, c.prototype] as const)) {
+    for (const [name, proto] of Object.entries({ RandomBaseline, FixedBaseline, OracleBaseline, RouteLlmMfRouter, GraphRouter, IrtRouter, KnnRouter, MlpRouter }).map(([n, c]) => [n, c.prototype] as const)) {
       record(proto, "fit", name, (args) => [...(args[0] as RoutingExample[]), ...(args[1] as RoutingExample[])].map((e) => e.id));
     }
     dir = tempDir("eval");
@@ -75,7 +75,7 @@ describe("haps eval on a tiny keyword benchmark", () => {
     assert.deepEqual(s.splits.train, expected.train.map((i) => i.id));
     assert.equal(s.splits.test.length, 17, "one phrasing of each of 9 keywords and of both Latin quadruples (4 items each)");
     const names = s.methods.map((m) => m.name);
-    for (const name of ["HAPS", "Static adapter (HAPS's router)", "Random", "Oracle", "RouteLLM (MF)", "GraphRouter", "IRT-Router (MIRT)", "w/o high-level (random)", "w/o low-level router", "w/o parameter sharing", "LoRA depth k=1", "LoRA depth k=2"]) {
+    for (const name of ["HAPS", "Static adapter (HAPS's router)", "Random", "Oracle", "RouteLLM (MF)", "GraphRouter", "IRT-Router (MIRT)", "kNN router", "MLP router", "w/o high-level (random)", "w/o low-level router", "w/o parameter sharing", "LoRA depth k=1", "LoRA depth k=2"]) {
       assert.ok(names.includes(name), `${name} missing from ${names.join(", ")}`);
     }
     assert.equal(names.filter((n) => n.startsWith("Fixed (")).length, 4);
@@ -122,7 +122,7 @@ describe("haps eval on a tiny keyword benchmark", () => {
     const test = new Set(s.splits.test);
     const train = [...s.splits.train, ...s.splits.valid].sort();
     assert.ok(seen.filter((x) => x.who === "trainSeed").length >= 4, "HAPS, w/o low-level, w/o sharing, depth 2");
-    for (const who of ["RandomBaseline", "FixedBaseline", "OracleBaseline", "RouteLlmMfRouter", "GraphRouter", "IrtRouter"]) assert.ok(seen.some((x) => x.who === who), `${who} was fitted`);
+    for (const who of ["RandomBaseline", "FixedBaseline", "OracleBaseline", "RouteLlmMfRouter", "GraphRouter", "IrtRouter", "KnnRouter", "MlpRouter"]) assert.ok(seen.some((x) => x.who === who), `${who} was fitted`);
     for (const { who, items } of seen) {
       assert.deepEqual(items.filter((i) => test.has(i)), [], `${who} saw test items`);
       assert.deepEqual([...new Set(items)].sort(), train, `${who} got the seed's training split`);

@@ -8,7 +8,7 @@ import type { EvaluationResults } from "../types.ts";
 /** The best of the learned and random baselines at the training alpha (Table 2's rows: not fixed, not the oracle). */
 export function bestBaseline(r: EvaluationResults): { name: string; quality: number } | null {
   const key = alphaKey(r.trainingAlpha);
-  const baselines = r.summary.filter((m) => m.group === "main" && ["random", "routellm", "graphrouter", "irt"].includes(m.kind));
+  const baselines = r.summary.filter((m) => m.group === "main" && ["random", "routellm", "graphrouter", "irt", "knn", "mlp"].includes(m.kind));
   if (baselines.length === 0) return null;
   const best = baselines.reduce((a, b) => (b.byAlpha[key].quality.mean > a.byAlpha[key].quality.mean ? b : a));
   return { name: best.name, quality: best.byAlpha[key].quality.mean };

@@ -2,6 +2,7 @@
 // the ablations, the cost regimes (quality, cost and reward per alpha) - as means +- standard deviations over seeds,
 // the best value of each column in bold; then the RouteLLM-style curve, LoRA depth, training, assignment mixes and
 // tokens, failures, per-seed figures and how each method was adapted. Every figure comes from results.json.
+import { KNN_TOLERANCE, knnComparisonLine } from "../knnComparison.ts";
 import { alphaKey } from "../evaluateSeed.ts";
 import { bestBaseline } from "../charts/depthChart.ts";
 import { DESCRIPTOR_NOTE, METHOD_NOTES } from "../methodNotes.ts";
@@ -32,7 +33,7 @@ function table(header: string[], rows: { label: string; competes: boolean; cells
   return out;
 }
 
-const ORDER: MethodKind[] = ["random", "fixed", "routellm", "graphrouter", "irt", "haps", "oracle"];
+const ORDER: MethodKind[] = ["random", "fixed", "routellm", "graphrouter", "irt", "knn", "mlp", "haps", "oracle"];
 
 export function evaluationReport(r: EvaluationResults, charts: { name: string; file: string }[], options: { benchmark: boolean }): string {
   const key = alphaKey(r.trainingAlpha);
@@ -116,6 +117,7 @@ export function evaluationReport(r: EvaluationResults, charts: { name: string; f
   push(...groupSection(r), "");
   push(...routingSection(r, chart("routing-curve")?.file), "");
   push(...depthSection(r, chart("lora-depth")?.file, options.benchmark), "");
+  push(...knnSection(r), "");
   push(...trainingSection(r, chart("training-curves")?.file), "");
   push(...mixSection(r), "");
 
@@ -242,9 +244,22 @@ function depthSection(r: EvaluationResults, file: string | undefined, benchmark:
   return out;
 }
 
+function knnSection(r: EvaluationResults): string[] {
+  const out = [
+    "## HAPS against the kNN router (validation)",
+    "",
+    `A kNN router on the same standardised routing feature is the least a learned router should match. Validation reward at the training alpha, per seed; HAPS counts as worse when both its figures are below kNN's by more than ${KNN_TOLERANCE}.`,
+    "",
+  ];
+  for (const s of r.perSeed) out.push(knnComparisonLine(s.seed, s.knnComparison ?? null));
+  return out;
+}
+
 function trainingSection(r: EvaluationResults, file: string | undefined): string[] {
-  const out = ["## Training", "", "| seed | training | seconds | best validation reward | RL episodes | stopped early |", "| --- | --- | --- | --- | --- | --- |"];
-  for (const s of r.perSeed) for (const t of s.trainings) out.push(`| ${s.seed} | ${t.name} | ${t.seconds.toFixed(0)} | ${f(t.bestValidReward)} | ${t.rollouts} | ${t.stoppedEarly ? "yes" : "no"} |`);
+  const out = ["## Training", "", "| seed | training | seconds | best validation reward | RL episodes | stopped early | RL improved on the warm-up |", "| --- | --- | --- | --- | --- | --- | --- |"];
+  for (const s of r.perSeed) {
+    for (const t of s.trainings) out.push(`| ${s.seed} | ${t.name} | ${t.seconds.toFixed(0)} | ${f(t.bestValidReward)} | ${t.rollouts} | ${t.stoppedEarly ? "yes" : "no"} | ${t.rlImproved ? "yes" : "**no**: the warm-up checkpoint was kept"} |`);
+  }
   if (file) out.push("", `![training curves](${file})`);
   return out;
 }
