@@ -18,7 +18,10 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { KnnRouter, MlpRouter, StandardizedBaseline, type Baseline, type RoutingExample } from "../baselines/index.ts";
 import { episodesWith, trainStaticAdapters, type StaticAdapters } from "../baselines/StaticAdapter.ts";
+import { AssignmentTable } from "../evaluation/AssignmentTable.ts";
+import { Rng } from "../nn/Rng.ts";
 import { loadCheckpoint } from "../checkpoint/checkpoint.ts";
 import { readJsonFile } from "../config/readJsonFile.ts";
 import type { TaskItem } from "../data/TaskItem.ts";
@@ -57,6 +60,8 @@ export const PROOF_METHODS = [
   "best fixed assignment",
   "best fixed assignment + static adapter",
   "static adapter under HAPS's router",
+  "kNN router",
+  "MLP router",
   "oracle routing (no adapters)",
   "random routing",
 ] as const;
@@ -176,7 +181,7 @@ export async function runProof(options: ProofOptions): Promise<ProofResults> {
     sft: { target: "tuples", epochs: smoke ? 5 : 100, batchSize: 8, lr: 3e-3 },
     rl: smoke
       ? { epochs: 1, batchSize: 4, validateEvery: 1000, patience: 1 }
-      : { epochs: 12, batchSize: 4, lr: 1e-3, generatorLr: 6e-3, sigma: 0.5, explore: "b", validateEvery: 102, patience: 4 },
+      : { epochs: 8, batchSize: 4, lr: 1e-3, generatorLr: 6e-3, sigma: 0.5, explore: "b", validateEvery: 102, patience: 3 },
   };
   const spec = await parseTrainSpec(specInput, "the proof's training spec", process.cwd());
   const asItem = (i: BenchmarkItem): TaskItem => ({ id: i.id, task: "multiple-choice", question: i.question, choices: i.choices, answer: i.answer });
@@ -254,6 +259,15 @@ export async function runProof(options: ProofOptions): Promise<ProofResults> {
       await staticTrain("HAPS's router", hapsRoute);
       const fixedChoices = [...new Map(alphas.map((alpha) => [key(bestFixedAt(alpha)), bestFixedAt(alpha)])).values()];
       for (const a of fixedChoices) await staticTrain(key(a), () => () => session.pipeline.fixedAssignment(a));
+      // kNN and MLP routers on the same (standardised) routing feature, fitted on the training rows, k and the epoch
+      // chosen on validation: the sanity baselines a routing claim needs.
+      const table = new AssignmentTable(session.config);
+      const example = (item: TaskItem): RoutingExample => {
+        const rows = table.choices().map((c) => rowOf(item.id, c));
+        return { id: item.id, query: item.question, embedding: session.prepared.get(item.id)!.feature, quality: rows.map((r) => r.quality), cost: rows.map((r) => normalizer.normalise(r.cost)) };
+      };
+      const routers: Record<"kNN router" | "MLP router", Baseline> = { "kNN router": new StandardizedBaseline(new KnnRouter()), "MLP router": new StandardizedBaseline(new MlpRouter()) };
+      for (const [name, router] of Object.entries(routers)) router.fit(train.map(example), valid.map(example), table.space, { rng: Rng.forKey(seed, `proof:${name}`), alphas: [...PROOF_ALPHAS] });
       const trainSeconds = (performance.now() - t0) / 1000;
 
       const score = (decisions: { item: BenchmarkItem; assignment: Record<string, string>; quality: number; cost: number }[], alpha: number): MethodScore => {
@@ -314,8 +328,11 @@ export async function runProof(options: ProofOptions): Promise<ProofResults> {
           if (bestStatic == null || v > bestStatic.valid) bestStatic = { name: run.assignment, valid: v };
         }
         const fixedStatic = await staticScore(staticRuns.find((r) => r.assignment === bestStatic!.name)!, testQ, test, alpha);
+        const routed = (router: Baseline) => fromRows((item) => table.choiceAt(router.choose(example(asItem(item)), alpha)), alpha);
         byAlpha[`${alpha}`] = {
           methods: {
+            "kNN router": routed(routers["kNN router"]),
+            "MLP router": routed(routers["MLP router"]),
             HAPS: hapsScore,
             "HAPS without adapters": ablationScore,
             "best fixed assignment": fixed[key(bestFixed)],
