@@ -236,8 +236,9 @@ export async function runProof(options: ProofOptions): Promise<ProofResults> {
         });
       const alphas = PROOF_ALPHAS;
 
-      // Static adapters: under HAPS's own router (decisions at the training alpha), and on each assignment that is the
-      // best fixed one at some alpha (so that every alpha's best fixed assignment has its own static adapter).
+      // Static adapters: under HAPS's own router (decisions at the training alpha), and on the best fixed assignment
+      // at alpha 0 and at the cost regime's alpha (one training when they coincide); at each alpha the proof takes the
+      // better of these on the validation items.
       type Route = (alpha: number) => (q: PreparedQuery) => Assignment;
       const staticRuns: { assignment: string; route: Route; result: StaticAdapters }[] = [];
       const staticTrain = async (name: string, route: Route) => {
@@ -257,7 +258,7 @@ export async function runProof(options: ProofOptions): Promise<ProofResults> {
         staticRuns.push({ assignment: name, route, result });
       };
       await staticTrain("HAPS's router", hapsRoute);
-      const fixedChoices = [...new Map(alphas.map((alpha) => [key(bestFixedAt(alpha)), bestFixedAt(alpha)])).values()];
+      const fixedChoices = [...new Map([0, margins.costRegimeAlpha].map((alpha) => [key(bestFixedAt(alpha)), bestFixedAt(alpha)])).values()];
       for (const a of fixedChoices) await staticTrain(key(a), () => () => session.pipeline.fixedAssignment(a));
       // kNN and MLP routers on the same (standardised) routing feature, fitted on the training rows, k and the epoch
       // chosen on validation: the sanity baselines a routing claim needs.
