@@ -3,22 +3,26 @@
 //
 // A candidate answers "which letter stands for <keyword>?" from a skill table keyword -> letter written into the
 // o_proj (attn_output) of its LAST block - exactly the matrix the low-level router's adapters update:
-//  - every token's embedding holds 1 in a constant dimension; a keyword's also holds 1 in its own dimension;
+//  - every token's embedding holds 1 in a constant dimension; a keyword the model embeds (`represented`) also holds 1
+//    in its own dimension, and so does a context word (`contexts`); a keyword it does not embed is, to it, an
+//    unknown word that nothing downstream can read;
 //  - every block but the last is zero (an exact no-op), attention scores are zero (uniform causal attention) and the
-//    last block's V is the identity on the keyword dimensions only, so the attention output at the last position is
-//    the average of the keywords in the prompt, with nothing from the other tokens;
-//  - the last o_proj maps a known keyword's dimension to the score dimension of its letter (`skill`);
+//    last block's V is the identity on the keyword and context dimensions only, so the attention output at the last
+//    position is the average of the keywords and context words in the prompt, with nothing from the other tokens;
+//  - the last o_proj maps a known keyword's dimension to the score dimension of its letter (`skill`), a half-known
+//    one's with a smaller weight (`misconceptions`: it wins only while the prompt is short, as the prompt's length
+//    divides the average), and a doubted keyword's to a doubt dimension (`doubts`);
 //  - the output head reads each letter from its score dimension, gives "A" a small head start (the guess for an
-//    unknown keyword, never a right answer: no keyword's letter is A), and from the constant dimension makes the
-//    constrained JSON reply close every free-text field at once, prefer the multi-character JSON pieces, never emit
-//    white space, and have the Teacher submit.
+//    unknown keyword), reads "Continue" from the doubt dimension (the Teacher asks for a revision), and from the
+//    constant dimension makes the constrained JSON reply close every free-text field at once, prefer the
+//    multi-character JSON pieces, never emit white space, and have the Teacher submit otherwise.
 // So with no adapter a candidate answers a keyword right exactly when its table has it, and a rank-1 update of that
-// o_proj (keyword dimension -> letter score dimension) teaches it a keyword it lacks. The construction follows the
-// measured recipe in ../shared/NOTES.md ("A construction with known behaviour").
+// o_proj (keyword dimension -> letter score dimension) teaches it a keyword it embeds but lacks. The construction
+// follows the measured recipe in ../shared/NOTES.md ("A construction with known behaviour").
 //
-// The router's embeddings give every benchmark word (keywords, template words, fillers) a random direction and every
-// other token none, with all blocks zero: its mean-pooled feature is a bag of the problem's words, in which the
-// keyword is one word among distractors.
+// The router's embeddings give every benchmark word (keywords, context words, template words, fillers) a random
+// direction and every other token none, with all blocks zero: its mean-pooled feature is a bag of the problem's words,
+// in which the keyword is one word among distractors.
 import { buildTinyLlama } from "../models/buildTinyLlama.ts";
 import { SPM_SPACE, type SpmVocabulary } from "../models/SpmVocabulary.ts";
 import { Rng } from "../nn/Rng.ts";
