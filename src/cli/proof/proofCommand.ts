@@ -11,6 +11,10 @@ export const proofCommand: CliCommand = {
   --margins FILE  the pre-registered margins and seeds (default: proof/margins.json)
   --seeds LIST    a development run on other seeds (reported as not judged)
   --smoke         a seconds-long run of the whole path; the margins are reported, not required
+  --partial       run the given seeds and keep their results in the work folder (one process per seed can run side
+                  by side, each with its own llama.cpp threads); --combine then judges the pre-registered seeds
+  --combine       judge the pre-registered seeds from their partial runs
+  --static-under-router  also train static adapters under HAPS's own router (one more training per seed)
 
 Trains HAPS on the keyword benchmark v2 (known truth; a group whose letter depends on the keyword and a context word,
 which no query-independent adapter can answer beyond 3 of 4; a group where the Teacher's model decides; held-out

@@ -14,11 +14,17 @@ export async function runProofCommand(args: string[]): Promise<number> {
     seeds: { type: "string" },
     margins: { type: "string" },
     smoke: { type: "boolean" },
+    partial: { type: "boolean" },
+    combine: { type: "boolean" },
+    "static-under-router": { type: "boolean" },
   });
   const seeds = values.seeds == null ? undefined : values.seeds.split(",").map((s) => Number(s.trim()));
   if (seeds != null && (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s)))) throw new Error(`--seeds: expected integers separated by commas, got "${values.seeds}"`);
   const threads = typeof values.threads === "string" ? Number(values.threads) : undefined;
   const smoke = values.smoke === true;
+  const partial = values.partial === true;
+  const combine = values.combine === true;
+  if (partial && combine) throw new Error("--partial and --combine: give one (run seeds side by side with --partial, then judge them with --combine)");
   const marginsFile = path.resolve(values.margins ?? path.join("proof", "margins.json"));
   const margins = await loadProofMargins(marginsFile);
   const resultsDir = path.resolve(values.out ?? "proof");
@@ -26,11 +32,11 @@ export async function runProofCommand(args: string[]): Promise<number> {
   process.stdout.write(
     `Margins from ${path.relative(process.cwd(), marginsFile)}: HAPS - best fixed with its static adapter >= ${margins.vsBestFixedStatic}, HAPS - without adapters >= ${margins.vsNoAdapter}, ` +
       `HAPS on the context group - static bound >= ${margins.contextOverStaticBound}, at alpha ${margins.costRegimeAlpha} HAPS >= every fixed assignment and baseline; ` +
-      `${seeds == null && !smoke ? `the pre-registered seeds ${margins.seeds.join(", ")}` : "a development run (not judged)"}.\n`,
+      `${combine ? `judging the pre-registered seeds ${margins.seeds.join(", ")} from their partial runs` : partial ? "a partial run (judged by --combine)" : seeds == null && !smoke ? `the pre-registered seeds ${margins.seeds.join(", ")}` : "a development run (not judged)"}.\n`,
   );
   const progress = progressPrinter();
   try {
-    const results = await runProof({ workDir, resultsDir, marginsFile, seeds, smoke, threads, onProgress: progress.update, log: (line) => process.stderr.write(`${line}\n`) });
+    const results = await runProof({ workDir, resultsDir, marginsFile, seeds, smoke, partial, combine, staticUnderRouter: values["static-under-router"] === true, threads, onProgress: progress.update, log: (line) => process.stderr.write(`${line}\n`) });
     progress.stop();
     const f = (x: number) => x.toFixed(3);
     const d = results.differences;
@@ -43,6 +49,10 @@ export async function runProofCommand(args: string[]): Promise<number> {
         `\nAt alpha ${margins.costRegimeAlpha}, HAPS >= every fixed assignment and baseline: ${results.passed.costRegime ? "met" : "NOT met"}` +
         `\n${results.seconds.toFixed(0)} s. Written: ${path.join(resultsDir, "results.json")}, ${path.join(resultsDir, "report.md")}\n`,
     );
+    if (partial) {
+      process.stdout.write(`Partial run: seed results written to ${path.join(workDir, "seed-results")}; judge them with --combine.\n`);
+      return 0;
+    }
     if (smoke) {
       process.stdout.write("Smoke run: the whole path ran; the margins are not required at this size.\n");
       return 0;
