@@ -42,7 +42,7 @@
 // So: a fixed assignment without adapters answers at most 2 of the 4 groups, routing alone the first three, a fixed
 // assignment with its best static adapter at most two groups plus 3/4 of "context", and only routing plus per-query
 // parameters all of them.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile as writeFileAtOnce } from "node:fs/promises";
 import path from "node:path";
 import { SpmVocabulary } from "../models/SpmVocabulary.ts";
 import { ENGLISH_WORDS } from "../models/englishWords.ts";
@@ -254,6 +254,13 @@ export interface WrittenBenchmark {
  */
 export async function writeKeywordBenchmark(dir: string, options: { scale?: number } = {}): Promise<WrittenBenchmark> {
   await mkdir(dir, { recursive: true });
+  // A file that already holds these bytes is left alone: another process may have the models mapped (seed processes
+  // side by side), and truncating a mapped file would crash it.
+  const writeFile = async (file: string, data: string | Uint8Array) => {
+    const bytes = typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const old = await readFile(file).catch(() => null);
+    if (old == null || !old.equals(bytes)) await writeFileAtOnce(file, bytes);
+  };
   const vocabulary = SpmVocabulary.fromWords([...ENGLISH_WORDS, ...BENCHMARK_WORDS], { pieces: JSON_PIECES });
   await writeFile(path.join(dir, "router.gguf"), buildBagOfWordsRouter("keyword-router", vocabulary, ROUTER_WORDS, ROUTER_WIDTH, 7));
   for (const [name, c] of Object.entries(CANDIDATES) as [CandidateName, (typeof CANDIDATES)[CandidateName]][]) {
