@@ -324,7 +324,7 @@ export async function runProof(options: ProofOptions): Promise<ProofResults> {
         const missing = queries.filter((q) => !staticEpisodes.has(cacheKey(q)));
         const ran = await episodesWith({ pipeline: session.pipeline, route, alpha, normalizer }, missing, run.result.adapters);
         ran.forEach((e, k) => staticEpisodes.set(cacheKey(missing[k]), e));
-        return score(queries.map((q, k) => ({ item: its[k], ...staticEpisodes.get(cacheKey(q))! })), alpha);
+        return score(queries.map((q, k) => ({ ...staticEpisodes.get(cacheKey(q))!, item: its[k] })), alpha);
       };
 
       const byAlpha = {} as SeedResult["byAlpha"];
