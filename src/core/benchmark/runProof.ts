@@ -12,7 +12,8 @@
 //
 // For each seed: stratified held-out splits, warm-up and joint RL of HAPS, the same training without the low-level
 // router, static adapters (baselines/StaticAdapter.ts: HAPS's generator fed a constant feature, the same estimator and
-// budget) under HAPS's own router and on the best fixed assignments, then the test split under every method. The
+// budget) on the best fixed assignments at alpha 0 and at the cost regime's alpha, and with --static-under-router under
+// HAPS's own router too, kNN and MLP routers on the same feature, then the test split under every method. The
 // no-adapter methods' figures come from the action-level data of the test items (the exact episodes those decisions
 // run); HAPS's and the static adapters' run as new episodes with their adapters.
 import { createHash } from "node:crypto";
