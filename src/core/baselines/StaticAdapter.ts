@@ -22,6 +22,7 @@ import type { Assignment } from "../router/Assignment.ts";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
 import type { ResolvedHapsPolicyConfig } from "../router/HapsPolicyConfig.ts";
 import { qualityOf, runPool } from "../training/episodes.ts";
+import { resolvePatience, resolveRlEpochs, resolveValidateEvery } from "../training/JointRl.ts";
 import { shuffle } from "../training/loadSplits.ts";
 import type { TrainingProgress } from "../training/progress.ts";
 import type { RlSettings } from "../training/TrainSpec.ts";
@@ -56,8 +57,11 @@ export interface StaticAdapters {
 
 /** Trains one query-independent adapter per open candidate (see the file comment). */
 export async function trainStaticAdapters(ctx: StaticAdapterContext): Promise<StaticAdapters> {
-  const { settings, alpha } = ctx;
+  const { alpha } = ctx;
   if (ctx.train.length === 0) throw new Error("trainStaticAdapters: no training items");
+  // The same resolution of `auto` as JointRl's, on the same training items: the same budget.
+  const validateEvery = resolveValidateEvery(ctx.settings.validateEvery, ctx.train.length);
+  const settings = { ...ctx.settings, validateEvery, epochs: resolveRlEpochs(ctx.settings.epochs, ctx.train.length), patience: resolvePatience(ctx.settings.patience, validateEvery) };
   const policy = new HapsPolicy({ ...ctx.policyConfig, seed: ctx.seed });
   // The one input every query sees: the mean training feature, so the untrained adapters equal HAPS's untrained
   // adapters at the average query.

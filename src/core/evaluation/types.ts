@@ -1,4 +1,5 @@
 import type { KnnComparison } from "./knnComparison.ts";
+import type { AlphaCheckResult } from "../training/alphaChecks.ts";
 // What an evaluation produces: results.json's shape (every number per method and seed, the spec and the versions)
 // and the digest the engine's `evaluate` returns.
 import type { CostNormalizerState } from "../metrics/index.ts";
@@ -65,6 +66,8 @@ export interface SeedEvaluation {
   routeLlmCurve: RoutingCurveResult | null;
   /** HAPS against the kNN router on the validation items (null: HAPS not trained or no validation items). */
   knnComparison: KnnComparison | null;
+  /** Whether alpha acts on the trained head (training/alphaChecks.ts), on the validation items (training items without them). */
+  alphaCheck: (AlphaCheckResult & { items: "validation" | "training" }) | null;
   trainings: TrainingRecord[];
   /** Episodes run with adapters for this seed (the rest were read from the action-level data). */
   episodesRun: number;

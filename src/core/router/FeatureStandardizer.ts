@@ -9,6 +9,10 @@
  * component; dividing by each dimension's spread puts the informative variation on the unit scale the trunk's
  * initialisation expects.
  *
+ * Measured on the development benchmark (docs/dev-benchmark/standardisation.jsonl, scripts/standardisationAblation.mts:
+ * a 2-block candidate as the router, 32 training items, seeds 1-3): HAPS's warm-up routed the held-out items to a
+ * quality of 0.833 at alpha 0 on the standardised feature and 0.625 on the RMS-normalised one, every seed.
+ *
  * The scale has a floor, `floor` times the median of all dimensions' spreads (the median, so that a few outlier
  * dimensions do not raise it): a dimension (nearly) constant on the training items would otherwise turn a tiny change at
  * query time into a huge input. A feature fitted on one item (no spread at all) is only centred.

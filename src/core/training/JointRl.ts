@@ -36,7 +36,11 @@
 // -(R - b) log pi(a), moves Q - alpha C as a free logit, and after it Q and C no longer meant quality and cost (issue 15:
 // a trained router kept the costliest assignment at every alpha). The head's policy is then the Boltzmann policy of its
 // calibrated reward estimate, improved on-policy by what the sampled assignments achieved with their adapters; the
-// paper's term stays available (`headPolicyWeight` > 0). Step sizes decay linearly (the reference's LinearLR); the router's
+// paper's term stays available (`headPolicyWeight` > 0). The rollouts only reach the sampled assignment, and through the
+// shared layers they moved the other assignments' predictions away from their observed values (on the development
+// benchmark, a seed's chosen no-adapter cost rose by 0.037 between two alphas after RL): so each training item's
+// action-level rows are regressed again as it is visited (`anchorWeight`), which keeps every assignment's Q and C tied to
+// what was observed. Step sizes decay linearly (the reference's LinearLR); the router's
 // gradients are norm-clipped. Validation every `validateEvery` training items with greedy routing and mean adapters;
 // the best validation reward is checkpointed atomically, and `patience` validations without improvement stop the
 // phase (the paper: 30 and 4). A run killed at any point resumes from its last validation.
@@ -66,6 +70,8 @@ export interface RlItem {
   prepared: PreparedQuery;
   /** Expected shaped reward of the item under the warm-started policy without adapters (the first baseline). */
   baseline: number;
+  /** The item's action-level outcomes (every assignment, no adapters), for the calibration anchor (`anchorWeight`). */
+  outcomes?: { choices: number[]; quality: number; cost: number }[];
 }
 
 export interface RlResult {
@@ -128,7 +134,10 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
   const generatorSgd = new Sgd([...params].filter(([n]) => !isHead(n)), { lr: settings.generatorLr });
   const optimisers = { router: routerAdam, generators: generatorSgd };
   const stepsPerEpoch = Math.ceil(ctx.train.length / settings.batchSize);
-  const totalSteps = Math.max(1, settings.epochs * stepsPerEpoch);
+  const validateEvery = resolveValidateEvery(settings.validateEvery, ctx.train.length);
+  const epochs = resolveRlEpochs(settings.epochs, ctx.train.length);
+  const patience = resolvePatience(settings.patience, validateEvery);
+  const totalSteps = Math.max(1, epochs * stepsPerEpoch);
   const checkpointDir = path.join(ctx.dir, "checkpoint");
   const stateDir = path.join(ctx.dir, "state");
 
@@ -138,7 +147,7 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
   if (resumed != null) {
     state = resumed;
     rng = Rng.fromState(state.rng);
-    ctx.onProgress?.({ phase: "rl", seed: ctx.seed, done: state.itemsSeen, total: settings.epochs * ctx.train.length, message: `resumed after ${state.itemsSeen} items (step ${state.step})` });
+    ctx.onProgress?.({ phase: "rl", seed: ctx.seed, done: state.itemsSeen, total: epochs * ctx.train.length, message: `resumed after ${state.itemsSeen} items (step ${state.step})` });
   } else {
     rng = new Rng(ctx.seed * 7919 + 17);
     state = {
@@ -163,18 +172,22 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
 
   const started = performance.now();
   const startItems = state.itemsSeen;
-  const totalItems = settings.epochs * ctx.train.length;
-  let stoppedEarly = state.sinceBest >= settings.patience;
+  const totalItems = epochs * ctx.train.length;
+  let stoppedEarly = state.sinceBest >= patience;
   let sinceValidation = 0;
   const savedTemperature = policy.head.temperature;
   try {
-    while (!stoppedEarly && state.epoch < settings.epochs) {
+    while (!stoppedEarly && state.epoch < epochs) {
       ctx.signal?.throwIfAborted();
       const batch = state.order.slice(state.position, state.position + settings.batchSize);
       policy.head.temperature = settings.temperature;
       params.zeroGrad();
       for (const i of batch) {
         const r = await rollout(ctx.train[i].prepared, batch.length, state.baselines[i]);
+        const outcomes = ctx.train[i].outcomes;
+        if (settings.anchorWeight > 0 && outcomes != null && outcomes.length > 0) {
+          policy.head.backwardRegression(ctx.train[i].prepared.feature, outcomes, { weight: settings.anchorWeight / batch.length, alpha });
+        }
         state.baselines[i] = 0.8 * state.baselines[i] + 0.2 * r;
         state.rewardSum += r;
         state.rewardCount++;
@@ -203,8 +216,8 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
         reward: state.rewardSum / state.rewardCount,
         ...pace(started, state.itemsSeen - startItems, totalItems - startItems),
       });
-      const endOfRun = state.epoch >= settings.epochs;
-      if (sinceValidation >= settings.validateEvery || endOfRun) {
+      const endOfRun = state.epoch >= epochs;
+      if (sinceValidation >= validateEvery || endOfRun) {
         sinceValidation = 0;
         state.rng = rng.getState();
         stoppedEarly = await validate();
@@ -280,12 +293,27 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
       phase: "validate",
       seed: ctx.seed,
       done: state.itemsSeen,
-      total: settings.epochs * ctx.train.length,
+      total: epochs * ctx.train.length,
       reward: validReward,
       message: `validation reward ${validReward.toFixed(4)} after ${state.itemsSeen} items (best ${state.best.toFixed(4)})`,
     });
-    return state.sinceBest >= settings.patience;
+    return state.sinceBest >= patience;
   }
+}
+
+/** RL's epoch count: `auto` is enough to see 640 training items, at least 3 (see TrainSpec). */
+export function resolveRlEpochs(setting: RlSettings["epochs"], trainItems: number): number {
+  return setting === "auto" ? Math.max(3, Math.ceil(640 / Math.max(1, trainItems))) : setting;
+}
+
+/** Validations without improvement before RL stops: `auto` covers 320 training items, at least 4 (see TrainSpec). */
+export function resolvePatience(setting: RlSettings["patience"], validateEvery: number): number {
+  return setting === "auto" ? Math.max(4, Math.ceil(320 / validateEvery)) : setting;
+}
+
+/** The validation cadence in training items: `auto` is a third of the training items, at least 8. */
+export function resolveValidateEvery(setting: RlSettings["validateEvery"], trainItems: number): number {
+  return setting === "auto" ? Math.max(8, Math.ceil(trainItems / 3)) : setting;
 }
 
 /** theta- = 2 mu - theta+: the antithetic partner of a sampled adapter. */

@@ -76,6 +76,7 @@ export function warmUp(
   onProgress?: (p: TrainingProgress) => void,
 ): SftResult {
   const head = policy.head;
+  const epochs = resolveSftEpochs(settings.epochs, data.train.length, settings.batchSize);
   if (data.train.length > 0) policy.fitFeatureStandardizer(data.train.map((i) => i.feature));
   const params = [...policy.parameters()].filter(([name]) => name.startsWith("trunk.") || name.startsWith("head."));
   const adam = new Adam(params, { lr: settings.lr });
@@ -88,7 +89,7 @@ export function warmUp(
   const criterion = (h: SftResult["history"][number]) => (labels == null ? -(h.validError ?? NaN) : (h.validReward ?? NaN));
   const history: SftResult["history"] = [{ epoch: 0, loss: NaN, validReward: value(), validError: error() }];
   let best = { epoch: 0, score: criterion(history[0]), weights: snapshot(params) };
-  for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+  for (let epoch = 1; epoch <= epochs; epoch++) {
     let loss = 0;
     const order = shuffle(data.train.map((_, i) => i), rng);
     for (let start = 0; start < order.length; start += settings.batchSize) {
@@ -111,12 +112,18 @@ export function warmUp(
     // Ties keep the earlier epoch: fewer steps away from the data is no worse a guess.
     const score = criterion(entry);
     if (data.valid.length > 0 && (Number.isNaN(best.score) || score > best.score)) best = { epoch, score, weights: snapshot(params) };
-    onProgress?.({ phase: "sft", done: epoch, total: settings.epochs, reward: validReward ?? undefined });
+    onProgress?.({ phase: "sft", done: epoch, total: epochs, reward: validReward ?? undefined });
   }
   if (data.valid.length > 0) restore(params, best.weights);
-  else best = { epoch: settings.epochs, score: NaN, weights: [] };
+  else best = { epoch: epochs, score: NaN, weights: [] };
   const kept = history[best.epoch];
   return { history, bestEpoch: best.epoch, bestValidReward: kept.validReward, bestValidError: kept.validError };
+}
+
+/** The warm-up's epoch count: `auto` is enough for 1600 optimiser steps, at least 200 (see TrainSpec). */
+export function resolveSftEpochs(setting: SftSettings["epochs"], trainItems: number, batchSize: number): number {
+  if (setting !== "auto") return setting;
+  return Math.max(200, Math.ceil(1600 / Math.max(1, Math.ceil(trainItems / batchSize))));
 }
 
 /** Each item's best-reward assignment; ties broken uniformly at random (the paper, Appendix C). */

@@ -171,7 +171,7 @@ export class TrainingSession {
         const o = item.outcomes.find((x) => x.choices.every((m, n) => m === choices[n]))!;
         return s + dist.probs[j] * reward(shapePerformance(o.quality), o.cost, alpha);
       }, 0);
-      return { prepared: this.prepared.get(item.id)!, baseline: expected };
+      return { prepared: this.prepared.get(item.id)!, baseline: expected, outcomes: item.outcomes };
     });
     head.temperature = savedTemperature;
 

@@ -1,8 +1,10 @@
 // Whether alpha acts on a trained router (issue 15): the head decides argmax_a Q(a) - alpha C(a), and after training
 // Q and C must still be calibrated predictors of quality and normalised cost. Checked on items with observed outcomes
 // (the validation items' action rows), over a grid of alphas:
-//  - the mean observed normalised cost of the chosen assignments never rises as alpha rises (up to `costSlack`, for
-//    items whose predicted costs tie);
+//  - the mean predicted normalised cost of the chosen assignments never rises as alpha rises, and the mean observed
+//    one rises by at most `costSlack` (an item's observed cost is one episode's: a Teacher that sends the Student back
+//    makes it dearer than the assignment's usual cost, which no predictor of the assignment can know; on the development
+//    benchmark such an item moved one seed's mean by 0.013 between two alphas);
 //  - per item and alpha, no assignment that is predicted cheaper than the chosen one has a predicted quality gap
 //    smaller than alpha times the predicted cost gap (then the cheaper one must be chosen): what fails when the decision
 //    carries anything besides Q - alpha C;
@@ -17,7 +19,7 @@ export interface AlphaCheckOptions {
   alphas?: readonly number[];
   /** Largest allowed shortfall of HAPS's reward below the cheapest fixed assignment's at alpha > 0. Defaults to 0.05. */
   tolerance?: number;
-  /** Largest allowed rise of the mean chosen cost from one alpha to the next. Defaults to 1e-9. */
+  /** Largest allowed rise of the mean observed chosen cost from one alpha to the next (see the file comment). Defaults to 0.02. */
   costSlack?: number;
 }
 
@@ -31,7 +33,9 @@ export interface AlphaCheckResult {
   reward: number[];
   /** The fixed assignment with the lowest mean observed cost, and its reward per alpha. */
   cheapestFixed: { choices: number[]; reward: number[] };
+  /** The predicted mean cost never rises and the observed one by at most the slack. */
   costNeverRises: boolean;
+  costSlack: number;
   /** (item, alpha) pairs where a cheaper assignment beat the chosen one on predicted quality - alpha * cost. */
   cheaperNotChosen: { item: string; alpha: number; chosen: number[]; cheaper: number[] }[];
   /** Alphas > 0 where HAPS's reward fell below the cheapest fixed assignment's by more than the tolerance. */
@@ -43,7 +47,7 @@ export interface AlphaCheckResult {
 export function checkAlphaActs(policy: HapsPolicy, items: readonly SupervisedItem[], options: AlphaCheckOptions = {}): AlphaCheckResult {
   const alphas = [...(options.alphas ?? DEFAULT_ALPHA_GRID)].sort((a, b) => a - b);
   const tolerance = options.tolerance ?? 0.05;
-  const costSlack = options.costSlack ?? 1e-9;
+  const costSlack = options.costSlack ?? 0.02;
   if (items.length === 0) throw new Error("checkAlphaActs: needs at least one item with observed outcomes");
   const head = policy.head;
   const assignments = head.enumerate();
@@ -63,6 +67,7 @@ export function checkAlphaActs(policy: HapsPolicy, items: readonly SupervisedIte
     reward: [],
     cheapestFixed: { choices: cheapest, reward: alphas.map((alpha) => mean(items.map((i) => outcomeOf(i, cheapest).quality - alpha * outcomeOf(i, cheapest).cost))) },
     costNeverRises: true,
+    costSlack,
     cheaperNotChosen: [],
     belowCheapest: [],
     tolerance,
@@ -89,7 +94,7 @@ export function checkAlphaActs(policy: HapsPolicy, items: readonly SupervisedIte
     result.meanCost.push(mean(costs));
     result.predictedMeanCost.push(mean(predicted));
     result.reward.push(mean(rewards));
-    if (k > 0 && result.meanCost[k] > result.meanCost[k - 1] + costSlack) result.costNeverRises = false;
+    if (k > 0 && (result.meanCost[k] > result.meanCost[k - 1] + costSlack || result.predictedMeanCost[k] > result.predictedMeanCost[k - 1] + 1e-9)) result.costNeverRises = false;
     if (alpha > 0 && result.reward[k] < result.cheapestFixed.reward[k] - tolerance) {
       result.belowCheapest.push({ alpha, haps: result.reward[k], cheapest: result.cheapestFixed.reward[k] });
     }

@@ -118,6 +118,7 @@ export function evaluationReport(r: EvaluationResults, charts: { name: string; f
   push(...routingSection(r, chart("routing-curve")?.file), "");
   push(...depthSection(r, chart("lora-depth")?.file, options.benchmark), "");
   push(...knnSection(r), "");
+  push(...alphaSection(r), "");
   push(...trainingSection(r, chart("training-curves")?.file), "");
   push(...mixSection(r), "");
 
@@ -252,6 +253,30 @@ function knnSection(r: EvaluationResults): string[] {
     "",
   ];
   for (const s of r.perSeed) out.push(knnComparisonLine(s.seed, s.knnComparison ?? null));
+  return out;
+}
+
+function alphaSection(r: EvaluationResults): string[] {
+  const out = [
+    "## Does alpha act on the trained router?",
+    "",
+    "The trained head decides argmax Q - alpha C; Q and C must stay calibrated predictors of quality and normalised cost. Checked per seed on the validation items' action rows (no adapters) over a grid of alphas: the chosen assignments' mean cost never rises (predicted; observed by at most 0.02), no assignment predicted cheaper is passed over where the predicted quality gap is below alpha x the cost gap, and at alpha > 0 the reward is not below the cheapest fixed assignment's by more than the tolerance.",
+    "",
+  ];
+  for (const s of r.perSeed) {
+    const c = s.alphaCheck;
+    if (c == null) {
+      out.push(`- seed ${s.seed}: HAPS not trained, nothing checked.`);
+      continue;
+    }
+    const grid = c.alphas.map((a, k) => `${a}: cost ${f(c.meanCost[k])}, reward ${f(c.reward[k])} (cheapest fixed ${f(c.cheapestFixed.reward[k])})`).join("; ");
+    const problems = [
+      c.costNeverRises ? null : "the chosen cost rises with alpha somewhere",
+      c.cheaperNotChosen.length > 0 ? `${c.cheaperNotChosen.length} (item, alpha) pairs passed over a cheaper assignment` : null,
+      c.belowCheapest.length > 0 ? `below the cheapest fixed assignment by more than ${c.tolerance} at alpha ${c.belowCheapest.map((b) => b.alpha).join(", ")}` : null,
+    ].filter((p) => p != null);
+    out.push(`- seed ${s.seed} (${c.items} items): ${c.passed ? "alpha acts" : `**alpha does not act as a price**: ${problems.join("; ")}`}. By alpha: ${grid}.`);
+  }
   return out;
 }
 
