@@ -11,6 +11,9 @@
 // cost normaliser and the same token accounting (scoreOutcomes).
 import path from "node:path";
 import { RandomBaseline, type AssignmentSpace, type RoutingExample } from "../baselines/index.ts";
+import { episodesWith, trainStaticAdapters } from "../baselines/StaticAdapter.ts";
+import type { PreparedQuery } from "../episode/types.ts";
+import { reward, type CostNormalizer } from "../metrics/index.ts";
 import type { TaskItem } from "../data/TaskItem.ts";
 import { fitCostNormalizer, type ActionRow } from "../training/ActionDataset.ts";
 import type { TrainingProgress } from "../training/progress.ts";
@@ -75,7 +78,7 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
   const baseDepth = session.config.generator.lastLayers;
   const depthIsHaps = (k: number) => k === baseDepth && session.config.generator.shareTrunk;
   const { ablations } = spec;
-  const needsHaps = spec.methods.includes("haps") || ablations.highLevel || ablations.depths.some(depthIsHaps);
+  const needsHaps = spec.methods.includes("haps") || spec.methods.includes("static-adapter") || ablations.highLevel || ablations.depths.some(depthIsHaps);
   const train = (variant: RunVariant) => ctx.runs.train(variant, seed, split, normalizer, seedDir);
   const haps = needsHaps ? await train(HAPS_RUN) : null;
   const noLowLevel = ablations.lowLevel ? await train({ name: "w/o low-level router", slug: "no-low-level", rl: { adapters: false } }) : null;
@@ -133,6 +136,7 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     }
     methods.push({ name: f.name, group: "main", kind: f.method, adapters: false, scoredFrom: "action rows", weighsCost: f.weighsCost, fitSeconds: f.fitSeconds, byAlpha });
   }
+  if (spec.methods.includes("static-adapter")) methods.push(...(await staticAdapterMethods(ctx, seed, haps!, { split, normalizer, rowOf, testQueries }, score, tick)));
   const atAlpha = (outcomes: ItemOutcome[]) => ({ [alphaKey(alpha)]: score(outcomes, alpha) });
 
   if (ablations.highLevel) {
@@ -187,6 +191,55 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     episodesRun: trained.reduce((s, r) => s + r.runner.ran, 0),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * The static-adapter baseline (baselines/StaticAdapter.ts), trained at the training alpha under HAPS's router and on
+ * the best fixed assignment (on the training rows, ties to the cheaper), then scored from new episodes at every alpha.
+ */
+async function staticAdapterMethods(
+  ctx: SeedContext,
+  seed: number,
+  haps: TrainedRun,
+  data: { split: { train: readonly TaskItem[]; valid: readonly TaskItem[] }; normalizer: CostNormalizer; rowOf: (item: string, choice: Choice) => ActionRow; testQueries: readonly PreparedQuery[] },
+  score: (outcomes: ItemOutcome[], alpha: number) => MethodScore,
+  tick: (n?: number) => void,
+): Promise<MethodResult[]> {
+  const { session, table, alpha } = ctx;
+  const { normalizer } = data;
+  const prepared = (items: readonly TaskItem[]) => items.map((i) => session.prepared.get(i.id)!);
+  const train = prepared(data.split.train);
+  const valid = data.split.valid.length > 0 ? prepared(data.split.valid) : train;
+  const trainReward = (choice: Choice) => data.split.train.reduce((s, i) => {
+    const row = data.rowOf(i.id, choice);
+    return s + reward(row.quality, normalizer.normalise(row.cost), alpha);
+  }, 0);
+  const trainCost = (choice: Choice) => data.split.train.reduce((s, i) => s + data.rowOf(i.id, choice).cost, 0);
+  const bestFixed = table.choices().reduce((best, c) => {
+    const d = trainReward(c) - trainReward(best);
+    return d > 1e-9 || (Math.abs(d) <= 1e-9 && trainCost(c) < trainCost(best)) ? c : best;
+  });
+  const underRouter = (a: number) => (q: PreparedQuery) => haps.policy.head.toAssignment(haps.policy.head.argmax(q.feature, a));
+  const fixed = () => () => session.pipeline.fixedAssignment({ ...bestFixed });
+  const variants = [
+    { name: "Static adapter (HAPS's router)", route: underRouter },
+    { name: `Static adapter (fixed: ${table.label(bestFixed)})`, route: fixed },
+  ];
+  const out: MethodResult[] = [];
+  for (const v of variants) {
+    const started = performance.now();
+    const trained = await trainStaticAdapters({ pipeline: haps.pipeline, policyConfig: session.pipeline.policy.config, route: v.route(alpha), train, valid, settings: session.spec.rl, alpha, normalizer, seed, signal: ctx.signal, onProgress: ctx.onProgress });
+    const fitSeconds = (performance.now() - started) / 1000;
+    ctx.log(`seed ${seed}: ${v.name}: best validation reward ${trained.bestValidReward.toFixed(4)} (${trained.rollouts} episodes, ${fitSeconds.toFixed(0)} s)`);
+    const byAlpha: MethodResult["byAlpha"] = {};
+    for (const a of ctx.alphas) {
+      const episodes = await episodesWith({ pipeline: haps.pipeline, route: v.route(a), alpha: a, normalizer, signal: ctx.signal }, data.testQueries, trained.adapters);
+      tick(episodes.length);
+      byAlpha[alphaKey(a)] = score(episodes.map((e): ItemOutcome => ({ item: e.item, choice: e.assignment, quality: e.quality, cost: e.cost, tokens: e.tokens })), a);
+    }
+    out.push({ name: v.name, group: "main", kind: "static-adapter", adapters: true, scoredFrom: "episodes", weighsCost: v.route === underRouter, fitSeconds, byAlpha });
+  }
+  return out;
 }
 
 function trainingRecord(run: TrainedRun): TrainingRecord {
