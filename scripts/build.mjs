@@ -4,7 +4,10 @@
 //   would turn its `import()` into a `require()` that fails (see shared NOTES);
 // - the webviews (webview/<name>/main.ts) are browser scripts, one self-contained file each plus its stylesheet,
 //   and the codicon font, in dist/webview/: the only folder their pages may load from besides media/.
+// - the native layer's addon (native/, scripts/buildNative.mjs) when this machine has a C++ compiler; without one the
+//   engine uses its TypeScript path.
 import * as esbuild from "esbuild";
+import { buildNative } from "./buildNative.mjs";
 import { mkdirSync } from "node:fs";
 
 const watch = process.argv.includes("--watch");
@@ -52,3 +55,4 @@ if (watch) {
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
 }
+buildNative();

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import type { Llama, LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
+import { NativeLayer } from "../native/nativeLayer.ts";
 import { checkModelFile, ModelFileError } from "./checkModelFile.ts";
 import { describeOffload } from "./describeOffload.ts";
 import { LoadedModel, type ContextLease, type ModelSession } from "./LoadedModel.ts";
@@ -60,6 +61,8 @@ export class LlamaRuntime {
     readonly threads: number,
     private readonly onLog?: (level: string, message: string) => void,
     private readonly gpuLayers: number | "auto" = "auto",
+    /** In-place adapters and malloc_trim, or the TypeScript path (nativeLayer.ts); `info()` names it. */
+    readonly native: NativeLayer = NativeLayer.off("not started"),
   ) {}
 
   /**
@@ -91,7 +94,9 @@ export class LlamaRuntime {
       await llama.dispose();
       throw new GpuBackendError(asked, `llama.cpp started on ${llama.gpu === false ? "the CPU" : llama.gpu} instead`);
     }
-    runtime = new LlamaRuntime(lib, llama, threads, options.onLog, options.gpuLayers);
+    // After getLlama: the native layer looks for the llama.cpp node-llama-cpp has just loaded.
+    const native = NativeLayer.start({ enabled: options.native });
+    runtime = new LlamaRuntime(lib, llama, threads, options.onLog, options.gpuLayers, native);
     const devices = await llama.getGpuDeviceNames().catch(() => []);
     runtime.log(
       "info",
@@ -99,6 +104,7 @@ export class LlamaRuntime {
         (devices.length > 0 ? ` (${devices.join(", ")})` : " (no GPU found; running on the CPU)") +
         `, ${threads} thread(s)`,
     );
+    runtime.log("info", native.status.detail);
     return runtime;
   }
 
@@ -164,6 +170,8 @@ export class LlamaRuntime {
           threads: this.threads,
           pooling: options.pooling,
           takeRecentLog: () => this.takeRecentLog(),
+          native: this.native,
+          log: (level, message) => this.log(level, message),
         });
       })();
       this.models.set(key, loaded);
@@ -421,6 +429,7 @@ export class LlamaRuntime {
       gpuDevices: await this.llama.getGpuDeviceNames().catch(() => []),
       threads: this.threads,
       nodeLlamaCppVersion: nodeLlamaCppVersion(),
+      nativeLayer: { path: this.native.status.path, detail: this.native.status.detail },
       models,
       memory: {
         rssBytes: process.memoryUsage().rss,
