@@ -15,7 +15,7 @@ import { checkLoraFits } from "../../core/runtime/checkAdapterFits.ts";
 import type { LlamaRuntime } from "../../core/runtime/LlamaRuntime.ts";
 import { LoraPool } from "../../core/runtime/LoraPool.ts";
 import { attachLora, detachLoras, freeLora, loadLora } from "../../core/runtime/loraSwap.ts";
-import { scaled, summarise, timeRepeats, type Summary } from "./stats.ts";
+import { medianInterval95, scaled, summarise, timeRepeats, type Summary } from "./stats.ts";
 
 const PROMPT = "Which river flows through the city where the Eiffel Tower stands? Answer with one word.";
 const DECODED = 32;
@@ -36,6 +36,8 @@ export interface AdapterPathFigures {
   adaptedDecodeSpeedRatio: number;
   /** Pairs behind adaptedDecodeSpeedRatio, and the 10th-90th percentiles of their ratios. */
   decodePairs: Summary;
+  /** A distribution-free 95 % confidence interval of that median. */
+  decodePairsInterval95: [number, number];
   stepsMs: Record<"generate" | "check" | "write" | "load" | "attach" | "detach" | "free", Summary>;
   /** The whole path per query, in ms and in decoded tokens of the candidate. */
   pathMs: Summary;
@@ -218,6 +220,7 @@ export async function benchAdapterPath(runtime: LlamaRuntime, routerPath: string
     decodeMsPerToken: { plain, withAdapter },
     adaptedDecodeSpeedRatio: pairRatios.median,
     decodePairs: pairRatios,
+    decodePairsInterval95: medianInterval95(decode.plain.map((p, i) => p / decode.withAdapter[i])),
     stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarise(v)])) as AdapterPathFigures["stepsMs"],
     pathMs,
     pathDecodedTokens: scaled(pathMs, plain.median),

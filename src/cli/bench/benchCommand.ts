@@ -11,7 +11,7 @@ export const benchCommand: CliCommand = {
   --soak N       routes in the engine soak (default: 2000)
   --adapter-soak N  distinct adapters in the engine's memory soak (default: 20000)
   --only PARTS   run only these parts (comma-separated: cli, hypernetwork, adapterPath, routing, episodes, kvReuse,
-                 pooling, bucketed, engineMemory, adapterSoak, soak); the JSON goes to --out if given, else only to the terminal`,
+                 pooling, bucketed, engineMemory, adapterSoak, soak, constrained); the JSON goes to --out if given, else only to the terminal`,
   // Loaded when the command runs, not when haps starts (see main.ts).
   run: async (args, context) => (await import("./runBench.ts")).runBench(args, context),
 };

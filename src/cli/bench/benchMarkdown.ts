@@ -4,6 +4,7 @@ import type { BucketedFigures, KvReuseFigures } from "./episodeBench.ts";
 import type { AdapterPathFigures } from "./adapterPathBench.ts";
 import type { MemoryFigures, SoakFigures } from "./engineBench.ts";
 import type { HypernetworkFigures } from "./hypernetworkBench.ts";
+import type { ConstrainedFigures } from "./constrainedBench.ts";
 import type { Summary } from "./stats.ts";
 
 export interface BenchResult {
@@ -16,6 +17,7 @@ export interface BenchResult {
   hypernetwork: HypernetworkFigures;
   adapterPath: AdapterPathFigures;
   routingPass: RoutingPassFigures;
+  constrained: ConstrainedFigures;
   kvReuse: KvReuseFigures;
   bucketed: BucketedFigures;
   searchQaEpisodeMs: Summary;
@@ -44,6 +46,7 @@ export function benchMarkdown(r: BenchResult): string {
   row(`decode per token, candidate o_proj ${a.models.candidateOProj}, plain`, a.decodeMsPerToken.plain, "ms");
   row("decode per token, with a generated rank-8 adapter", a.decodeMsPerToken.withAdapter, "ms");
   row("decode speed with adapter / plain (goal >= 0.97; the median of interleaved pairs' ratios)", a.decodePairs, "x", 3);
+  value("decode speed with adapter / plain: 95 % interval of that median", `${num(a.decodePairsInterval95[0], 3)} - ${num(a.decodePairsInterval95[1], 3)}`);
   const rp = r.routingPass;
   row(`routing, zero-shot: feature + decision at once, ${rp.routerWidth}-wide router, ${rp.prefixTokens}-token prefix cached`, rp.routingMs, "ms");
   row("routing, trained: the feature alone (prefix cached)", rp.trainedRoutingMs, "ms");
@@ -54,6 +57,11 @@ export function benchMarkdown(r: BenchResult): string {
   row(`trained routing's parts: the query's ${tp.restTokens} tokens as the prompt holds them, prefilled fresh`, tp.sameTokensPrefillMs, "ms");
   row("trained routing's parts: the same tokens after the cached prefix, plain context (no outputs)", tp.afterPrefixPrefillMs, "ms");
   value("trained routing's parts / query prefill: same tokens; after the prefix; the feature", `${num(tp.sameTokensRatio)}x; ${num(tp.afterPrefixRatio)}x; ${num(rp.trainedRatio)}x`);
+  const c = r.constrained;
+  row(`decode per token, ${c.model} (${c.vocabulary.toLocaleString("en-US")}-token vocabulary), unconstrained`, c.plainMsPerToken, "ms", 3);
+  row("decode per token, same model, under a JSON-schema grammar", c.constrainedMsPerToken, "ms", 3);
+  value("constrained / unconstrained token (median of pairs; 95 % interval); the grammar's share of a constrained token", `${num(c.ratio.median)}x (${num(c.ratioInterval95[0])} - ${num(c.ratioInterval95[1])}); ${num(100 * c.grammarShare, 0)} %`);
+  row("building the JSON-schema grammar (once per constrained reply)", c.grammarBuildMs, "ms", 3);
   const kv = r.kvReuse;
   value(
     `KV reuse, ${kv.episodes} search-QA episodes: tokens evaluated / final transcript (goal <= 1.3); / all prompts shown`,

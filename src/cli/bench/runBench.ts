@@ -20,13 +20,14 @@ import { BENCH_MODEL_SPECS, ensureBenchModel } from "./benchModels.ts";
 import { benchEngineMemory, benchSoak } from "./engineBench.ts";
 import { benchHypernetwork } from "./hypernetworkBench.ts";
 import { poolingShares } from "./poolingShares.ts";
+import { benchConstrained } from "./constrainedBench.ts";
 import { benchRoutingPass } from "./routingBench.ts";
 import { benchBucketed, benchKvReuse } from "./episodeBench.ts";
 import { summarise, type Summary } from "./stats.ts";
 
 
 /** The bench's parts, in the order they run; `--only` names some of them. */
-export const BENCH_PARTS = ["cli", "hypernetwork", "adapterPath", "routing", "episodes", "kvReuse", "pooling", "bucketed", "engineMemory", "adapterSoak", "soak"] as const;
+export const BENCH_PARTS = ["cli", "hypernetwork", "adapterPath", "routing", "constrained", "episodes", "kvReuse", "pooling", "bucketed", "engineMemory", "adapterSoak", "soak"] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** `--only a,b`: the parts named (an unknown name is an error that lists the known ones); every part without it. */
@@ -96,7 +97,7 @@ export async function runBench(args: string[], { signal }: CliContext): Promise<
 
     const benchDir = path.join(defaultCacheDir(), "bench");
     let threads = 0;
-    if (["adapterPath", "routing", "episodes", "kvReuse", "pooling", "engineMemory", "soak"].some((p) => want(p as BenchPart))) {
+    if (["adapterPath", "routing", "constrained", "episodes", "kvReuse", "pooling", "engineMemory", "adapterSoak", "soak"].some((p) => want(p as BenchPart))) {
       const { runtime, pipeline } = await openPipeline(runtimeOptionsFrom(values));
       try {
         const info = await runtime.info();
@@ -112,6 +113,15 @@ export async function runBench(args: string[], { signal }: CliContext): Promise<
         if (want("routing")) {
           say("routing pass on the realistic router...");
           parts.routingPass = await benchRoutingPass(runtime, routerPath, repeats);
+          signal.throwIfAborted();
+        }
+        if (want("constrained")) {
+          // A 32k vocabulary, where the grammar's per-token work shows: the shared random-weights llama when this
+          // machine has it (../shared/models), else the embedded candidate (its vocabulary is small).
+          const shared = path.resolve("../shared/models/llama-2-tiny-random.gguf");
+          const modelPath = existsSync(shared) ? shared : pipeline.config.candidates.map((c) => (c as { model?: string }).model).find((m): m is string => m != null)!;
+          say(`constrained replies on ${path.basename(modelPath)}...`);
+          parts.constrained = await benchConstrained(runtime, modelPath, repeats);
           signal.throwIfAborted();
         }
         if (want("episodes")) {
