@@ -103,6 +103,8 @@ interface Slot {
 export class LoadedModel {
   readonly id: string;
   private readonly idle: Slot[] = [];
+  /** Every context's slot, leased or idle (an evicted pooled adapter is detached from all of them). */
+  private readonly slots: Slot[] = [];
   private readonly waiters: ((slot: Slot) => void)[] = [];
   private contextsCreated = 0;
   private selfTested = false;
@@ -190,7 +192,7 @@ export class LoadedModel {
     try {
       return await this.pool.take(lora, prefer);
     } catch (error) {
-      if (!(error instanceof NativeCheckError)) throw error;
+      if (!(error instanceof NativeCheckError)) throw new Error(`Model "${this.id}" refused adapter (generated): ${(error as Error).message}`);
       this.disableInPlace(error.message);
       return null;
     }
@@ -289,7 +291,9 @@ export class LoadedModel {
           this.selfTested = true;
         }
         guardReservingDecodes(context, (decode) => this.loraLock.read(decode));
-        return { context, sequence: context.getSequence(), owner: null, attached: null };
+        const slot: Slot = { context, sequence: context.getSequence(), owner: null, attached: null };
+        this.slots.push(slot);
+        return slot;
       } catch (error) {
         this.contextsCreated--;
         throw error;
@@ -322,7 +326,9 @@ export class LoadedModel {
     this.pool = new LoraPool(this.model, native, (fn) => this.loraLock.write(async () => {
       await this.freeUnfreed();
       return await fn();
-    }), scratchFile);
+    }), scratchFile, (lora) => {
+      for (const slot of this.slots) if (slot.attached?.lora === lora) this.attach(slot, null, 0);
+    });
   }
 
   private release(slot: Slot): void {
@@ -332,7 +338,7 @@ export class LoadedModel {
   }
 
   async dispose(): Promise<void> {
-    for (const slot of this.idle) if (slot.attached != null) this.attach(slot, null, 0);
+    for (const slot of this.slots) if (slot.attached != null) this.attach(slot, null, 0);
     await this.loraLock.write(async () => {
       await this.freeUnfreed();
       await this.pool?.dispose();

@@ -25,6 +25,13 @@ export interface PooledLora {
   readonly lora: LoadedLora;
 }
 
+/**
+ * Pooled adapters kept per model beyond which a new one evicts free adapters of other shapes (a client that sends a
+ * new shape with every query must not grow memory without bound; one shape needs at most one adapter per context and
+ * session in flight).
+ */
+export const LORA_POOL_LIMIT = 16;
+
 export class LoraPool {
   private readonly free = new Map<string, PooledLora[]>();
   private readonly all: PooledLora[] = [];
@@ -39,6 +46,8 @@ export class LoraPool {
     /** Runs `fn` holding the model's adapter lock alone (LoadedModel). */
     private readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
     private readonly scratchFile: () => string,
+    /** Called (under the lock) before an evicted adapter is freed: no context may keep it attached. */
+    private readonly onEvict: (lora: LoadedLora) => void = () => {},
   ) {}
 
   /**
@@ -77,6 +86,19 @@ export class LoraPool {
     this.free.clear();
   }
 
+  /** Frees free adapters of shapes other than `key`, oldest first, until a new one fits under LORA_POOL_LIMIT. */
+  private async evict(key: string): Promise<void> {
+    for (const [k, free] of this.free) {
+      while (k !== key && free.length > 0 && this.all.length >= LORA_POOL_LIMIT) {
+        const victim = free.shift()!;
+        this.all.splice(this.all.indexOf(victim), 1);
+        this.onEvict(victim.lora);
+        await freeLora(victim.lora);
+      }
+      if (free.length === 0) this.free.delete(k);
+    }
+  }
+
   /** Loads one more adapter of this shape from a zero-filled file, and checks what the native layer sees of it. */
   private async grow(key: string, lora: LoraAdapter, alpha: number): Promise<PooledLora> {
     const zeros: LoraAdapter = {
@@ -87,7 +109,10 @@ export class LoraPool {
     const file = this.scratchFile();
     await writeFile(file, encodeLoraAdapter(zeros));
     try {
-      const loaded = await this.exclusive(() => loadLora(this.model, file));
+      const loaded = await this.exclusive(async () => {
+        await this.evict(key);
+        return await loadLora(this.model, file);
+      });
       const expected = new Map(zeros.layers.flatMap((l) => loraTensors(l)).map((t) => [t.name, t.dims] as [string, [number, number]]));
       const problem = this.native.checkPooledLora(this.model, loaded.native, file, alpha, expected);
       if (problem != null) {

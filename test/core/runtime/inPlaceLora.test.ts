@@ -3,13 +3,16 @@
 // concurrent queries never see each other's adapter, the pool stays small, and the layer's checks catch mismatches.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import path from "node:path";
 import type { LoraAdapter } from "../../../src/core/adapters/types.ts";
+import { writeLoraAdapter } from "../../../src/core/adapters/writeLoraAdapter.ts";
 import { defaultConfig } from "../../../src/core/config/defaultConfig.ts";
 import { ensureDefaultModels } from "../../../src/core/models/defaultModels.ts";
 import { findNativeBinary, NativeLayer } from "../../../src/core/native/nativeLayer.ts";
 import { Rng } from "../../../src/core/nn/Rng.ts";
 import { LlamaRuntime } from "../../../src/core/runtime/LlamaRuntime.ts";
 import type { LoadedModel } from "../../../src/core/runtime/LoadedModel.ts";
+import { LORA_POOL_LIMIT } from "../../../src/core/runtime/LoraPool.ts";
 import { tempDir } from "./helpers.ts";
 
 const skip = process.platform !== "linux" ? "the native layer is built on Linux only" : findNativeBinary() == null ? "no native binary: run npm run build" : false;
@@ -162,6 +165,25 @@ describe("the native layer's checks", { skip }, () => {
     } finally {
       await context.dispose();
     }
+  });
+
+  test("adapters of many shapes: the pool evicts the free ones of other shapes, and each still equals its file", async () => {
+    const { readGgufFileInfo } = await import("node-llama-cpp");
+    const arch = (await readGgufFileInfo(model.filePath)).architectureMetadata as { embedding_length: number; block_count: number };
+    const dir = tempDir("pool-shapes");
+    for (let rank = 1; rank <= LORA_POOL_LIMIT + 4; rank++) {
+      const rng = new Rng(100 + rank);
+      const w = arch.embedding_length;
+      const lora: LoraAdapter = { architecture: "llama", layers: [{ layer: arch.block_count - 1, inWidth: w, outWidth: w, rank, a: rng.fillNormal(new Float32Array(w * rank), 0.5), b: rng.fillNormal(new Float32Array(rank * w), 0.5) }] };
+      const file = path.join(dir, `r${rank}.gguf`);
+      await writeLoraAdapter(file, lora);
+      const inPlace = await runtime.nextTokenProbabilities(model.filePath, PROMPTS[0], { lora, scale: 2 });
+      const fromFile = await runtime.nextTokenProbabilities(model.filePath, PROMPTS[0], { path: file, scale: 2 });
+      assert.equal(inPlace.size, fromFile.size);
+      for (const [t, v] of inPlace) assert.equal(v, fromFile.get(t), `rank ${rank}, token ${t}`);
+    }
+    const size = (model as unknown as { pool: { size: number } | null }).pool?.size ?? -1;
+    assert.ok(size >= 1 && size <= LORA_POOL_LIMIT, `pool size ${size}`);
   });
 
   test("HAPS_NATIVE=off and a missing binary give the TypeScript path, with the reason", () => {
