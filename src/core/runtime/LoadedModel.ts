@@ -114,6 +114,7 @@ export class LoadedModel {
   private readonly unfreed: LoadedLora[] = [];
   /** In-place adapters, once the native layer's checks passed on this model's first context; else null. */
   private pool: LoraPool | null = null;
+  private readonly retiredPools: LoraPool[] = [];
 
   constructor(
     readonly llama: Llama,
@@ -200,6 +201,8 @@ export class LoadedModel {
 
   private disableInPlace(reason: string): void {
     if (this.pool == null && this.selfTested) return;
+    // Its adapters stay loaded until the model is disposed (calls in flight may still hold some).
+    if (this.pool != null) this.retiredPools.push(this.pool);
     this.pool = null;
     this.options.log?.("warn", `native layer check failed on model "${this.id}" (${reason}): its adapters go through files`);
   }
@@ -341,7 +344,7 @@ export class LoadedModel {
     for (const slot of this.slots) if (slot.attached != null) this.attach(slot, null, 0);
     await this.loraLock.write(async () => {
       await this.freeUnfreed();
-      await this.pool?.dispose();
+      for (const pool of [this.pool, ...this.retiredPools]) await pool?.dispose();
     });
     await this.model.dispose();
   }

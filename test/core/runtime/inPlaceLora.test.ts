@@ -71,6 +71,7 @@ describe("in-place adapters (native layer)", { skip }, () => {
       const info = await runtime.info();
       if (useNative) {
         nativeRuntimeInfo = info;
+        for (const m of models) assert.ok((await runtime.loadModel(m.path)).inPlaceAdapters, `${m.path}: its adapters are updated in place`);
         poolSizes = await Promise.all(models.map(async (m) => ((await runtime.loadModel(m.path)) as unknown as { pool: { size: number } | null }).pool?.size ?? -1));
       } else {
         fallbackInfo = info;
