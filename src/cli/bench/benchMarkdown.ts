@@ -48,7 +48,7 @@ export function benchMarkdown(r: BenchResult): string {
   row("decode speed with adapter / plain (goal >= 0.97; the median of interleaved pairs' ratios)", a.decodePairs, "x", 3);
   value("decode speed with adapter / plain: 95 % interval of that median", `${num(a.decodePairsInterval95[0], 3)} - ${num(a.decodePairsInterval95[1], 3)}`);
   const rp = r.routingPass;
-  row(`routing, zero-shot: feature + decision at once, ${rp.routerWidth}-wide router, ${rp.prefixTokens}-token prefix cached`, rp.routingMs, "ms");
+  row(`routing, zero-shot: feature + decision in one pass, ${rp.routerWidth}-wide router, ${rp.prefixTokens}-token prefix cached`, rp.routingMs, "ms");
   row("routing, trained: the feature alone (prefix cached)", rp.trainedRoutingMs, "ms");
   row(`one prefill of the query's own ${rp.queryTokens} tokens on the router`, rp.queryPrefillMs, "ms");
   value("routing / query prefill: zero-shot; trained (goal <= 1.2)", `${num(rp.ratio)}x; ${num(rp.trainedRatio)}x`);
