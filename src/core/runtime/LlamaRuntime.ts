@@ -110,6 +110,10 @@ export class LlamaRuntime {
 
   private log(level: string, message: string): void {
     const line = message.trimEnd();
+    // Expected on every router decision: the decision is read on the embedding context (RoutingSequence), whose batches
+    // node-llama-cpp marks with the last token as the only output, and llama.cpp outputs them all anyway (what the one
+    // pass relies on).
+    if (line.endsWith("embeddings required but some input tokens were not marked as outputs -> overriding")) return;
     this.recentLog.push(line);
     if (this.recentLog.length > 50) this.recentLog.splice(0, this.recentLog.length - 50);
     this.onLog?.(level, line);
