@@ -8,7 +8,10 @@
 //   engine and the CLI import only when the first chart is drawn: an installed VSIX has no node_modules for them, and
 //   every engine or CLI start would otherwise parse them (measured before they were split off: dist/cli.mjs 2.3 ->
 //   4.3 MB and `haps --help` ~0.1 s slower).
+// - the native layer's addon (native/, scripts/buildNative.mjs) when this machine has a C++ compiler; without one the
+//   engine uses its TypeScript path.
 import * as esbuild from "esbuild";
+import { buildNative } from "./buildNative.mjs";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
@@ -88,3 +91,4 @@ if (watch) {
 } else {
   await Promise.all([...builds.map((b) => esbuild.build(b)), writeJsonSchemas()]);
 }
+buildNative();

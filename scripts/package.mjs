@@ -147,6 +147,12 @@ export function packageTarget(target, { backends = DEFAULT_BACKENDS, outDir }) {
   // The engine's lazily loaded chunks (vega and vega-lite for the charts among them) and the JSON schemas.
   for (const dir of ["dist/webview", "dist/chunks", "dist/schemas"]) cpSync(path.join(repoRoot, dir), path.join(stage, dir), { recursive: true });
   cpSync(path.join(repoRoot, "media"), path.join(stage, "media"), { recursive: true });
+  // The native layer's addon for this target, when this machine built one (native/README.md); without it the engine
+  // uses its TypeScript path.
+  const [nodePlatform, vsceArch] = target.split("-");
+  const addon = path.join("dist", "native", `haps-native-${nodePlatform}-${vsceArch === "armhf" ? "arm" : vsceArch}.node`);
+  if (existsSync(path.join(repoRoot, addon))) cpSync(path.join(repoRoot, addon), path.join(stage, addon));
+  else log(`${target}: no ${addon} (built only on that platform): the engine will use its TypeScript path there`);
   // The manifest as published: node-llama-cpp its only dependency, no scripts (vsce would run vscode:prepublish).
   const { scripts: _scripts, devDependencies: _dev, bin: _bin, ...published } = manifest;
   published.dependencies = { "node-llama-cpp": llamaVersion };

@@ -2,17 +2,20 @@
 // generate the adapter, check it against the model, write it, load it, attach it, detach it, free it - each timed
 // on its own and summed, then expressed in decoded tokens of that model. Against it, two ways to serve a new adapter
 // without the in-place swap: a new context per adapter (node-llama-cpp's public path) and a model reload.
+// And the path the engine takes with the native layer: generate, check, write A and B into a pooled adapter in
+// place, attach (llama.cpp returns early for the adapter already attached) - no file, load, detach or free.
 import { unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { encodeLoraAdapter } from "../../core/adapters/writeLoraAdapter.ts";
+import { encodeLoraAdapter, validateLoraAdapter } from "../../core/adapters/writeLoraAdapter.ts";
 import { readModelShape } from "../../core/gguf/readModelShape.ts";
 import { Rng } from "../../core/nn/Rng.ts";
 import { HapsPolicy } from "../../core/router/HapsPolicy.ts";
 import { checkLoraFits } from "../../core/runtime/checkAdapterFits.ts";
 import type { LlamaRuntime } from "../../core/runtime/LlamaRuntime.ts";
+import { LoraPool } from "../../core/runtime/LoraPool.ts";
 import { attachLora, detachLoras, freeLora, loadLora } from "../../core/runtime/loraSwap.ts";
-import { scaled, summarise, timeRepeats, type Summary } from "./stats.ts";
+import { medianInterval95, scaled, summarise, timeRepeats, type Summary } from "./stats.ts";
 
 const PROMPT = "Which river flows through the city where the Eiffel Tower stands? Answer with one word.";
 const DECODED = 32;
@@ -33,6 +36,8 @@ export interface AdapterPathFigures {
   adaptedDecodeSpeedRatio: number;
   /** Pairs behind adaptedDecodeSpeedRatio, and the 10th-90th percentiles of their ratios. */
   decodePairs: Summary;
+  /** A distribution-free 95 % confidence interval of that median. */
+  decodePairsInterval95: [number, number];
   stepsMs: Record<"generate" | "check" | "write" | "load" | "attach" | "detach" | "free", Summary>;
   /** The whole path per query, in ms and in decoded tokens of the candidate. */
   pathMs: Summary;
@@ -43,6 +48,18 @@ export interface AdapterPathFigures {
   reloadMs: Summary;
   newContextOverSwitch: number;
   reloadOverSwitch: number;
+  /**
+   * The native layer's path (null when the runtime uses the TypeScript path): the steps, the whole path in ms and in
+   * decoded tokens, and llama.cpp's share (the in-place write and the attach) against the file path's (write, load,
+   * attach, detach, free).
+   */
+  inPlace: {
+    stepsMs: Record<"generate" | "check" | "write" | "attach", Summary>;
+    pathMs: Summary;
+    pathDecodedTokens: Summary;
+    llamaShareMs: Summary;
+    fileLlamaShareMs: Summary;
+  } | null;
 }
 
 export async function benchAdapterPath(runtime: LlamaRuntime, routerPath: string, candidatePath: string, repeats: number): Promise<AdapterPathFigures> {
@@ -139,6 +156,51 @@ export async function benchAdapterPath(runtime: LlamaRuntime, routerPath: string
   }
   await unlink(file).catch(() => {});
 
+  // The in-place path, on a pool of its own for the same model (the engine's LoadedModel keeps one per model).
+  let inPlace: AdapterPathFigures["inPlace"] = null;
+  if (runtime.native.addon != null) {
+    const pool = new LoraPool(model, runtime.native, (fn) => fn(), () => path.join(os.tmpdir(), `haps-bench-pool-${process.pid}-${Math.random().toString(36).slice(2)}.gguf`));
+    const inSteps = { generate: [], check: [], write: [], attach: [] } as Record<"generate" | "check" | "write" | "attach", number[]>;
+    const inTotals: number[] = [];
+    try {
+      await runtime.withAdapter(candidatePath, null, async ({ context }) => {
+        for (let r = -2; r < repeats; r++) {
+          let t = performance.now();
+          const times: Partial<Record<keyof typeof inSteps, number>> = {};
+          const step = (name: keyof typeof inSteps) => {
+            const now = performance.now();
+            times[name] = now - t;
+            t = now;
+          };
+          const generated = policy.generate(candidate.id, nextFeature())!;
+          step("generate");
+          checkLoraFits(generated, candidate.id, model.fileInfo);
+          validateLoraAdapter(generated);
+          step("check");
+          const pooled = await pool.take(generated);
+          step("write");
+          attachLora(context, pooled.lora, 1);
+          step("attach");
+          pool.give(pooled);
+          if (r < 0) continue; // the first grows the pool (a load), the second attaches for the first time
+          for (const [name, ms] of Object.entries(times)) inSteps[name as keyof typeof inSteps].push(ms);
+          inTotals.push(Object.values(times).reduce((a, b) => a + b, 0));
+        }
+        detachLoras(context);
+      });
+    } finally {
+      await pool.dispose();
+    }
+    const inPathMs = summarise(inTotals);
+    inPlace = {
+      stepsMs: Object.fromEntries(Object.entries(inSteps).map(([k, v]) => [k, summarise(v)])) as NonNullable<AdapterPathFigures["inPlace"]>["stepsMs"],
+      pathMs: inPathMs,
+      pathDecodedTokens: scaled(inPathMs, plain.median),
+      llamaShareMs: summarise(inSteps.write.map((w, i) => w + inSteps.attach[i])),
+      fileLlamaShareMs: summarise(steps.write.map((w, i) => w + steps.load[i] + steps.attach[i] + steps.detach[i] + steps.free[i])),
+    };
+  }
+
   const pathMs = summarise(totals);
   const switchMs = summarise(switchTimes);
   const newContextMs = summarise(newContextTimes);
@@ -158,6 +220,7 @@ export async function benchAdapterPath(runtime: LlamaRuntime, routerPath: string
     decodeMsPerToken: { plain, withAdapter },
     adaptedDecodeSpeedRatio: pairRatios.median,
     decodePairs: pairRatios,
+    decodePairsInterval95: medianInterval95(decode.plain.map((p, i) => p / decode.withAdapter[i])),
     stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarise(v)])) as AdapterPathFigures["stepsMs"],
     pathMs,
     pathDecodedTokens: scaled(pathMs, plain.median),
@@ -166,5 +229,6 @@ export async function benchAdapterPath(runtime: LlamaRuntime, routerPath: string
     reloadMs,
     newContextOverSwitch: newContextMs.median / switchMs.median,
     reloadOverSwitch: reloadMs.median / switchMs.median,
+    inPlace,
   };
 }

@@ -4,23 +4,26 @@ import type { BucketedFigures, KvReuseFigures } from "./episodeBench.ts";
 import type { AdapterPathFigures } from "./adapterPathBench.ts";
 import type { MemoryFigures, SoakFigures } from "./engineBench.ts";
 import type { HypernetworkFigures } from "./hypernetworkBench.ts";
+import type { ConstrainedFigures } from "./constrainedBench.ts";
 import type { Summary } from "./stats.ts";
 
 export interface BenchResult {
   date: string;
   machine: { cpus: number; cpuModel?: string; memoryGiB: number; platform: string; node: string; loadAverage: number[] };
-  runtime: { backend: string; gpuDevices: string[]; threads: number; nodeLlamaCpp: string; allocator: Readonly<Record<string, string>>; v8Flags: readonly string[] };
+  runtime: { backend: string; gpuDevices: string[]; threads: number; nodeLlamaCpp: string; adapterPath: string; allocator: Readonly<Record<string, string>>; v8Flags: readonly string[] };
   seeds: Record<string, string | number>;
   repeats: number;
   cliStartMs: Summary | null;
   hypernetwork: HypernetworkFigures;
   adapterPath: AdapterPathFigures;
   routingPass: RoutingPassFigures;
+  constrained: ConstrainedFigures;
   kvReuse: KvReuseFigures;
   bucketed: BucketedFigures;
   searchQaEpisodeMs: Summary;
   backbonePoolingProblemShare: Record<string, { mean: number; last: number }>;
   engineMemory: MemoryFigures;
+  adapterSoak: MemoryFigures;
   soak: SoakFigures;
   totalSeconds: number;
 }
@@ -43,8 +46,9 @@ export function benchMarkdown(r: BenchResult): string {
   row(`decode per token, candidate o_proj ${a.models.candidateOProj}, plain`, a.decodeMsPerToken.plain, "ms");
   row("decode per token, with a generated rank-8 adapter", a.decodeMsPerToken.withAdapter, "ms");
   row("decode speed with adapter / plain (goal >= 0.97; the median of interleaved pairs' ratios)", a.decodePairs, "x", 3);
+  value("decode speed with adapter / plain: 95 % interval of that median", `${num(a.decodePairsInterval95[0], 3)} - ${num(a.decodePairsInterval95[1], 3)}`);
   const rp = r.routingPass;
-  row(`routing, zero-shot: feature + decision at once, ${rp.routerWidth}-wide router, ${rp.prefixTokens}-token prefix cached`, rp.routingMs, "ms");
+  row(`routing, zero-shot: feature + decision in one pass, ${rp.routerWidth}-wide router, ${rp.prefixTokens}-token prefix cached`, rp.routingMs, "ms");
   row("routing, trained: the feature alone (prefix cached)", rp.trainedRoutingMs, "ms");
   row(`one prefill of the query's own ${rp.queryTokens} tokens on the router`, rp.queryPrefillMs, "ms");
   value("routing / query prefill: zero-shot; trained (goal <= 1.2)", `${num(rp.ratio)}x; ${num(rp.trainedRatio)}x`);
@@ -53,6 +57,11 @@ export function benchMarkdown(r: BenchResult): string {
   row(`trained routing's parts: the query's ${tp.restTokens} tokens as the prompt holds them, prefilled fresh`, tp.sameTokensPrefillMs, "ms");
   row("trained routing's parts: the same tokens after the cached prefix, plain context (no outputs)", tp.afterPrefixPrefillMs, "ms");
   value("trained routing's parts / query prefill: same tokens; after the prefix; the feature", `${num(tp.sameTokensRatio)}x; ${num(tp.afterPrefixRatio)}x; ${num(rp.trainedRatio)}x`);
+  const c = r.constrained;
+  row(`decode per token, ${c.model} (${c.vocabulary.toLocaleString("en-US")}-token vocabulary), unconstrained`, c.plainMsPerToken, "ms", 3);
+  row("decode per token, same model, under a JSON-schema grammar", c.constrainedMsPerToken, "ms", 3);
+  value("constrained / unconstrained token (median of pairs; 95 % interval); the grammar's share of a constrained token", `${num(c.ratio.median)}x (${num(c.ratioInterval95[0])} - ${num(c.ratioInterval95[1])}); ${num(100 * c.grammarShare, 0)} %`);
+  row("building the JSON-schema grammar (once per constrained reply)", c.grammarBuildMs, "ms", 3);
   const kv = r.kvReuse;
   value(
     `KV reuse, ${kv.episodes} search-QA episodes: tokens evaluated / final transcript (goal <= 1.3); / all prompts shown`,
@@ -68,14 +77,28 @@ export function benchMarkdown(r: BenchResult): string {
   for (const [step, s] of Object.entries(a.stepsMs)) row(`adapter path: ${step}`, s, "ms", 3);
   row(`adapter path, all steps (${num(a.adapter.kib, 0)} KiB adapter)`, a.pathMs, "ms");
   row("adapter path in decoded tokens of the candidate", a.pathDecodedTokens, "tokens");
-  row("new adapter by in-place switch (write, load, attach, detach, free)", a.switchMs, "ms");
+  if (a.inPlace != null) {
+    for (const [step, s] of Object.entries(a.inPlace.stepsMs)) row(`adapter path, native layer (in place): ${step}`, s, "ms", 3);
+    row("adapter path, native layer, all steps", a.inPlace.pathMs, "ms", 3);
+    row("adapter path, native layer, in decoded tokens of the candidate, hypernetwork included (goal <= 0.3)", a.inPlace.pathDecodedTokens, "tokens", 3);
+    row("llama.cpp's share, native layer: in-place write + attach (goal <= 0.5 ms)", a.inPlace.llamaShareMs, "ms", 3);
+    row("llama.cpp's share, file path: write + load + attach + detach + free", a.inPlace.fileLlamaShareMs, "ms", 3);
+  } else {
+    value("adapter path, native layer", "not measured: the runtime uses the TypeScript path");
+  }
+  row("new adapter by file switch (write, load, attach, detach, free)", a.switchMs, "ms");
   row("new adapter by a new context (node-llama-cpp's public path)", a.newContextMs, "ms");
   row("new adapter by a model reload", a.reloadMs, "ms", 0);
   value("new context / switch; reload / switch", `${num(a.newContextOverSwitch, 1)}x; ${num(a.reloadOverSwitch, 0)}x`);
   row("search-QA episode, embedded models", r.searchQaEpisodeMs, "ms", 0);
   const m = r.engineMemory;
   row(`shipped engine: query with a new ${m.adapterKiB} KiB adapter (${m.width}-wide)`, m.queryMs, "ms");
-  value(`shipped engine: RSS growth over ${m.adapters.toLocaleString("en-US")} adapters (median windows; end - start; swing)`, `${num(m.growthMiB)} MiB; ${num(m.endToEndMiB)} MiB; ${num(m.swingMiB, 1)} MiB`);
+  value(`shipped engine: RSS growth over ${m.adapters.toLocaleString("en-US")} adapters (median windows; end - start; swing)`, `${num(m.growthMiB)} MiB; ${num(m.endToEndMiB)} MiB; ${num(m.swingMiB, 1)} MiB (goal < 10 MiB without a fixed mmap threshold)`);
+  const as = r.adapterSoak;
+  value(
+    `shipped engine: RSS over ${as.adapters.toLocaleString("en-US")} adapters: the second half added (goal < 16 MiB); whole run (median windows); swing`,
+    `${num(as.secondHalfMiB)} MiB; ${num(as.growthMiB)} MiB; ${num(as.swingMiB, 1)} MiB (query ${num(as.queryMs.median)} ms)`,
+  );
   const s = r.soak;
   row(`soak: route (${s.concurrency} in flight)`, s.routeMs, "ms", 0);
   value(`soak: ${s.routes.toLocaleString("en-US")} routes`, `${num(s.routesPerSecond)} routes/s, RSS ${num(s.rssMiB.start, 0)} -> ${num(s.rssMiB.end, 0)} MiB (median-window growth ${num(s.rssMiB.growthMedianWindows)} MiB, swing ${num(s.rssMiB.swing, 1)}), open files ${s.openFiles.start} -> ${s.openFiles.end} (max ${s.openFiles.max}), ${s.restarts} restarts`);
@@ -85,7 +108,7 @@ export function benchMarkdown(r: BenchResult): string {
     `# HAPS bench, ${r.date}\n\n` +
     `${r.machine.cpus} x ${r.machine.cpuModel ?? "CPU"}, ${num(r.machine.memoryGiB, 1)} GiB, ${r.machine.platform}, Node ${r.machine.node}, ` +
     `load average ${r.machine.loadAverage.map((x) => x.toFixed(1)).join(" ")}. llama.cpp via node-llama-cpp ${r.runtime.nodeLlamaCpp}: backend ${r.runtime.backend}` +
-    `${r.runtime.gpuDevices.length ? ` (${r.runtime.gpuDevices.join(", ")})` : ""}, ${r.runtime.threads} thread(s). ` +
+    `${r.runtime.gpuDevices.length ? ` (${r.runtime.gpuDevices.join(", ")})` : ""}, ${r.runtime.threads} thread(s); adapter path: ${r.runtime.adapterPath}. ` +
     `Engine settings: ${Object.entries(r.runtime.allocator).map(([k, v]) => `${k}=${v}`).join(" ")} ${r.runtime.v8Flags.join(" ")}. ` +
     `Timings: median of ${r.repeats} repeats unless n says otherwise, after a warm-up; seeds ${Object.entries(r.seeds).map(([k, v]) => `${k} ${v}`).join(", ")}. ` +
     `Bench models: router ${a.models.router}, candidate ${a.models.candidate} (${a.models.candidateBlocks} blocks, random weights). ` +

@@ -29,12 +29,14 @@ export interface MemoryFigures {
   growthMiB: number;
   /** Last sample minus first sample. */
   endToEndMiB: number;
+  /** Median RSS of the last 100 queries minus that of the 100 around the half-way point: what the second half added. */
+  secondHalfMiB: number;
   /** Largest minus smallest sample: the garbage not yet collected, at its worst. */
   swingMiB: number;
   queryMs: Summary;
 }
 
-/** 1,000 distinct rank-8 adapters on a 1024-wide model (64 KiB each; kept, they would add 62 MiB). */
+/** `count` (1,000; 20,000 for the soak) distinct rank-8 adapters on a 1024-wide model (64 KiB each; kept, 1,000 would add 62 MiB). */
 export async function benchEngineMemory(enginePath: string, dir: string, threads: number, count = 1000): Promise<MemoryFigures> {
   const width = 1024;
   const rank = 8;
@@ -66,6 +68,7 @@ export async function benchEngineMemory(enginePath: string, dir: string, threads
       width,
       growthMiB: median(rss.slice(-100)) - median(rss.slice(0, 100)),
       endToEndMiB: rss.at(-1)! - rss[0],
+      secondHalfMiB: median(rss.slice(-100)) - median(rss.slice(Math.floor(count / 2) - 50, Math.floor(count / 2) + 50)),
       swingMiB: Math.max(...rss) - Math.min(...rss),
       queryMs: summarise(times),
     };

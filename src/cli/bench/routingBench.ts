@@ -1,9 +1,8 @@
 // The router's pass per query (issue: routing time <= 1.2x one prefill of the query's own tokens), against a plain
 // prefill of the query's own tokens on the same router model. The routing prompt's fixed prefix is in the router's KV
-// cache. Trained routing needs the feature alone. Zero-shot routing needs the feature and the router LLM's decision:
-// node-llama-cpp 3.21.1 gives pooled embeddings and next-token probabilities only from different contexts (an
-// embedding context cannot sample, and the switch llama.cpp has for it, llama_set_embeddings, is not bound), so they
-// are two passes over the query's tokens, run at once as HapsPipeline.run does, plus the second agent's few tokens.
+// cache. Trained routing needs the feature alone. Zero-shot routing needs the feature and the router LLM's decision,
+// both from one pass over the query's tokens on the router's embedding context (RoutingSequence), as HapsPipeline.run
+// does, plus the JSON after them.
 import type { AgentConfig, CandidateConfig } from "../../core/config/HapsConfig.ts";
 import { defaultAgents } from "../../core/config/HapsConfig.ts";
 import { buildRoutingPrompt } from "../../core/router/RoutingPrompt.ts";
@@ -17,7 +16,7 @@ export interface RoutingPassFigures {
   /** Tokens of the fixed prefix (evaluated once) and of the queries' own parts (median). */
   prefixTokens: number;
   queryTokens: number;
-  /** Zero-shot routing per query, the prefix cached: the feature and the router LLM's decision, at once. */
+  /** Zero-shot routing per query, the prefix cached: the feature and the router LLM's decision, in one pass. */
   routingMs: Summary;
   /** Trained routing per query: the feature alone (the head's decision is microseconds of arithmetic). */
   trainedRoutingMs: Summary;
@@ -63,11 +62,10 @@ const CANDIDATES: CandidateConfig[] = [
 
 export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string, repeats: number): Promise<RoutingPassFigures> {
   const agents: AgentConfig[] = defaultAgents;
-  const router = new ZeroShotRouter(runtime, routerPath);
+  const router = new ZeroShotRouter(runtime, routerPath, "mean");
   const model = (await runtime.loadModel(routerPath)).model;
   const prompts = QUESTIONS.map((question) => buildRoutingPrompt(agents, "Answer a multi-hop question by searching the given paragraphs.", { question }, CANDIDATES));
-  const route = (i: number) =>
-    Promise.all([runtime.routingFeature(routerPath, prompts[i].prefix, prompts[i].problem, "mean"), router.route(prompts[i], agents.map((a) => a.id), CANDIDATES, 0)]);
+  const route = (i: number) => router.routeWithFeature(prompts[i], agents.map((a) => a.id), CANDIDATES, 0);
   await route(0); // the prefix goes into the cache once
   const routing: number[] = [];
   const trained: number[] = [];

@@ -20,13 +20,14 @@ import { BENCH_MODEL_SPECS, ensureBenchModel } from "./benchModels.ts";
 import { benchEngineMemory, benchSoak } from "./engineBench.ts";
 import { benchHypernetwork } from "./hypernetworkBench.ts";
 import { poolingShares } from "./poolingShares.ts";
+import { benchConstrained } from "./constrainedBench.ts";
 import { benchRoutingPass } from "./routingBench.ts";
 import { benchBucketed, benchKvReuse } from "./episodeBench.ts";
 import { summarise, type Summary } from "./stats.ts";
 
 
 /** The bench's parts, in the order they run; `--only` names some of them. */
-export const BENCH_PARTS = ["cli", "hypernetwork", "adapterPath", "routing", "episodes", "kvReuse", "pooling", "bucketed", "engineMemory", "soak"] as const;
+export const BENCH_PARTS = ["cli", "hypernetwork", "adapterPath", "routing", "constrained", "episodes", "kvReuse", "pooling", "bucketed", "engineMemory", "adapterSoak", "soak"] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** `--only a,b`: the parts named (an unknown name is an error that lists the known ones); every part without it. */
@@ -68,16 +69,17 @@ function stripEngineSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 export async function runBench(args: string[], { signal }: CliContext): Promise<number> {
-  const { values } = parseCliOptions(args, { out: { type: "string" }, repeats: { type: "string" }, soak: { type: "string" }, only: { type: "string" } });
+  const { values } = parseCliOptions(args, { out: { type: "string" }, repeats: { type: "string" }, soak: { type: "string" }, "adapter-soak": { type: "string" }, only: { type: "string" } });
   const repeats = positiveInt("--repeats", values.repeats, 15, 3);
   const soakRoutes = positiveInt("--soak", values.soak, 2000, 20);
+  const soakAdapters = positiveInt("--adapter-soak", values["adapter-soak"], 20000, 200);
   const only = parseOnly(values.only);
   const everything = only.size === BENCH_PARTS.length;
   const want = (part: BenchPart) => only.has(part);
   // A partial run writes its JSON only where asked: bench/latest.* hold whole runs.
   const out = typeof values.out === "string" ? values.out : everything ? path.join("bench", "latest.json") : null;
   const enginePath = path.resolve("dist/engine.mjs");
-  if ((want("engineMemory") || want("soak")) && !existsSync(enginePath)) throw new Error(`${enginePath} is missing: run \`npm run build\` first (npm run bench does)`);
+  if ((want("engineMemory") || want("adapterSoak") || want("soak")) && !existsSync(enginePath)) throw new Error(`${enginePath} is missing: run \`npm run build\` first (npm run bench does)`);
   const say = (message: string) => console.log(message);
   const started = performance.now();
   const scratch = mkdtempSync(path.join(os.tmpdir(), "haps-bench-"));
@@ -95,12 +97,12 @@ export async function runBench(args: string[], { signal }: CliContext): Promise<
 
     const benchDir = path.join(defaultCacheDir(), "bench");
     let threads = 0;
-    if (["adapterPath", "routing", "episodes", "kvReuse", "pooling", "engineMemory", "soak"].some((p) => want(p as BenchPart))) {
+    if (["adapterPath", "routing", "constrained", "episodes", "kvReuse", "pooling", "engineMemory", "adapterSoak", "soak"].some((p) => want(p as BenchPart))) {
       const { runtime, pipeline } = await openPipeline(runtimeOptionsFrom(values));
       try {
         const info = await runtime.info();
         threads = info.threads;
-        parts.runtime = { backend: info.backend, gpuDevices: info.gpuDevices, threads: info.threads, nodeLlamaCpp: info.nodeLlamaCppVersion, allocator: ENGINE_ALLOCATOR_ENV, v8Flags: ENGINE_NODE_FLAGS };
+        parts.runtime = { backend: info.backend, gpuDevices: info.gpuDevices, threads: info.threads, nodeLlamaCpp: info.nodeLlamaCppVersion, adapterPath: info.nativeLayer.detail, allocator: ENGINE_ALLOCATOR_ENV, v8Flags: ENGINE_NODE_FLAGS };
         const routerPath = want("adapterPath") || want("routing") ? await ensureBenchModel(benchDir, BENCH_MODEL_SPECS.router, say) : "";
         if (want("adapterPath")) {
           say("adapter path on the realistic bench models...");
@@ -111,6 +113,15 @@ export async function runBench(args: string[], { signal }: CliContext): Promise<
         if (want("routing")) {
           say("routing pass on the realistic router...");
           parts.routingPass = await benchRoutingPass(runtime, routerPath, repeats);
+          signal.throwIfAborted();
+        }
+        if (want("constrained")) {
+          // A 32k vocabulary, where the grammar's per-token work shows: the shared random-weights llama when this
+          // machine has it (../shared/models), else the embedded candidate (its vocabulary is small).
+          const shared = path.resolve("../shared/models/llama-2-tiny-random.gguf");
+          const modelPath = existsSync(shared) ? shared : pipeline.config.candidates.map((c) => (c as { model?: string }).model).find((m): m is string => m != null)!;
+          say(`constrained replies on ${path.basename(modelPath)}...`);
+          parts.constrained = await benchConstrained(runtime, modelPath, repeats);
           signal.throwIfAborted();
         }
         if (want("episodes")) {
@@ -150,6 +161,11 @@ export async function runBench(args: string[], { signal }: CliContext): Promise<
     if (want("engineMemory")) {
       say("shipped engine: 1,000 adapters...");
       parts.engineMemory = await benchEngineMemory(enginePath, scratch, threads);
+      signal.throwIfAborted();
+    }
+    if (want("adapterSoak")) {
+      say(`shipped engine: ${soakAdapters.toLocaleString("en-US")} adapters...`);
+      parts.adapterSoak = await benchEngineMemory(enginePath, scratch, threads, soakAdapters);
       signal.throwIfAborted();
     }
     if (want("soak")) {

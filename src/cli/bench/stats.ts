@@ -34,3 +34,16 @@ export async function timeRepeats(repeats: number, fn: (i: number) => unknown | 
 export function scaled(s: Summary, by: number): Summary {
   return { n: s.n, median: s.median / by, p10: s.p10 / by, p90: s.p90 / by, min: s.min / by, max: s.max / by };
 }
+
+/**
+ * A distribution-free 95 % confidence interval for the median: the order statistics at ranks n/2 -+ 1.96 sqrt(n)/2
+ * (the normal approximation to the binomial; needs n >= 6 or so to mean much).
+ */
+export function medianInterval95(values: readonly number[]): [number, number] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  const half = (1.96 * Math.sqrt(n)) / 2;
+  const lo = Math.max(0, Math.floor(n / 2 - half) - 1);
+  const hi = Math.min(n - 1, Math.ceil(n / 2 + half));
+  return [sorted[lo], sorted[hi]];
+}

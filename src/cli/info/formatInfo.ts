@@ -8,6 +8,7 @@ export function formatInfo(info: RuntimeInfo): string {
     `GPU             ${gpu}`,
     `threads         ${info.threads} per context`,
     `node-llama-cpp  ${info.nodeLlamaCppVersion}`,
+    `adapter path    ${info.nativeLayer.path === "native" ? "native (in place)" : "typescript (files)"}: ${info.nativeLayer.detail}`,
     `models loaded   ${info.models.length}`,
   ];
   const width = Math.max(0, ...info.models.map((m) => m.id.length));

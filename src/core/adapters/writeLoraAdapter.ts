@@ -11,6 +11,46 @@ import type { LoraAdapter, LoraLayer } from "./types.ts";
  * in types.ts.
  */
 export function encodeLoraAdapter(adapter: LoraAdapter): Uint8Array {
+  const alpha = validateLoraAdapter(adapter);
+  const w = new GgufWriter();
+  w.setKv("general.architecture", { type: "string", value: adapter.architecture })
+    .setKv("general.type", { type: "string", value: "adapter" })
+    .setKv("adapter.type", { type: "string", value: "lora" })
+    .setKv("adapter.lora.alpha", { type: "float32", value: alpha });
+  // llama.cpp pairs tensors by name, so the order only has to be deterministic.
+  for (const layer of [...adapter.layers].sort((x, y) => x.layer - y.layer)) for (const tensor of loraTensors(layer)) w.addTensor(tensor);
+  return w.toBytes();
+}
+
+/**
+ * One layer's two tensors as llama.cpp holds them: names, ggml dims and data (the transposes described above). The
+ * file path writes these into the GGUF; the in-place path (LoraPool) writes the same data into a loaded adapter.
+ */
+export function loraTensors(layer: LoraLayer): [LoraTensor, LoraTensor] {
+  const { inWidth, outWidth, rank, a, b } = layer;
+  const loraA = new Float32Array(inWidth * rank);
+  for (let i = 0; i < inWidth; i++) for (let j = 0; j < rank; j++) loraA[j * inWidth + i] = a[i * rank + j];
+  const loraB = new Float32Array(rank * outWidth);
+  for (let j = 0; j < rank; j++) for (let k = 0; k < outWidth; k++) loraB[k * rank + j] = b[j * outWidth + k];
+  const base = `blk.${layer.layer}.attn_output.weight`;
+  return [
+    { name: `${base}.lora_a`, dims: [inWidth, rank], data: loraA },
+    { name: `${base}.lora_b`, dims: [rank, outWidth], data: loraB },
+  ];
+}
+
+export interface LoraTensor {
+  name: string;
+  dims: [number, number];
+  data: Float32Array;
+}
+
+
+/**
+ * Checks the adapter as llama.cpp would need it (architecture, layers, shapes, finite values) and returns its alpha.
+ * Throws an error that names the layer and field.
+ */
+export function validateLoraAdapter(adapter: LoraAdapter): number {
   if (typeof adapter?.architecture !== "string" || adapter.architecture.length === 0) {
     throw new Error("LoRA adapter: architecture must be a non-empty string (the base model's general.architecture)");
   }
@@ -23,24 +63,7 @@ export function encodeLoraAdapter(adapter: LoraAdapter): Uint8Array {
   });
   const alpha = adapter.alpha ?? defaultAlpha(adapter.layers);
   if (!Number.isFinite(alpha)) throw new Error(`LoRA adapter: alpha must be a finite number, got ${alpha}`);
-
-  const w = new GgufWriter();
-  w.setKv("general.architecture", { type: "string", value: adapter.architecture })
-    .setKv("general.type", { type: "string", value: "adapter" })
-    .setKv("adapter.type", { type: "string", value: "lora" })
-    .setKv("adapter.lora.alpha", { type: "float32", value: alpha });
-  // llama.cpp pairs tensors by name, so the order only has to be deterministic.
-  for (const layer of [...adapter.layers].sort((x, y) => x.layer - y.layer)) {
-    const { inWidth, outWidth, rank, a, b } = layer;
-    const loraA = new Float32Array(inWidth * rank);
-    for (let i = 0; i < inWidth; i++) for (let j = 0; j < rank; j++) loraA[j * inWidth + i] = a[i * rank + j];
-    const loraB = new Float32Array(rank * outWidth);
-    for (let j = 0; j < rank; j++) for (let k = 0; k < outWidth; k++) loraB[k * rank + j] = b[j * outWidth + k];
-    const base = `blk.${layer.layer}.attn_output.weight`;
-    w.addTensor({ name: `${base}.lora_a`, dims: [inWidth, rank], data: loraA });
-    w.addTensor({ name: `${base}.lora_b`, dims: [rank, outWidth], data: loraB });
-  }
-  return w.toBytes();
+  return alpha;
 }
 
 /** Writes the adapter file. */

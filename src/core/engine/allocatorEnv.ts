@@ -1,25 +1,19 @@
 // glibc malloc settings for processes that run llama.cpp with per-query adapters.
 //
-// Each query allocates and frees an adapter's buffers: its tensors in llama.cpp (64 KiB to a few MiB) and, in
-// JavaScript, the A and B arrays, their transposes, the encoded file and the IPC message that carried them (16 KiB
-// and up each; JavaScript frees them only when V8 collects their wrappers, from another thread). glibc serves such
-// blocks from its heap once its dynamic mmap threshold has risen past them, and the small allocations that outlive
-// each query pin the freed space: resident memory then creeps up by tens of MiB per thousand queries although
-// nothing leaks (measured: 1,000 rank-8 adapters on a 1024-wide model grew RSS by 13-66 MiB). A fixed threshold
-// sends every block of 16 KiB or more to mmap, which returns it to the system on free; fewer arenas keep the libuv
-// worker threads from spreading the rest. The threshold was 64 KiB until the engine process as shipped was measured
-// through its IPC channel: its 32 KiB arrays then stayed on the heap and the median RSS still rose 10-16 MiB over
-// 1,000 adapters; at 16 KiB it stayed within 4 MiB, and a query was no slower (52 vs 67 ms for 8 tokens, noisy).
-// What the fixed threshold costs: llama.cpp's grammar and sampler allocate vocabulary-sized arrays for every token, and
-// each becomes an mmap, page faults and an munmap (the munmaps of concurrent decodes serialise in the kernel).
-// Measured on 2 cores, 1 thread per context, against glibc's own threshold: a JSON-schema-constrained token on a
-// 32k-vocabulary model 2.5 vs 1.0 ms; a 100-item keyword-benchmark evaluation 11-14 vs 19-24 items/s, with 2-4
-// concurrent episodes 1.0-1.35x vs 1.4-1.7x one at a time. Without it, RSS grew 3-19 MiB over 1,000 adapters even
-// after a 500-adapter warm-up (10 runs); with it, -0.7 to 9 MiB after 50. Flat memory is the goal this setting
-// keeps; the speed is the price.
-// Linux/glibc only; other platforms ignore the names.
+// History: each query used to allocate and free an adapter's buffers (its tensors in llama.cpp, 64 KiB to a few MiB,
+// and in JavaScript the encoded file), and the small allocations that outlived each query pinned the freed heap:
+// resident memory crept up by tens of MiB per thousand queries (13-66 MiB for 1,000 rank-8 adapters on a 1024-wide
+// model). A fixed MALLOC_MMAP_THRESHOLD_=16384 kept it flat but turned llama.cpp's vocabulary-sized sampler and
+// grammar arrays into an mmap and munmap per token (a JSON-schema-constrained token 2.5 vs 1.0 ms on a 32k-vocabulary
+// model; a 100-item evaluation 11-14 vs 19-24 items/s).
+// Now: the native layer updates pooled adapters in place (no per-query allocation in llama.cpp) and calls
+// malloc_trim(0) after calls and session ends (src/core/native/nativeLayer.ts), so the threshold is gone and glibc
+// keeps its own. Without the native layer (another platform, no compiler at build time), adapters go through files
+// again and RSS grows as measured without the threshold (3-19 MiB per 1,000 adapters after a warm-up). Fewer arenas
+// still keep the libuv worker threads from spreading what is freed.
+// Linux/glibc only; other platforms ignore the name. Do not set MALLOC_TRIM_THRESHOLD_: glibc then fixes the mmap
+// threshold too.
 export const ENGINE_ALLOCATOR_ENV: Readonly<Record<string, string>> = {
-  MALLOC_MMAP_THRESHOLD_: "16384",
   MALLOC_ARENA_MAX: "2",
 };
 

@@ -130,20 +130,23 @@ export class HapsPipeline {
 
   /**
    * One query all the way through: routing prompt, feature and decision, then the episode with the generated
-   * adapters. In zero-shot mode the feature (for the generators) and the router LLM's decision come from its two
-   * prefix-cached contexts at once, so routing costs about one pass over the query's own tokens.
+   * adapters. In zero-shot mode the feature (for the generators) and the router LLM's decision come from one pass over
+   * the router's prefix-cached sequence: the query's own tokens are evaluated once, for both.
    */
   async run(request: EpisodeRequest, hooks: EpisodeHooks = {}): Promise<EpisodeReport> {
     const started = performance.now();
     const alpha = request.alpha ?? this.config.alpha;
     const { task, routing } = this.routingPromptFor(request);
-    const [feature, zeroShot] = await Promise.all([
-      this.backbone.feature(routing),
-      this.routerMode === "zero-shot" ? this.zeroShot(routing, alpha, hooks.signal) : Promise.resolve(null),
-    ]);
+    let feature: Float32Array;
+    let assignment: Assignment;
+    if (this.routerMode === "zero-shot") {
+      ({ feature, assignment } = await this.zeroShotRouter().routeWithFeature(routing, this.config.agents.map((a) => a.id), this.config.candidates, alpha, hooks.signal));
+    } else {
+      feature = await this.backbone.feature(routing);
+      assignment = this.policy.head.toAssignment(this.policy.head.argmax(feature, alpha));
+    }
     const featureMs = performance.now() - started;
     const prepared: PreparedQuery = { request, task, routing, routingPrompt: routingPromptText(routing), feature, featureMs };
-    const assignment = zeroShot ?? this.policy.head.toAssignment(this.policy.head.argmax(feature, alpha));
     const routingMs = performance.now() - started;
     return await this.runEpisode(prepared, assignment, { ...hooks, alpha, adapters: "generated", routingMs, started });
   }
@@ -155,7 +158,12 @@ export class HapsPipeline {
 
   private async zeroShot(routing: RoutingPrompt, alpha: number, signal?: AbortSignal): Promise<Assignment> {
     const agentIds = this.config.agents.map((a) => a.id);
-    return await new ZeroShotRouter(this.runtime, this.config.router.model).route(routing, agentIds, this.config.candidates, alpha, signal);
+    return await this.zeroShotRouter().route(routing, agentIds, this.config.candidates, alpha, signal);
+  }
+
+  /** The router LLM's decisions, on the same prefix-cached sequence as the backbone's feature. */
+  private zeroShotRouter(): ZeroShotRouter {
+    return new ZeroShotRouter(this.runtime, this.config.router.model, this.backbone.pooling);
   }
 
   /**

@@ -14,7 +14,7 @@
 // times likelier than the cheapest to be chosen, at alpha = 0.5 about three times, and at alpha = 0 the router LLM
 // decides alone: raising alpha moves the decisions where the router is unsure to cheaper candidates first.
 import { softmax } from "../nn/softmax.ts";
-import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
+import type { LlamaRuntime, RoutingPass } from "../runtime/LlamaRuntime.ts";
 import type { Assignment } from "./Assignment.ts";
 import { routingPromptText, type RoutingPrompt } from "./RoutingPrompt.ts";
 
@@ -31,6 +31,8 @@ export class ZeroShotRouter {
   constructor(
     private readonly runtime: LlamaRuntime,
     private readonly modelPath: string,
+    /** The backbone's pooling: the decisions are read on the same router sequence as the feature. */
+    private readonly pooling: "mean" | "last" = "mean",
   ) {}
 
   /**
@@ -38,32 +40,53 @@ export class ZeroShotRouter {
    * `alpha` (>= 0) trades the router LLM's preference against the candidates' normalised prices.
    */
   async route(routingPrompt: RoutingPrompt, agentIds: string[], candidates: ZeroShotCandidate[], alpha = 0, signal?: AbortSignal): Promise<Assignment> {
-    if (!(alpha >= 0 && Number.isFinite(alpha))) throw new Error(`ZeroShotRouter: alpha must be a finite number >= 0, got ${alpha}`);
-    const candidateIds = candidates.map((c) => c.id);
-    const penalty = normalisedPrices(candidates).map((c) => alpha * ZERO_SHOT_COST_SCALE * c);
-    let json = "{";
-    const choice: Record<string, string> = {};
-    const probabilities: Assignment["probabilities"] = {};
-    let logProbability = 0;
-    for (const [i, agent] of agentIds.entries()) {
-      signal?.throwIfAborted();
-      json += `${i === 0 ? "" : ", "}${JSON.stringify(agent)}: "`;
-      // The router's own sequence keeps the prompt: the fixed prefix from earlier queries, and this query's tokens
-      // for the next agent, whose prompt only adds the JSON written so far.
-      const probs = await this.runtime.routingChoiceProbabilities(this.modelPath, `${routingPromptText(routingPrompt)}\nJSON: ${json}`, candidateIds, '"');
-      const scores = probs.map((p, k) => Math.log(Math.max(p, 1e-300)) - penalty[k]);
-      const adjusted = softmax(scores);
-      // Greedy over whole values (ties go to the earlier candidate).
-      let best = 0;
-      for (let c = 1; c < adjusted.length; c++) if (adjusted[c] > adjusted[best]) best = c;
-      choice[agent] = candidateIds[best];
-      probabilities[agent] = Object.fromEntries(candidateIds.map((c, k) => [c, adjusted[k]]));
-      logProbability += Math.log(adjusted[best]);
-      json += `${candidateIds[best]}"`;
-    }
-    json += "}";
-    return { choice, probabilities, logProbability, mode: "zero-shot", rawAnswer: json };
+    return await this.runtime.routingPass(this.modelPath, this.pooling, (pass) => decide(pass, routingPrompt, agentIds, candidates, alpha, signal));
   }
+
+  /**
+   * The backbone feature (Backbone.feature, same pooling) and the decision from one pass: the query's tokens are
+   * evaluated once, their pooled state is the feature, and each agent's decision evaluates only the JSON after them.
+   */
+  async routeWithFeature(
+    routingPrompt: RoutingPrompt,
+    agentIds: string[],
+    candidates: ZeroShotCandidate[],
+    alpha = 0,
+    signal?: AbortSignal,
+  ): Promise<{ assignment: Assignment; feature: Float32Array }> {
+    return await this.runtime.routingPass(this.modelPath, this.pooling, async (pass) => {
+      const feature = Float32Array.from(await pass.feature(routingPrompt.prefix, routingPrompt.problem));
+      return { feature, assignment: await decide(pass, routingPrompt, agentIds, candidates, alpha, signal) };
+    });
+  }
+}
+
+async function decide(pass: RoutingPass, routingPrompt: RoutingPrompt, agentIds: string[], candidates: ZeroShotCandidate[], alpha: number, signal?: AbortSignal): Promise<Assignment> {
+  if (!(alpha >= 0 && Number.isFinite(alpha))) throw new Error(`ZeroShotRouter: alpha must be a finite number >= 0, got ${alpha}`);
+  const candidateIds = candidates.map((c) => c.id);
+  const penalty = normalisedPrices(candidates).map((c) => alpha * ZERO_SHOT_COST_SCALE * c);
+  let json = "{";
+  const choice: Record<string, string> = {};
+  const probabilities: Assignment["probabilities"] = {};
+  let logProbability = 0;
+  for (const [i, agent] of agentIds.entries()) {
+    signal?.throwIfAborted();
+    json += `${i === 0 ? "" : ", "}${JSON.stringify(agent)}: "`;
+    // The router's own sequence keeps the prompt: the fixed prefix from earlier queries, and this query's tokens
+    // for the next agent, whose prompt only adds the JSON written so far.
+    const probs = await pass.choose(`${routingPromptText(routingPrompt)}\nJSON: ${json}`, candidateIds, '"');
+    const scores = probs.map((p, k) => Math.log(Math.max(p, 1e-300)) - penalty[k]);
+    const adjusted = softmax(scores);
+    // Greedy over whole values (ties go to the earlier candidate).
+    let best = 0;
+    for (let c = 1; c < adjusted.length; c++) if (adjusted[c] > adjusted[best]) best = c;
+    choice[agent] = candidateIds[best];
+    probabilities[agent] = Object.fromEntries(candidateIds.map((c, k) => [c, adjusted[k]]));
+    logProbability += Math.log(adjusted[best]);
+    json += `${candidateIds[best]}"`;
+  }
+  json += "}";
+  return { choice, probabilities, logProbability, mode: "zero-shot", rawAnswer: json };
 }
 
 /** Each candidate's mean price, min-max normalised over the list: 0 for the cheapest, 1 for the dearest. */

@@ -5,16 +5,26 @@ import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import type { Llama, LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
+import { NativeLayer } from "../native/nativeLayer.ts";
 import { checkModelFile, ModelFileError } from "./checkModelFile.ts";
 import { describeOffload } from "./describeOffload.ts";
 import { JsonSchemaError } from "./JsonSchemaError.ts";
 import { LoadedModel, type ContextLease, type ModelSession } from "./LoadedModel.ts";
-import { PrefixEmbedder } from "./prefixEmbedding.ts";
+import { choiceProbabilities } from "./choiceProbabilities.ts";
 import { PrefixSequence } from "./PrefixSequence.ts";
+import { RoutingSequence } from "./RoutingSequence.ts";
 import { PromptTooLongError } from "./PromptTooLongError.ts";
 import type { AdapterSource, GenerateRequest, GenerateResult, LoadedModelInfo, RuntimeInfo, RuntimeOptions } from "./types.ts";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
+
+/** The router's reads inside one `LlamaRuntime.routingPass`. */
+export interface RoutingPass {
+  /** The pooled feature of `prefix + rest`; afterwards the sequence holds that text. */
+  feature(prefix: string, rest: string): Promise<number[]>;
+  /** The constrained probabilities of `choices` (each followed by `terminator`) as the continuation of `prefix`. */
+  choose(prefix: string, choices: string[], terminator?: string): Promise<number[]>;
+}
 
 /** Extra options of one model load. */
 export interface LoadOptions {
@@ -41,9 +51,8 @@ export class GpuBackendError extends Error {
 export class LlamaRuntime {
   private readonly models = new Map<string, Promise<LoadedModel>>();
   private readonly embeddingContexts = new Map<string, Promise<LlamaEmbeddingContext>>();
-  /** The router's own contexts: prefix-cached embeddings and a prefix-cached sequence, one per model (and pooling). */
-  private readonly routingEmbedders = new Map<string, Promise<PrefixEmbedder>>();
-  private readonly routingSequences = new Map<string, Promise<PrefixSequence>>();
+  /** The router's own prefix-cached sequence (feature and decisions alike), one per model and pooling. */
+  private readonly routingSequences = new Map<string, Promise<RoutingSequence>>();
   /** Resolving a model's chat wrapper analyses its Jinja template (~0.7 s on 2 cores): once per model. */
   private readonly chatWrappers = new WeakMap<LlamaModel, ReturnType<NodeLlamaCpp["resolveChatWrapper"]>>();
   private recentLog: string[] = [];
@@ -54,6 +63,8 @@ export class LlamaRuntime {
     readonly threads: number,
     private readonly onLog?: (level: string, message: string) => void,
     private readonly gpuLayers: number | "auto" = "auto",
+    /** In-place adapters and malloc_trim, or the TypeScript path (nativeLayer.ts); `info()` names it. */
+    readonly native: NativeLayer = NativeLayer.off("not started"),
   ) {}
 
   /**
@@ -85,7 +96,9 @@ export class LlamaRuntime {
       await llama.dispose();
       throw new GpuBackendError(asked, `llama.cpp started on ${llama.gpu === false ? "the CPU" : llama.gpu} instead`);
     }
-    runtime = new LlamaRuntime(lib, llama, threads, options.onLog, options.gpuLayers);
+    // After getLlama: the native layer looks for the llama.cpp node-llama-cpp has just loaded.
+    const native = NativeLayer.start({ enabled: options.native });
+    runtime = new LlamaRuntime(lib, llama, threads, options.onLog, options.gpuLayers, native);
     const devices = await llama.getGpuDeviceNames().catch(() => []);
     runtime.log(
       "info",
@@ -93,11 +106,16 @@ export class LlamaRuntime {
         (devices.length > 0 ? ` (${devices.join(", ")})` : " (no GPU found; running on the CPU)") +
         `, ${threads} thread(s)`,
     );
+    runtime.log("info", native.status.detail);
     return runtime;
   }
 
   private log(level: string, message: string): void {
     const line = message.trimEnd();
+    // Expected on every router decision: the decision is read on the embedding context (RoutingSequence), whose batches
+    // node-llama-cpp marks with the last token as the only output, and llama.cpp outputs them all anyway (what the one
+    // pass relies on).
+    if (line.endsWith("embeddings required but some input tokens were not marked as outputs -> overriding")) return;
     this.recentLog.push(line);
     if (this.recentLog.length > 50) this.recentLog.splice(0, this.recentLog.length - 50);
     this.onLog?.(level, line);
@@ -158,6 +176,8 @@ export class LlamaRuntime {
           threads: this.threads,
           pooling: options.pooling,
           takeRecentLog: () => this.takeRecentLog(),
+          native: this.native,
+          log: (level, message) => this.log(level, message),
         });
       })();
       this.models.set(key, loaded);
@@ -324,50 +344,55 @@ export class LlamaRuntime {
   }
 
   /**
-   * `constrainedChoiceProbabilities` for the router LLM's decisions: on a context of its own that keeps what it
-   * evaluated, so a prompt that extends the last one (the next agent's decision) or shares its fixed prefix (the next
-   * query's routing prompt) costs only its new tokens.
+   * `constrainedChoiceProbabilities` for the router LLM's decisions, on the router's own sequence (routingPass): a
+   * prompt that extends the last one (the next agent's decision, or the query whose feature was just read) or shares
+   * its fixed prefix (the next query's routing prompt) costs only its new tokens.
    */
-  async routingChoiceProbabilities(modelPath: string, prefix: string, choices: string[], terminator = ""): Promise<number[]> {
-    if (choices.length === 0) return [];
-    const key = path.resolve(modelPath);
-    let pending = this.routingSequences.get(key);
-    if (pending == null) {
-      // The router's file may be a candidate's too: its context is made under that model's adapter lock and never
-      // carries an adapter, so its decodes need no lock (LoadedModel).
-      pending = this.loadModel(modelPath).then(async (m) => {
-        const context = await m.createContext({ contextSize: Math.min(4096, m.model.trainContextSize), sequences: 1 });
-        return new PrefixSequence(context, context.getSequence());
-      });
-      this.routingSequences.set(key, pending);
-      pending.catch(() => this.routingSequences.delete(key));
-    }
-    const held = await pending;
-    const loaded = await this.loadModel(modelPath);
-    const full = choices.map((c) => this.tokenizeWithBos(loaded.model, prefix + c + terminator));
-    requireRoom(loaded.model, Math.max(...full.map((t) => t.length)), held.context.contextSize);
-    return await held.use((s) => choiceProbabilities(s, full));
+  async routingChoiceProbabilities(modelPath: string, prefix: string, choices: string[], terminator = "", pooling: "mean" | "last" = "mean"): Promise<number[]> {
+    return await this.routingPass(modelPath, pooling, (pass) => pass.choose(prefix, choices, terminator));
   }
 
   /**
    * The router's backbone feature: the pooled embedding of `prefix + rest`, equal to `embed` of the whole text, with
-   * the prefix (the routing prompt's fixed parts) evaluated once and kept in the KV cache of a context of its own.
+   * the prefix (the routing prompt's fixed parts) evaluated once and kept in the router's KV cache.
    */
   async routingFeature(modelPath: string, prefix: string, rest: string, pooling: "mean" | "last" = "mean"): Promise<number[]> {
+    return await this.routingPass(modelPath, pooling, (pass) => pass.feature(prefix, rest));
+  }
+
+  /**
+   * Runs `fn` with the router's sequence for `modelPath` and `pooling` to itself (calls are queued): the feature and
+   * the zero-shot decisions of one query read inside one `fn` share their decodes - the query's tokens are evaluated
+   * once, for both (RoutingSequence).
+   */
+  async routingPass<T>(modelPath: string, pooling: "mean" | "last", fn: (pass: RoutingPass) => Promise<T>): Promise<T> {
     const key = `${path.resolve(modelPath)}|${pooling}`;
-    let pending = this.routingEmbedders.get(key);
+    let pending = this.routingSequences.get(key);
     if (pending == null) {
+      // A load of its own (pooling overridden), never given an adapter: its decodes need no lock (LoadedModel).
       pending = this.loadModel(modelPath, { pooling }).then(async (m) => {
         const context = await m.model.createEmbeddingContext({ threads: this.threads, contextSize: embeddingContextSize(m.model) });
-        return new PrefixEmbedder(context, pooling);
+        return RoutingSequence.create(context, pooling);
       });
-      this.routingEmbedders.set(key, pending);
-      pending.catch(() => this.routingEmbedders.delete(key));
+      this.routingSequences.set(key, pending);
+      pending.catch(() => this.routingSequences.delete(key));
     }
-    const embedder = await pending;
+    const sequence = await pending;
     const model = (await this.loadModel(modelPath, { pooling })).model;
-    requireRoom(model, this.tokenizeWithBos(model, prefix + rest).length, embeddingContextSize(model));
-    return await embedder.embed((text) => model.tokenize(text), prefix, rest);
+    const size = embeddingContextSize(model);
+    const pass: RoutingPass = {
+      feature: async (prefix, rest) => {
+        requireRoom(model, this.tokenizeWithBos(model, prefix + rest).length, size);
+        return await sequence.feature((text) => model.tokenize(text), prefix, rest);
+      },
+      choose: async (prefix, choices, terminator = "") => {
+        if (choices.length === 0) return [];
+        const full = choices.map((c) => this.tokenizeWithBos(model, prefix + c + terminator));
+        requireRoom(model, Math.max(...full.map((t) => t.length)), size);
+        return await choiceProbabilities(sequence, full);
+      },
+    };
+    return await sequence.use(() => fn(pass));
   }
 
   /** Embeddings of `texts` (one vector each) from `modelPath`, pooled as asked. */
@@ -412,6 +437,7 @@ export class LlamaRuntime {
       gpuDevices: await this.llama.getGpuDeviceNames().catch(() => []),
       threads: this.threads,
       nodeLlamaCppVersion: nodeLlamaCppVersion(),
+      nativeLayer: { path: this.native.status.path, detail: this.native.status.detail },
       models,
       memory: {
         rssBytes: process.memoryUsage().rss,
@@ -421,67 +447,12 @@ export class LlamaRuntime {
   }
 
   async dispose(): Promise<void> {
-    for (const e of this.routingEmbedders.values()) await (await e.catch(() => null))?.dispose();
     for (const s of this.routingSequences.values()) await (await s.catch(() => null))?.dispose();
     for (const c of this.embeddingContexts.values()) await (await c.catch(() => null))?.dispose();
     for (const m of this.models.values()) await (await m.catch(() => null))?.dispose();
     this.models.clear();
     await this.llama.dispose();
   }
-}
-
-/**
- * The probability of each choice (token lists sharing a prompt; each ends with its terminator) under the constrained
- * distribution: the shared part is held in `sequence`, each choice's tail evaluated after it and erased again, and at
- * each step the distribution is renormalised over the tokens that keep some choice reachable. Sums to 1.
- */
-async function choiceProbabilities(sequence: PrefixSequence, full: Token[][]): Promise<number[]> {
-  // Tokens shared by every choice's text are context; each choice's own tokens start after them.
-  let common = 0;
-  while (full.every((t) => common < t.length - 1 && t[common] === full[0][common])) common++;
-  // Tokens allowed at position i of a choice: the next token of every choice that agrees with it so far.
-  const allowedAt = (tokens: Token[], i: number) => {
-    const allowed = new Set<Token>();
-    for (const other of full) if (other.length > i && tokens.slice(common, i).every((t, j) => other[common + j] === t)) allowed.add(other[i]);
-    return allowed;
-  };
-  // Where only one token keeps the choice reachable, the constrained step has probability 1 and needs no model
-  // evaluation: a choice's tail stops at its last contested position. Choices that part at their first token (most
-  // candidate ids) then all need just the distribution after the shared part - one evaluation for all of them.
-  const tails = full.map((tokens) => {
-    let last = common;
-    for (let i = common; i < tokens.length; i++) if (allowedAt(tokens, i).size > 1) last = i;
-    return tokens.slice(common - 1, last);
-  });
-  const evaluated = new Map<string, Map<Token, number>[]>();
-  if (tails.every((t) => t.length === 1)) {
-    // The usual case: the prompt and the distribution after it in one batch (nothing at all when it is cached).
-    evaluated.set(tails[0].join(","), [await sequence.holdAndPeek(full[0].slice(0, common))]);
-  } else {
-    await sequence.hold(full[0].slice(0, common - 1));
-    for (const tail of tails) {
-      const key = tail.join(",");
-      if (!evaluated.has(key)) evaluated.set(key, await sequence.probabilitiesAlong(tail));
-    }
-  }
-  const scores = full.map((tokens, c) => {
-    const steps = evaluated.get(tails[c].join(","))!;
-    let logP = 0;
-    for (let i = common; i < tokens.length; i++) {
-      const allowed = allowedAt(tokens, i);
-      if (allowed.size === 1) continue; // the only way on: probability 1
-      const probs = steps[i - common];
-      let mass = 0;
-      for (const t of allowed) mass += probs.get(t) ?? 0;
-      const p = probs.get(tokens[i]) ?? 0;
-      logP += mass > 0 ? Math.log(Math.max(p, 1e-300) / mass) : Math.log(1 / allowed.size);
-    }
-    return logP;
-  });
-  const max = Math.max(...scores);
-  const exp = scores.map((s) => Math.exp(s - max));
-  const total = exp.reduce((a, b) => a + b, 0);
-  return exp.map((e) => e / total);
 }
 
 /** Embedding contexts hold a whole text at once: up to 2,048 tokens, fewer when the model was trained on fewer. */

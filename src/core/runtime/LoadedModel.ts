@@ -21,6 +21,11 @@
 // a load waits for at most one decode of each other caller, not for its whole generation (holding the lock for whole
 // calls made two concurrent episodes on 2 cores 1.09x one at a time). A free that would have to wait is left to the
 // next load.
+//
+// With the native layer (src/core/native), generated adapters do not go through files at all: a small pool of loaded
+// adapters per shape is updated in place (LoraPool), the lock is taken only where the pool grows, and an adapter may
+// stay attached to an idle context so that the next call that takes it again does not re-attach (llama.cpp returns
+// early when the same adapter is set at the same scale, and the next decode does not reserve again).
 import { mkdtempSync } from "node:fs";
 import { unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -28,6 +33,9 @@ import path from "node:path";
 import type { Llama, LlamaContext, LlamaContextOptions, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { encodeLoraAdapter } from "../adapters/writeLoraAdapter.ts";
 import { checkAdapterFileFits, checkLoraFits } from "./checkAdapterFits.ts";
+import type { LoraAdapter } from "../adapters/types.ts";
+import type { NativeLayer } from "../native/nativeLayer.ts";
+import { LoraPool, NativeCheckError, type PooledLora } from "./LoraPool.ts";
 import { attachLora, detachLoras, freeLora, guardReservingDecodes, loadLora, selfTestLoraSwap, type LoadedLora } from "./loraSwap.ts";
 import { ReadWriteLock } from "./ReadWriteLock.ts";
 import type { AdapterSource } from "./types.ts";
@@ -68,6 +76,10 @@ export interface LoadedModelOptions {
   pooling?: "mean" | "last";
   /** Receives llama.cpp log lines while an adapter loads (to explain a failure). */
   takeRecentLog?: () => string[];
+  /** The native layer: in-place adapters and malloc_trim when it is usable. Defaults to none (the file path). */
+  native?: NativeLayer;
+  /** Where this model says which adapter path it uses when that differs from the runtime's (a failed check). */
+  log?: (level: string, message: string) => void;
 }
 
 /** One agent's run of calls on this model: its adapter loaded once, its KV cache kept where possible. */
@@ -75,6 +87,8 @@ export interface ModelSession {
   readonly id: symbol;
   readonly lora: LoadedLora | null;
   readonly scale: number;
+  /** Set when the adapter comes from the in-place pool (it goes back there, not freed). */
+  readonly pooled?: PooledLora;
 }
 
 /** A context with its one sequence, and whose cached tokens those are. */
@@ -82,11 +96,15 @@ interface Slot {
   context: LlamaContext;
   sequence: LlamaContextSequence;
   owner: symbol | null;
+  /** The adapter llama.cpp has attached to this context, and its scale (an idle context may keep a pooled one). */
+  attached: { lora: LoadedLora; scale: number } | null;
 }
 
 export class LoadedModel {
   readonly id: string;
   private readonly idle: Slot[] = [];
+  /** Every context's slot, leased or idle (an evicted pooled adapter is detached from all of them). */
+  private readonly slots: Slot[] = [];
   private readonly waiters: ((slot: Slot) => void)[] = [];
   private contextsCreated = 0;
   private selfTested = false;
@@ -94,6 +112,9 @@ export class LoadedModel {
   private readonly loraLock = new ReadWriteLock();
   /** Detached adapters whose free waits for the lock (see `free`). */
   private readonly unfreed: LoadedLora[] = [];
+  /** In-place adapters, once the native layer's checks passed on this model's first context; else null. */
+  private pool: LoraPool | null = null;
+  private readonly retiredPools: LoraPool[] = [];
 
   constructor(
     readonly llama: Llama,
@@ -124,41 +145,84 @@ export class LoadedModel {
     // Check before taking a context, so a bad adapter never holds up other queries.
     if (adapter != null) await this.check(adapter);
     const slot = await this.acquire(signal, session?.id);
-    let lora: LoadedLora | null = null;
-    let attached = false;
+    let fileLora: LoadedLora | null = null;
+    let pooled: PooledLora | null = null;
     try {
       if (slot.owner !== (session?.id ?? null) || session == null) {
         await slot.sequence.clearHistory();
         slot.owner = session?.id ?? null;
       }
-      lora = session != null ? session.lora : adapter != null ? await this.load(adapter) : null;
-      if (lora != null) {
-        attachLora(slot.context, lora, session?.scale ?? adapter?.scale ?? 1);
-        attached = true;
+      let lora: LoadedLora | null = session?.lora ?? null;
+      if (adapter != null) {
+        pooled = "lora" in adapter ? await this.takePooled(adapter.lora, slot.attached?.lora) : null;
+        lora = pooled?.lora ?? (fileLora = await this.load(adapter));
       }
+      this.attach(slot, lora, session?.scale ?? adapter?.scale ?? 1);
       return await fn({ model: this.model, context: slot.context, sequence: slot.sequence });
     } catch (error) {
       // A failed call may have left the sequence half-evaluated: nobody may reuse it.
       slot.owner = null;
       throw error;
     } finally {
-      // Detach before freeing: freeing an attached adapter gives garbage output on the next query.
-      if (attached) detachLoras(slot.context);
-      if (lora != null && session == null) await this.free(lora);
+      // An adapter that will be freed is detached first (freeing an attached adapter gives garbage output on the next
+      // query); a pooled one may stay attached to the idle context.
+      if (slot.attached != null && !(pooled != null || session?.pooled != null)) this.attach(slot, null, 0);
+      if (fileLora != null) await this.free(fileLora);
+      if (pooled != null) this.pool?.give(pooled);
+      this.options.native?.trim();
       this.release(slot);
     }
+  }
+
+  /** Whether generated adapters on this model are updated in place (the native layer's checks passed). */
+  get inPlaceAdapters(): boolean {
+    return this.pool != null;
+  }
+
+  /** Makes `lora` (or none) the context's only adapter, unless it already is at that scale. */
+  private attach(slot: Slot, lora: LoadedLora | null, scale: number): void {
+    if (lora == null ? slot.attached == null : slot.attached?.lora === lora && slot.attached.scale === scale) return;
+    if (lora == null) detachLoras(slot.context);
+    else attachLora(slot.context, lora, scale);
+    slot.attached = lora == null ? null : { lora, scale };
+  }
+
+  /** A pooled adapter holding `lora`, or null when this model has no pool (or it just failed its check). */
+  private async takePooled(lora: LoraAdapter, prefer?: LoadedLora | null): Promise<PooledLora | null> {
+    if (this.pool == null) return null;
+    try {
+      return await this.pool.take(lora, prefer);
+    } catch (error) {
+      if (!(error instanceof NativeCheckError)) throw new Error(`Model "${this.id}" refused adapter (generated): ${(error as Error).message}`);
+      this.disableInPlace(error.message);
+      return null;
+    }
+  }
+
+  private disableInPlace(reason: string): void {
+    if (this.pool == null && this.selfTested) return;
+    // Its adapters stay loaded until the model is disposed (calls in flight may still hold some).
+    if (this.pool != null) this.retiredPools.push(this.pool);
+    this.pool = null;
+    this.options.log?.("warn", `native layer check failed on model "${this.id}" (${reason}): its adapters go through files`);
   }
 
   /** Starts a session: its adapter is checked and loaded now, and stays loaded until `closeSession`. */
   async openSession(adapter: AdapterSource | null): Promise<ModelSession> {
     if (adapter != null) await this.check(adapter);
+    // The pool is set up with this model's first context.
+    if (adapter != null && "lora" in adapter && !this.selfTested) this.release(await this.acquire());
+    const pooled = adapter != null && "lora" in adapter ? await this.takePooled(adapter.lora) : null;
+    if (pooled != null) return { id: Symbol("session"), lora: pooled.lora, scale: adapter?.scale ?? 1, pooled };
     return { id: Symbol("session"), lora: adapter == null ? null : await this.load(adapter), scale: adapter?.scale ?? 1 };
   }
 
   /** Ends a session: its adapter is freed (it is attached to no context between calls) and its cache forgotten. */
   async closeSession(session: ModelSession): Promise<void> {
     for (const slot of this.idle) if (slot.owner === session.id) slot.owner = null;
-    if (session.lora != null) await this.free(session.lora);
+    if (session.pooled != null) this.pool?.give(session.pooled);
+    else if (session.lora != null) await this.free(session.lora);
+    this.options.native?.trim();
   }
 
   /**
@@ -226,10 +290,13 @@ export class LoadedModel {
         const context = await this.createContext({ contextSize: this.contextSize, sequences: 1 });
         if (!this.selfTested) {
           selfTestLoraSwap(this.model, context);
+          this.setUpPool(context);
           this.selfTested = true;
         }
         guardReservingDecodes(context, (decode) => this.loraLock.read(decode));
-        return { context, sequence: context.getSequence(), owner: null };
+        const slot: Slot = { context, sequence: context.getSequence(), owner: null, attached: null };
+        this.slots.push(slot);
+        return slot;
       } catch (error) {
         this.contextsCreated--;
         throw error;
@@ -249,6 +316,24 @@ export class LoadedModel {
     });
   }
 
+  /** The in-place pool, when the native layer is there and its checks pass on this model and its first context. */
+  private setUpPool(context: LlamaContext): void {
+    const native = this.options.native;
+    if (native?.addon == null) return;
+    const width = (this.model.fileInfo.architectureMetadata as { embedding_length?: number }).embedding_length ?? -1;
+    const problem = native.selfTestModel(this.model, context, this.filePath, width);
+    if (problem != null) {
+      this.disableInPlace(problem);
+      return;
+    }
+    this.pool = new LoraPool(this.model, native, (fn) => this.loraLock.write(async () => {
+      await this.freeUnfreed();
+      return await fn();
+    }), scratchFile, (lora) => {
+      for (const slot of this.slots) if (slot.attached?.lora === lora) this.attach(slot, null, 0);
+    });
+  }
+
   private release(slot: Slot): void {
     const waiter = this.waiters.shift();
     if (waiter != null) waiter(slot);
@@ -256,7 +341,11 @@ export class LoadedModel {
   }
 
   async dispose(): Promise<void> {
-    await this.loraLock.write(() => this.freeUnfreed());
+    for (const slot of this.slots) if (slot.attached != null) this.attach(slot, null, 0);
+    await this.loraLock.write(async () => {
+      await this.freeUnfreed();
+      for (const pool of [this.pool, ...this.retiredPools]) await pool?.dispose();
+    });
     await this.model.dispose();
   }
 }

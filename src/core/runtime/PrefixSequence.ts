@@ -5,16 +5,16 @@
 import type { LlamaContext, LlamaContextSequence, Token } from "node-llama-cpp";
 
 export class PrefixSequence {
-  private held: Token[] = [];
+  protected held: Token[] = [];
   /** The next-token distribution after `held`, when the last evaluation asked for it. */
-  private next: Map<Token, number> | null = null;
+  protected next: Map<Token, number> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   /** Tokens evaluated over this sequence's life (what the KV cache saved is the difference to the tokens asked for). */
   evaluatedTokens = 0;
 
   constructor(
     readonly context: LlamaContext,
-    private readonly sequence: LlamaContextSequence,
+    protected readonly sequence: LlamaContextSequence,
   ) {}
 
   /** Runs `fn` with this sequence to itself (calls are queued). */
@@ -54,7 +54,7 @@ export class PrefixSequence {
   }
 
   /** The length of the common prefix of what the sequence holds and `tokens`. */
-  private commonPrefix(tokens: readonly Token[]): number {
+  protected commonPrefix(tokens: readonly Token[]): number {
     let common = 0;
     while (common < tokens.length && common < this.held.length && tokens[common] === this.held[common]) common++;
     return common;

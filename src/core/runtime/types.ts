@@ -18,6 +18,11 @@ export interface RuntimeOptions {
   threads?: number;
   /** Layers of each model offloaded to the GPU: a count, or `"auto"` (as many as fit). Ignored on the CPU. Defaults to `"auto"`. */
   gpuLayers?: number | "auto";
+  /**
+   * Use the native layer (in-place adapters, malloc_trim) when its binary is there and its checks pass. `false` forces
+   * the TypeScript path (adapters through files), as does the environment variable HAPS_NATIVE=off. Defaults to true.
+   */
+  native?: boolean;
   /** Where llama.cpp's log lines go (the reason of a failed adapter load appears only there). Defaults to none. */
   onLog?: (level: string, message: string) => void;
 }
@@ -29,6 +34,12 @@ export interface RuntimeInfo {
   gpuDevices: string[];
   threads: number;
   nodeLlamaCppVersion: string;
+  /**
+   * How per-query adapters reach llama.cpp: `native` (updated in place through the native layer) or `typescript`
+   * (written to a file, loaded and freed per query), with the reason. A model whose checks failed uses files anyway
+   * (the log says so).
+   */
+  nativeLayer: { path: "native" | "typescript"; detail: string };
   models: LoadedModelInfo[];
   /** The engine process's resident memory, and the GPU's memory when one is in use. */
   memory: { rssBytes: number; vram: { totalBytes: number; usedBytes: number } | null };

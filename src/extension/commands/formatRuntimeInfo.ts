@@ -12,6 +12,7 @@ export function formatRuntimeInfo(info: RuntimeInfo): string[] {
     `HAPS engine: backend ${info.backend}, GPU ${gpu}, ${info.threads} thread(s), ${info.models.length} model(s) loaded, ` +
       `${offloaded}/${layers} layers offloaded, engine memory ${mib(info.memory.rssBytes)}${vram}`,
     `node-llama-cpp ${info.nodeLlamaCppVersion}`,
+    `adapter path: ${info.nativeLayer.path === "native" ? "native (in place)" : "typescript (files)"} - ${info.nativeLayer.detail}`,
   ];
   for (const m of info.models) {
     lines.push(

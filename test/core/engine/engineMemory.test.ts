@@ -1,6 +1,8 @@
 // 1,000 distinct generated adapters through the engine process as shipped (plain node, the esbuild bundle) keep its
-// resident memory flat.
+// resident memory flat - with glibc's own mmap threshold (no MALLOC_MMAP_THRESHOLD_: the native layer updates pooled
+// adapters in place and trims the heap; allocatorEnv.ts).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { EngineClient } from "../../../src/core/engine/EngineClient.ts";
@@ -42,6 +44,10 @@ test("1,000 distinct adapters through the shipped engine keep its resident memor
     });
   for (let i = 0; i < 50; i++) await query();
   const pid = engine.pid!;
+  const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+  assert.ok(!environ.some((v) => v.startsWith("MALLOC_MMAP_THRESHOLD_=")), "the engine runs with a fixed mmap threshold");
+  const { nativeLayer } = await engine.request("runtimeInfo", {});
+  t.diagnostic(`adapter path: ${nativeLayer.path} (${nativeLayer.detail})`);
   const samples: number[] = [];
   for (let i = 0; i < 1000; i++) {
     await query();

@@ -1,19 +1,25 @@
 // The router's prefix-cached passes (real llama.cpp): the feature equals the embedding of the whole routing prompt,
 // the zero-shot probabilities equal those of a fresh evaluation, and a query after the first costs only its own tokens.
+// The router reads its decisions on the same embedding context as the feature (one pass): its next-token
+// distributions must equal a generation context's.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultConfig } from "../../../src/core/config/defaultConfig.ts";
 import type { HapsConfig } from "../../../src/core/config/HapsConfig.ts";
 import { ensureDefaultModels } from "../../../src/core/models/defaultModels.ts";
 import { buildRoutingPrompt, routingPromptText } from "../../../src/core/router/RoutingPrompt.ts";
+import { ZeroShotRouter } from "../../../src/core/router/ZeroShotRouter.ts";
 import { LlamaRuntime } from "../../../src/core/runtime/LlamaRuntime.ts";
-import { haveSharedModels, stories260K, tempDir, tinyRandom32k } from "./helpers.ts";
+import { PrefixSequence } from "../../../src/core/runtime/PrefixSequence.ts";
+import { RoutingSequence } from "../../../src/core/runtime/RoutingSequence.ts";
+import { haveSharedModels, maxProbabilityDifference, stories260K, tempDir, tinyRandom32k } from "./helpers.ts";
 
 describe("prefix-cached routing passes", () => {
   let runtime: LlamaRuntime;
   let config: HapsConfig;
+  const logLines: string[] = [];
   before(async () => {
-    runtime = await LlamaRuntime.create({ gpu: false, threads: 1 });
+    runtime = await LlamaRuntime.create({ gpu: false, threads: 1, onLog: (_level, line) => logLines.push(line) });
     config = defaultConfig(await ensureDefaultModels(tempDir("models")));
   });
   after(async () => {
@@ -57,5 +63,64 @@ describe("prefix-cached routing passes", () => {
       // Later: the query's own tokens and the choices' tails, not the prefix again.
       else assert.ok(evaluated <= own + tails && evaluated < whole / 4, `a later query evaluated ${evaluated} tokens; its own part has ${own}, the choices ${tails}, the whole ${whole}`);
     }
+  });
+
+  test("an embedding context's next-token distributions equal a generation context's (the basis of the one pass)", async () => {
+    const models = [config.router.model, ...(haveSharedModels ? [stories260K, tinyRandom32k] : [])];
+    for (const modelPath of models) {
+      const { model } = await runtime.loadModel(modelPath, { pooling: "mean" });
+      const embedding = RoutingSequence.create(await model.createEmbeddingContext({ threads: 1, contextSize: 512 }), "mean");
+      const generation = await model.createContext({ threads: 1, contextSize: 512, sequences: 1 });
+      const plain = new PrefixSequence(generation, generation.getSequence());
+      try {
+        const p = prompt("Which river flows through Paris?");
+        const tokens = runtime.tokenizeWithBos(model, `${routingPromptText(p)}\nJSON: {"teacher": "`);
+        // The feature first, as a route reads it, then the distribution after the query's tokens and the JSON.
+        await embedding.feature((t) => model.tokenize(t), p.prefix, p.problem);
+        const fromEmbedding = await embedding.holdAndPeek(tokens);
+        const fromGeneration = await plain.holdAndPeek(tokens);
+        assert.ok(fromEmbedding.size > 1, `${modelPath}: the embedding context gave a distribution`);
+        const diff = maxProbabilityDifference(fromEmbedding, fromGeneration);
+        // Different batch shapes sum in another order: float32 rounding only.
+        assert.ok(diff <= 1e-4, `${modelPath}: max |p_embedding - p_generation| = ${diff}`);
+        // And along a tail, token by token.
+        const along = await embedding.probabilitiesAlong(model.tokenize('small"'));
+        const alongPlain = await plain.probabilitiesAlong(model.tokenize('small"'));
+        along.forEach((d, i) => assert.ok(maxProbabilityDifference(d, alongPlain[i]) <= 1e-4, `${modelPath}: step ${i}`));
+      } finally {
+        await embedding.dispose();
+        await generation.dispose();
+      }
+    }
+  });
+
+  test("one pass: the feature and the zero-shot decision of a query evaluate its tokens once, and equal the separate reads", async () => {
+    const router = new ZeroShotRouter(runtime, config.router.model, "mean");
+    const agents = config.agents.map((a) => a.id);
+    const sequence = (await (runtime as unknown as { routingSequences: Map<string, Promise<{ evaluatedTokens: number }>> }).routingSequences.values().next().value)!;
+    const model = (await runtime.loadModel(config.router.model)).model;
+    for (const question of ["Which city is the capital of France?", "How many legs has a spider?"]) {
+      const p = prompt(question);
+      const before = sequence.evaluatedTokens;
+      const { feature, assignment } = await router.routeWithFeature(p, agents, config.candidates, 0);
+      const evaluated = sequence.evaluatedTokens - before;
+      const own = runtime.tokenizeWithBos(model, p.problem).length;
+      const json = model.tokenize(`\nJSON: {"${agents[0]}": "${assignment.choice[agents[0]]}", "${agents[1]}": "`).length;
+      const tails = config.candidates.reduce((n, c) => n + model.tokenize(`${c.id}"`).length, 0) * agents.length;
+      // The query's tokens once, plus the JSON after them and the choices' tails (a token more per read where the
+      // distribution after the held text must be evaluated again) - not the query again, as the two-pass route did.
+      assert.ok(evaluated <= own + json + tails + agents.length, `one pass evaluated ${evaluated} tokens; the query has ${own}, the JSON ${json}, the tails ${tails}`);
+      // The same figures as the separate reads (each of which evaluates the query again, after another query).
+      await runtime.routingFeature(config.router.model, prompt("something else").prefix, "something else", "mean");
+      const separateFeature = await runtime.routingFeature(config.router.model, p.prefix, p.problem, "mean");
+      const scale = Math.max(...separateFeature.map(Math.abs));
+      feature.forEach((v, i) => assert.ok(Math.abs(v - separateFeature[i]) <= 1e-6 * scale, `feature[${i}]`));
+      await runtime.routingFeature(config.router.model, prompt("something else").prefix, "something else", "mean");
+      const separate = await router.route(p, agents, config.candidates, 0);
+      assert.deepEqual(separate.choice, assignment.choice);
+      for (const a of agents) for (const c of Object.keys(separate.probabilities[a])) assert.ok(Math.abs(separate.probabilities[a][c] - assignment.probabilities[a][c]) <= 1e-6, `${a}/${c}`);
+    }
+    // llama.cpp's warning that it outputs every token of the decision's batches is expected, and kept out of the log.
+    assert.ok(!logLines.some((l) => l.includes("not marked as outputs")), "the expected warning reached the log");
   });
 });

@@ -1,6 +1,6 @@
 // HAPS installed from its linux-x64 VSIX (not loaded from the repository): the package carries node-llama-cpp with
-// this platform's binaries only, HAPS: Route Query runs a routed episode from it, and the evaluation notebook's
-// starter cell (the smoke spec) runs to its report and charts.
+// this platform's binaries only and the native layer's addon, HAPS: Route Query runs a routed episode from it, with
+// adapters updated in place, and the evaluation notebook's starter cell (the smoke spec) runs to its report and charts.
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -8,6 +8,7 @@ import path from "node:path";
 import * as vscode from "vscode";
 import evalSmoke from "../../../examples/eval-smoke.json" with { type: "json" };
 import type { EpisodeReport } from "../../../src/core/episode/types.ts";
+import type { RuntimeInfo } from "../../../src/core/runtime/types.ts";
 
 const EXTENSION_ID = "haps.haps-router";
 
@@ -22,6 +23,7 @@ describe("HAPS installed from its VSIX", () => {
     assert.ok(existsSync(path.join(ext.extensionPath, "node_modules", "node-llama-cpp", "package.json")));
     assert.deepEqual(readdirSync(path.join(ext.extensionPath, "node_modules", "@node-llama-cpp")), ["linux-x64"]);
     assert.ok(!existsSync(path.join(ext.extensionPath, "src")), "no sources in the package");
+    assert.ok(existsSync(path.join(ext.extensionPath, "dist", "native", "haps-native-linux-x64.node")), "the native layer's addon is in the package");
   });
 
   it("runs HAPS: Route Query from the installed package", async () => {
@@ -39,6 +41,8 @@ describe("HAPS installed from its VSIX", () => {
     for (const agent of ["student", "teacher"]) assert.ok(report.assignment.choice[agent], `a model for the ${agent}`);
     assert.ok(report.adapters.length >= 1, "generated adapters on the open embedded models");
     assert.ok(Object.values(report.tokens).some((t) => t.input > 0 && t.output > 0));
+    const info = await vscode.commands.executeCommand<RuntimeInfo>("haps.showRuntimeInfo");
+    assert.equal(info.nativeLayer.path, "native", `the installed engine's adapter path: ${info.nativeLayer.detail}`);
   });
 });
 

@@ -1,0 +1,120 @@
+// The router LLM's one sequence: an embedding context whose KV cache keeps the routing prompt's fixed prefix, and
+// which gives both the backbone feature and the zero-shot decision's next-token distributions from the same decodes.
+//
+// Why one context for both: llama.cpp computes logits on an embedding context too (`output_reserve` sets has_logits
+// unconditionally, and an embedding context outputs every token), and node-llama-cpp samples whenever logits exist,
+// so `controlledEvaluate` with `probabilities` works on the embedding context's own sequence. A zero-shot route then
+// evaluates the query's tokens once (their pooled state is the feature) and only the JSON written so far after them,
+// instead of the query's tokens again on a generation context. test/core/runtime/routingPass.test.ts checks that the
+// distributions equal a generation context's before anything relies on it.
+//
+// Pooled features with the prefix cached: node-llama-cpp's getEmbeddingFor erases its sequence before every text, but
+// llama.cpp pools over the tokens of the batch just evaluated, so with the prefix left in the cache a query's batch
+// gives the mean over its own tokens, each of which attended to the prefix (measured: the two parts' means, weighted
+// by their token counts, equal the whole text's embedding to 1e-6-2.5e-4 on three models, mean and last pooling).
+// That reaches the embedding context's own sequence and native getEmbedding, internal members of the pinned
+// node-llama-cpp 3.21.1, confined to this module and checked by `selfTestRoutingSequence` on creation.
+import type { LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, Token } from "node-llama-cpp";
+import { PrefixSequence } from "./PrefixSequence.ts";
+
+interface EmbeddingInternals {
+  _sequence: LlamaContextSequence & {
+    evaluate(tokens: Token[], options: { _noSampling: true }): AsyncIterable<Token>;
+  };
+  _llamaContext: LlamaContext & { _ctx: { getEmbedding(inputTokensLength: number): Float64Array } };
+  /** Adds the begin (and, for some vocabularies, end) token exactly as getEmbeddingFor does. */
+  _prepareInput(tokens: Token[]): void;
+}
+
+function internals(context: LlamaEmbeddingContext): EmbeddingInternals {
+  return context as unknown as EmbeddingInternals;
+}
+
+/** Throws when the members this module relies on are missing (e.g. after a node-llama-cpp upgrade). */
+export function selfTestRoutingSequence(context: LlamaEmbeddingContext): void {
+  const c = internals(context);
+  const problems: string[] = [];
+  if (typeof c._sequence?.evaluate !== "function") problems.push("embeddingContext._sequence.evaluate");
+  if (typeof c._sequence?.controlledEvaluate !== "function") problems.push("embeddingContext._sequence.controlledEvaluate");
+  if (typeof c._sequence?.eraseContextTokenRanges !== "function") problems.push("embeddingContext._sequence.eraseContextTokenRanges");
+  if (typeof c._llamaContext?._ctx?.getEmbedding !== "function") problems.push("embeddingContext._llamaContext._ctx.getEmbedding");
+  if (typeof c._prepareInput !== "function") problems.push("embeddingContext._prepareInput");
+  if (problems.length > 0) {
+    throw new Error(
+      `node-llama-cpp internals used for the router's prefix-cached pass are missing (${problems.join(", ")}); ` +
+        "this module supports node-llama-cpp 3.21.1 exactly - check the pinned version.",
+    );
+  }
+}
+
+export class RoutingSequence extends PrefixSequence {
+  /** The prefix whose pooled vector is `prefixVector` (the sequence holds it while `held` starts with it). */
+  private prefixTokens: Token[] = [];
+  private prefixVector: Float64Array | null = null;
+
+  private constructor(
+    private readonly embeddingContext: LlamaEmbeddingContext,
+    readonly pooling: "mean" | "last",
+  ) {
+    super(internals(embeddingContext)._llamaContext, internals(embeddingContext)._sequence);
+  }
+
+  static create(embeddingContext: LlamaEmbeddingContext, pooling: "mean" | "last"): RoutingSequence {
+    selfTestRoutingSequence(embeddingContext);
+    return new RoutingSequence(embeddingContext, pooling);
+  }
+
+  /**
+   * The pooled embedding of `prefixText + restText` (tokenized by `tokenize`), equal to what getEmbeddingFor gives
+   * for the whole text; the prefix is evaluated only when the sequence does not hold it already. Afterwards the
+   * sequence holds the whole text, so a decision read next evaluates only what follows it. Call inside `use`.
+   */
+  async feature(tokenize: (text: string) => Token[], prefixText: string, restText: string): Promise<number[]> {
+    const c = internals(this.embeddingContext);
+    const all = tokenize(prefixText + restText);
+    c._prepareInput(all);
+    const prefixOnly = tokenize(prefixText);
+    c._prepareInput(prefixOnly);
+    // The shared part is where the two token lists agree (a tokenizer may merge across the boundary), and the query's
+    // own batch is never empty.
+    let shared = 0;
+    while (shared < all.length - 1 && shared < prefixOnly.length && all[shared] === prefixOnly[shared]) shared++;
+    const prefix = all.slice(0, shared);
+    const cached =
+      this.prefixVector != null &&
+      this.prefixTokens.length === prefix.length &&
+      this.prefixTokens.every((t, i) => t === prefix[i]) &&
+      this.commonPrefix(prefix) === prefix.length;
+    this.next = null;
+    if (cached) {
+      await this.sequence.eraseContextTokenRanges([{ start: prefix.length, end: this.sequence.nextTokenIndex }]);
+      this.held = prefix.slice();
+    } else {
+      await this.sequence.eraseContextTokenRanges([{ start: 0, end: this.sequence.nextTokenIndex }]);
+      this.held = [];
+      this.prefixVector = prefix.length > 0 ? await this.evaluatePooled(prefix) : null;
+      this.prefixTokens = prefix;
+    }
+    const rest = all.slice(prefix.length);
+    const restVector = await this.evaluatePooled(rest);
+    if (this.pooling === "last" || this.prefixVector == null) return Array.from(restVector);
+    const p = this.prefixVector;
+    return Array.from(restVector, (v, i) => (prefix.length * p[i] + rest.length * v) / all.length);
+  }
+
+  /** Evaluates `tokens` after what the sequence holds, in one batch, and returns their pooled vector. */
+  private async evaluatePooled(tokens: Token[]): Promise<Float64Array> {
+    const c = internals(this.embeddingContext);
+    for await (const token of c._sequence.evaluate(tokens, { _noSampling: true })) {
+      void token;
+      break; // one step is enough: the batch's embeddings are computed
+    }
+    this.evaluatedTokens += tokens.length;
+    this.held.push(...tokens);
+    return Float64Array.from(c._llamaContext._ctx.getEmbedding(tokens.length));
+  }
+
+  override async dispose(): Promise<void> {
+    await this.embeddingContext.dispose();
+  }
+}
