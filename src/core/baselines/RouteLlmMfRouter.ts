@@ -60,9 +60,9 @@ export interface RouteLlmMfOptions {
   noiseStd?: number;
   /** Least number of Adam updates; the epoch count is raised to reach it. Defaults to `1000`. */
   minSteps?: number;
-  /** Win-probability threshold at alpha = 0 (the paper's fixed tau, whose value it does not give). Defaults to `0.5`. */
+  /** Win-probability threshold at alpha = 0 of the pair form (the paper's fixed tau, whose value it does not give). Defaults to `0.5`. */
   threshold?: number;
-  /** If set, the alpha = 0 threshold is calibrated on the validation queries to send this share to strong. Defaults to none. */
+  /** If set, the pair form's alpha = 0 threshold is calibrated on the validation queries to send this share to strong. Defaults to none. */
   strongShare?: number;
   /** Index of the strong assignment. Defaults to the one with the highest mean normalised training cost. */
   strong?: number;

@@ -52,14 +52,14 @@ test("MF router: swapping the two models gives 1 - p (no bias term anywhere)", (
 });
 
 test("MF router: calibrating to p = 0.3 on 1000 prompts sends 30% +- 0.1% of them to strong", () => {
-  const calibrated = new RouteLlmMfRouter({ epochs: 1, minSteps: 0 });
+  const calibrated = new RouteLlmMfRouter({ epochs: 1, minSteps: 0, routing: "pair" });
   calibrated.fit(data.train, data.valid, space, { rng: new Rng(8) });
   const threshold = calibrated.calibrate(data.test, 0.3);
   assert.equal(calibrated.threshold, threshold);
   const strong = data.test.filter((ex) => calibrated.choose(ex, 0) === 1).length / data.test.length;
   assert.ok(Math.abs(strong - 0.3) <= 0.001, `strong share ${strong}`);
   // The strongShare option calibrates on the validation queries at fit.
-  const onValid = new RouteLlmMfRouter({ epochs: 1, minSteps: 0, strongShare: 0.5 });
+  const onValid = new RouteLlmMfRouter({ epochs: 1, minSteps: 0, strongShare: 0.5, routing: "pair" });
   onValid.fit(data.train, data.valid, space, { rng: new Rng(8) });
   const validShare = data.valid.filter((ex) => onValid.choose(ex, 0) === 1).length / data.valid.length;
   assert.ok(Math.abs(validShare - 0.5) <= 0.005, `validation strong share ${validShare}`);

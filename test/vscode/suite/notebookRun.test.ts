@@ -15,8 +15,10 @@ const SMALL_SPEC = {
   benchmark: { name: "keyword", phrasings: 2, train: 1, valid: 0 },
   seeds: [1],
   alphas: [0, 0.5],
-  methods: ["random", "fixed", "oracle"],
+  // kNN: a learned method that weighs cost, cheap to fit, so the cell shows a tuning table, intervals and a Pareto front.
+  methods: ["random", "fixed", "oracle", "knn"],
   ablations: { highLevel: false, lowLevel: false, sharing: false, depths: [] },
+  tuning: { configurations: 2 },
 };
 
 interface Item {
@@ -117,21 +119,26 @@ describe("Evaluation notebook: running cells", () => {
     assert.ok(progressSeen.some((t) => /evaluation \(seed 1\): \d+\/\d+/.test(t)), "evaluation progress streamed");
 
     const out = items(cell);
-    assert.deepEqual(out.map((i) => i.mime), [STDOUT, "text/markdown", "image/svg+xml", "image/svg+xml", "application/json"]);
+    assert.deepEqual(out.map((i) => i.mime), [STDOUT, "text/markdown", "image/svg+xml", "image/svg+xml", "image/svg+xml", "application/json"]);
     const outDir = cell.outputs[0].metadata?.outDir as string;
     // No workspace folder is open in the tests: the extension's global storage.
     assert.ok(outDir.includes(EXTENSION_ID) && outDir.includes("evaluations"), outDir);
-    assert.match(out[0].text, /^Evaluated in \d+ s: results\.json, report\.md, quality-cost\.svg, routing-curve\.svg in\n/);
+    assert.match(out[0].text, /^Evaluated in \d+ s: results\.json, report\.md, quality-cost\.svg, pareto\.svg, routing-curve\.svg in\n/);
+    // The report's intervals and tests, and the Pareto chart, are in the cell.
+    assert.match(out[1].text, /## Differences and their uncertainty/);
+    assert.match(out[1].text, /\| kNN router \| .* \[[-+]\d\.\d{3}, [-+]\d\.\d{3}\] \| p [=<] /, "an interval and a p-value for kNN against the best baseline");
+    assert.match(out[1].text, /## Cost-quality Pareto fronts/);
+    assert.match(out[3].text, /Cost-quality Pareto fronts/);
     assert.match(out[1].text, /^# HAPS evaluation: keyword benchmark/);
     assert.match(out[1].text, /\| Oracle \|/);
     assert.doesNotMatch(out[1].text, /\]\([^)]+\.svg\)/, "no links to chart files the output cannot load");
-    for (const svg of [out[2], out[3]]) assert.match(svg.text, /^<svg[\s\S]*<\/svg>\s*$/);
-    assert.deepEqual(cell.outputs.slice(2, 4).map((o) => o.metadata?.chart), ["quality-cost", "routing-curve"]);
-    const results = JSON.parse(out[4].text);
+    for (const svg of [out[2], out[3], out[4]]) assert.match(svg.text, /^<svg[\s\S]*<\/svg>\s*$/);
+    assert.deepEqual(cell.outputs.slice(2, 5).map((o) => o.metadata?.chart), ["quality-cost", "pareto", "routing-curve"]);
+    const results = JSON.parse(out[5].text);
     assert.equal(results.format, "haps-evaluation/1");
     assert.deepEqual(results.seeds, [1]);
-    assert.equal(results.summary.length, 6, "Random, four fixed assignments, the Oracle");
-    assert.equal(readFileSync(join(outDir, "results.json"), "utf8"), out[4].text, "the JSON output is results.json");
+    assert.equal(results.summary.length, 7, "Random, four fixed assignments, kNN, the Oracle");
+    assert.equal(readFileSync(join(outDir, "results.json"), "utf8"), out[5].text, "the JSON output is results.json");
     assert.ok(existsSync(join(dir, "small-work", "actions.jsonl")), "the spec's relative work folder is beside the notebook");
     assert.equal(api.engineActiveRequests(), 0);
 
