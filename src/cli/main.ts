@@ -12,6 +12,7 @@ import { infoCommand } from "./info/infoCommand.ts";
 import { signalExitCode, watchInterrupts } from "./interrupts.ts";
 import { launchCli } from "./launcher.ts";
 import { proofCommand } from "./proof/proofCommand.ts";
+import { devcheckCommand } from "./devcheck/devcheckCommand.ts";
 import { routeCommand } from "./route/routeCommand.ts";
 import { serveCommand } from "./serve/serveCommand.ts";
 import { trainCommand } from "./train/trainCommand.ts";
@@ -21,7 +22,7 @@ import { trainCommand } from "./train/trainCommand.ts";
  * its name and help; what it runs is imported only when it runs, so `haps --help` does not load zod, the GGUF
  * reader or the pipeline.
  */
-const commands: CliCommand[] = [routeCommand, demoCommand, infoCommand, trainCommand, evalCommand, proofCommand, benchCommand, serveCommand, downloadCommand, exportAdapterCommand];
+const commands: CliCommand[] = [routeCommand, demoCommand, infoCommand, trainCommand, evalCommand, proofCommand, devcheckCommand, benchCommand, serveCommand, downloadCommand, exportAdapterCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

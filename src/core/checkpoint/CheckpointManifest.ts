@@ -52,6 +52,11 @@ export const checkpointManifestSchema = z
       .strict(),
     agents: z.array(z.string().min(1)).min(1),
     candidates: z.array(candidate).min(1),
+    /**
+     * Per-dimension mean and scale of the training items' routing features (router/FeatureStandardizer.ts), which the
+     * trunk applies at query time; absent for an untrained policy (its trunk RMS-normalises).
+     */
+    featureStandardizer: z.object({ mean: z.array(z.number()), scale: z.array(z.number()) }).strict().optional(),
     /** Whatever else a trainer needs back (cost-normalisation statistics, step counts ...). Opaque here. */
     extra: z.record(z.string(), z.unknown()),
   })

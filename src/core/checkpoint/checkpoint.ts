@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { FeatureStandardizer } from "../router/FeatureStandardizer.ts";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
 import { resolveHapsPolicyConfig, type HapsPolicyConfig, type ResolvedHapsPolicyConfig } from "../router/HapsPolicyConfig.ts";
 import type { ActivationKind } from "../nn/activation.ts";
@@ -75,6 +76,7 @@ export async function saveCheckpoint(policy: HapsPolicy, dir: string, options: S
     },
     agents: [...c.agents],
     candidates: c.candidates.map((m) => ({ ...m, oProj: m.oProj?.map((o) => ({ ...o })) })).map(dropUndefined),
+    ...(policy.featureStandardizer != null ? { featureStandardizer: policy.featureStandardizer.toJSON() } : {}),
     extra: JSON.parse(extraJson),
   };
   await mkdir(dir, { recursive: true });
@@ -120,6 +122,11 @@ export async function loadCheckpoint(dir: string, expected?: HapsPolicyConfig): 
   }
   const { tensors } = decodeSafetensors(bytes, weightsPath);
   const policy = new HapsPolicy(config);
+  if (manifest.featureStandardizer != null) {
+    const s = FeatureStandardizer.fromJSON(manifest.featureStandardizer, `${manifestPath}: featureStandardizer`);
+    if (s.width !== config.featureWidth) throw new Error(`${manifestPath}: featureStandardizer has width ${s.width}, the policy reads features of width ${config.featureWidth}`);
+    policy.featureStandardizer = s;
+  }
   const params = policy.parameters();
   const missing = params.names().filter((n) => !tensors.has(n));
   const unexpected = [...tensors.keys()].filter((n) => !params.has(n));

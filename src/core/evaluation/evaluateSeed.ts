@@ -28,6 +28,8 @@ import { describeConfiguration, drawConfigurations, nestConfiguration } from "./
 import type { EvalSpec } from "./EvalSpec.ts";
 import type { EvaluationData } from "./EvaluationData.ts";
 import type { HapsRuns, RunVariant, TrainedRun } from "./HapsRuns.ts";
+import { compareWithKnn } from "./knnComparison.ts";
+import { checkAlphaActs } from "../training/alphaChecks.ts";
 import { routeLlmCurve } from "./routeLlmCurve.ts";
 import { rowOutcome, scoreOutcomes, type ItemOutcome, type MethodScore } from "./scoreOutcomes.ts";
 import type { MethodResult, ParetoSeries, SeedEvaluation, TrainingRecord } from "./types.ts";
@@ -237,12 +239,25 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
 
   const mf = fitted.find((f) => f.method === "routellm-pair" && "baseline" in f.candidates[f.chosen[alphaKey(alpha)]]) ?? fitted.find((f) => f.method === "routellm" && "baseline" in f.candidates[f.chosen[alphaKey(alpha)]]);
   const mfRouter = mf ? (baselineAt(mf, alpha, alpha) as { baseline: Baseline }).baseline : null;
+  const knnComparison = haps ? compareWithKnn(haps.policy, examples, ctx.space, haps.result.rl.bestValidReward, alpha, seed) : null;
+  // Whether alpha acts on the trained head, on the validation items' action rows (the training items without them).
+  const checked = examples.valid.length > 0 ? examples.valid : examples.train;
+  const alphaCheck = haps
+    ? checkAlphaActs(
+        haps.policy,
+        checked.map((ex) => ({ id: ex.id, feature: ex.embedding, outcomes: ctx.space.assignments.map((a, j) => ({ choices: [...a.choices], quality: ex.quality[j], cost: ex.cost[j] })) })),
+      )
+    : null;
+  if (alphaCheck && !alphaCheck.passed) ctx.log(`seed ${seed}: alpha does not act as a price on the trained head (see the report)`);
+  if (knnComparison?.hapsWorse) ctx.log(`seed ${seed}: HAPS is worse than the kNN router on validation (${knnComparison.hapsValidReward.toFixed(3)} / routing alone ${knnComparison.hapsRoutingValidReward.toFixed(3)} vs ${knnComparison.knnValidReward.toFixed(3)})`);
   return {
     seed,
     splits: { train: ids(split.train), valid: ids(split.valid), test: ids(test) },
     costNormalizer: normalizer.toJSON(),
     methods,
     routeLlmCurve: mfRouter ? routeLlmCurve(mfRouter, examples.test, table) : null,
+    knnComparison,
+    alphaCheck: alphaCheck && { ...alphaCheck, items: examples.valid.length > 0 ? "validation" : "training" },
     trainings: trained.map(trainingRecord),
     tuning,
     pareto,
@@ -255,6 +270,7 @@ function trainingRecord(run: TrainedRun): TrainingRecord {
   const { result } = run;
   return {
     name: run.variant.name,
+    rlImproved: result.rl.bestAtItems > 0,
     slug: run.variant.slug,
     seconds: run.seconds,
     checkpoint: result.checkpoint,

@@ -1,3 +1,5 @@
+import type { KnnComparison } from "./knnComparison.ts";
+import type { AlphaCheckResult } from "../training/alphaChecks.ts";
 // What an evaluation produces: results.json's shape (every number per method and seed, the spec and the versions)
 // and the digest the engine's `evaluate` returns.
 import type { CostNormalizerState } from "../metrics/index.ts";
@@ -49,6 +51,8 @@ export interface RoutingCurveResult {
 
 export interface TrainingRecord {
   name: string;
+  /** Whether joint RL found a validation reward above the warm-started router's (false: the warm-up checkpoint was kept). */
+  rlImproved: boolean;
   slug: string;
   seconds: number;
   checkpoint: string;
@@ -111,6 +115,10 @@ export interface SeedEvaluation {
   costNormalizer: CostNormalizerState;
   methods: MethodResult[];
   routeLlmCurve: RoutingCurveResult | null;
+  /** HAPS against the kNN router on the validation items (null: HAPS not trained or no validation items). */
+  knnComparison: KnnComparison | null;
+  /** Whether alpha acts on the trained head (training/alphaChecks.ts), on the validation items (training items without them). */
+  alphaCheck: (AlphaCheckResult & { items: "validation" | "training" }) | null;
   trainings: TrainingRecord[];
   /** What each learned method's hyperparameter search tried and chose (HAPS first). */
   tuning: TuningRecord[];

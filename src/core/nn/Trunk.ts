@@ -1,4 +1,5 @@
 import type { ActivationKind } from "./activation.ts";
+import type { FeatureStandardizer } from "../router/FeatureStandardizer.ts";
 import { Mlp } from "./Mlp.ts";
 import type { Module, Parameter } from "./Parameter.ts";
 import { Rng } from "./Rng.ts";
@@ -19,15 +20,20 @@ export interface TrunkTrace {
 }
 
 /**
- * The shared lower layers of the hierarchical router: z = act(W rms(f) + b).
+ * The shared lower layers of the hierarchical router: z = act(W s(f) + b).
  *
- * f is the router LLM's pooled hidden state. Its scale differs between router models and grows with outlier
- * dimensions, so f is first divided by its root-mean-square (no learned gain: it is a frozen input, and a gain would
- * just be absorbed by W). The same trunk instance feeds the high-level head and every generator, so gradients from
+ * f is the router LLM's pooled hidden state. Once training has fitted a `standardizer` on the training items' features
+ * (warm-up does, before any step; the checkpoint stores it), s(f) standardises f per dimension: a router LLM's feature
+ * is mostly a component every prompt shares, and the information sits in a small variation around it
+ * (router/FeatureStandardizer.ts). Without one (an untrained policy), s(f) = f / rms(f): the scale differs between
+ * router models and grows with outlier dimensions (no learned gain: it is a frozen input, and a gain would just be
+ * absorbed by W). The same trunk instance feeds the high-level head and every generator, so gradients from
  * routing and from parameter generation both land in W and b - the parameter sharing of the paper.
  */
 export class Trunk implements Module {
   readonly mlp: Mlp;
+  /** Statistics of the training items' features; null until training fits them. Not a weight: no optimiser moves it. */
+  standardizer: FeatureStandardizer | null = null;
 
   constructor(
     readonly inWidth: number,
@@ -47,6 +53,10 @@ export class Trunk implements Module {
 
   /** `where` names the caller in the error when f has the wrong width or a non-finite entry. */
   forward(f: ArrayLike<number>, where = "Trunk.forward"): TrunkTrace {
+    if (this.standardizer != null) {
+      const mlp = this.mlp.forward(this.standardizer.apply(f, where));
+      return { mlp, output: mlp.output };
+    }
     const x = toVector(f, this.inWidth, `${where}: feature f`);
     let sq = 0;
     for (let i = 0; i < x.length; i++) sq += x[i] * x[i];
@@ -70,6 +80,7 @@ export class Trunk implements Module {
     const mine = [...this.namedParameters()];
     const theirs = [...copy.namedParameters()];
     mine.forEach(([, p], i) => theirs[i][1].copyFrom(p));
+    copy.standardizer = this.standardizer;
     return copy;
   }
 

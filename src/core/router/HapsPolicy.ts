@@ -11,6 +11,7 @@ import { LoraGenerator, type AdapterNoise, type ExploredFactors, type SampledAda
 import { ParameterSet } from "../nn/ParameterSet.ts";
 import { Rng } from "../nn/Rng.ts";
 import { Trunk } from "../nn/Trunk.ts";
+import { FeatureStandardizer } from "./FeatureStandardizer.ts";
 import { resolveHapsPolicyConfig, type HapsPolicyConfig, type ResolvedHapsPolicyConfig } from "./HapsPolicyConfig.ts";
 import { RouterHead, type HeadAssignment } from "./RouterHead.ts";
 
@@ -19,13 +20,18 @@ export class HapsPolicy {
   readonly head: RouterHead;
   private readonly generators = new Map<string, LoraGenerator | null>();
   private readonly params = new ParameterSet();
+  private readonly trunks: Trunk[] = [];
 
   constructor(config: HapsPolicyConfig) {
     this.config = resolveHapsPolicyConfig(config);
     const c = this.config;
     const rng = new Rng(c.seed);
     const trunk = new Trunk(c.featureWidth, rng.fork(), { width: c.trunkWidth, activation: c.activation });
-    const trunkFor = (): Trunk => (c.shareTrunk ? trunk : trunk.clone());
+    const trunkFor = (): Trunk => {
+      const t = c.shareTrunk ? trunk : trunk.clone();
+      if (!this.trunks.includes(t)) this.trunks.push(t);
+      return t;
+    };
 
     this.head = new RouterHead(
       trunkFor(),
@@ -53,6 +59,25 @@ export class HapsPolicy {
       if (!c.shareTrunk) this.params.addModule(`generator.${m.id}.trunk.`, generator.trunk);
       this.params.addModule(`generator.${m.id}.`, generator);
     }
+  }
+
+  /** The feature statistics every trunk standardises with (null: not fitted, the trunks RMS-normalise). */
+  get featureStandardizer(): FeatureStandardizer | null {
+    return this.trunks[0].standardizer;
+  }
+
+  set featureStandardizer(value: FeatureStandardizer | null) {
+    if (value != null && value.width !== this.config.featureWidth) {
+      throw new Error(`HapsPolicy: the feature standardiser has width ${value.width}, the policy reads features of width ${this.config.featureWidth}`);
+    }
+    for (const t of this.trunks) t.standardizer = value;
+  }
+
+  /** Fits the feature statistics on the training items' features (before any training step; see Trunk). */
+  fitFeatureStandardizer(features: readonly ArrayLike<number>[]): FeatureStandardizer {
+    const s = FeatureStandardizer.fit(features);
+    this.featureStandardizer = s;
+    return s;
   }
 
   /** All trainable tensors under stable names (a shared trunk appears once): for the optimiser and checkpoints. */

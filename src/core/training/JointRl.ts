@@ -25,12 +25,17 @@
 //  - noise goes on B only (`explore`): a LoRA update is bilinear, and with noise on both factors around a small
 //    mean, +eps and -eps give the same update, so the pairs carried no signal (the items no model knew never moved);
 //  - the generators and the shared trunk step with plain SGD, the head with Adam: Adam's per-weight normalisation
-//    turned the mostly-zero, mostly-noise estimates into drift that broke known items; with SGD the unknown items
-//    went from 0-40% to 75-100% right on held-out phrasings;
+//    turned the mostly-zero, mostly-noise estimates into drift that broke known items (the unknown items stayed at
+//    0-40% right while tuning); the committed proof run with SGD (proof/results.json) has them at 0.667-0.750 right
+//    on held-out phrasings, and its seed 3 broke one known item;
 //  - a small penalty on |B| (`bPenalty`) keeps what the reward never rewarded from growing (the NOTES' RMSNorm pitfall).
 // Added to keep alpha meaningful after RL: the head's predicted quality and normalised cost of the sampled assignment
 // are regressed to what its two episodes achieved (`valueWeight`), so Q and C stay calibrated to the system with
-// adapters instead of drifting as policy logits. Step sizes decay linearly (the reference's LinearLR); the router's
+// adapters. By default this regression is the head's only RL signal (`headPolicyWeight` 0): the first term above,
+// -(R - b) log pi(a), moves Q - alpha C as a free logit, and after it Q and C no longer meant quality and cost (issue 15:
+// a trained router kept the costliest assignment at every alpha). The head's policy is then the Boltzmann policy of its
+// calibrated reward estimate, improved on-policy by what the sampled assignments achieved with their adapters; the
+// paper's term stays available (`headPolicyWeight` > 0). Step sizes decay linearly (the reference's LinearLR); the router's
 // gradients are norm-clipped. Validation every `validateEvery` training items with greedy routing and mean adapters;
 // the best validation reward is checkpointed atomically, and `patience` validations without improvement stop the
 // phase (the paper: 30 and 4). A run killed at any point resumes from its last validation.
@@ -122,7 +127,10 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
   const generatorSgd = new Sgd([...params].filter(([n]) => !isHead(n)), { lr: settings.generatorLr });
   const optimisers = { router: routerAdam, generators: generatorSgd };
   const stepsPerEpoch = Math.ceil(ctx.train.length / settings.batchSize);
-  const totalSteps = Math.max(1, settings.epochs * stepsPerEpoch);
+  const validateEvery = resolveValidateEvery(settings.validateEvery, ctx.train.length);
+  const epochs = resolveRlEpochs(settings.epochs, ctx.train.length);
+  const patience = resolvePatience(settings.patience, validateEvery);
+  const totalSteps = Math.max(1, epochs * stepsPerEpoch);
   const checkpointDir = path.join(ctx.dir, "checkpoint");
   const stateDir = path.join(ctx.dir, "state");
 
@@ -132,7 +140,7 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
   if (resumed != null) {
     state = resumed;
     rng = Rng.fromState(state.rng);
-    ctx.onProgress?.({ phase: "rl", seed: ctx.seed, done: state.itemsSeen, total: settings.epochs * ctx.train.length, message: `resumed after ${state.itemsSeen} items (step ${state.step})` });
+    ctx.onProgress?.({ phase: "rl", seed: ctx.seed, done: state.itemsSeen, total: epochs * ctx.train.length, message: `resumed after ${state.itemsSeen} items (step ${state.step})` });
   } else {
     rng = new Rng(ctx.seed * 7919 + 17);
     state = {
@@ -157,12 +165,12 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
 
   const started = performance.now();
   const startItems = state.itemsSeen;
-  const totalItems = settings.epochs * ctx.train.length;
-  let stoppedEarly = state.sinceBest >= settings.patience;
+  const totalItems = epochs * ctx.train.length;
+  let stoppedEarly = state.sinceBest >= patience;
   let sinceValidation = 0;
   const savedTemperature = policy.head.temperature;
   try {
-    while (!stoppedEarly && state.epoch < settings.epochs) {
+    while (!stoppedEarly && state.epoch < epochs) {
       ctx.signal?.throwIfAborted();
       const batch = state.order.slice(state.position, state.position + settings.batchSize);
       policy.head.temperature = settings.temperature;
@@ -197,8 +205,8 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
         reward: state.rewardSum / state.rewardCount,
         ...pace(started, state.itemsSeen - startItems, totalItems - startItems),
       });
-      const endOfRun = state.epoch >= settings.epochs;
-      if (sinceValidation >= settings.validateEvery || endOfRun) {
+      const endOfRun = state.epoch >= epochs;
+      if (sinceValidation >= validateEvery || endOfRun) {
         sinceValidation = 0;
         state.rng = rng.getState();
         stoppedEarly = await validate();
@@ -240,7 +248,7 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
     // The pair runs on two contexts at once (llama.cpp threads per context are half the cores by default).
     const [plus, minus] = open.length > 0 ? await Promise.all([outcome(1), outcome(-1)]) : await outcome(1).then((o) => [o, o]);
     const mean = (plus.shaped + minus.shaped) / 2;
-    policy.head.backwardPolicy(f, alpha, a.choices, (mean - baseline) / batchSize);
+    if (settings.headPolicyWeight > 0) policy.head.backwardPolicy(f, alpha, a.choices, (settings.headPolicyWeight * (mean - baseline)) / batchSize);
     if (settings.valueWeight > 0) {
       policy.head.backwardRegression(f, [{ choices: a.choices, quality: (plus.quality + minus.quality) / 2, cost: (plus.cost + minus.cost) / 2 }], {
         weight: settings.valueWeight / batchSize,
@@ -274,12 +282,27 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
       phase: "validate",
       seed: ctx.seed,
       done: state.itemsSeen,
-      total: settings.epochs * ctx.train.length,
+      total: epochs * ctx.train.length,
       reward: validReward,
       message: `validation reward ${validReward.toFixed(4)} after ${state.itemsSeen} items (best ${state.best.toFixed(4)})`,
     });
-    return state.sinceBest >= settings.patience;
+    return state.sinceBest >= patience;
   }
+}
+
+/** RL's epoch count: `auto` is enough to see 640 training items, at least 3 (see TrainSpec). */
+export function resolveRlEpochs(setting: RlSettings["epochs"], trainItems: number): number {
+  return setting === "auto" ? Math.max(3, Math.ceil(640 / Math.max(1, trainItems))) : setting;
+}
+
+/** Validations without improvement before RL stops: `auto` covers 320 training items, at least 4 (see TrainSpec). */
+export function resolvePatience(setting: RlSettings["patience"], validateEvery: number): number {
+  return setting === "auto" ? Math.max(4, Math.ceil(320 / validateEvery)) : setting;
+}
+
+/** The validation cadence in training items: `auto` is a third of the training items, at least 8. */
+export function resolveValidateEvery(setting: RlSettings["validateEvery"], trainItems: number): number {
+  return setting === "auto" ? Math.max(8, Math.ceil(trainItems / 3)) : setting;
 }
 
 /** theta- = 2 mu - theta+: the antithetic partner of a sampled adapter. */

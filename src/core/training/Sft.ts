@@ -6,8 +6,15 @@
 // at random (seeded, once per item), optionally reweighted by inverse label frequency (the paper's remedy for label
 // imbalance). Only the head and the trunk learn here; the generators wait for phase 2.
 //
-// After each epoch the routing value on the validation items is measured from the same data (the observed reward
-// of the assignment the head picks) and the best epoch's weights are kept.
+// Before the first step the feature statistics are fitted on the training items (HapsPolicy.fitFeatureStandardizer):
+// from here on the trunk reads the standardised feature, in RL, in the checkpoint and at query time.
+//
+// After each epoch the validation items are measured from the same data, and the best epoch's weights are kept. With
+// `tuples` the criterion is the validation error of Q and C (mean squared error over every observed assignment): the
+// head must stay a calibrated predictor of quality and cost for alpha to act at query time, and the routing value at
+// the training alpha alone cannot see that (on the development benchmark at alpha 0 it was flat after one epoch, and
+// keeping that epoch left C near its initial 0, so the head ignored cost at every alpha). With `best` it is the routing
+// value (the observed reward of the assignment the head picks), the paper's target. Both are in the history.
 import { Adam } from "../nn/Adam.ts";
 import type { Parameter } from "../nn/Parameter.ts";
 import type { Rng } from "../nn/Rng.ts";
@@ -25,10 +32,26 @@ export interface SupervisedItem {
 }
 
 export interface SftResult {
-  history: { epoch: number; loss: number; validReward: number | null }[];
+  history: { epoch: number; loss: number; validReward: number | null; validError: number | null }[];
   /** The epoch whose weights were kept (0: the initial weights). */
   bestEpoch: number;
   bestValidReward: number | null;
+  /** The kept epoch's validation error of Q and C (null without validation items). */
+  bestValidError: number | null;
+}
+
+/** Mean squared error of the head's Q and C over every observed assignment of `items`. */
+export function regressionError(policy: HapsPolicy, items: readonly SupervisedItem[]): number {
+  let sum = 0;
+  let count = 0;
+  for (const item of items) {
+    for (const o of item.outcomes) {
+      const p = policy.head.predict(item.feature, o.choices);
+      sum += (p.quality - o.quality) ** 2 + (p.cost - o.cost) ** 2;
+      count += 2;
+    }
+  }
+  return count === 0 ? NaN : sum / count;
 }
 
 /** The observed reward of assignment `choices` on an item (quality - alpha * normalised cost). */
@@ -53,15 +76,20 @@ export function warmUp(
   onProgress?: (p: TrainingProgress) => void,
 ): SftResult {
   const head = policy.head;
+  const epochs = resolveSftEpochs(settings.epochs, data.train.length, settings.batchSize);
+  if (data.train.length > 0) policy.fitFeatureStandardizer(data.train.map((i) => i.feature));
   const params = [...policy.parameters()].filter(([name]) => name.startsWith("trunk.") || name.startsWith("head."));
   const adam = new Adam(params, { lr: settings.lr });
   const labels = settings.target === "best" ? bestLabels(data.train, alpha, rng) : null;
   const weights = labels != null && settings.reweight ? inverseFrequency(labels.map((l) => head.assignmentIndex(l)), head.assignmentCount) : null;
 
   const value = () => (data.valid.length > 0 ? routingValue(policy, data.valid, alpha) : null);
-  const history: SftResult["history"] = [{ epoch: 0, loss: NaN, validReward: value() }];
-  let best = { epoch: 0, reward: history[0].validReward, weights: snapshot(params) };
-  for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+  const error = () => (data.valid.length > 0 ? regressionError(policy, data.valid) : null);
+  // Higher is better: the routing value (`best`), or minus the regression error (`tuples`).
+  const criterion = (h: SftResult["history"][number]) => (labels == null ? -(h.validError ?? NaN) : (h.validReward ?? NaN));
+  const history: SftResult["history"] = [{ epoch: 0, loss: NaN, validReward: value(), validError: error() }];
+  let best = { epoch: 0, score: criterion(history[0]), weights: snapshot(params) };
+  for (let epoch = 1; epoch <= epochs; epoch++) {
     let loss = 0;
     const order = shuffle(data.train.map((_, i) => i), rng);
     for (let start = 0; start < order.length; start += settings.batchSize) {
@@ -79,14 +107,23 @@ export function warmUp(
       adam.step();
     }
     const validReward = value();
-    history.push({ epoch, loss: loss / Math.max(1, data.train.length), validReward });
+    const entry = { epoch, loss: loss / Math.max(1, data.train.length), validReward, validError: error() };
+    history.push(entry);
     // Ties keep the earlier epoch: fewer steps away from the data is no worse a guess.
-    if (validReward != null && (best.reward == null || validReward > best.reward)) best = { epoch, reward: validReward, weights: snapshot(params) };
-    onProgress?.({ phase: "sft", done: epoch, total: settings.epochs, reward: validReward ?? undefined });
+    const score = criterion(entry);
+    if (data.valid.length > 0 && (Number.isNaN(best.score) || score > best.score)) best = { epoch, score, weights: snapshot(params) };
+    onProgress?.({ phase: "sft", done: epoch, total: epochs, reward: validReward ?? undefined });
   }
   if (data.valid.length > 0) restore(params, best.weights);
-  else best = { epoch: settings.epochs, reward: null, weights: [] };
-  return { history, bestEpoch: best.epoch, bestValidReward: best.reward };
+  else best = { epoch: epochs, score: NaN, weights: [] };
+  const kept = history[best.epoch];
+  return { history, bestEpoch: best.epoch, bestValidReward: kept.validReward, bestValidError: kept.validError };
+}
+
+/** The warm-up's epoch count: `auto` is enough for 1600 optimiser steps, at least 200 (see TrainSpec). */
+export function resolveSftEpochs(setting: SftSettings["epochs"], trainItems: number, batchSize: number): number {
+  if (setting !== "auto") return setting;
+  return Math.max(200, Math.ceil(1600 / Math.max(1, Math.ceil(trainItems / batchSize))));
 }
 
 /** Each item's best-reward assignment; ties broken uniformly at random (the paper, Appendix C). */

@@ -158,7 +158,7 @@ export class TrainingSession {
     const train = this.supervised(split.train, normalizer);
     const valid = this.supervised(split.valid, normalizer);
     const sft = warmUp(policy, { train, valid }, spec.sft, alpha, new Rng(seed), onProgress);
-    this.options.log?.(`seed ${seed}: warm-up kept epoch ${sft.bestEpoch} (validation routing value ${sft.bestValidReward?.toFixed(4) ?? "n/a"})`);
+    this.options.log?.(`seed ${seed}: warm-up kept epoch ${sft.bestEpoch} (validation routing value ${sft.bestValidReward?.toFixed(4) ?? "n/a"}, Q/C error ${sft.bestValidError?.toFixed(4) ?? "n/a"})`);
 
     // The first baseline of each training item: its expected shaped reward without adapters under the warm-started
     // policy, at the temperature RL samples with.
@@ -190,6 +190,7 @@ export class TrainingSession {
       onProgress,
     });
     this.options.log?.(`seed ${seed}: best validation reward ${rl.bestValidReward.toFixed(4)} after ${rl.bestAtItems} items (${rl.rollouts} episodes${rl.stoppedEarly ? ", stopped early" : ""})`);
+    if (rl.bestAtItems === 0) this.options.log?.(`seed ${seed}: joint RL did not improve on the warm-up's validation reward; the warm-up checkpoint is kept`);
     const checkpoint = path.join(dir, "checkpoint");
     const configFile = path.join(dir, "config.json");
     await writeFile(configFile, `${JSON.stringify({ ...this.config, router: { ...this.config.router, mode: "trained", checkpoint } }, null, 2)}\n`);

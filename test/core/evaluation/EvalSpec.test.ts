@@ -21,7 +21,7 @@ test("a benchmark spec gets the documented defaults", async () => {
   assert.equal(spec.work, null);
   // The training spec's own sections and defaults.
   assert.equal(spec.sft.target, "tuples");
-  assert.equal(spec.rl.epochs, 3);
+  assert.equal(spec.rl.epochs, "auto");
   assert.deepEqual(spec.baselines, { routellm: {}, graphrouter: {}, irt: {}, knn: {}, mlp: {} });
   assert.ok(spec.methods.includes("routellm") && spec.methods.includes("routellm-pair"), "both RouteLLM forms");
   assert.deepEqual(spec.tuning, { configurations: 4 });

@@ -68,6 +68,8 @@ function seedWith(seed: number, methods: Record<string, number[]>, failed: Recor
     costNormalizer: { kind: "min-max", min: 0, max: 1, count: 1 },
     methods: Object.entries(methods).map(([name, q]): MethodResult => ({ name, group: "main", kind: name === "Oracle" ? "oracle" : "fixed", adapters: false, scoredFrom: "action rows", weighsCost: false, byAlpha: { "0": scoreOf(q, failed[name] ?? 0) } })),
     routeLlmCurve: null,
+    knnComparison: null,
+    alphaCheck: null,
     trainings: [],
     tuning: [],
     pareto: [],

@@ -1,6 +1,8 @@
 // The training spec and the splits it draws: defaults, every wrong field named, seeded disjoint splits, MMLU
 // stratified over subjects, and items without a reference answer reported, not trained on.
 import { test } from "node:test";
+import { resolveSftEpochs } from "../../../src/core/training/Sft.ts";
+import { resolvePatience, resolveRlEpochs, resolveValidateEvery } from "../../../src/core/training/JointRl.ts";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -24,10 +26,26 @@ test("a minimal spec gets the documented defaults and resolves its paths against
   assert.deepEqual(spec.seeds, [0]);
   assert.equal(spec.config, null);
   assert.equal(spec.sft.target, "tuples");
-  assert.equal(spec.rl.epochs, 3);
-  assert.equal(spec.rl.validateEvery, 30);
-  assert.equal(spec.rl.patience, 4);
+  assert.equal(spec.rl.epochs, "auto");
+  assert.equal(spec.rl.validateEvery, "auto");
+  assert.equal(spec.rl.patience, "auto");
+  assert.equal(spec.rl.headPolicyWeight, 0);
+  assert.equal(spec.sft.epochs, "auto");
+  assert.equal(spec.sft.lr, 1e-2);
   assert.equal(spec.rl.explore, "b");
+});
+
+test("automatic settings scale with the data: 32 and 300 training items", () => {
+  assert.equal(resolveSftEpochs("auto", 32, 8), 400);
+  assert.equal(resolveSftEpochs("auto", 300, 8), 200);
+  assert.equal(resolveSftEpochs(7, 300, 8), 7);
+  assert.equal(resolveRlEpochs("auto", 32), 20);
+  assert.equal(resolveRlEpochs("auto", 300), 3);
+  assert.equal(resolveValidateEvery("auto", 32), 11);
+  assert.equal(resolveValidateEvery("auto", 300), 100);
+  assert.equal(resolvePatience("auto", 11), 30);
+  assert.equal(resolvePatience("auto", 100), 4);
+  assert.equal(resolvePatience(2, 100), 2);
 });
 
 test("a wrong spec is refused with every offending field named; a JSON error with line and column; a missing file says so", async () => {

@@ -2,6 +2,7 @@
 // the ablations, the cost regimes (quality, cost and reward per alpha) - as means +- standard deviations over seeds,
 // the best value of each column in bold; then the RouteLLM-style curve, LoRA depth, training, assignment mixes and
 // tokens, failures, per-seed figures and how each method was adapted. Every figure comes from results.json.
+import { KNN_TOLERANCE, knnComparisonLine } from "../knnComparison.ts";
 import { alphaKey } from "../evaluateSeed.ts";
 import { bestBaselineAt, clearBest, formatInterval, formatTest, type Measure } from "../comparisons.ts";
 import { referenceRows } from "../paretoSummary.ts";
@@ -133,6 +134,8 @@ export function evaluationReport(r: EvaluationResults, charts: { name: string; f
   push(...routingSection(r, chart("routing-curve")?.file), "");
   push(...depthSection(r, chart("lora-depth")?.file, options.benchmark), "");
   push(...tuningSection(r), "");
+  push(...knnSection(r), "");
+  push(...alphaSection(r), "");
   push(...trainingSection(r, chart("training-curves")?.file), "");
   push(...mixSection(r), "");
 
@@ -366,9 +369,46 @@ function depthSection(r: EvaluationResults, file: string | undefined, benchmark:
   return out;
 }
 
+function knnSection(r: EvaluationResults): string[] {
+  const out = [
+    "## HAPS against the kNN router (validation)",
+    "",
+    `A kNN router on the same standardised routing feature is the least a learned router should match. Validation reward at the training alpha, per seed; HAPS counts as worse when both its figures are below kNN's by more than ${KNN_TOLERANCE}.`,
+    "",
+  ];
+  for (const s of r.perSeed) out.push(knnComparisonLine(s.seed, s.knnComparison ?? null));
+  return out;
+}
+
+function alphaSection(r: EvaluationResults): string[] {
+  const out = [
+    "## Does alpha act on the trained router?",
+    "",
+    "The trained head decides argmax Q - alpha C; Q and C must stay calibrated predictors of quality and normalised cost. Checked per seed on the validation items' action rows (no adapters) over a grid of alphas: the chosen assignments' mean cost never rises (predicted; observed by at most 0.02), no assignment predicted cheaper is passed over where the predicted quality gap is below alpha x the cost gap, and at alpha > 0 the reward is not below the cheapest fixed assignment's by more than the tolerance.",
+    "",
+  ];
+  for (const s of r.perSeed) {
+    const c = s.alphaCheck;
+    if (c == null) {
+      out.push(`- seed ${s.seed}: HAPS not trained, nothing checked.`);
+      continue;
+    }
+    const grid = c.alphas.map((a, k) => `${a}: cost ${f(c.meanCost[k])}, reward ${f(c.reward[k])} (cheapest fixed ${f(c.cheapestFixed.reward[k])})`).join("; ");
+    const problems = [
+      c.costNeverRises ? null : "the chosen cost rises with alpha somewhere",
+      c.cheaperNotChosen.length > 0 ? `${c.cheaperNotChosen.length} (item, alpha) pairs passed over a cheaper assignment` : null,
+      c.belowCheapest.length > 0 ? `below the cheapest fixed assignment by more than ${c.tolerance} at alpha ${c.belowCheapest.map((b) => b.alpha).join(", ")}` : null,
+    ].filter((p) => p != null);
+    out.push(`- seed ${s.seed} (${c.items} items): ${c.passed ? "alpha acts" : `**alpha does not act as a price**: ${problems.join("; ")}`}. By alpha: ${grid}.`);
+  }
+  return out;
+}
+
 function trainingSection(r: EvaluationResults, file: string | undefined): string[] {
-  const out = ["## Training", "", "| seed | training | seconds | best validation reward | RL episodes | stopped early |", "| --- | --- | --- | --- | --- | --- |"];
-  for (const s of r.perSeed) for (const t of s.trainings) out.push(`| ${s.seed} | ${t.name} | ${t.seconds.toFixed(0)} | ${f(t.bestValidReward)} | ${t.rollouts} | ${t.stoppedEarly ? "yes" : "no"} |`);
+  const out = ["## Training", "", "| seed | training | seconds | best validation reward | RL episodes | stopped early | RL improved on the warm-up |", "| --- | --- | --- | --- | --- | --- | --- |"];
+  for (const s of r.perSeed) {
+    for (const t of s.trainings) out.push(`| ${s.seed} | ${t.name} | ${t.seconds.toFixed(0)} | ${f(t.bestValidReward)} | ${t.rollouts} | ${t.stoppedEarly ? "yes" : "no"} | ${t.rlImproved ? "yes" : "**no**: the warm-up checkpoint was kept"} |`);
+  }
   if (file) out.push("", `![training curves](${file})`);
   return out;
 }
