@@ -242,12 +242,15 @@ function paretoSection(r: EvaluationResults, file: string | undefined): string[]
   if (r.pareto.length === 0) return [];
   const { weak, strong } = referenceRows(r);
   const alphas = [...new Set(r.pareto.flatMap((p) => p.points.map((x) => x.alpha)))].sort((a, b) => a - b);
-  const share = (x: number | null) => (x == null ? "not reached" : f(x));
+  const qualityOf = (name: string) => r.pareto.find((p) => p.name === name)?.points[0].quality;
+  const gap = qualityOf(weak) != null && qualityOf(strong) != null && qualityOf(weak) !== qualityOf(strong);
+  const share = (x: number | null) => (!gap ? "undefined (no gap)" : x == null ? "not reached" : f(x));
   const out = [
     "## Cost-quality Pareto fronts",
     "",
     `Every method that can weigh cost decides at each swept alpha (${alphas.join(", ")}) on the test items; each point is (mean normalised cost, mean quality) over seeds, router overhead included. The front is the non-decreasing upper hull of a method's points (mixing two operating points reaches the segment between them); its area is taken over normalised cost 0 to 1, quality 0 below its cheapest point. CPT(x %) is RouteLLM's call-performance threshold along the front: the smallest share of agent calls to the costliest candidate that recovers x % of the quality gap from ${weak} (All-Weak) to ${strong} (All-Strong). Fixed assignments and Random ignore alpha: one point each. HAPS is trained once, at alpha ${r.trainingAlpha}, and its head takes each alpha at query time; the baselines decide with the configuration their search kept at the training alpha (GraphRouter, which trains one network per alpha, is fitted again with it for each swept alpha).`,
     "",
+    ...(gap ? [] : [`Here All-Weak and All-Strong reach the same mean quality (${f(qualityOf(weak)!)}), so there is no gap to recover and CPT is undefined; the area under the front is the figure that compares the methods.`, ""]),
     "| method | points | area under the front | CPT(50 %) | CPT(80 %) | cheapest point (cost, quality) | best point (cost, quality) |",
     "| --- | --- | --- | --- | --- | --- | --- |",
   ];
