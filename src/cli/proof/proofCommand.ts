@@ -3,17 +3,23 @@ import type { CliCommand } from "../CliCommand.ts";
 
 export const proofCommand: CliCommand = {
   name: "proof",
-  summary: "the learning claim on the keyword benchmark, with margins stated before the run (exit 1 when unmet)",
-  usage: `haps proof [--out DIR] [--work DIR] [--seeds 1,2,3] [--smoke]
+  summary: "the learning claim on the keyword benchmark, with margins pre-registered in proof/margins.json (exit 1 when unmet)",
+  usage: `haps proof [--out DIR] [--work DIR] [--margins FILE] [--seeds 1,2,3] [--smoke]
 
   --out DIR       where results.json and report.md go (default: proof/)
   --work DIR      models, data, action-level rows and checkpoints (default: the cache folder's proof/)
-  --seeds LIST    training seeds (default 1,2,3)
+  --margins FILE  the pre-registered margins and seeds (default: proof/margins.json)
+  --seeds LIST    a development run on other seeds (reported as not judged)
   --smoke         a seconds-long run of the whole path; the margins are reported, not required
+  --partial       run the given seeds and keep their results in the work folder (one process per seed can run side
+                  by side, each with its own llama.cpp threads); --combine then judges the pre-registered seeds
+  --combine       judge the pre-registered seeds from their partial runs
+  --static-under-router  also train static adapters under HAPS's own router (one more training per seed)
 
-Trains HAPS on the keyword benchmark (known truth, held-out phrasings) for each seed, with and without its adapters,
-and compares it on the held-out items with the best fixed assignment, oracle routing and random routing. The
-margins (src/core/benchmark/runProof.ts): HAPS - best fixed >= 0.25 and HAPS - without adapters >= 0.10, on the
-mean held-out reward over seeds.`,
+Trains HAPS on the keyword benchmark v2 (known truth; a group whose letter depends on the keyword and a context word,
+which no query-independent adapter can answer beyond 3 of 4; a group where the Teacher's model decides; held-out
+keyword x code book x phrasing combinations) for each seed, with and without its adapters, trains static adapters
+(HAPS's generator with a constant input, the same estimator and budget), and compares every method on the held-out
+items at alpha 0, 0.5 and 0.8. The margins and seeds come from proof/margins.json, committed before the run.`,
   run: async (args) => (await import("./runProof.ts")).runProofCommand(args),
 };

@@ -1,7 +1,8 @@
-// `haps proof` (npm run proof): the learning claim on the keyword benchmark (src/core/benchmark/runProof.ts). Writes
-// proof/results.json and proof/report.md and exits 1 when a margin stated in advance is not met.
+// `haps proof` (npm run proof): the learning claim on the keyword benchmark (src/core/benchmark/runProof.ts). Reads
+// the pre-registered margins and seeds from proof/margins.json, writes proof/results.json and proof/report.md, and
+// exits 1 when a margin is not met.
 import path from "node:path";
-import { PROOF_MARGINS, runProof } from "../../core/benchmark/runProof.ts";
+import { loadProofMargins, runProof } from "../../core/benchmark/runProof.ts";
 import { defaultCacheDir } from "../../core/models/defaultModels.ts";
 import { parseCliOptions } from "../cliOptions.ts";
 import { progressPrinter } from "../progressBar.ts";
@@ -11,32 +12,54 @@ export async function runProofCommand(args: string[]): Promise<number> {
     out: { type: "string" },
     work: { type: "string" },
     seeds: { type: "string" },
+    margins: { type: "string" },
     smoke: { type: "boolean" },
+    partial: { type: "boolean" },
+    combine: { type: "boolean" },
+    "static-under-router": { type: "boolean" },
   });
   const seeds = values.seeds == null ? undefined : values.seeds.split(",").map((s) => Number(s.trim()));
   if (seeds != null && (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s)))) throw new Error(`--seeds: expected integers separated by commas, got "${values.seeds}"`);
   const threads = typeof values.threads === "string" ? Number(values.threads) : undefined;
   const smoke = values.smoke === true;
+  const partial = values.partial === true;
+  const combine = values.combine === true;
+  if (partial && combine) throw new Error("--partial and --combine: give one (run seeds side by side with --partial, then judge them with --combine)");
+  const marginsFile = path.resolve(values.margins ?? path.join("proof", "margins.json"));
+  const margins = await loadProofMargins(marginsFile);
   const resultsDir = path.resolve(values.out ?? "proof");
   const workDir = path.resolve(values.work ?? path.join(defaultCacheDir(), smoke ? "proof-smoke" : "proof"));
   process.stdout.write(
-    `Margins stated before the run: HAPS - best fixed >= ${PROOF_MARGINS.vsBestFixed}, HAPS - without adapters >= ${PROOF_MARGINS.vsNoAdapter} (mean held-out reward over seeds).\n`,
+    `Margins from ${path.relative(process.cwd(), marginsFile)}: HAPS - best fixed with its static adapter >= ${margins.vsBestFixedStatic}, HAPS - without adapters >= ${margins.vsNoAdapter}, ` +
+      `HAPS on the context group - static bound >= ${margins.contextOverStaticBound}, at alpha ${margins.costRegimeAlpha} HAPS >= every fixed assignment and baseline; ` +
+      `${combine ? `judging the pre-registered seeds ${margins.seeds.join(", ")} from their partial runs` : partial ? "a partial run (judged by --combine)" : seeds == null && !smoke ? `the pre-registered seeds ${margins.seeds.join(", ")}` : "a development run (not judged)"}.\n`,
   );
   const progress = progressPrinter();
   try {
-    const results = await runProof({ workDir, resultsDir, seeds, smoke, threads, onProgress: progress.update, log: (line) => process.stderr.write(`${line}\n`) });
+    const results = await runProof({ workDir, resultsDir, marginsFile, seeds, smoke, partial, combine, staticUnderRouter: values["static-under-router"] === true, threads, onProgress: progress.update, log: (line) => process.stderr.write(`${line}\n`) });
     progress.stop();
     const f = (x: number) => x.toFixed(3);
+    const d = results.differences;
     process.stdout.write(
-      `\nHeld-out reward (mean +- std over seeds ${results.seeds.join(", ")}):\n` +
-        Object.entries(results.summary).map(([m, s]) => `  ${m.padEnd(30)} ${f(s.rewardMean)} +- ${f(s.rewardStd)}`).join("\n") +
-        `\nHAPS - best fixed:       ${f(results.differences.vsBestFixed.mean)} +- ${f(results.differences.vsBestFixed.std)} (margin ${PROOF_MARGINS.vsBestFixed}: ${results.passed.vsBestFixed ? "met" : "NOT met"})` +
-        `\nHAPS - without adapters: ${f(results.differences.vsNoAdapter.mean)} +- ${f(results.differences.vsNoAdapter.std)} (margin ${PROOF_MARGINS.vsNoAdapter}: ${results.passed.vsNoAdapter ? "met" : "NOT met"})` +
+      `\nHeld-out reward at alpha 0 (mean +- std over seeds ${results.seeds.join(", ")}):\n` +
+        Object.entries(results.summary["0"]).map(([m, s]) => `  ${m.padEnd(40)} ${f(s.rewardMean)} +- ${f(s.rewardStd)}`).join("\n") +
+        `\nHAPS - best fixed + static adapter: ${f(d.vsBestFixedStatic.mean)} +- ${f(d.vsBestFixedStatic.std)} (${results.passed.vsBestFixedStatic ? "met" : "NOT met"})` +
+        `\nHAPS - without adapters:            ${f(d.vsNoAdapter.mean)} +- ${f(d.vsNoAdapter.std)} (${results.passed.vsNoAdapter ? "met" : "NOT met"})` +
+        `\nHAPS on context - static bound:     ${f(d.contextOverStaticBound.mean)} +- ${f(d.contextOverStaticBound.std)} (${results.passed.contextOverStaticBound ? "met" : "NOT met"})` +
+        `\nAt alpha ${margins.costRegimeAlpha}, HAPS >= every fixed assignment and baseline: ${results.passed.costRegime ? "met" : "NOT met"}` +
         `\n${results.seconds.toFixed(0)} s. Written: ${path.join(resultsDir, "results.json")}, ${path.join(resultsDir, "report.md")}\n`,
     );
+    if (partial) {
+      process.stdout.write(`Partial run: seed results written to ${path.join(workDir, "seed-results")}; judge them with --combine.\n`);
+      return 0;
+    }
     if (smoke) {
       process.stdout.write("Smoke run: the whole path ran; the margins are not required at this size.\n");
       return 0;
+    }
+    if (!results.judged) {
+      process.stdout.write("Development run (seeds from the command line): not judged.\n");
+      return results.passed.all ? 0 : 1;
     }
     return results.passed.all ? 0 : 1;
   } finally {

@@ -14,7 +14,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { SpmVocabulary } from "../models/SpmVocabulary.ts";
 import { ENGLISH_WORDS } from "../models/englishWords.ts";
-import { BENCHMARK_WORDS, KEYWORD_GROUPS, KEYWORD_LETTERS, KEYWORDS, benchmarkItems, type BenchmarkItem, type KeywordGroup } from "./keywordBenchmark.ts";
+import { BENCHMARK_WORDS, KEYWORD_GROUPS, KEYWORD_LETTERS, KEYWORDS, benchmarkItems, type BenchmarkItem, type KeywordGroup } from "./devKeywords.ts";
 import { buildSkillModel, JSON_PIECES, type Letter } from "./skillModels.ts";
 
 export const DEV_CANDIDATES = {

@@ -1,18 +1,48 @@
-// The keyword benchmark: a routing problem whose right answers are known by construction, that runs the real path
-// (routing prompt -> router LLM feature -> high-level head -> generated adapters -> llama.cpp generation under a JSON
-// grammar -> parsing -> reward) on models the project generates (skillModels.ts).
+// The keyword benchmark (proof v2): a routing problem whose right answers are known by construction, that runs the
+// real path (routing prompt -> router LLM feature -> high-level head -> generated adapters -> llama.cpp generation
+// under a JSON grammar -> parsing -> reward) on models the project generates (skillModels.ts).
 //
-// Each item asks which letter stands for a keyword, in one of several phrasings with distractor words, as a
-// multiple-choice question. Two candidates know different keywords:
-//   small  - a 32-wide, 4-block model, cheap;      wide - a 64-wide, 5-block model, three times the price;
-// and the keywords fall in four groups:
-//   "small": only the small model knows them;   "wide": only the wide model does;
-//   "both": both do (the cheap one suffices);   "none": neither does - no assignment answers these without an
-//   adapter, but a rank-1 update of the last o_proj (the adapters' target) does.
-// The Student answers; the Teacher reviews and submits. So the right assignment differs across items (by group), a
-// fixed assignment gets half of the items, routing alone at most three quarters, and only routing plus generated
-// parameters can get them all. Items each model already answers must survive training ("both" and its own group).
-import { mkdir, writeFile } from "node:fs/promises";
+// Each item asks which letter stands for a keyword in a named code book ("In the {a} code book, which letter stands
+// for {k}?", twelve phrasings), as a multiple-choice question. Two candidates:
+//   small - a 32-wide, 4-block model, cheap;      wide - a 64-wide, 5-block model, three times the price.
+// The Student answers; the Teacher reviews (Submit, or Continue: the Student answers once more, and that answer
+// counts). Four groups of keywords:
+//   "small":   only the small model has the words, and it knows their letters. The wide model does not embed them,
+//              so no update of its o_proj - no adapter - can make it answer them.
+//   "wide":    the same the other way round.
+//   "review":  the right letter is "A". The small model half-knows these words wrongly: it answers another letter in
+//              the first round, but in the longer revision prompt the keyword's pull falls below the head start of
+//              "A". Only the wide model, as the Teacher, doubts these words and sends the answer back. So the joint
+//              assignment decides: small/small is wrong, wide-Teacher/small-Student right (the revision), and a wide
+//              Student answers "A" outright. The Teacher's model matters.
+//   "context": the letter depends on the keyword AND on the code book's name (a context word, "harbor" or
+//              "meadow"): two 2 x 2 Latin squares, {jasper, kestrel} x {harbor, meadow} -> B C / C B and
+//              {lupin, marten} x {harbor, meadow} -> D B / B D. No model knows them (both answer the guess "A", never
+//              right here); both models embed the keywords and the context words.
+//
+// The static-adapter bound on the "context" group (at most 0.75, shown here). A query-independent adapter updates
+// the last o_proj by a fixed matrix dW. That block's attention is uniform over the prompt and reads only the keyword
+// and context dimensions, so at the position where the Student writes its letter the attention output is
+// (e_k + e_c) / T, and each letter's logit is, up to a positive factor common to all letters, b_l + (u(k, l) +
+// v(c, l)) / T: a per-letter constant (the head start of "A"), plus what dW makes of the keyword and of the context,
+// ADDED. Take one Latin square's four cells of one phrasing (the same T: every keyword, context word, filler and
+// option is a single token): x at (k1, c1) and (k2, c2), y at (k1, c2) and (k2, c1), x and y both different from
+// "A" (so b_x = b_y). Answering all four right needs D(k1) + E(c1) > 0, D(k2) + E(c2) > 0, D(k1) + E(c2) < 0 and
+// D(k2) + E(c1) < 0, with D(k) = u(k, x) - u(k, y) and E(c) = v(c, x) - v(c, y): the first two sum to the same
+// quantity as the last two, a contradiction. So at least one of every such quadruple is wrong, whatever dW is.
+// A revision cannot rescue it: the revision prompt adds no word the attention reads and is longer (larger T), so
+// a letter other than "A" that loses in the first round loses in the second. The held-out items of this group come
+// in whole quadruples (splits below), so on them a static adapter - on any assignment, on both agents - answers at
+// most 3 of 4: the bound is 0.75 (exact for the constructed models, which close every free-text field at once; an
+// adapter would have to overturn the JSON logits to write text of different lengths). It is reached: dW giving each
+// keyword its letter under "harbor" (weight 1) and "meadow" a pull of 2 towards "B" answers 3 of every 4 (the test
+// builds that adapter). A per-query adapter realises every cell (keyword and context -> the cell's letter), which is
+// what HAPS's generator must learn.
+//
+// So: a fixed assignment without adapters answers at most 2 of the 4 groups, routing alone the first three, a fixed
+// assignment with its best static adapter at most two groups plus 3/4 of "context", and only routing plus per-query
+// parameters all of them.
+import { mkdir, readFile, writeFile as writeFileAtOnce } from "node:fs/promises";
 import path from "node:path";
 import { SpmVocabulary } from "../models/SpmVocabulary.ts";
 import { ENGLISH_WORDS } from "../models/englishWords.ts";
@@ -22,16 +52,60 @@ import { buildBagOfWordsRouter, buildSkillModel, JSON_PIECES, type Letter } from
 export const KEYWORD_GROUPS = {
   small: ["amber", "bison", "cedar"],
   wide: ["dahlia", "ermine", "fennel"],
-  both: ["gecko", "hazel", "indigo"],
-  none: ["jasper", "kestrel", "lupin"],
+  review: ["gecko", "hazel", "indigo"],
+  context: ["jasper", "kestrel", "lupin", "marten"],
 } as const;
 export type KeywordGroup = keyof typeof KEYWORD_GROUPS;
+export const KEYWORD_GROUP_NAMES = Object.keys(KEYWORD_GROUPS) as KeywordGroup[];
 export const KEYWORDS: readonly string[] = Object.values(KEYWORD_GROUPS).flat();
 
-/** Each keyword's letter (never "A": that is every model's guess for a keyword it does not know). */
-export const KEYWORD_LETTERS: Readonly<Record<string, Letter>> = Object.fromEntries(KEYWORDS.map((k, i) => [k, (["B", "C", "D"] as const)[i % 3]]));
+/** The code books that decide the "context" group's letters. */
+export const CONTEXTS = ["harbor", "meadow"] as const;
+export type Context = (typeof CONTEXTS)[number];
 
-const PHRASINGS = [
+/**
+ * The context group's Latin squares, keyword -> [letter under harbor, letter under meadow]. Rows pair up into
+ * quadruples {k1, k2} x {harbor, meadow} with the letters x y / y x (x, y never "A"): LATIN_QUADRUPLES.
+ */
+export const CONTEXT_LETTERS: Readonly<Record<string, readonly [Letter, Letter]>> = {
+  jasper: ["B", "C"],
+  kestrel: ["C", "B"],
+  lupin: ["D", "B"],
+  marten: ["B", "D"],
+};
+export const LATIN_QUADRUPLES: readonly (readonly [string, string])[] = [
+  ["jasper", "kestrel"],
+  ["lupin", "marten"],
+];
+/** The best share of the context group that any query-independent adapter can answer (see the file comment). */
+export const STATIC_ADAPTER_BOUND = 0.75;
+
+/** The letter of the small and wide groups' keywords (never "A": every model's guess for a word it does not know). */
+const PLAIN_LETTERS: Readonly<Record<string, Letter>> = {
+  amber: "B", bison: "C", cedar: "D",
+  dahlia: "B", ermine: "C", fennel: "D",
+};
+/** The review group: right letter "A"; the small model's wrong first answer. */
+export const REVIEW_LETTER: Letter = "A";
+const MISCONCEPTIONS: Readonly<Record<string, Letter>> = { gecko: "B", hazel: "C", indigo: "D" };
+/**
+ * The misconception's o_proj weight. On the small model (width 32) a keyword's letter beats the head start of "A"
+ * while the Student's prompt is shorter than about 80 x weight tokens: the first round's prompts here are 132-141
+ * tokens, the revision's 220-229 (measured on every review item), so 2.2 (about 176) falls between them.
+ */
+const MISCONCEPTION_WEIGHT = 2.2;
+
+/** The right letter of a keyword in a code book. */
+export function rightLetter(keyword: string, context: string): Letter {
+  const square = CONTEXT_LETTERS[keyword];
+  if (square != null) return square[CONTEXTS.indexOf(context as Context)];
+  if (keyword in MISCONCEPTIONS) return REVIEW_LETTER;
+  const letter = PLAIN_LETTERS[keyword];
+  if (letter == null) throw new Error(`rightLetter: "${keyword}" is not a keyword of the benchmark`);
+  return letter;
+}
+
+export const PHRASINGS = [
   "In the {a} code book, which letter stands for {k}?",
   "Which letter does the {a} {b} cipher give to {k}?",
   "Using the {a} codebook, what letter marks {k}?",
@@ -46,17 +120,17 @@ const PHRASINGS = [
   "Under the {a} cipher, {k} decodes to which option?",
 ];
 const FILLERS = ["royal", "silver", "hidden", "golden", "ancient", "quiet", "northern", "secret", "lunar", "copper", "velvet", "frozen"];
-// Answer options are common words the router does not see as content (only the keywords, fillers and template
-// words are): options carry no information about the letter, and fewer distractors keep the feature readable.
+// Answer options are common words the router does not see as content (only the keywords, context words, fillers and
+// template words are): options carry no information about the letter, and fewer distractors keep the feature readable.
 const OPTIONS = ["river", "stone", "cloud", "tree", "ocean", "bird", "horse", "ship", "fire", "apple", "snow", "rock"];
 // Not "letter" nor "key": the fixed parts of the routing prompt say "letter" and "keyword" (which tokenizes as
 // "key" + "word"), and a piece every prompt shares only dilutes the feature.
 const TEMPLATE_WORDS = ["code", "book", "codebook", "cipher", "table", "list", "scheme", "puzzle", "legend", "option", "words", "marks", "decode"];
 
 /** The benchmark's own words: what the router sees as content and what the vocabulary must hold as whole words. */
-export const BENCHMARK_WORDS: readonly string[] = [...new Set([...KEYWORDS, ...FILLERS, ...OPTIONS, ...TEMPLATE_WORDS])];
+export const BENCHMARK_WORDS: readonly string[] = [...new Set([...KEYWORDS, ...CONTEXTS, ...FILLERS, ...OPTIONS, ...TEMPLATE_WORDS])];
 /** The words with a direction in the router's embedding: everything but the answer options. */
-export const ROUTER_WORDS: readonly string[] = [...new Set([...KEYWORDS, ...FILLERS, ...TEMPLATE_WORDS])];
+export const ROUTER_WORDS: readonly string[] = [...new Set([...KEYWORDS, ...CONTEXTS, ...FILLERS, ...TEMPLATE_WORDS])];
 
 /** The router's width: random directions of ~40 words in 256 dimensions interfere little. */
 const ROUTER_WIDTH = 256;
@@ -70,22 +144,31 @@ export const CANDIDATES = {
 } as const;
 export type CandidateName = keyof typeof CANDIDATES;
 
-/** Which keywords each candidate knows. */
-export function skillOf(candidate: CandidateName): Record<string, Letter> {
-  const known = [...KEYWORD_GROUPS[candidate], ...KEYWORD_GROUPS.both];
-  return Object.fromEntries(known.map((k) => [k, KEYWORD_LETTERS[k]]));
+/** What each candidate embeds, knows, half-knows wrongly and doubts as a Teacher. */
+function modelSpec(candidate: CandidateName) {
+  const own = candidate === "small" ? KEYWORD_GROUPS.small : KEYWORD_GROUPS.wide;
+  return {
+    represented: [...own, ...KEYWORD_GROUPS.review, ...KEYWORD_GROUPS.context],
+    skill: Object.fromEntries(own.map((k) => [k, PLAIN_LETTERS[k]])),
+    misconceptions: candidate === "small" ? Object.fromEntries(KEYWORD_GROUPS.review.map((k) => [k, { letter: MISCONCEPTIONS[k], weight: MISCONCEPTION_WEIGHT }])) : {},
+    doubts: candidate === "wide" ? [...KEYWORD_GROUPS.review] : [],
+  };
 }
 
 export interface BenchmarkItem {
   id: string;
   keyword: string;
   group: KeywordGroup;
+  /** The code book's name: a context word in the context group, a filler elsewhere. */
+  context: string;
+  /** The phrasing's index in PHRASINGS. */
+  phrasing: number;
   question: string;
   choices: string[];
   answer: Letter;
 }
 
-/** Every keyword in every phrasing, with seeded distractors: 12 x 12 = 144 items. */
+/** Every keyword in every phrasing (context keywords under both code books), with seeded distractors: 204 items. */
 export function benchmarkItems(seed = 2026): BenchmarkItem[] {
   const rng = new Rng(seed);
   const pick = (pool: readonly string[], n: number) => {
@@ -93,40 +176,67 @@ export function benchmarkItems(seed = 2026): BenchmarkItem[] {
     return Array.from({ length: n }, () => left.splice(rng.int(left.length), 1)[0]);
   };
   const items: BenchmarkItem[] = [];
-  for (const [group, keywords] of Object.entries(KEYWORD_GROUPS) as [KeywordGroup, readonly string[]][]) {
-    for (const keyword of keywords) {
-      PHRASINGS.forEach((phrasing, p) => {
-        const [a, b] = pick(FILLERS, 2);
-        const question = phrasing.replace("{k}", keyword).replace("{a}", a).replace("{b}", b);
-        items.push({ id: `${keyword}-${p}`, keyword, group, question, choices: pick(OPTIONS, 4), answer: KEYWORD_LETTERS[keyword] });
-      });
+  for (const group of KEYWORD_GROUP_NAMES) {
+    for (const keyword of KEYWORD_GROUPS[group]) {
+      const contexts: (string | null)[] = group === "context" ? [...CONTEXTS] : [null];
+      for (const context of contexts) {
+        PHRASINGS.forEach((phrasing, p) => {
+          const [filler, b] = pick(FILLERS, 2);
+          const a = context ?? filler;
+          const question = phrasing.replace("{k}", keyword).replace("{a}", a).replace("{b}", b);
+          const id = context == null ? `${keyword}-${p}` : `${keyword}-${context}-${p}`;
+          items.push({ id, keyword, group, context: a, phrasing: p, question, choices: pick(OPTIONS, 4), answer: rightLetter(keyword, a) });
+        });
+      }
     }
   }
   return items;
 }
 
-/** The known truth: whether an assignment answers an item right without adapters (the Student's knowledge decides). */
-export function answersWithoutAdapter(item: Pick<BenchmarkItem, "keyword">, assignment: Readonly<Record<string, string>>): boolean {
-  const student = assignment.student as CandidateName;
-  return skillOf(student)[item.keyword] != null;
+/** The known truth: whether an assignment answers an item right without adapters. */
+export function answersWithoutAdapter(item: Pick<BenchmarkItem, "group">, assignment: Readonly<Record<string, string>>): boolean {
+  const { teacher, student } = assignment;
+  switch (item.group) {
+    case "small":
+      return student === "small";
+    case "wide":
+      return student === "wide";
+    case "review":
+      // A wide Student answers "A" outright; a small one only after a wide Teacher sends it back.
+      return student === "wide" || teacher === "wide";
+    case "context":
+      return false;
+  }
+}
+
+/** The unit that goes to one split whole: a keyword's phrasing, or a Latin quadruple's phrasing (four items). */
+function splitUnit(item: BenchmarkItem): string {
+  if (item.group !== "context") return item.keyword;
+  return LATIN_QUADRUPLES.findIndex((q) => q.includes(item.keyword)).toString();
 }
 
 /**
- * Held-out splits per seed, stratified by keyword so every keyword is trained on: of each keyword's 12 phrasings,
- * `train` go to training, `valid` to validation, the rest to the test split.
+ * Held-out splits per seed: of each keyword's 12 phrasings (each Latin quadruple's, for the context group, whose four
+ * items of a phrasing stay together), `train` go to training, `valid` to validation and the rest to the test split,
+ * drawn per seed. So every keyword and every (keyword, code book) cell is trained on, and the test items are new
+ * (keyword, code book, phrasing) combinations; the context group's test items come in whole quadruples, on which the
+ * static-adapter bound holds exactly.
  */
-export function stratifiedSplits(items: readonly BenchmarkItem[], seed: number, perKeyword = { train: 6, valid: 2 }): { train: BenchmarkItem[]; valid: BenchmarkItem[]; test: BenchmarkItem[] } {
+export function stratifiedSplits(items: readonly BenchmarkItem[], seed: number, perUnit = { train: 6, valid: 2 }): { train: BenchmarkItem[]; valid: BenchmarkItem[]; test: BenchmarkItem[] } {
   const rng = new Rng(seed);
   const out = { train: [] as BenchmarkItem[], valid: [] as BenchmarkItem[], test: [] as BenchmarkItem[] };
-  for (const keyword of KEYWORDS) {
-    const own = items.filter((i) => i.keyword === keyword);
-    for (let i = own.length - 1; i > 0; i--) {
+  const units = [...new Set(items.map(splitUnit))];
+  for (const unit of units) {
+    const own = items.filter((i) => splitUnit(i) === unit);
+    const phrasings = [...new Set(own.map((i) => i.phrasing))];
+    for (let i = phrasings.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);
-      [own[i], own[j]] = [own[j], own[i]];
+      [phrasings[i], phrasings[j]] = [phrasings[j], phrasings[i]];
     }
-    out.train.push(...own.slice(0, perKeyword.train));
-    out.valid.push(...own.slice(perKeyword.train, perKeyword.train + perKeyword.valid));
-    out.test.push(...own.slice(perKeyword.train + perKeyword.valid));
+    const of = (ps: number[]) => own.filter((i) => ps.includes(i.phrasing));
+    out.train.push(...of(phrasings.slice(0, perUnit.train)));
+    out.valid.push(...of(phrasings.slice(perUnit.train, perUnit.train + perUnit.valid)));
+    out.test.push(...of(phrasings.slice(perUnit.train + perUnit.valid)));
   }
   return out;
 }
@@ -144,10 +254,17 @@ export interface WrittenBenchmark {
  */
 export async function writeKeywordBenchmark(dir: string, options: { scale?: number } = {}): Promise<WrittenBenchmark> {
   await mkdir(dir, { recursive: true });
+  // A file that already holds these bytes is left alone: another process may have the models mapped (seed processes
+  // side by side), and truncating a mapped file would crash it.
+  const writeFile = async (file: string, data: string | Uint8Array) => {
+    const bytes = typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const old = await readFile(file).catch(() => null);
+    if (old == null || !old.equals(bytes)) await writeFileAtOnce(file, bytes);
+  };
   const vocabulary = SpmVocabulary.fromWords([...ENGLISH_WORDS, ...BENCHMARK_WORDS], { pieces: JSON_PIECES });
   await writeFile(path.join(dir, "router.gguf"), buildBagOfWordsRouter("keyword-router", vocabulary, ROUTER_WORDS, ROUTER_WIDTH, 7));
   for (const [name, c] of Object.entries(CANDIDATES) as [CandidateName, (typeof CANDIDATES)[CandidateName]][]) {
-    const bytes = buildSkillModel({ name, embeddingLength: c.embeddingLength, blockCount: c.blockCount, vocabulary, keywords: KEYWORDS, skill: skillOf(name) });
+    const bytes = buildSkillModel({ name, embeddingLength: c.embeddingLength, blockCount: c.blockCount, vocabulary, keywords: KEYWORDS, contexts: CONTEXTS, ...modelSpec(name) });
     await writeFile(path.join(dir, `${name}.gguf`), bytes);
   }
   const items = benchmarkItems();

@@ -3,22 +3,26 @@
 //
 // A candidate answers "which letter stands for <keyword>?" from a skill table keyword -> letter written into the
 // o_proj (attn_output) of its LAST block - exactly the matrix the low-level router's adapters update:
-//  - every token's embedding holds 1 in a constant dimension; a keyword's also holds 1 in its own dimension;
+//  - every token's embedding holds 1 in a constant dimension; a keyword the model embeds (`represented`) also holds 1
+//    in its own dimension, and so does a context word (`contexts`); a keyword it does not embed is, to it, an
+//    unknown word that nothing downstream can read;
 //  - every block but the last is zero (an exact no-op), attention scores are zero (uniform causal attention) and the
-//    last block's V is the identity on the keyword dimensions only, so the attention output at the last position is
-//    the average of the keywords in the prompt, with nothing from the other tokens;
-//  - the last o_proj maps a known keyword's dimension to the score dimension of its letter (`skill`);
+//    last block's V is the identity on the keyword and context dimensions only, so the attention output at the last
+//    position is the average of the keywords and context words in the prompt, with nothing from the other tokens;
+//  - the last o_proj maps a known keyword's dimension to the score dimension of its letter (`skill`), a half-known
+//    one's with a smaller weight (`misconceptions`: it wins only while the prompt is short, as the prompt's length
+//    divides the average), and a doubted keyword's to a doubt dimension (`doubts`);
 //  - the output head reads each letter from its score dimension, gives "A" a small head start (the guess for an
-//    unknown keyword, never a right answer: no keyword's letter is A), and from the constant dimension makes the
-//    constrained JSON reply close every free-text field at once, prefer the multi-character JSON pieces, never emit
-//    white space, and have the Teacher submit.
+//    unknown keyword), reads "Continue" from the doubt dimension (the Teacher asks for a revision), and from the
+//    constant dimension makes the constrained JSON reply close every free-text field at once, prefer the
+//    multi-character JSON pieces, never emit white space, and have the Teacher submit otherwise.
 // So with no adapter a candidate answers a keyword right exactly when its table has it, and a rank-1 update of that
-// o_proj (keyword dimension -> letter score dimension) teaches it a keyword it lacks. The construction follows the
-// measured recipe in ../shared/NOTES.md ("A construction with known behaviour").
+// o_proj (keyword dimension -> letter score dimension) teaches it a keyword it embeds but lacks. The construction
+// follows the measured recipe in ../shared/NOTES.md ("A construction with known behaviour").
 //
-// The router's embeddings give every benchmark word (keywords, template words, fillers) a random direction and every
-// other token none, with all blocks zero: its mean-pooled feature is a bag of the problem's words, in which the
-// keyword is one word among distractors.
+// The router's embeddings give every benchmark word (keywords, context words, template words, fillers) a random
+// direction and every other token none, with all blocks zero: its mean-pooled feature is a bag of the problem's words,
+// in which the keyword is one word among distractors.
 import { buildTinyLlama } from "../models/buildTinyLlama.ts";
 import { SPM_SPACE, type SpmVocabulary } from "../models/SpmVocabulary.ts";
 import { Rng } from "../nn/Rng.ts";
@@ -50,6 +54,13 @@ const LOGITS = {
 
 /** How strongly a known keyword drives its letter (o_proj weight). */
 const SKILL_WEIGHT = 3;
+/**
+ * A doubted keyword's weight into the doubt dimension, and the Continue logit per unit of that dimension: at the
+ * Teacher's prompt lengths (60-300 tokens) "Continue" then beats "Submit" (by 2 at unit activation) and still loses
+ * to every closing JSON piece inside free text (42).
+ */
+const DOUBT_WEIGHT = 20;
+const DOUBT_LOGIT = 10;
 
 export interface SkillModelSpec {
   name: string;
@@ -58,8 +69,23 @@ export interface SkillModelSpec {
   vocabulary: SpmVocabulary;
   /** Every keyword of the benchmark, in a fixed order (each gets a dimension). */
   keywords: readonly string[];
+  /**
+   * The keywords whose tokens this model embeds (a 1 in their dimension). A keyword left out is an unknown word to
+   * the model: no attention output carries it, so no update of o_proj - no adapter - can make the model answer it.
+   * Defaults to every keyword.
+   */
+  represented?: readonly string[];
+  /** Context words (each gets a dimension, embedded and read by attention like a keyword; the base o_proj ignores them). */
+  contexts?: readonly string[];
   /** The keywords this model knows, with their letters. */
   skill: Readonly<Record<string, Letter>>;
+  /**
+   * Keywords this model half-knows wrongly: o_proj drives the given letter with a weight small enough that it beats
+   * the head start of "A" only in a short prompt (the first round), not in the longer revision prompt.
+   */
+  misconceptions?: Readonly<Record<string, { letter: Letter; weight: number }>>;
+  /** Keywords on which this model, as the Teacher, asks for a revision ("Continue") whatever the Student answered. */
+  doubts?: readonly string[];
 }
 
 /** The GGUF bytes of a candidate with a known skill table. */
@@ -67,8 +93,10 @@ export function buildSkillModel(spec: SkillModelSpec): Uint8Array {
   const d = spec.embeddingLength;
   const vocab = spec.vocabulary;
   const V = vocab.size;
-  const dim = { constant: 0, keyword: (k: number) => 1 + k, score: (l: number) => 1 + spec.keywords.length + l };
-  if (dim.score(LETTERS.length) > d) throw new Error(`buildSkillModel: ${spec.keywords.length} keywords need an embedding length above ${dim.score(LETTERS.length)}, got ${d}`);
+  const contexts = spec.contexts ?? [];
+  const K = spec.keywords.length;
+  const dim = { constant: 0, keyword: (k: number) => 1 + k, context: (c: number) => 1 + K + c, doubt: 1 + K + contexts.length, score: (l: number) => 2 + K + contexts.length + l };
+  if (dim.score(LETTERS.length) > d) throw new Error(`buildSkillModel: ${spec.keywords.length} keywords and ${contexts.length} context words need an embedding length of at least ${dim.score(LETTERS.length)}, got ${d}`);
   const id = (piece: string) => {
     const i = vocab.idOf(piece);
     if (i === undefined) throw new Error(`buildSkillModel: the vocabulary lacks ${JSON.stringify(piece)}`);
@@ -77,7 +105,11 @@ export function buildSkillModel(spec: SkillModelSpec): Uint8Array {
 
   const embedding = new Float32Array(d * V);
   for (let t = 0; t < V; t++) embedding[t * d + dim.constant] = 1;
-  spec.keywords.forEach((k, i) => (embedding[vocab.wordId(k) * d + dim.keyword(i)] = 1));
+  const represented = new Set(spec.represented ?? spec.keywords);
+  spec.keywords.forEach((k, i) => {
+    if (represented.has(k)) embedding[vocab.wordId(k) * d + dim.keyword(i)] = 1;
+  });
+  contexts.forEach((c, i) => (embedding[vocab.wordId(c) * d + dim.context(i)] = 1));
 
   const output = new Float32Array(d * V);
   const row = (piece: string) => id(piece) * d;
@@ -88,16 +120,21 @@ export function buildSkillModel(spec: SkillModelSpec): Uint8Array {
   for (const piece of ['","', '"}']) output[row(piece) + dim.constant] = LOGITS.closingPiece;
   output[row("Submit") + dim.constant] = LOGITS.submit;
   output[row("Continue") + dim.constant] = LOGITS.continue;
+  output[row("Continue") + dim.doubt] = DOUBT_LOGIT;
   for (const space of [SPM_SPACE, "<0x20>", "<0x0A>", "<0x09>", "<0x0D>"]) output[row(space) + dim.constant] = LOGITS.space;
 
   const values = new Float32Array(d * d);
   spec.keywords.forEach((_, i) => (values[dim.keyword(i) * d + dim.keyword(i)] = 1));
+  contexts.forEach((_, i) => (values[dim.context(i) * d + dim.context(i)] = 1));
   const oProj = new Float32Array(d * d);
-  for (const [keyword, letter] of Object.entries(spec.skill)) {
+  const keywordDim = (keyword: string, what: string) => {
     const k = spec.keywords.indexOf(keyword);
-    if (k < 0) throw new Error(`buildSkillModel: skill keyword "${keyword}" is not one of the benchmark's keywords`);
-    oProj[dim.score(LETTERS.indexOf(letter)) * d + dim.keyword(k)] = SKILL_WEIGHT;
-  }
+    if (k < 0) throw new Error(`buildSkillModel: ${what} keyword "${keyword}" is not one of the benchmark's keywords`);
+    return dim.keyword(k);
+  };
+  for (const [keyword, letter] of Object.entries(spec.skill)) oProj[dim.score(LETTERS.indexOf(letter)) * d + keywordDim(keyword, "skill")] = SKILL_WEIGHT;
+  for (const [keyword, m] of Object.entries(spec.misconceptions ?? {})) oProj[dim.score(LETTERS.indexOf(m.letter)) * d + keywordDim(keyword, "misconception")] = m.weight;
+  for (const keyword of spec.doubts ?? []) oProj[dim.doubt * d + keywordDim(keyword, "doubt")] = DOUBT_WEIGHT;
 
   const last = spec.blockCount - 1;
   return buildTinyLlama({

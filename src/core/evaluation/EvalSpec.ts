@@ -14,7 +14,7 @@ import { readJsonFile } from "../config/readJsonFile.ts";
 import { trainSpecSchema, type DataSettings, type RlSettings, type SftSettings } from "../training/TrainSpec.ts";
 
 /** The methods of the main table and the cost regimes. */
-export const EVAL_METHODS = ["haps", "random", "fixed", "oracle", "routellm", "routellm-pair", "graphrouter", "irt", "knn", "mlp"] as const;
+export const EVAL_METHODS = ["haps", "random", "fixed", "oracle", "routellm", "routellm-pair", "graphrouter", "irt", "knn", "mlp", "static-adapter"] as const;
 export type EvalMethod = (typeof EVAL_METHODS)[number];
 
 const train = trainSpecSchema.shape;
@@ -27,11 +27,12 @@ const keywordBenchmark = z
      * fresh clone needs nothing else.
      */
     name: z.literal("keyword"),
-    /** Phrasings of each of the 12 keywords used (the first ones). Defaults to 12: all 144 items. */
+    /** Phrasings used of each keyword (and code book, in the context group; the first ones). Defaults to 12: all 204 items. */
     phrasings: z.number().int().min(2).max(12).default(12),
     /**
-     * Per keyword and seed, phrasings to train on; `valid` more validate; the rest are held out for the test. Each seed
-     * draws its own stratified split (every keyword is trained on, phrasings are held out). Defaults to 6 (the proof).
+     * Per keyword (per Latin quadruple in the context group) and seed, phrasings to train on; `valid` more validate;
+     * the rest are held out for the test. Each seed draws its own stratified split (every keyword and code book is
+     * trained on, keyword x code book x phrasing combinations are held out). Defaults to 6 (the proof).
      */
     train: z.number().int().min(1).default(6),
     /** Validation phrasings per keyword; 0 validates on the training items (as the proof's smoke run). Defaults to 2. */

@@ -16,7 +16,7 @@ export const RESAMPLES = 2000;
 export const BETTER: Record<Measure, 1 | -1> = { quality: 1, normalisedCost: -1, reward: 1 };
 
 /** The rows that can be the best baseline: every baseline of the main table (fixed rows included), not HAPS, not the Oracle. */
-export const BASELINE_KINDS: readonly string[] = ["random", "fixed", "routellm", "routellm-pair", "graphrouter", "irt", "knn", "mlp"];
+export const BASELINE_KINDS: readonly string[] = ["random", "fixed", "routellm", "routellm-pair", "graphrouter", "irt", "knn", "mlp", "static-adapter"];
 
 /** One method's per-item scores at one alpha, one array per seed (null when a seed has no such score). */
 export function itemScores(perSeed: readonly SeedEvaluation[], name: string, alpha: number, measure: Measure): number[][] | null {

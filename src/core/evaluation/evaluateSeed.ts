@@ -17,13 +17,16 @@
 // cost normaliser and the same token accounting (scoreOutcomes).
 import path from "node:path";
 import { RandomBaseline, type AssignmentSpace, type Baseline, type RoutingExample } from "../baselines/index.ts";
+import { episodesWith, trainStaticAdapters } from "../baselines/StaticAdapter.ts";
+import type { PreparedQuery } from "../episode/types.ts";
+import { reward, type CostNormalizer } from "../metrics/index.ts";
 import type { TaskItem } from "../data/TaskItem.ts";
 import { fitCostNormalizer, type ActionRow } from "../training/ActionDataset.ts";
 import type { TrainingProgress } from "../training/progress.ts";
 import type { TrainingSession } from "../training/Trainer.ts";
 import type { AssignmentTable, Choice } from "./AssignmentTable.ts";
 import { baselineAt, baselineRng, decide, fitBaseline, makeBaselines, type FittedBaseline, type TuningRecord } from "./baselineMethods.ts";
-import { learnedBaseline, HAPS_SPACE } from "./tuning/learnedMethods.ts";
+import { learnedBaseline, HAPS_SPACE, STATIC_ADAPTER_SPACE } from "./tuning/learnedMethods.ts";
 import { describeConfiguration, drawConfigurations, nestConfiguration } from "./tuning/searchSpace.ts";
 import type { EvalSpec } from "./EvalSpec.ts";
 import type { EvaluationData } from "./EvaluationData.ts";
@@ -85,7 +88,7 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
   const baseDepth = session.config.generator.lastLayers;
   const depthIsHaps = (k: number) => k === baseDepth && session.config.generator.shareTrunk;
   const { ablations } = spec;
-  const needsHaps = spec.methods.includes("haps") || ablations.highLevel || ablations.depths.some(depthIsHaps);
+  const needsHaps = spec.methods.includes("haps") || spec.methods.includes("static-adapter") || ablations.highLevel || ablations.depths.some(depthIsHaps);
   const train = (variant: RunVariant) => ctx.runs.train(variant, seed, split, normalizer, seedDir);
   // HAPS's search: configuration 0 is the spec's settings (folder `haps`, as before tuning existed, so a work folder
   // resumes), the others are drawn; the one with the best validation reward at the training alpha is HAPS.
@@ -175,6 +178,15 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     for (const a of alphas) byAlpha[alphaKey(a)] = score(baselineOutcomes(f, baselineAt(f, a, alpha), a), a);
     methods.push({ name: f.name, group: "main", kind: f.method, adapters: false, scoredFrom: "action rows", weighsCost: f.weighsCost, fitSeconds: f.fitSeconds, byAlpha });
   }
+  const staticPareto: ParetoSeries[] = [];
+  if (spec.methods.includes("static-adapter")) {
+    const s = await staticAdapterMethods(ctx, seed, haps!, { split, normalizer, rowOf, testQueries }, score, tick);
+    methods.push(...s.methods);
+    tuning.push(...s.tuning);
+    // Its router form decides at each cost regime with new episodes: its front has the regimes' points only (a sweep
+    // over every swept alpha would run new episodes with its adapters at each).
+    for (const m of s.methods) staticPareto.push({ name: m.name, kind: m.kind, points: (m.weighsCost ? alphas : [alpha]).map((a) => ({ alpha: a, quality: m.byAlpha[alphaKey(a)].quality, cost: m.byAlpha[alphaKey(a)].normalisedCost, strongCallShare: m.byAlpha[alphaKey(a)].strongCallShare })) });
+  }
   const atAlpha = (outcomes: ItemOutcome[]) => ({ [alphaKey(alpha)]: score(outcomes, alpha) });
 
   if (ablations.highLevel) {
@@ -209,7 +221,7 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
   // decides with its head at each alpha and runs its episodes with adapters (an item's episode under an assignment is
   // run once and shared). A baseline decides with the configuration it kept at the training alpha; one that trains a
   // model per alpha (GraphRouter) is fitted again with that configuration for the swept alphas.
-  const pareto: ParetoSeries[] = [];
+  const pareto: ParetoSeries[] = [...staticPareto];
   const point = (a: number, s: MethodScore) => ({ alpha: a, quality: s.quality, cost: s.normalisedCost, strongCallShare: s.strongCallShare });
   if (spec.methods.includes("haps")) {
     const points = [];
@@ -264,6 +276,75 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     episodesRun: trained.reduce((s, r) => s + r.runner.ran, 0),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * The static-adapter baseline (baselines/StaticAdapter.ts), trained at the training alpha under HAPS's router and on
+ * the best fixed assignment (on the training rows, ties to the cheaper), then scored from new episodes at every alpha.
+ * Its search is the evaluation's: the spec's number of configurations (its own settings - the spec's RL settings - and
+ * draws from STATIC_ADAPTER_SPACE), the one with the best validation reward kept. The router form pays the router's
+ * overhead; the fixed form reads no router.
+ */
+async function staticAdapterMethods(
+  ctx: SeedContext,
+  seed: number,
+  haps: TrainedRun,
+  data: { split: { train: readonly TaskItem[]; valid: readonly TaskItem[] }; normalizer: CostNormalizer; rowOf: (item: string, choice: Choice) => ActionRow; testQueries: readonly PreparedQuery[] },
+  score: (outcomes: ItemOutcome[], alpha: number) => MethodScore,
+  tick: (n?: number) => void,
+): Promise<{ methods: MethodResult[]; tuning: TuningRecord[] }> {
+  const { session, table, alpha } = ctx;
+  const { normalizer } = data;
+  const prepared = (items: readonly TaskItem[]) => items.map((i) => session.prepared.get(i.id)!);
+  const train = prepared(data.split.train);
+  const valid = data.split.valid.length > 0 ? prepared(data.split.valid) : train;
+  const trainReward = (choice: Choice) => data.split.train.reduce((s, i) => {
+    const row = data.rowOf(i.id, choice);
+    return s + reward(row.quality, normalizer.normalise(row.cost), alpha);
+  }, 0);
+  const trainCost = (choice: Choice) => data.split.train.reduce((s, i) => s + data.rowOf(i.id, choice).cost, 0);
+  const bestFixed = table.choices().reduce((best, c) => {
+    const d = trainReward(c) - trainReward(best);
+    return d > 1e-9 || (Math.abs(d) <= 1e-9 && trainCost(c) < trainCost(best)) ? c : best;
+  });
+  const underRouter = (a: number) => (q: PreparedQuery) => haps.policy.head.toAssignment(haps.policy.head.argmax(q.feature, a));
+  const fixed = () => () => session.pipeline.fixedAssignment({ ...bestFixed });
+  const variants = [
+    { name: "Static adapter (HAPS's router)", route: underRouter },
+    { name: `Static adapter (fixed: ${table.label(bestFixed)})`, route: fixed },
+  ];
+  const out: MethodResult[] = [];
+  const tuning: TuningRecord[] = [];
+  const configurations = drawConfigurations(STATIC_ADAPTER_SPACE, ctx.spec.tuning.configurations, seed, "static-adapter");
+  for (const v of variants) {
+    const started = performance.now();
+    const trials: TuningRecord["trials"] = [];
+    let kept: Awaited<ReturnType<typeof trainStaticAdapters>> | null = null;
+    let keptIndex = 0;
+    for (const [i, configuration] of configurations.entries()) {
+      const t0 = performance.now();
+      const settings = { ...session.spec.rl, ...nestConfiguration(configuration).rl };
+      const trained = await trainStaticAdapters({ pipeline: haps.pipeline, policyConfig: session.pipeline.policy.config, route: v.route(alpha), train, valid, settings, alpha, normalizer, seed, signal: ctx.signal, onProgress: ctx.onProgress });
+      trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: (performance.now() - t0) / 1000, validReward: { [alphaKey(alpha)]: trained.bestValidReward } });
+      if (kept == null || trained.bestValidReward > kept.bestValidReward + 1e-12) {
+        kept = trained;
+        keptIndex = i;
+      }
+    }
+    const trained = kept!;
+    const fitSeconds = (performance.now() - started) / 1000;
+    ctx.log(`seed ${seed}: ${v.name}: kept configuration ${keptIndex}, best validation reward ${trained.bestValidReward.toFixed(4)} (${trained.rollouts} episodes, ${fitSeconds.toFixed(0)} s)`);
+    tuning.push({ method: "static-adapter", name: v.name, space: STATIC_ADAPTER_SPACE, trials, chosen: Object.fromEntries(ctx.alphas.map((a) => [alphaKey(a), keptIndex])), selectedOn: data.split.valid.length > 0 ? "valid" : "train" });
+    const pays = v.route === underRouter;
+    const byAlpha: MethodResult["byAlpha"] = {};
+    for (const a of ctx.alphas) {
+      const episodes = await episodesWith({ pipeline: haps.pipeline, route: v.route(a), alpha: a, normalizer, signal: ctx.signal }, data.testQueries, trained.adapters);
+      tick(episodes.length);
+      byAlpha[alphaKey(a)] = score(episodes.map((e): ItemOutcome => ({ item: e.item, choice: e.assignment, quality: e.quality, cost: e.cost + (pays ? (ctx.overhead.get(e.item) ?? 0) : 0), tokens: e.tokens })), a);
+    }
+    out.push({ name: v.name, group: "main", kind: "static-adapter", adapters: true, scoredFrom: "episodes", weighsCost: pays, fitSeconds, byAlpha });
+  }
+  return { methods: out, tuning };
 }
 
 function trainingRecord(run: TrainedRun): TrainingRecord {

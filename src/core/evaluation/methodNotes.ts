@@ -24,6 +24,8 @@ export const METHOD_NOTES: Record<MethodKind, string> = {
     "kNN router (baselines/KnnRouter.ts): per item, the assignment with the best mean observed reward quality - alpha * cost over its k most similar training items (cosine of the standardised routing feature); k chosen on the validation items. The sanity baseline routing evaluations expect: a learned router that does worse has not used the signal the feature holds.",
   mlp:
     "MLP router (baselines/MlpRouter.ts): one hidden layer regresses each assignment's observed quality and normalised cost from the standardised routing feature (MSE, Adam, the epoch with the lowest validation error kept), then picks argmax Q - alpha C, the decision rule of HAPS's joint head without adapters or RL.",
+  "static-adapter":
+    "Static adapter (baselines/StaticAdapter.ts): one query-independent LoRA adapter per open candidate - HAPS's own generator fed one constant feature (the training items' mean), with HAPS's estimator (antithetic Gaussian exploration on B, SGD, |B| penalty), RL settings, budget and best-validation rule. Trained twice per seed at the training alpha: under HAPS's trained router (which then decides at each regime's alpha), and on the best fixed assignment at the training alpha (chosen on the training rows, ties to the cheaper). Scored from new episodes with the static adapters.",
   "no-high-level":
     "Without the high-level router: a random assignment (the Random baseline's draws) or each fixed assignment, with the trained HAPS generators' adapters for the chosen open models. Scored from new episodes (the episodes HAPS also ran for an item and assignment are shared: decoding is greedy, so they are the same episode).",
   "no-low-level":

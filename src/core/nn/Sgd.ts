@@ -21,9 +21,9 @@ export interface SgdState {
  * step by its own gradient scale, so it moves every weight by about lr whatever the signal, and the noise drifts the
  * generated adapters until they break what the models already answered. SGD's steps stay proportional to the
  * estimate, so noise averages out while the consistent part accumulates (on the keyword benchmark, during tuning:
- * with Adam the items no model knows stayed at 0-40% right and known items broke. The committed proof run with SGD,
- * proof/results.json, has them at 0.750, 0.667 and 0.667 right on held-out phrasings for seeds 1-3, and seed 3 broke
- * one known "small" item, 11 of 12).
+ * with Adam the items no model knows stayed at 0-40% right and known items broke. The first benchmark's committed
+ * proof run with SGD (proof/results.json at commit 59e6bdd) has them at 0.750, 0.667 and 0.667 right on held-out
+ * phrasings for seeds 1-3, and seed 3 broke one known "small" item, 11 of 12).
  */
 export class Sgd {
   lr: number;

@@ -26,7 +26,8 @@
 //    mean, +eps and -eps give the same update, so the pairs carried no signal (the items no model knew never moved);
 //  - the generators and the shared trunk step with plain SGD, the head with Adam: Adam's per-weight normalisation
 //    turned the mostly-zero, mostly-noise estimates into drift that broke known items (the unknown items stayed at
-//    0-40% right while tuning); the committed proof run with SGD (proof/results.json) has them at 0.667-0.750 right
+//    0-40% right while tuning); the first benchmark's committed proof run with SGD (proof/results.json at
+//    commit 59e6bdd) has them at 0.667-0.750 right
 //    on held-out phrasings, and its seed 3 broke one known item;
 //  - a small penalty on |B| (`bPenalty`) keeps what the reward never rewarded from growing (the NOTES' RMSNorm pitfall).
 // Added to keep alpha meaningful after RL: the head's predicted quality and normalised cost of the sampled assignment

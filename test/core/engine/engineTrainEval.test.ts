@@ -43,7 +43,7 @@ describe("train and evaluate through the engine", () => {
   let trainSpec: object;
   before(async () => {
     const benchmark = await writeKeywordBenchmark(join(dir, "benchmark"));
-    // Two phrasings of every keyword: 24 items.
+    // Two phrasings of every keyword (the context keywords under both code books): 34 items.
     const items = readFileSync(benchmark.dataFile, "utf8").trim().split("\n").filter((l) => /-(0|1)"/.test(l));
     writeFileSync(join(dir, "items.jsonl"), `${items.join("\n")}\n`);
     trainSpec = {

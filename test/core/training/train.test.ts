@@ -21,7 +21,7 @@ const args = (spec: string) => [...ENGINE_NODE_FLAGS, "--import", "tsx", cli, "t
 async function setUp(): Promise<{ dir: string; spec: (out: string) => string }> {
   const dir = tempDir("train");
   const benchmark = await writeKeywordBenchmark(path.join(dir, "benchmark"));
-  // Two phrasings of every keyword: 24 items.
+  // Two phrasings of every keyword (the context keywords under both code books): 34 items.
   const items = readFileSync(benchmark.dataFile, "utf8").trim().split("\n").filter((l) => /-(0|1)"/.test(l));
   writeFileSync(path.join(dir, "items.jsonl"), `${items.join("\n")}\n`);
   return {

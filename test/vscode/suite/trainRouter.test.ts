@@ -20,7 +20,7 @@ describe("HAPS: Train Router", () => {
   let spec: Record<string, unknown>;
   before(async () => {
     const benchmark = await writeKeywordBenchmark(join(dir, "benchmark"));
-    // Two phrasings of every keyword: 24 items, of which the spec takes 12.
+    // Two phrasings of every keyword (the context keywords under both code books): 34 items, of which the spec takes 12.
     const items = readFileSync(benchmark.dataFile, "utf8").trim().split("\n").filter((l) => /-(0|1)"/.test(l));
     writeFileSync(join(dir, "items.jsonl"), `${items.join("\n")}\n`);
     // Paths relative to the spec file, as a person writes them.

@@ -42,7 +42,7 @@ function table(r: EvaluationResults, header: string[], rows: Row[]): string[] {
   return out;
 }
 
-const ORDER: MethodKind[] = ["random", "fixed", "routellm", "routellm-pair", "graphrouter", "irt", "knn", "mlp", "haps", "oracle"];
+const ORDER: MethodKind[] = ["random", "fixed", "routellm", "routellm-pair", "graphrouter", "irt", "knn", "mlp", "static-adapter", "haps", "oracle"];
 
 export function evaluationReport(r: EvaluationResults, charts: { name: string; file: string }[], options: { benchmark: boolean }): string {
   const key = alphaKey(r.trainingAlpha);

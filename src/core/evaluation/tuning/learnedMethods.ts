@@ -61,6 +61,12 @@ export const HAPS_SPACE: SearchSpace = {
   "rl.sigma": { values: [0.25, 0.5, 1] },
 };
 
+/** The static-adapter baseline's search: the generators' step size and exploration noise (it has no router to tune). */
+export const STATIC_ADAPTER_SPACE: SearchSpace = {
+  "rl.generatorLr": { log: [2e-3, 2e-2] },
+  "rl.sigma": { values: [0.25, 0.5, 1] },
+};
+
 export function learnedBaseline(method: EvalMethod): LearnedMethod | undefined {
   return LEARNED_BASELINES.find((m) => m.method === method);
 }
