@@ -38,7 +38,7 @@ export const LEARNED_BASELINES: readonly LearnedMethod[] = [
   {
     method: "irt",
     make: (o, c) => new IrtRouter({ ...o.irt, ...c }),
-    space: { lr: { log: [3e-4, 1e-2] }, knowledge: { values: [5, 10, 25] }, warmUp: { values: [0, 0.1, 0.3] } },
+    space: { lr: { log: [3e-4, 1e-2] }, knowledge: { values: [5, 10, 25] }, warmUp: { values: [0, 0.1, 0.3] }, minSteps: { values: [2000, 5000, 10000] } },
   },
   {
     // kNN's one hyperparameter is k; its own settings choose k on validation from a list, a drawn configuration fixes it.
