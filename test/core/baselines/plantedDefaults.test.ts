@@ -20,7 +20,7 @@ const space = withAssignmentEmbeddings(pair, pair.assignments.map((_, i) => Floa
 const options = evalSpecSchema.parse({ benchmark: { name: "keyword" } }).baselines;
 
 for (const { method } of LEARNED_BASELINES) {
-  test(`${method} with the evaluation's default settings reaches held-out quality >= 0.9 on the planted four-assignment problem`, () => {
+  test(`${method} with the evaluation's default settings reaches held-out quality >= 0.9 on the planted four-assignment problem`, (t) => {
     const [entry] = makeBaselines([method], space, options, 1, 1);
     assert.deepEqual(entry.configurations, [{}]);
     const pick = (set: typeof train) => set.examples.filter((_, i) => method !== "routellm-pair" || set.groups[i] === 0 || set.groups[i] === 3);
@@ -32,6 +32,7 @@ for (const { method } of LEARNED_BASELINES) {
       return d.index;
     });
     const quality = scoreChoices(test, choices, 0, 4).quality;
+    t.diagnostic(`${fitted.name}: held-out quality ${quality.toFixed(3)}`);
     assert.ok(quality >= 0.9, `${fitted.name}: held-out quality ${quality}`);
   });
 }
