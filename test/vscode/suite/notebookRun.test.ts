@@ -115,7 +115,7 @@ describe("Evaluation notebook: running cells", () => {
     assert.equal(cell.executionSummary?.success, true, `the cell succeeded: ${JSON.stringify(items(cell)).slice(0, 2000)}`);
     // While it ran: the output folder, then the phases with their counts.
     assert.ok(progressSeen.some((t) => /^Evaluating into .+ \(global storage\)/.test(t)), `progress heading: ${progressSeen[0]}`);
-    assert.ok(progressSeen.some((t) => /action-level data: \d+\/96/.test(t)), `action-level progress streamed: ${progressSeen.at(-1)}`);
+    assert.ok(progressSeen.some((t) => /action-level data: \d+\/136/.test(t)), `action-level progress streamed: ${progressSeen.at(-1)}`);
     assert.ok(progressSeen.some((t) => /evaluation \(seed 1\): \d+\/\d+/.test(t)), "evaluation progress streamed");
 
     const out = items(cell);
@@ -170,7 +170,7 @@ describe("Evaluation notebook: running cells", () => {
     const notebook = await openInEditor(file);
     let stopSent = false;
     const [cell] = await runCells(notebook, 0, 1, (c) => {
-      if (stopSent || !items(c).some((i) => /action-level data: [1-9]\d*\/96/.test(i.text))) return;
+      if (stopSent || !items(c).some((i) => /action-level data: [1-9]\d*\/136/.test(i.text))) return;
       stopSent = true;
       void vscode.commands.executeCommand("notebook.cell.cancelExecution", { ranges: [{ start: 0, end: 1 }], document: notebook.uri });
     });
@@ -183,7 +183,7 @@ describe("Evaluation notebook: running cells", () => {
     const outDir = /Evaluating into (.+) \(global storage\)/.exec(text)![1];
     assert.equal(existsSync(join(outDir, "results.json")), false, "no results from a stopped run");
     const rows = readFileSync(join(outDir, "work", "actions.jsonl"), "utf8").trim().split("\n").length - 1;
-    assert.ok(rows >= 1 && rows < 96, `stopped part-way through the action-level data (${rows} of 96 rows)`);
+    assert.ok(rows >= 1 && rows < 136, `stopped part-way through the action-level data (${rows} of 136 rows)`);
     await sleep(1000);
     assert.equal(readFileSync(join(outDir, "work", "actions.jsonl"), "utf8").trim().split("\n").length - 1, rows, "no rows written after the stop");
     const info = await vscode.commands.executeCommand<RuntimeInfo>("haps.showRuntimeInfo");
