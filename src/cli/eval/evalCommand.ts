@@ -9,16 +9,19 @@ export const evalCommand: CliCommand = {
   --spec FILE   the evaluation spec (JSON): the data (a training spec's data and config, or "benchmark":
                 {"name": "keyword"}), seeds, the training alpha and the cost regimes, methods, ablations, HAPS's
                 training settings and the baselines' options; every field and its default:
-                src/core/evaluation/EvalSpec.ts. examples/eval-smoke.json runs every method in a few minutes.
+                src/core/evaluation/EvalSpec.ts. examples/eval-smoke.json runs every method and ablation on a tiny
+                cut of the keyword benchmark.
   --out DIR     where results.json, report.md and the charts go; the action-level data and checkpoints go to
                 DIR/work unless the spec names another work folder
   --json        print the summary as one JSON object
 
 Per seed: the splits, the routing features and the action-level data (every item under every assignment without
-adapters, shared with training), HAPS trained once (warm-up, joint RL) and evaluated at every cost regime, the
-baselines (Random, each Fixed assignment, Oracle, RouteLLM, GraphRouter, IRT-Router) fitted on the training items'
-rows, and the ablations (without the high-level router, without the low-level router, without parameter sharing,
-LoRA depth k). Held-out test items are never trained or calibrated on. Run it again with the same --out to resume:
-finished episodes and trainings are not repeated.`,
+adapters, shared with training), HAPS trained (warm-up, joint RL) for each configuration of its search and the one
+with the best validation reward evaluated at every cost regime, the baselines (Random, each Fixed assignment, Oracle,
+RouteLLM over all assignments and strong/weak, GraphRouter, IRT-Router, kNN, MLP, static adapters) with the same
+search, and the ablations (without the high-level router, without the low-level router, without parameter sharing,
+LoRA depth k). The report gives paired bootstrap intervals and McNemar/Wilcoxon p-values for every difference it
+states, regret to the Oracle, and the cost-quality Pareto fronts. Held-out test items are never trained or calibrated
+on. Run it again with the same --out to resume: finished episodes and trainings are not repeated.`,
   run: async (args, context) => (await import("./runEval.ts")).runEval(args, context),
 };

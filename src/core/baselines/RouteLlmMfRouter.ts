@@ -19,12 +19,18 @@
  *  - each of the M^N assignments is one "model" of the table P; battles come from the action-level data: for every
  *    training item and every pair of assignments, the one with the higher observed quality wins (equal qualities are
  *    ties and dropped), so all assignments shape the shared projection as all Arena models do in the original;
- *  - routing stays binary: "strong" is the assignment with the highest mean normalised training cost (with priced
- *    candidates where the costlier model is the stronger one, All Strong) and "weak" the one with the lowest (All
- *    Weak); both can be set. Its curve's x axis is then the share of items sent to the costlier configuration;
- *  - cost enters only in the cost regimes: at alpha = 0 (the paper's main table) the threshold is fixed (`threshold`,
- *    or calibrated to `strongShare` on the validation queries); at alpha > 0 the threshold is the one that maximises
- *    the mean reward quality - alpha * cost on the validation split, the role RouteLLM leaves to the user's budget;
+ *  - `routing: "all"` (the default, as every other router here picks among all assignments): an item goes to the
+ *    assignment with the highest predicted win rate w_a = mean over b != a of sigma(s_a - s_b) - RouteLLM's rule
+ *    "send the query to the model predicted to win", over all M^N "models". Cost enters only in the cost regimes: at
+ *    alpha = 0 the decision is the plain argmax; at alpha > 0 it is argmax w_a - lambda * c_a, with c_a the
+ *    assignment's mean normalised training cost and lambda the value of a fixed grid with the best mean validation
+ *    reward quality - alpha * cost (the role RouteLLM leaves to the user's budget, as its threshold);
+ *  - `routing: "pair"` (the named variant "RouteLLM (MF, strong/weak)"): the original's binary form. "strong" is the
+ *    assignment with the highest mean normalised training cost (with priced candidates where the costlier model is
+ *    the stronger one, All Strong) and "weak" the one with the lowest (All Weak); both can be set. At alpha = 0 the
+ *    threshold is fixed (`threshold`, or calibrated to `strongShare` on the validation queries); at alpha > 0 it is
+ *    the one that maximises the mean validation reward. Its threshold sweep is the RouteLLM-style curve, whose x axis
+ *    is the share of items sent to the costlier configuration;
  *  - the epoch count is raised so that at least `minSteps` updates happen, and the epoch with the lowest validation
  *    battle loss is kept (the original keeps its last epoch, on far more battles).
  */
@@ -54,15 +60,20 @@ export interface RouteLlmMfOptions {
   noiseStd?: number;
   /** Least number of Adam updates; the epoch count is raised to reach it. Defaults to `1000`. */
   minSteps?: number;
-  /** Win-probability threshold at alpha = 0 (the paper's fixed tau, whose value it does not give). Defaults to `0.5`. */
+  /** Win-probability threshold at alpha = 0 of the pair form (the paper's fixed tau, whose value it does not give). Defaults to `0.5`. */
   threshold?: number;
-  /** If set, the alpha = 0 threshold is calibrated on the validation queries to send this share to strong. Defaults to none. */
+  /** If set, the pair form's alpha = 0 threshold is calibrated on the validation queries to send this share to strong. Defaults to none. */
   strongShare?: number;
   /** Index of the strong assignment. Defaults to the one with the highest mean normalised training cost. */
   strong?: number;
   /** Index of the weak assignment. Defaults to the one with the lowest mean normalised training cost. */
   weak?: number;
+  /** `all`: argmax of the predicted win rates over every assignment; `pair`: the original's strong/weak threshold. Defaults to `all`. */
+  routing?: "all" | "pair";
 }
+
+/** The cost weights lambda the all-assignment form chooses from on the validation split (0 first: ties keep it). */
+export const LAMBDA_GRID = [0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10] as const;
 
 /** One point of the router's trade-off curve. */
 export interface MfSweepPoint extends SweepThreshold {
@@ -75,7 +86,7 @@ export interface MfSweepPoint extends SweepThreshold {
 }
 
 export class RouteLlmMfRouter implements Baseline {
-  readonly name = "RouteLLM (MF)";
+  readonly name: string;
   readonly weighsCost = true;
   readonly options: Required<Omit<RouteLlmMfOptions, "strongShare" | "strong" | "weak">> & Pick<RouteLlmMfOptions, "strongShare" | "strong" | "weak">;
   private model: MatrixFactorization | null = null;
@@ -85,6 +96,8 @@ export class RouteLlmMfRouter implements Baseline {
   private tau = 0.5;
   private calibrationSet: readonly RoutingExample[] = [];
   private readonly thresholdsByAlpha = new Map<number, number>();
+  private readonly lambdasByAlpha = new Map<number, number>();
+  private meanCost: Float64Array = new Float64Array(0);
 
   constructor(options: RouteLlmMfOptions = {}) {
     this.options = {
@@ -99,8 +112,11 @@ export class RouteLlmMfRouter implements Baseline {
       strongShare: options.strongShare,
       strong: options.strong,
       weak: options.weak,
+      routing: options.routing ?? "all",
     };
     const o = this.options;
+    if (o.routing !== "all" && o.routing !== "pair") throw new Error(`RouteLlmMfRouter: option routing must be "all" or "pair", got ${JSON.stringify(o.routing)}`);
+    this.name = o.routing === "all" ? "RouteLLM (MF)" : "RouteLLM (MF, strong/weak)";
     for (const field of ["dim", "epochs", "batchSize"] as const) {
       if (!Number.isInteger(o[field]) || o[field] < 1) throw new Error(`RouteLlmMfRouter: option ${field} must be a positive integer, got ${o[field]}`);
     }
@@ -132,6 +148,7 @@ export class RouteLlmMfRouter implements Baseline {
     checkRoutingExamples(valid, space, "RouteLlmMfRouter.fit: valid", widths);
     this.widths = widths;
     this.pickPair(train, count);
+    this.meanCost = Float64Array.from(assignmentMeans(train, count).cost);
 
     const o = this.options;
     const rng = options.rng;
@@ -171,6 +188,7 @@ export class RouteLlmMfRouter implements Baseline {
 
     this.calibrationSet = valid.length > 0 ? valid : train;
     this.thresholdsByAlpha.clear();
+    this.lambdasByAlpha.clear();
     this.tau = o.strongShare !== undefined ? this.calibrate(this.calibrationSet, o.strongShare) : o.threshold;
   }
 
@@ -205,14 +223,64 @@ export class RouteLlmMfRouter implements Baseline {
     return this.tau;
   }
 
+  /** Predicted win rate of every assignment against the others: w_a = mean over b != a of sigma(s_a - s_b). */
+  assignmentWinRates(example: RoutingExample): Float64Array {
+    const s = this.scores(example);
+    const n = s.length;
+    return Float64Array.from(s, (sa, a) => {
+      let total = 0;
+      for (let b = 0; b < n; b++) if (b !== a) total += sigmoid(sa - s[b]);
+      return total / (n - 1);
+    });
+  }
+
   choose(example: RoutingExample, alpha: number): number {
     checkAlpha(alpha, "RouteLlmMfRouter.choose");
     this.requireFitted("choose");
+    if (this.options.routing === "all") return this.chooseAmongAll(this.assignmentWinRates(example), alpha === 0 ? 0 : this.lambdaFor(alpha));
     const threshold = alpha === 0 ? this.tau : this.thresholdFor(alpha);
     return this.winProbability(example, this.strongIndex, this.weakIndex) >= threshold ? this.strongIndex : this.weakIndex;
   }
 
-  /** The threshold used at cost preference alpha > 0: the best mean validation reward over all distinct cut points. */
+  /**
+   * The all-assignment form's cost weight at cost preference alpha > 0: the value of LAMBDA_GRID whose decisions have
+   * the best mean validation reward quality - alpha * cost (the smaller one on ties).
+   */
+  lambdaFor(alpha: number): number {
+    checkAlpha(alpha, "RouteLlmMfRouter.lambdaFor");
+    this.requireFitted("lambdaFor");
+    const cached = this.lambdasByAlpha.get(alpha);
+    if (cached !== undefined) return cached;
+    const set = this.calibrationSet;
+    const rates = set.map((ex) => this.assignmentWinRates(ex));
+    let best = 0;
+    let bestTotal = -Infinity;
+    for (const lambda of LAMBDA_GRID) {
+      let total = 0;
+      set.forEach((ex, i) => {
+        const a = this.chooseAmongAll(rates[i], lambda);
+        total += reward(ex.quality[a], ex.cost[a], alpha);
+      });
+      if (total > bestTotal + 1e-12) {
+        bestTotal = total;
+        best = lambda;
+      }
+    }
+    this.lambdasByAlpha.set(alpha, best);
+    return best;
+  }
+
+  private chooseAmongAll(rates: Float64Array, lambda: number): number {
+    let best = 0;
+    for (let a = 1; a < rates.length; a++) {
+      const v = rates[a] - lambda * this.meanCost[a];
+      const vb = rates[best] - lambda * this.meanCost[best];
+      if (v > vb + 1e-12 || (Math.abs(v - vb) <= 1e-12 && this.meanCost[a] < this.meanCost[best])) best = a;
+    }
+    return best;
+  }
+
+  /** The pair form's threshold at cost preference alpha > 0: the best mean validation reward over all distinct cut points. */
   thresholdFor(alpha: number): number {
     checkAlpha(alpha, "RouteLlmMfRouter.thresholdFor");
     this.requireFitted("thresholdFor");

@@ -62,8 +62,10 @@ export interface RoutingExample {
   /** Observed quality of each assignment (task metric: F1 or 0/1, in [0, 1]), indexed like `AssignmentSpace.assignments`. */
   quality: readonly number[];
   /**
-   * Normalised cost of each assignment: min-max normalised with the training split's statistics, so it lies in [0, 1]
-   * on the training split and may leave that range on the others.
+   * Normalised cost of each assignment: min-max normalised with the training split's statistics and clamped to
+   * [0, 1] (metrics/cost/CostNormalizer.ts), so it lies in [0, 1] on every split. The paper leaves the scale unclamped
+   * (a cost beyond the training range maps beyond 1); the clamp is this project's choice: one unusually costly episode
+   * cannot outweigh the performance term of the reward, and a failed item's cost 1 stays the worst cost there is.
    */
   cost: readonly number[];
 }

@@ -14,7 +14,7 @@ import { readJsonFile } from "../config/readJsonFile.ts";
 import { trainSpecSchema, type DataSettings, type RlSettings, type SftSettings } from "../training/TrainSpec.ts";
 
 /** The methods of the main table and the cost regimes. */
-export const EVAL_METHODS = ["haps", "random", "fixed", "oracle", "routellm", "graphrouter", "irt", "knn", "mlp", "static-adapter"] as const;
+export const EVAL_METHODS = ["haps", "random", "fixed", "oracle", "routellm", "routellm-pair", "graphrouter", "irt", "knn", "mlp", "static-adapter"] as const;
 export type EvalMethod = (typeof EVAL_METHODS)[number];
 
 const train = trainSpecSchema.shape;
@@ -51,7 +51,7 @@ const keywordBenchmark = z
 // its default). Unknown names are refused here.
 const num = z.number();
 const routeLlmOptions = z
-  .object({ dim: num, epochs: num, batchSize: num, lr: num, weightDecay: num, noiseStd: num, minSteps: num, threshold: num, strongShare: num })
+  .object({ dim: num, epochs: num, batchSize: num, lr: num, weightDecay: num, noiseStd: num, minSteps: num, threshold: num, strongShare: num, strong: num, weak: num })
   .partial()
   .strict();
 const graphRouterOptions = z.object({ hidden: num, lr: num, weightDecay: num, epochs: num, splitsPerEpoch: num, maskRate: num }).partial().strict();
@@ -80,7 +80,10 @@ export const evalSpecSchema = z
   .object({
     /** The routing configuration, as in a training spec (a file path or the object). Defaults to the embedded models; not with `benchmark`. */
     config: train.config,
-    /** The data and its splits, as in a training spec. With `data` every seed uses the same splits (data.seed draws them). */
+    /**
+     * The data and its splits, as in a training spec (data.seed draws the items). Each seed redraws its own split of
+     * those items with the same sizes; with files per split the test file stays the test split (EvaluationData.ts).
+     */
     data: train.data.optional(),
     /** Or a generated benchmark instead of `data` and `config`. */
     benchmark: keywordBenchmark.optional(),
@@ -113,7 +116,20 @@ export const evalSpecSchema = z
     methods: z.array(z.enum(EVAL_METHODS)).min(1).default([...EVAL_METHODS]),
     /** Ablations of HAPS, reported at `alpha`. Defaults to all of them. */
     ablations: ablations.default({ highLevel: true, lowLevel: true, sharing: true, depths: [1, 2, 4] }),
-    /** Options of the learned baselines, by method; each defaults to the method's own (see its module's header). */
+    /**
+     * The hyperparameter search every learned method gets (HAPS and each learned baseline alike; the spaces are in
+     * evaluation/tuning/learnedMethods.ts): `configurations` per method and seed, the first being its own settings,
+     * the others drawn at random (seeded); each is fitted on the training items and the one with the best mean
+     * validation reward is kept - per cost regime for the baselines, at the training alpha for HAPS (trained at it).
+     * Defaults to 4 configurations.
+     */
+    tuning: z.object({ configurations: z.number().int().min(1).max(32).default(4) }).strict().default({ configurations: 4 }),
+    /**
+     * Cost preferences swept for the Pareto fronts (every method that can weigh cost decides at each; the cost
+     * regimes are added). Defaults to [0, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2, 2, 4].
+     */
+    paretoAlphas: z.array(z.number().nonnegative().max(CONFIG_LIMITS.alpha)).min(1).default([0, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2, 2, 4]),
+    /** Options of the learned baselines, by method; each defaults to the method's own (see its module's header). `routellm` serves both RouteLLM forms. */
     baselines: z
       .object({
         routellm: routeLlmOptions.default({}),
@@ -158,6 +174,8 @@ export interface EvalSpec {
   methods: EvalMethod[];
   ablations: ParsedEvalSpec["ablations"];
   baselines: BaselineOptions;
+  tuning: ParsedEvalSpec["tuning"];
+  paretoAlphas: number[];
   /** Where it came from, for messages. */
   source: string;
   /** The spec as given (before defaults), for results.json. */
@@ -208,6 +226,8 @@ export async function parseEvalSpec(raw: unknown, source: string, baseDir: strin
     methods: spec.methods,
     ablations: spec.ablations,
     baselines: spec.baselines,
+    tuning: spec.tuning,
+    paretoAlphas: spec.paretoAlphas,
     source,
     raw,
   };

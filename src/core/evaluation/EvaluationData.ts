@@ -1,6 +1,11 @@
-// Where an evaluation's items, models and splits come from: a training spec's data with its routing configuration
-// (the same splits for every seed, drawn by data.seed as `haps train` draws them), or the keyword benchmark, generated
-// into the work folder, with a stratified split per seed (every keyword trained on, phrasings held out; as the proof).
+// Where an evaluation's items, models and splits come from: a training spec's data with its routing configuration, or
+// the keyword benchmark, generated into the work folder, with a stratified split per seed (every keyword trained on,
+// phrasings held out; as the proof).
+//
+// With `data`, the items are the ones `haps train` would load (data.seed draws them) and every seed redraws its own
+// split of them, with the spec's sizes, so the spread over seeds covers the choice of items as well as initialisation:
+// from one pool (`data.file`) all three splits are redrawn; with files per split the test file stays the test split
+// (it is the data's own held-out set) and training and validation items are redrawn from the union of theirs.
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -8,6 +13,8 @@ import { stratifiedSplits, writeKeywordBenchmark, type BenchmarkItem } from "../
 import { loadHapsConfig } from "../config/HapsConfig.ts";
 import type { TaskItem } from "../data/TaskItem.ts";
 import type { TrainSpec } from "../training/TrainSpec.ts";
+import { Rng } from "../nn/Rng.ts";
+import { shuffleInPlace } from "../baselines/trainingHelpers.ts";
 import type { EvalSpec } from "./EvalSpec.ts";
 
 export interface SeedSplits {
@@ -39,7 +46,7 @@ export async function openEvaluationData(spec: EvalSpec, work: string): Promise<
       trainSpec: { ...base, config: spec.config, data },
       givenItems: null,
       benchmarkItems: null,
-      splitsFor: (_seed, loaded) => loaded,
+      splitsFor: (seed, loaded) => redrawSplits(loaded, seed, data.seed, { fixedTest: data.file == null }),
     };
   }
   const b = spec.benchmark;
@@ -60,6 +67,25 @@ export async function openEvaluationData(spec: EvalSpec, work: string): Promise<
       const s = stratifiedSplits(items, seed, { train: b.train, valid: b.valid });
       return { train: s.train.map(asItem), valid: s.valid.map(asItem), test: s.test.map(asItem) };
     },
+  };
+}
+
+/**
+ * A seed's split of the loaded items, with the loaded splits' sizes: the items in a seeded order (keyed by the data's
+ * seed and the evaluation seed), cut into train, valid and test. With `fixedTest` the test items stay as loaded and
+ * only train and valid are redrawn from their union. Ids stay disjoint because the loaded splits are.
+ */
+export function redrawSplits(loaded: SeedSplits, seed: number, dataSeed: number, options: { fixedTest: boolean }): SeedSplits {
+  const rng = Rng.forKey(dataSeed, `evaluation split:${seed}`);
+  const byId = (a: TaskItem, b: TaskItem) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  // Sorted first, so that the draw depends on the items and the seeds only, not on the order they were loaded in.
+  const pool = shuffleInPlace([...loaded.train, ...loaded.valid, ...(options.fixedTest ? [] : loaded.test)].sort(byId), rng);
+  const nTrain = loaded.train.length;
+  const nValid = loaded.valid.length;
+  return {
+    train: pool.slice(0, nTrain),
+    valid: pool.slice(nTrain, nTrain + nValid),
+    test: options.fixedTest ? [...loaded.test] : pool.slice(nTrain + nValid, nTrain + nValid + loaded.test.length),
   };
 }
 

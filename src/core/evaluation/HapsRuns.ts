@@ -10,7 +10,7 @@ import type { HapsPipeline } from "../episode/HapsPipeline.ts";
 import type { CostNormalizer } from "../metrics/index.ts";
 import type { HapsPolicy } from "../router/HapsPolicy.ts";
 import { TrainingSession, type SeedResult, type TrainingOptions } from "../training/Trainer.ts";
-import type { RlSettings } from "../training/TrainSpec.ts";
+import type { RlSettings, SftSettings } from "../training/TrainSpec.ts";
 import { EpisodeRunner } from "./EpisodeRunner.ts";
 import type { SeedSplits } from "./EvaluationData.ts";
 
@@ -22,8 +22,10 @@ export interface RunVariant {
   slug: string;
   /** Changes to the configuration's generator (shareTrunk, lastLayers). */
   generator?: Partial<HapsConfig["generator"]>;
-  /** Changes to the RL settings (adapters). */
+  /** Changes to the RL settings (adapters, or a configuration of HAPS's search). */
   rl?: Partial<RlSettings>;
+  /** Changes to the warm-up settings (a configuration of HAPS's search). */
+  sft?: Partial<SftSettings>;
 }
 
 export interface TrainedRun {
@@ -52,7 +54,7 @@ export class HapsRuns {
     const started = performance.now();
     this.options.log?.(`seed ${seed}: training ${variant.name}`);
     const valid = split.valid.length > 0 ? split.valid : split.train;
-    const result = await session.trainSeed(seed, { train: split.train, valid }, path.join(seedDir, variant.slug), normalizer, { rl: variant.rl });
+    const result = await session.trainSeed(seed, { train: split.train, valid }, path.join(seedDir, variant.slug), normalizer, { rl: variant.rl, sft: variant.sft });
     const policy = (await loadCheckpoint(result.checkpoint, session.pipeline.policy.config)).policy;
     const pipeline = session.pipeline.withPolicy(policy, normalizer);
     return {

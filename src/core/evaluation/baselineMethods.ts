@@ -4,24 +4,50 @@
 // in short, in the report (methodNotes.ts). Every learned baseline reads the standardised feature (mean and scale fitted
 // on the training items, StandardizedBaseline.ts), as HAPS's trunk does.
 //
+// Every learned baseline is tuned as HAPS is (tuning/): the spec's number of configurations from its search space,
+// each fitted on the training items (its own model selection, if it has one, on the validation items), and per cost
+// regime the configuration with the best mean validation reward quality - alpha * cost decides on the test items.
+//
 // A baseline that cannot be fitted (e.g. RouteLLM when every training item ties on every pair of assignments) fails on
 // every test item; one whose decision throws on an item fails on that item. Both count, as failures, in its scores.
-import {
-  FixedBaseline,
-  GraphRouter,
-  IrtRouter,
-  KnnRouter,
-  MlpRouter,
-  OracleBaseline,
-  RandomBaseline,
-  RouteLlmMfRouter,
-  StandardizedBaseline,
-  type AssignmentSpace,
-  type Baseline,
-  type RoutingExample,
-} from "../baselines/index.ts";
+import { FixedBaseline, OracleBaseline, RandomBaseline, StandardizedBaseline, type AssignmentSpace, type Baseline, type RoutingExample } from "../baselines/index.ts";
+import { reward } from "../metrics/reward/reward.ts";
 import { Rng } from "../nn/Rng.ts";
 import type { BaselineOptions, EvalMethod } from "./EvalSpec.ts";
+import { learnedBaseline } from "./tuning/learnedMethods.ts";
+import { describeConfiguration, drawConfigurations, type Configuration, type SearchSpace } from "./tuning/searchSpace.ts";
+
+/** One configuration a method's search fitted. */
+export interface TuningTrial {
+  configuration: Configuration;
+  description: string;
+  fitSeconds: number;
+  /** Mean validation reward per cost regime (keyed like results.json's alphas); empty when fitting failed. */
+  validReward: Record<string, number>;
+  error?: string;
+}
+
+/** What one method's search tried and chose, for one seed. */
+export interface TuningRecord {
+  method: string;
+  name: string;
+  space: SearchSpace;
+  trials: TuningTrial[];
+  /** Index of the kept trial per cost regime. */
+  chosen: Record<string, number>;
+  /** `valid`: selected on the validation items; `train`: the split has none, so on the training items. */
+  selectedOn: "valid" | "train";
+}
+
+/** A baseline the evaluation builds: its configurations (one for the methods that learn nothing) and how to build each. */
+export interface BaselineEntry {
+  method: EvalMethod;
+  name: string;
+  configurations: Configuration[];
+  build(configuration: Configuration): Baseline;
+  /** The search space, for the report (null for the methods that learn nothing). */
+  space: SearchSpace | null;
+}
 
 export interface FittedBaseline {
   /** The method of the spec it belongs to. */
@@ -29,25 +55,31 @@ export interface FittedBaseline {
   /** The baseline's own name ("RouteLLM (MF)", "Fixed (teacher=small, student=wide)", ...). */
   name: string;
   weighsCost: boolean;
-  /** Null when fitting failed. */
-  baseline: Baseline | null;
-  /** Why fitting failed. */
-  error?: string;
+  /** One per configuration: the fitted baseline, or why it could not be fitted. */
+  candidates: ({ baseline: Baseline } | { error: string })[];
+  /** The candidate that decides at each cost regime (keyed like results.json's alphas). */
+  chosen: Record<string, number>;
+  tuning: TuningRecord | null;
+  /** Seconds spent fitting every configuration. */
   fitSeconds: number;
+  entry: BaselineEntry;
 }
 
-/** The baselines a spec asks for, in the report's order. */
-export function makeBaselines(methods: readonly EvalMethod[], space: AssignmentSpace, options: BaselineOptions): { method: EvalMethod; baseline: Baseline }[] {
-  const out: { method: EvalMethod; baseline: Baseline }[] = [];
-  if (methods.includes("random")) out.push({ method: "random", baseline: new RandomBaseline() });
-  if (methods.includes("fixed")) for (const b of FixedBaseline.all(space)) out.push({ method: "fixed", baseline: b });
-  const learned = (baseline: Baseline) => new StandardizedBaseline(baseline);
-  if (methods.includes("routellm")) out.push({ method: "routellm", baseline: learned(new RouteLlmMfRouter(options.routellm)) });
-  if (methods.includes("graphrouter")) out.push({ method: "graphrouter", baseline: learned(new GraphRouter(options.graphrouter)) });
-  if (methods.includes("irt")) out.push({ method: "irt", baseline: learned(new IrtRouter(options.irt)) });
-  if (methods.includes("knn")) out.push({ method: "knn", baseline: learned(new KnnRouter(options.knn)) });
-  if (methods.includes("mlp")) out.push({ method: "mlp", baseline: learned(new MlpRouter(options.mlp)) });
-  if (methods.includes("oracle")) out.push({ method: "oracle", baseline: new OracleBaseline() });
+const key = (alpha: number) => String(alpha);
+
+/** The baselines a spec asks for, in the report's order, each with its seed's configurations. */
+export function makeBaselines(methods: readonly EvalMethod[], space: AssignmentSpace, options: BaselineOptions, seed: number, configurations: number): BaselineEntry[] {
+  const out: BaselineEntry[] = [];
+  const fixedOne = (method: EvalMethod, b: Baseline): BaselineEntry => ({ method, name: b.name, configurations: [{}], build: () => b, space: null });
+  if (methods.includes("random")) out.push(fixedOne("random", new RandomBaseline()));
+  if (methods.includes("fixed")) for (const b of FixedBaseline.all(space)) out.push(fixedOne("fixed", b));
+  for (const method of ["routellm", "routellm-pair", "graphrouter", "irt", "knn", "mlp"] as const) {
+    if (!methods.includes(method)) continue;
+    const learned = learnedBaseline(method)!;
+    const build = (c: Configuration) => new StandardizedBaseline(learned.make(options, c));
+    out.push({ method, name: build({}).name, configurations: drawConfigurations(learned.space, configurations, seed, method), build, space: learned.space });
+  }
+  if (methods.includes("oracle")) out.push(fixedOne("oracle", new OracleBaseline()));
   return out;
 }
 
@@ -56,30 +88,84 @@ export function baselineRng(seed: number, name: string): Rng {
   return Rng.forKey(seed, `baseline:${name}`);
 }
 
-/** Fits one baseline; a failure is kept as the method's result, not thrown. */
+/** The random stream of configuration `index` (configuration 0 keeps the method's own stream). */
+function trialRng(seed: number, name: string, index: number): Rng {
+  return baselineRng(seed, index === 0 ? name : `${name}#${index}`);
+}
+
+/**
+ * Fits every configuration of one baseline and keeps, per cost regime, the one with the best mean validation reward
+ * (the first on ties, so the method's own settings win a tie). Failures are kept as results, not thrown.
+ */
 export function fitBaseline(
-  entry: { method: EvalMethod; baseline: Baseline },
+  entry: BaselineEntry,
   data: { train: readonly RoutingExample[]; valid: readonly RoutingExample[] },
   space: AssignmentSpace,
   seed: number,
   alphas: readonly number[],
 ): FittedBaseline {
-  const { method, baseline } = entry;
   const started = performance.now();
-  try {
-    baseline.fit(data.train, data.valid, space, { rng: baselineRng(seed, baseline.name), alphas });
-    return { method, name: baseline.name, weighsCost: baseline.weighsCost, baseline, fitSeconds: (performance.now() - started) / 1000 };
-  } catch (error) {
-    return { method, name: baseline.name, weighsCost: baseline.weighsCost, baseline: null, error: (error as Error).message, fitSeconds: (performance.now() - started) / 1000 };
+  const judged = data.valid.length > 0 ? data.valid : data.train;
+  const candidates: FittedBaseline["candidates"] = [];
+  const trials: TuningTrial[] = [];
+  let weighsCost = false;
+  entry.configurations.forEach((configuration, i) => {
+    const t0 = performance.now();
+    let baseline: Baseline | null = null;
+    try {
+      baseline = entry.build(configuration);
+      weighsCost = baseline.weighsCost;
+      baseline.fit(data.train, data.valid, space, { rng: trialRng(seed, entry.name, i), alphas });
+    } catch (error) {
+      candidates.push({ error: (error as Error).message });
+      trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: (performance.now() - t0) / 1000, validReward: {}, error: (error as Error).message });
+      return;
+    }
+    const validReward: Record<string, number> = {};
+    if (entry.configurations.length > 1) {
+      for (const a of alphas) {
+        let total = 0;
+        for (const ex of judged) {
+          try {
+            const c = baseline.choose(ex, a);
+            total += reward(ex.quality[c], ex.cost[c], a);
+          } catch {
+            total += reward(0, 1, a);
+          }
+        }
+        validReward[key(a)] = total / judged.length;
+      }
+    }
+    candidates.push({ baseline });
+    trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: (performance.now() - t0) / 1000, validReward });
+  });
+  const chosen: Record<string, number> = {};
+  for (const a of alphas) {
+    let best = -1;
+    trials.forEach((t, i) => {
+      const r = t.validReward[key(a)];
+      if (t.error == null && (best < 0 || (r != null && r > (trials[best].validReward[key(a)] ?? -Infinity) + 1e-12))) best = i;
+    });
+    chosen[key(a)] = Math.max(0, best);
   }
+  const tuning: TuningRecord | null =
+    entry.space == null ? null : { method: entry.method, name: entry.name, space: entry.space, trials, chosen, selectedOn: data.valid.length > 0 ? "valid" : "train" };
+  return { method: entry.method, name: entry.name, weighsCost, candidates, chosen, tuning, fitSeconds: (performance.now() - started) / 1000, entry };
 }
 
-/** Per test example, the chosen assignment index, or the error that stopped the choice. */
-export function decide(fitted: FittedBaseline, test: readonly RoutingExample[], alpha: number): ({ index: number } | { error: string })[] {
+/** The fitted baseline that decides at `alpha` (a cost regime, or the training alpha's choice for any other alpha). */
+export function baselineAt(fitted: FittedBaseline, alpha: number, fallbackAlpha: number): { baseline: Baseline } | { error: string } {
+  const index = fitted.chosen[key(alpha)] ?? fitted.chosen[key(fallbackAlpha)] ?? 0;
+  const c = fitted.candidates[index];
+  return "baseline" in c ? c : { error: `${fitted.name} could not be fitted: ${c.error}` };
+}
+
+/** Per example, the chosen assignment index, or the error that stopped the choice. */
+export function decide(source: { baseline: Baseline } | { error: string }, test: readonly RoutingExample[], alpha: number): ({ index: number } | { error: string })[] {
   return test.map((example) => {
-    if (fitted.baseline == null) return { error: `${fitted.name} could not be fitted: ${fitted.error}` };
+    if ("error" in source) return { error: source.error };
     try {
-      return { index: fitted.baseline.choose(example, alpha) };
+      return { index: source.baseline.choose(example, alpha) };
     } catch (error) {
       return { error: (error as Error).message };
     }

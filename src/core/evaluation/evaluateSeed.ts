@@ -1,16 +1,22 @@
 // One seed of an evaluation, end to end:
 //
 //   1. the seed's splits and the cost normaliser (min-max on the training items' action rows);
-//   2. the trainings: HAPS at the spec's alpha, and the ablations that need their own (no adapters, no sharing, depth k);
-//   3. the baselines, fitted on the training (+ validation) items' action rows with the router's features;
-//   4. every method on the test items: the main methods at every cost regime, the ablations at the training alpha.
+//   2. the trainings: HAPS at the spec's alpha - one per configuration of its search, the one with the best validation
+//      reward kept - and the ablations that need their own (no adapters, no sharing, depth k), with the kept settings;
+//   3. the baselines, each configuration of their searches fitted on the training (+ validation) items' action rows
+//      with the router's features, the best on validation reward kept per cost regime;
+//   4. every method on the test items: the main methods at every cost regime, the ablations at the training alpha;
+//   5. the Pareto sweep: every method that can weigh cost at each swept alpha.
+//
+// Methods that run the router LLM (HAPS, its ablations and every learned baseline: all read its feature of the routing
+// prompt) pay its prompt in cost: `overhead` holds that raw cost per item (runEvaluation.ts prices it).
 //
 // The test items are never trained on, fitted on or calibrated on: they enter only as the items decided on and scored.
 // Methods that decide without adapters are scored from the test items' action rows (exactly the episodes they would
 // run); methods with adapters run episodes (EpisodeRunner). Every method is scored on the same items, with the same
 // cost normaliser and the same token accounting (scoreOutcomes).
 import path from "node:path";
-import { RandomBaseline, type AssignmentSpace, type RoutingExample } from "../baselines/index.ts";
+import { RandomBaseline, type AssignmentSpace, type Baseline, type RoutingExample } from "../baselines/index.ts";
 import { episodesWith, trainStaticAdapters } from "../baselines/StaticAdapter.ts";
 import type { PreparedQuery } from "../episode/types.ts";
 import { reward, type CostNormalizer } from "../metrics/index.ts";
@@ -19,7 +25,9 @@ import { fitCostNormalizer, type ActionRow } from "../training/ActionDataset.ts"
 import type { TrainingProgress } from "../training/progress.ts";
 import type { TrainingSession } from "../training/Trainer.ts";
 import type { AssignmentTable, Choice } from "./AssignmentTable.ts";
-import { baselineRng, decide, fitBaseline, makeBaselines, type FittedBaseline } from "./baselineMethods.ts";
+import { baselineAt, baselineRng, decide, fitBaseline, makeBaselines, type FittedBaseline, type TuningRecord } from "./baselineMethods.ts";
+import { learnedBaseline, HAPS_SPACE, STATIC_ADAPTER_SPACE } from "./tuning/learnedMethods.ts";
+import { describeConfiguration, drawConfigurations, nestConfiguration } from "./tuning/searchSpace.ts";
 import type { EvalSpec } from "./EvalSpec.ts";
 import type { EvaluationData } from "./EvaluationData.ts";
 import type { HapsRuns, RunVariant, TrainedRun } from "./HapsRuns.ts";
@@ -27,7 +35,7 @@ import { compareWithKnn } from "./knnComparison.ts";
 import { checkAlphaActs } from "../training/alphaChecks.ts";
 import { routeLlmCurve } from "./routeLlmCurve.ts";
 import { rowOutcome, scoreOutcomes, type ItemOutcome, type MethodScore } from "./scoreOutcomes.ts";
-import type { MethodResult, SeedEvaluation, TrainingRecord } from "./types.ts";
+import type { MethodResult, ParetoSeries, SeedEvaluation, TrainingRecord } from "./types.ts";
 
 export interface SeedContext {
   spec: EvalSpec;
@@ -42,6 +50,8 @@ export interface SeedContext {
   /** Every cost regime, `alpha` included. */
   alphas: number[];
   work: string;
+  /** Raw cost of running the router LLM on each item's routing prompt, paid by the methods that read its feature. */
+  overhead: ReadonlyMap<string, number>;
   signal?: AbortSignal;
   onProgress?: (p: TrainingProgress) => void;
   log: (line: string) => void;
@@ -80,28 +90,55 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
   const { ablations } = spec;
   const needsHaps = spec.methods.includes("haps") || spec.methods.includes("static-adapter") || ablations.highLevel || ablations.depths.some(depthIsHaps);
   const train = (variant: RunVariant) => ctx.runs.train(variant, seed, split, normalizer, seedDir);
-  const haps = needsHaps ? await train(HAPS_RUN) : null;
-  const noLowLevel = ablations.lowLevel ? await train({ name: "w/o low-level router", slug: "no-low-level", rl: { adapters: false } }) : null;
-  const noSharing = ablations.sharing ? await train({ name: "w/o parameter sharing", slug: "no-sharing", generator: { shareTrunk: false } }) : null;
+  // HAPS's search: configuration 0 is the spec's settings (folder `haps`, as before tuning existed, so a work folder
+  // resumes), the others are drawn; the one with the best validation reward at the training alpha is HAPS.
+  const tuning: TuningRecord[] = [];
+  let haps: TrainedRun | null = null;
+  let kept: { sft?: Record<string, number>; rl?: Record<string, number> } = {};
+  const hapsRuns: TrainedRun[] = [];
+  if (needsHaps) {
+    const configurations = drawConfigurations(HAPS_SPACE, spec.tuning.configurations, seed, "haps");
+    const trials: TuningRecord["trials"] = [];
+    for (const [i, configuration] of configurations.entries()) {
+      const overrides = nestConfiguration(configuration);
+      const run = await train(i === 0 ? HAPS_RUN : { name: `${HAPS_NAME} (configuration ${i})`, slug: `haps-tune-${i}`, sft: overrides.sft, rl: overrides.rl });
+      hapsRuns.push(run);
+      trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: run.seconds, validReward: { [alphaKey(alpha)]: run.result.rl.bestValidReward } });
+    }
+    const best = trials.reduce((b, t, i) => (t.validReward[alphaKey(alpha)] > trials[b].validReward[alphaKey(alpha)] + 1e-12 ? i : b), 0);
+    haps = hapsRuns[best];
+    kept = nestConfiguration(configurations[best]);
+    if (configurations.length > 1) ctx.log(`seed ${seed}: HAPS search kept configuration ${best} (${trials[best].description}), validation reward ${trials[best].validReward[alphaKey(alpha)].toFixed(4)}`);
+    tuning.push({ method: "haps", name: HAPS_NAME, space: HAPS_SPACE, trials, chosen: Object.fromEntries(alphas.map((a) => [alphaKey(a), best])), selectedOn: split.valid.length > 0 ? "valid" : "train" });
+  }
+  // The ablations train with HAPS's kept settings, each with its one change.
+  const keptSlug = (slug: string) => (Object.keys(kept).length === 0 ? slug : `${slug}-tuned-${hapsRuns.indexOf(haps!)}`);
+  const noLowLevel = ablations.lowLevel ? await train({ name: "w/o low-level router", slug: keptSlug("no-low-level"), sft: kept.sft, rl: { ...kept.rl, adapters: false } }) : null;
+  const noSharing = ablations.sharing ? await train({ name: "w/o parameter sharing", slug: keptSlug("no-sharing"), sft: kept.sft, rl: kept.rl, generator: { shareTrunk: false } }) : null;
   const depthRuns: { k: number; run: TrainedRun }[] = [];
   for (const k of ablations.depths) {
-    depthRuns.push({ k, run: depthIsHaps(k) ? haps! : await train({ name: `LoRA depth k=${k}`, slug: `depth-${k}`, generator: { lastLayers: k, shareTrunk: true } }) });
+    depthRuns.push({ k, run: depthIsHaps(k) ? haps! : await train({ name: `LoRA depth k=${k}`, slug: keptSlug(`depth-${k}`), sft: kept.sft, rl: kept.rl, generator: { lastLayers: k, shareTrunk: true } }) });
   }
-  const trained = [haps, noLowLevel, noSharing, ...depthRuns.map((d) => d.run)].filter((r, i, all): r is TrainedRun => r != null && all.indexOf(r) === i);
+  const trained = [...hapsRuns, noLowLevel, noSharing, ...depthRuns.map((d) => d.run)].filter((r, i, all): r is TrainedRun => r != null && all.indexOf(r) === i);
 
   // 3. Baselines.
   const fitted: FittedBaseline[] = [];
-  for (const entry of makeBaselines(spec.methods, ctx.space, spec.baselines)) {
+  for (const entry of makeBaselines(spec.methods, ctx.space, spec.baselines, seed, spec.tuning.configurations)) {
     ctx.signal?.throwIfAborted();
     const f = fitBaseline(entry, examples, ctx.space, seed, alphas);
-    ctx.log(`seed ${seed}: ${f.name} ${f.baseline ? `fitted in ${f.fitSeconds.toFixed(1)} s` : `could not be fitted: ${f.error}`}`);
+    const failed = f.candidates.filter((c) => "error" in c).length;
+    const kept = f.tuning == null ? "" : `, kept ${alphas.map((a) => `configuration ${f.chosen[alphaKey(a)]} at alpha ${a}`).join(", ")}`;
+    ctx.log(`seed ${seed}: ${f.name} ${failed < f.candidates.length ? `fitted (${f.candidates.length} configuration(s)${failed > 0 ? `, ${failed} failed` : ""}) in ${f.fitSeconds.toFixed(1)} s${kept}` : `could not be fitted: ${(f.candidates[0] as { error: string }).error}`}`);
     fitted.push(f);
+    if (f.tuning) tuning.push(f.tuning);
   }
 
   // 4. Every method on the test items.
+  const paretoAlphas = [...new Set([...spec.paretoAlphas, ...alphas])].sort((a, b) => a - b);
+  const sweeping = fitted.filter((f) => f.weighsCost && f.method !== "oracle").length + (spec.methods.includes("haps") ? 1 : 0);
   const mainCount = fitted.length + (spec.methods.includes("haps") ? 1 : 0);
   const ablationCount = (ablations.highLevel ? 1 + table.size : 0) + (noLowLevel ? 1 : 0) + (noSharing ? 1 : 0) + depthRuns.length;
-  const total = (mainCount * alphas.length + ablationCount) * test.length;
+  const total = (mainCount * alphas.length + ablationCount + sweeping * paretoAlphas.length) * test.length;
   let done = 0;
   const evalStarted = performance.now();
   const tick = (n = 1) => {
@@ -116,10 +153,13 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     tick(outcomes.length);
     return outcomes;
   };
+  // The router's own cost, for the methods that run it.
+  const withOverhead = (outcomes: ItemOutcome[]): ItemOutcome[] => outcomes.map((o) => (o.cost == null ? o : { ...o, cost: o.cost + (ctx.overhead.get(o.item) ?? 0) }));
+  const paysOverhead = (f: FittedBaseline) => f.tuning != null;
   const groups = ctx.data.benchmarkItems == null ? undefined : new Map(ctx.data.benchmarkItems.map((i) => [i.id, i.group as string]));
   const score = (outcomes: ItemOutcome[], a: number): MethodScore => scoreOutcomes(outcomes, normalizer, a, table, groups);
   const greedy = (run: TrainedRun, a: number): Choice[] => testQueries.map((q) => run.policy.head.toAssignment(run.policy.head.argmax(q.feature, a)).choice);
-  const episodes = (run: TrainedRun, choices: readonly Choice[]) => run.runner.run(testQueries.map((query, k) => ({ query, choice: choices[k] })), () => tick());
+  const episodes = async (run: TrainedRun, choices: readonly Choice[]) => withOverhead(await run.runner.run(testQueries.map((query, k) => ({ query, choice: choices[k] })), () => tick()));
   const methods: MethodResult[] = [];
   const trainSeconds = (run: TrainedRun | null) => run?.seconds;
 
@@ -128,15 +168,25 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     for (const a of alphas) byAlpha[alphaKey(a)] = score(await episodes(haps!, greedy(haps!, a)), a);
     methods.push({ name: HAPS_NAME, group: "main", kind: "haps", adapters: true, scoredFrom: "episodes", weighsCost: true, fitSeconds: trainSeconds(haps), byAlpha });
   }
+  const baselineOutcomes = (f: FittedBaseline, source: { baseline: Baseline } | { error: string }, a: number) => {
+    const decisions = decide(source, examples.test, a).map((d): Decision => ("index" in d ? { choice: table.choiceAt(d.index) } : d));
+    const outcomes = fromRows(decisions);
+    return paysOverhead(f) ? withOverhead(outcomes) : outcomes;
+  };
   for (const f of fitted) {
     const byAlpha: MethodResult["byAlpha"] = {};
-    for (const a of alphas) {
-      const decisions = decide(f, examples.test, a).map((d): Decision => ("index" in d ? { choice: table.choiceAt(d.index) } : d));
-      byAlpha[alphaKey(a)] = score(fromRows(decisions), a);
-    }
+    for (const a of alphas) byAlpha[alphaKey(a)] = score(baselineOutcomes(f, baselineAt(f, a, alpha), a), a);
     methods.push({ name: f.name, group: "main", kind: f.method, adapters: false, scoredFrom: "action rows", weighsCost: f.weighsCost, fitSeconds: f.fitSeconds, byAlpha });
   }
-  if (spec.methods.includes("static-adapter")) methods.push(...(await staticAdapterMethods(ctx, seed, haps!, { split, normalizer, rowOf, testQueries }, score, tick)));
+  const staticPareto: ParetoSeries[] = [];
+  if (spec.methods.includes("static-adapter")) {
+    const s = await staticAdapterMethods(ctx, seed, haps!, { split, normalizer, rowOf, testQueries }, score, tick);
+    methods.push(...s.methods);
+    tuning.push(...s.tuning);
+    // Its router form decides at each cost regime with new episodes: its front has the regimes' points only (a sweep
+    // over every swept alpha would run new episodes with its adapters at each).
+    for (const m of s.methods) staticPareto.push({ name: m.name, kind: m.kind, points: (m.weighsCost ? alphas : [alpha]).map((a) => ({ alpha: a, quality: m.byAlpha[alphaKey(a)].quality, cost: m.byAlpha[alphaKey(a)].normalisedCost, strongCallShare: m.byAlpha[alphaKey(a)].strongCallShare })) });
+  }
   const atAlpha = (outcomes: ItemOutcome[]) => ({ [alphaKey(alpha)]: score(outcomes, alpha) });
 
   if (ablations.highLevel) {
@@ -158,7 +208,7 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     }
   }
   if (noLowLevel) {
-    methods.push({ name: noLowLevel.variant.name, group: "ablation", kind: "no-low-level", adapters: false, scoredFrom: "action rows", weighsCost: true, fitSeconds: noLowLevel.seconds, byAlpha: atAlpha(fromRows(greedy(noLowLevel, alpha).map((choice) => ({ choice })))) });
+    methods.push({ name: noLowLevel.variant.name, group: "ablation", kind: "no-low-level", adapters: false, scoredFrom: "action rows", weighsCost: true, fitSeconds: noLowLevel.seconds, byAlpha: atAlpha(withOverhead(fromRows(greedy(noLowLevel, alpha).map((choice) => ({ choice }))))) });
   }
   if (noSharing) {
     methods.push({ name: noSharing.variant.name, group: "ablation", kind: "no-sharing", adapters: true, scoredFrom: "episodes", weighsCost: true, fitSeconds: noSharing.seconds, byAlpha: atAlpha(await episodes(noSharing, greedy(noSharing, alpha))) });
@@ -167,7 +217,40 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     methods.push({ name: `LoRA depth k=${k}`, group: "ablation", kind: "depth", depth: k, adapters: true, scoredFrom: "episodes", weighsCost: true, fitSeconds: run.seconds, byAlpha: atAlpha(await episodes(run, greedy(run, alpha))) });
   }
 
-  const mf = fitted.find((f) => f.method === "routellm" && f.baseline != null);
+  // 5. The Pareto sweep: each method that weighs cost at every swept alpha (the fixed rows are single points). HAPS
+  // decides with its head at each alpha and runs its episodes with adapters (an item's episode under an assignment is
+  // run once and shared). A baseline decides with the configuration it kept at the training alpha; one that trains a
+  // model per alpha (GraphRouter) is fitted again with that configuration for the swept alphas.
+  const pareto: ParetoSeries[] = [...staticPareto];
+  const point = (a: number, s: MethodScore) => ({ alpha: a, quality: s.quality, cost: s.normalisedCost, strongCallShare: s.strongCallShare });
+  if (spec.methods.includes("haps")) {
+    const points = [];
+    for (const a of paretoAlphas) points.push(point(a, score(await episodes(haps!, greedy(haps!, a)), a)));
+    pareto.push({ name: HAPS_NAME, kind: "haps", points });
+  }
+  for (const f of fitted) {
+    if (f.method === "oracle") continue;
+    if (!f.weighsCost) {
+      const s = methods.find((m) => m.name === f.name)!.byAlpha[alphaKey(alpha)];
+      pareto.push({ name: f.name, kind: f.method, points: [point(alpha, s)] });
+      continue;
+    }
+    let source = baselineAt(f, alpha, alpha);
+    if (learnedBaseline(f.method)?.perAlphaFit && "baseline" in source) {
+      const index = f.chosen[alphaKey(alpha)];
+      const refit = f.entry.build(f.entry.configurations[index]);
+      try {
+        refit.fit(examples.train, examples.valid, ctx.space, { rng: baselineRng(seed, index === 0 ? f.name : `${f.name}#${index}`), alphas: paretoAlphas });
+        source = { baseline: refit };
+      } catch (error) {
+        source = { error: (error as Error).message };
+      }
+    }
+    pareto.push({ name: f.name, kind: f.method, points: paretoAlphas.map((a) => point(a, score(baselineOutcomes(f, source, a), a))) });
+  }
+
+  const mf = fitted.find((f) => f.method === "routellm-pair" && "baseline" in f.candidates[f.chosen[alphaKey(alpha)]]) ?? fitted.find((f) => f.method === "routellm" && "baseline" in f.candidates[f.chosen[alphaKey(alpha)]]);
+  const mfRouter = mf ? (baselineAt(mf, alpha, alpha) as { baseline: Baseline }).baseline : null;
   const knnComparison = haps ? compareWithKnn(haps.policy, examples, ctx.space, haps.result.rl.bestValidReward, alpha, seed) : null;
   // Whether alpha acts on the trained head, on the validation items' action rows (the training items without them).
   const checked = examples.valid.length > 0 ? examples.valid : examples.train;
@@ -184,10 +267,12 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     splits: { train: ids(split.train), valid: ids(split.valid), test: ids(test) },
     costNormalizer: normalizer.toJSON(),
     methods,
-    routeLlmCurve: mf ? routeLlmCurve(mf.baseline!, examples.test, table) : null,
+    routeLlmCurve: mfRouter ? routeLlmCurve(mfRouter, examples.test, table) : null,
     knnComparison,
     alphaCheck: alphaCheck && { ...alphaCheck, items: examples.valid.length > 0 ? "validation" : "training" },
     trainings: trained.map(trainingRecord),
+    tuning,
+    pareto,
     episodesRun: trained.reduce((s, r) => s + r.runner.ran, 0),
     seconds: (performance.now() - started) / 1000,
   };
@@ -196,6 +281,9 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
 /**
  * The static-adapter baseline (baselines/StaticAdapter.ts), trained at the training alpha under HAPS's router and on
  * the best fixed assignment (on the training rows, ties to the cheaper), then scored from new episodes at every alpha.
+ * Its search is the evaluation's: the spec's number of configurations (its own settings - the spec's RL settings - and
+ * draws from STATIC_ADAPTER_SPACE), the one with the best validation reward kept. The router form pays the router's
+ * overhead; the fixed form reads no router.
  */
 async function staticAdapterMethods(
   ctx: SeedContext,
@@ -204,7 +292,7 @@ async function staticAdapterMethods(
   data: { split: { train: readonly TaskItem[]; valid: readonly TaskItem[] }; normalizer: CostNormalizer; rowOf: (item: string, choice: Choice) => ActionRow; testQueries: readonly PreparedQuery[] },
   score: (outcomes: ItemOutcome[], alpha: number) => MethodScore,
   tick: (n?: number) => void,
-): Promise<MethodResult[]> {
+): Promise<{ methods: MethodResult[]; tuning: TuningRecord[] }> {
   const { session, table, alpha } = ctx;
   const { normalizer } = data;
   const prepared = (items: readonly TaskItem[]) => items.map((i) => session.prepared.get(i.id)!);
@@ -226,20 +314,37 @@ async function staticAdapterMethods(
     { name: `Static adapter (fixed: ${table.label(bestFixed)})`, route: fixed },
   ];
   const out: MethodResult[] = [];
+  const tuning: TuningRecord[] = [];
+  const configurations = drawConfigurations(STATIC_ADAPTER_SPACE, ctx.spec.tuning.configurations, seed, "static-adapter");
   for (const v of variants) {
     const started = performance.now();
-    const trained = await trainStaticAdapters({ pipeline: haps.pipeline, policyConfig: session.pipeline.policy.config, route: v.route(alpha), train, valid, settings: session.spec.rl, alpha, normalizer, seed, signal: ctx.signal, onProgress: ctx.onProgress });
+    const trials: TuningRecord["trials"] = [];
+    let kept: Awaited<ReturnType<typeof trainStaticAdapters>> | null = null;
+    let keptIndex = 0;
+    for (const [i, configuration] of configurations.entries()) {
+      const t0 = performance.now();
+      const settings = { ...session.spec.rl, ...nestConfiguration(configuration).rl };
+      const trained = await trainStaticAdapters({ pipeline: haps.pipeline, policyConfig: session.pipeline.policy.config, route: v.route(alpha), train, valid, settings, alpha, normalizer, seed, signal: ctx.signal, onProgress: ctx.onProgress });
+      trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: (performance.now() - t0) / 1000, validReward: { [alphaKey(alpha)]: trained.bestValidReward } });
+      if (kept == null || trained.bestValidReward > kept.bestValidReward + 1e-12) {
+        kept = trained;
+        keptIndex = i;
+      }
+    }
+    const trained = kept!;
     const fitSeconds = (performance.now() - started) / 1000;
-    ctx.log(`seed ${seed}: ${v.name}: best validation reward ${trained.bestValidReward.toFixed(4)} (${trained.rollouts} episodes, ${fitSeconds.toFixed(0)} s)`);
+    ctx.log(`seed ${seed}: ${v.name}: kept configuration ${keptIndex}, best validation reward ${trained.bestValidReward.toFixed(4)} (${trained.rollouts} episodes, ${fitSeconds.toFixed(0)} s)`);
+    tuning.push({ method: "static-adapter", name: v.name, space: STATIC_ADAPTER_SPACE, trials, chosen: Object.fromEntries(ctx.alphas.map((a) => [alphaKey(a), keptIndex])), selectedOn: data.split.valid.length > 0 ? "valid" : "train" });
+    const pays = v.route === underRouter;
     const byAlpha: MethodResult["byAlpha"] = {};
     for (const a of ctx.alphas) {
       const episodes = await episodesWith({ pipeline: haps.pipeline, route: v.route(a), alpha: a, normalizer, signal: ctx.signal }, data.testQueries, trained.adapters);
       tick(episodes.length);
-      byAlpha[alphaKey(a)] = score(episodes.map((e): ItemOutcome => ({ item: e.item, choice: e.assignment, quality: e.quality, cost: e.cost, tokens: e.tokens })), a);
+      byAlpha[alphaKey(a)] = score(episodes.map((e): ItemOutcome => ({ item: e.item, choice: e.assignment, quality: e.quality, cost: e.cost + (pays ? (ctx.overhead.get(e.item) ?? 0) : 0), tokens: e.tokens })), a);
     }
-    out.push({ name: v.name, group: "main", kind: "static-adapter", adapters: true, scoredFrom: "episodes", weighsCost: v.route === underRouter, fitSeconds, byAlpha });
+    out.push({ name: v.name, group: "main", kind: "static-adapter", adapters: true, scoredFrom: "episodes", weighsCost: pays, fitSeconds, byAlpha });
   }
-  return out;
+  return { methods: out, tuning };
 }
 
 function trainingRecord(run: TrainedRun): TrainingRecord {

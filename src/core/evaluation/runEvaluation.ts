@@ -14,7 +14,9 @@ import type { EvalSpec } from "./EvalSpec.ts";
 import { openEvaluationData, type EvaluationData } from "./EvaluationData.ts";
 import { alphaKey, evaluateSeed } from "./evaluateSeed.ts";
 import { HapsRuns } from "./HapsRuns.ts";
-import { summarise } from "./summarise.ts";
+import { buildComparisons } from "./comparisons.ts";
+import { summarisePareto } from "./paretoSummary.ts";
+import { mean, summarise } from "./summarise.ts";
 import type { EvaluationDigest, EvaluationOutcome, EvaluationResults, SeedEvaluation } from "./types.ts";
 import { collectVersions } from "./versions.ts";
 import { writeEvaluation } from "./writeEvaluation.ts";
@@ -84,10 +86,17 @@ export async function runEvaluation(spec: EvalSpec, options: EvaluationOptions):
       vectors.map((v, i) => Float32Array.from([...v, ...texts.map((_, j) => (i === j ? 1 : 0))])),
     );
 
+    // The router LLM reads every item's routing prompt for HAPS and every learned baseline: its prompt tokens, priced
+    // as input tokens of the cheapest candidate (a local router no larger than the candidates), are their overhead.
+    const routerModel = (await runtime.loadModel(session.config.router.model, { pooling: session.config.router.pooling })).model;
+    const overheadPrice = Math.min(...session.config.candidates.map((c) => c.price.input));
+    const routerTokens = new Map(items.map((i) => [i.id, runtime.tokenizeWithBos(routerModel, session!.prepared.get(i.id)!.routingPrompt).length]));
+    const overhead = new Map([...routerTokens].map(([id, n]) => [id, (n * overheadPrice) / 1e6]));
+
     runs = new HapsRuns(session, { concurrency: spec.concurrency, signal, onProgress, log });
     const perSeed: SeedEvaluation[] = [];
     for (const seed of spec.seeds) {
-      const s = await evaluateSeed({ spec, session, data, table, space, runs, alpha, alphas, work, signal, onProgress, log }, seed);
+      const s = await evaluateSeed({ spec, session, data, table, space, runs, alpha, alphas, work, overhead, signal, onProgress, log }, seed);
       perSeed.push(s);
       const line = s.methods
         .filter((m) => m.group === "main")
@@ -110,11 +119,21 @@ export async function runEvaluation(spec: EvalSpec, options: EvaluationOptions):
       versions: collectVersions(info),
       knownTruth,
       descriptors: { texts, width: space.assignments[0].embedding!.length, distinctBeforeIdentity: distinct, error: descriptorError },
+      overhead: {
+        routerPromptTokens: mean([...routerTokens.values()]),
+        pricePerMillion: overheadPrice,
+        rawCostPerItem: mean([...overhead.values()]),
+        paidBy: "HAPS, its ablations and every learned baseline (all read the router LLM's feature); not Random, the fixed assignments or the Oracle",
+      },
       perSeed,
       summary: summarise(perSeed),
+      comparisons: { level: 0, resamples: 0, bestBaseline: {}, vsBestBaseline: [], regret: [], order: [] },
+      pareto: [],
       startedAt,
       seconds: 0,
     };
+    results.comparisons = buildComparisons(results);
+    results.pareto = summarisePareto(results);
     results.seconds = (performance.now() - started) / 1000;
     const files = await writeEvaluation(results, outDir, { benchmark: spec.benchmark != null });
     log(`written: ${files.resultsFile}, ${files.reportFile}, ${files.charts.length} charts`);

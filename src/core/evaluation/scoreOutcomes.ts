@@ -39,6 +39,11 @@ export interface MethodScore {
   tokens: Record<string, TokenCount>;
   /** Mean quality per item group (the keyword benchmark's: small, wide, both, none); absent for data without groups. */
   byGroup?: Record<string, { items: number; quality: number }>;
+  /**
+   * Per item, in the order scored (the seed's test order, the same for every method): quality and normalised cost
+   * as counted above (a failure: 0 and 1). The paired intervals and tests of the report are computed from these.
+   */
+  perItem: { quality: number[]; cost: number[] };
 }
 
 const FAILURES_KEPT = 10;
@@ -52,6 +57,7 @@ export function scoreOutcomes(outcomes: readonly ItemOutcome[], normalizer: Cost
   const assignments: Record<string, number> = {};
   const tokens: Record<string, TokenCount> = {};
   const byGroup: Record<string, { items: number; quality: number }> = {};
+  const perItem: MethodScore["perItem"] = { quality: [], cost: [] };
   for (const o of outcomes) {
     const q = o.error == null ? o.quality : 0;
     const group = groups?.get(o.item);
@@ -63,6 +69,8 @@ export function scoreOutcomes(outcomes: readonly ItemOutcome[], normalizer: Cost
     const c = o.error == null && o.cost != null ? normalizer.normalise(o.cost) : 1;
     quality += q;
     cost += c;
+    perItem.quality.push(q);
+    perItem.cost.push(c);
     total += reward(q, c, alpha);
     if (o.error != null) failures.push({ item: o.item, error: o.error });
     const label = o.choice == null ? "failed" : table.label(o.choice);
@@ -85,6 +93,7 @@ export function scoreOutcomes(outcomes: readonly ItemOutcome[], normalizer: Cost
     assignments,
     strongCallShare: chosen.length === 0 ? 0 : strongCallShare(chosen.map((c) => table.candidateIndices(c)), table.strongCandidate),
     tokens,
+    perItem,
     ...(groups == null ? {} : { byGroup: Object.fromEntries(Object.entries(byGroup).map(([g, v]) => [g, { items: v.items, quality: v.quality / v.items }])) }),
   };
 }

@@ -5,6 +5,9 @@ import type { AlphaCheckResult } from "../training/alphaChecks.ts";
 import type { CostNormalizerState } from "../metrics/index.ts";
 import type { RlResult } from "../training/JointRl.ts";
 import type { SftResult } from "../training/Sft.ts";
+import type { Interval } from "../statistics/pairedBootstrap.ts";
+import type { PairedTest } from "../statistics/pairedTests.ts";
+import type { TuningRecord } from "./baselineMethods.ts";
 import type { EvalMethod } from "./EvalSpec.ts";
 import type { MethodScore } from "./scoreOutcomes.ts";
 import type { Versions } from "./versions.ts";
@@ -36,9 +39,12 @@ export interface RoutingCurveResult {
   weak: string;
   strongQuality: number;
   weakQuality: number;
-  points: { threshold: number; strongShare: number; quality: number; cost: number }[];
+  /** strongShare: share of items sent to the strong configuration; callShare: share of agent calls to the costliest candidate. */
+  points: { threshold: number; strongShare: number; callShare: number; quality: number; cost: number }[];
   /** RouteLLM's APGR; null when All Strong and All Weak reach the same quality (no gap to recover). */
   apgr: number | null;
+  /** RouteLLM's CPT at 20, 50 and 80 % (share of items to strong); null when not reached or there is no gap. */
+  cpt: Record<string, number | null>;
   /** Mean quality along the curve (trapezoid area over the shares it spans): defined even without a gap. */
   meanQuality: number;
 }
@@ -57,6 +63,51 @@ export interface TrainingRecord {
   rl: RlResult["history"];
 }
 
+/** One method's operating points on the test items as its cost preference is swept (a fixed row: one point). */
+export interface ParetoSeries {
+  name: string;
+  kind: MethodKind;
+  points: { alpha: number; quality: number; cost: number; strongCallShare: number }[];
+}
+
+/** A method's front over seeds: the points averaged per alpha, the front's area and RouteLLM's CPT along it. */
+export interface ParetoSummary {
+  name: string;
+  kind: MethodKind;
+  points: { alpha: number; quality: number; cost: number; strongCallShare: number }[];
+  /** The points on the front (non-decreasing upper hull), by cost. */
+  front: { cost: number; quality: number }[];
+  /** Area under the front over normalised cost in [0, 1] (metrics/routing/paretoFront.ts). */
+  area: number;
+  /** Smallest share of agent calls to the costliest candidate reaching 50 % / 80 % of the All-Weak to All-Strong gap; null: never, or no gap. */
+  cpt50: number | null;
+  cpt80: number | null;
+}
+
+/** A paired difference a - b over the test items of every seed, with its bootstrap interval and paired test. */
+export interface Difference {
+  a: string;
+  b: string;
+  alpha: number;
+  measure: "quality" | "reward" | "normalisedCost";
+  interval: Interval;
+  test: PairedTest;
+}
+
+/** Every difference the report states, computed from the per-item scores (evaluation/comparisons.ts). */
+export interface Comparisons {
+  level: number;
+  resamples: number;
+  /** Per cost regime (keyed like byAlpha), the best baseline by mean reward (quality at alpha 0): fixed rows included, the Oracle and HAPS not. */
+  bestBaseline: Record<string, string | null>;
+  /** Every main method against the best baseline of each regime, on quality and on reward. */
+  vsBestBaseline: Difference[];
+  /** Oracle reward minus each main method's reward, per regime (negative: the method beats routing without adapters). */
+  regret: Difference[];
+  /** The consecutive steps of the measured order at the training alpha (HAPS, Oracle, best baseline, Random). */
+  order: Difference[];
+}
+
 export interface SeedEvaluation {
   seed: number;
   /** Item ids of the seed's splits: every method was scored on exactly `test`, trained on `train` (+ `valid`). */
@@ -69,6 +120,10 @@ export interface SeedEvaluation {
   /** Whether alpha acts on the trained head (training/alphaChecks.ts), on the validation items (training items without them). */
   alphaCheck: (AlphaCheckResult & { items: "validation" | "training" }) | null;
   trainings: TrainingRecord[];
+  /** What each learned method's hyperparameter search tried and chose (HAPS first). */
+  tuning: TuningRecord[];
+  /** Every method's operating points over the swept cost preferences. */
+  pareto: ParetoSeries[];
   /** Episodes run with adapters for this seed (the rest were read from the action-level data). */
   episodesRun: number;
   seconds: number;
@@ -111,8 +166,12 @@ export interface EvaluationResults {
   knownTruth: { cells: number; mismatches: string[] } | null;
   /** How the assignment descriptors were embedded for GraphRouter and IRT-Router. */
   descriptors: { texts: string[]; width: number; distinctBeforeIdentity: boolean; error: string | null };
+  /** What the routers' own work adds to each routed item's raw cost (and which methods pay it). */
+  overhead: { routerPromptTokens: number; pricePerMillion: number; rawCostPerItem: number; paidBy: string };
   perSeed: SeedEvaluation[];
   summary: MethodSummary[];
+  comparisons: Comparisons;
+  pareto: ParetoSummary[];
   startedAt: string;
   seconds: number;
 }

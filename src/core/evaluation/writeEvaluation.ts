@@ -4,6 +4,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { depthChart } from "./charts/depthChart.ts";
+import { paretoChart } from "./charts/paretoChart.ts";
 import { qualityCostChart } from "./charts/qualityCostChart.ts";
 import { renderSvg } from "./charts/renderSvg.ts";
 import { routingCurveChart } from "./charts/routingCurveChart.ts";
@@ -14,6 +15,7 @@ import type { EvaluationOutcome, EvaluationResults } from "./types.ts";
 /** Every chart an evaluation can have (a builder returns null when its data is missing, e.g. no depth ablation). */
 const CHARTS: { name: string; file: string; build: (r: EvaluationResults) => TopLevelSpec | null }[] = [
   { name: "quality-cost", file: "quality-cost.svg", build: qualityCostChart },
+  { name: "pareto", file: "pareto.svg", build: paretoChart },
   { name: "routing-curve", file: "routing-curve.svg", build: routingCurveChart },
   { name: "lora-depth", file: "lora-depth.svg", build: depthChart },
   { name: "training-curves", file: "training-curves.svg", build: trainingCurvesChart },

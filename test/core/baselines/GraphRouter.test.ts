@@ -58,7 +58,7 @@ test("GraphRouter routes unseen queries of two clusters to the LLM that serves t
   assert.throws(() => router.choose(clusters.test[0], 0.5), /no network was trained for alpha 0\.5 \(fitted for 0, 0\.8\)/);
 });
 
-test("GraphRouter beats Random on a planted pattern over the four Teacher/Student assignments", () => {
+test("GraphRouter with its default settings reaches 0.9 on a planted pattern over the four Teacher/Student assignments, far above Random", () => {
   // Four clusters, each answered only by one assignment.
   const rng = new Rng(310);
   const base = pairSpace();
@@ -73,15 +73,15 @@ test("GraphRouter beats Random on a planted pattern over the four Teacher/Studen
   const train = split(120, "tr");
   const valid = split(40, "va");
   const heldOut = split(200, "te");
-  // Four LLM nodes learn slowly at the original lr 3e-4 (1000 epochs reach quality 0.62 here, 200 reach 0.48);
-  // a tenfold step trains the same network and scheme within the test's time.
-  const graph = new GraphRouter({ epochs: 200, lr: 3e-3 });
+  // The module's defaults, as haps eval runs them (lr 3e-3, 400 epochs). Four LLM nodes learn slowly at the original
+  // lr 3e-4 (1000 epochs reach quality 0.62 here, 200 reach 0.48), which is why the default changed.
+  const graph = new GraphRouter();
   graph.fit(train, valid, space, { rng: new Rng(2) });
   const random = new RandomBaseline();
   random.fit(train, valid, space, { rng: new Rng(2) });
   const g = scoreChoices(heldOut, heldOut.map((ex) => graph.choose(ex, 0)), 0, 4);
   const r = scoreChoices(heldOut, heldOut.map((ex) => random.choose(ex, 0)), 0, 4);
-  assert.ok(g.quality >= 0.75, `GraphRouter quality ${g.quality}`);
+  assert.ok(g.quality >= 0.9, `GraphRouter quality ${g.quality}`);
   assert.ok(g.quality > r.quality + 0.4, `GraphRouter ${g.quality} vs Random ${r.quality}`);
 });
 

@@ -24,7 +24,8 @@ const data = (() => {
   return { train: hyperplaneSplit(rng, 1000, "tr"), valid: hyperplaneSplit(rng, 200, "va"), test: hyperplaneSplit(rng, 1000, "te") };
 })();
 const space = soloSpace(2);
-const router = new RouteLlmMfRouter();
+// The card's test is of the original's two-model form.
+const router = new RouteLlmMfRouter({ routing: "pair" });
 router.fit(data.train, data.valid, space, { rng: new Rng(7) });
 
 test("MF router: strong is the dearer assignment; it recovers a planted hyperplane on held-out queries (accuracy >= 0.9)", () => {
@@ -51,14 +52,14 @@ test("MF router: swapping the two models gives 1 - p (no bias term anywhere)", (
 });
 
 test("MF router: calibrating to p = 0.3 on 1000 prompts sends 30% +- 0.1% of them to strong", () => {
-  const calibrated = new RouteLlmMfRouter({ epochs: 1, minSteps: 0 });
+  const calibrated = new RouteLlmMfRouter({ epochs: 1, minSteps: 0, routing: "pair" });
   calibrated.fit(data.train, data.valid, space, { rng: new Rng(8) });
   const threshold = calibrated.calibrate(data.test, 0.3);
   assert.equal(calibrated.threshold, threshold);
   const strong = data.test.filter((ex) => calibrated.choose(ex, 0) === 1).length / data.test.length;
   assert.ok(Math.abs(strong - 0.3) <= 0.001, `strong share ${strong}`);
   // The strongShare option calibrates on the validation queries at fit.
-  const onValid = new RouteLlmMfRouter({ epochs: 1, minSteps: 0, strongShare: 0.5 });
+  const onValid = new RouteLlmMfRouter({ epochs: 1, minSteps: 0, strongShare: 0.5, routing: "pair" });
   onValid.fit(data.train, data.valid, space, { rng: new Rng(8) });
   const validShare = data.valid.filter((ex) => onValid.choose(ex, 0) === 1).length / data.valid.length;
   assert.ok(Math.abs(validShare - 0.5) <= 0.005, `validation strong share ${validShare}`);
@@ -87,6 +88,23 @@ test("MF router: at alpha > 0 the threshold maximises validation reward, so a hi
   // Strong costs 0.8 more and wins half the items: at alpha = 5 it never pays, at 0.2 it pays where it wins.
   assert.equal(dear, 0);
   assert.ok(cheap > 300 && cheap < 700, `strong calls at alpha 0.2: ${cheap}`);
+});
+
+test("MF router over all assignments (the default): argmax of the predicted win rates; on two models the pair rule at 0.5; a high price picks the cheap one", () => {
+  const all = new RouteLlmMfRouter();
+  assert.equal(all.name, "RouteLLM (MF)");
+  assert.equal(router.name, "RouteLLM (MF, strong/weak)");
+  all.fit(data.train, data.valid, space, { rng: new Rng(7) });
+  // Same seed, same model: with two assignments the win rate of each is sigma(s_a - s_b), so argmax is the 0.5 rule.
+  let same = 0;
+  for (const ex of data.test) if (all.choose(ex, 0) === router.choose(ex, 0)) same++;
+  assert.ok(same >= data.test.length - 1, `${same} of ${data.test.length} agree`);
+  const rates = all.assignmentWinRates(data.test[0]);
+  assert.ok(Math.abs(rates[0] + rates[1] - 1) < 1e-12, "two models: the win rates are complementary");
+  // Strong costs 0.8 more and wins half the items: at alpha 5 lambda makes the cheap one win everywhere.
+  assert.equal(data.test.filter((ex) => all.choose(ex, 5) === 1).length, 0);
+  assert.equal(all.lambdaFor(0.01), 0, "a small price changes nothing on validation: the smallest lambda is kept");
+  assert.throws(() => new RouteLlmMfRouter({ routing: "both" as "all" }), /option routing must be "all" or "pair"/);
 });
 
 test("MF router: battles come from every pair of assignments; ties are dropped", () => {

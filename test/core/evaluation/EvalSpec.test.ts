@@ -23,6 +23,10 @@ test("a benchmark spec gets the documented defaults", async () => {
   assert.equal(spec.sft.target, "tuples");
   assert.equal(spec.rl.epochs, "auto");
   assert.deepEqual(spec.baselines, { routellm: {}, graphrouter: {}, irt: {}, knn: {}, mlp: {} });
+  assert.ok(spec.methods.includes("routellm") && spec.methods.includes("routellm-pair"), "both RouteLLM forms");
+  assert.deepEqual(spec.tuning, { configurations: 4 });
+  assert.deepEqual(spec.paretoAlphas, [0, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2, 2, 4]);
+  await assert.rejects(parseEvalSpec({ benchmark: { name: "keyword" }, tuning: { configurations: 0 } }, "s.json", "/b"), /tuning\.configurations: /);
 });
 
 test("data paths and the work folder resolve against the spec's folder", async () => {

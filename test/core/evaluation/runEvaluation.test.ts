@@ -30,6 +30,9 @@ const SPEC = {
   rl: { epochs: 0 },
   ablations: { depths: [1, 2] },
   baselines: { routellm: { epochs: 1, minSteps: 20 }, graphrouter: { epochs: 10, splitsPerEpoch: 4 }, irt: { epochs: 1, minSteps: 20 }, mlp: { minSteps: 200 } },
+  // Two configurations per learned method (HAPS included) and a short sweep: the machinery, not the figures.
+  tuning: { configurations: 2 },
+  paretoAlphas: [0, 1],
 };
 
 // What the trainers and the baselines were actually given, recorded at their entry points.
@@ -75,7 +78,7 @@ describe("haps eval on a tiny keyword benchmark", () => {
     assert.deepEqual(s.splits.train, expected.train.map((i) => i.id));
     assert.equal(s.splits.test.length, 17, "one phrasing of each of 9 keywords and of both Latin quadruples (4 items each)");
     const names = s.methods.map((m) => m.name);
-    for (const name of ["HAPS", "Static adapter (HAPS's router)", "Random", "Oracle", "RouteLLM (MF)", "GraphRouter", "IRT-Router (MIRT)", "kNN router", "MLP router", "w/o high-level (random)", "w/o low-level router", "w/o parameter sharing", "LoRA depth k=1", "LoRA depth k=2"]) {
+    for (const name of ["HAPS", "Static adapter (HAPS's router)", "Random", "Oracle", "RouteLLM (MF)", "RouteLLM (MF, strong/weak)", "GraphRouter", "IRT-Router (MIRT)", "kNN router", "MLP router", "w/o high-level (random)", "w/o low-level router", "w/o parameter sharing", "LoRA depth k=1", "LoRA depth k=2"]) {
       assert.ok(names.includes(name), `${name} missing from ${names.join(", ")}`);
     }
     assert.equal(names.filter((n) => n.startsWith("Fixed (")).length, 4);
@@ -88,6 +91,7 @@ describe("haps eval on a tiny keyword benchmark", () => {
         assert.equal(Object.values(score.assignments).reduce((a, b) => a + b, 0), 17);
         assert.ok(score.quality >= 0 && score.quality <= 1 && Number.isFinite(score.reward), m.name);
         assert.equal(score.failed, 0, `${m.name}: ${JSON.stringify(score.failures)}`);
+        assert.equal(score.perItem.quality.length, 12, `${m.name}: a score per test item`);
       }
     }
     assert.equal(method("HAPS").scoredFrom, "episodes");
@@ -140,15 +144,44 @@ describe("haps eval on a tiny keyword benchmark", () => {
     assert.equal(s.costNormalizer.count, s.splits.train.length * 4);
   });
 
+  test("every learned method had the same search; the fronts, intervals and tests are there", () => {
+    const s = results.perSeed[0];
+    const searched = s.tuning.map((t) => t.method).sort();
+    // The static-adapter baseline's two forms (under HAPS's router, on the best fixed assignment) search alike.
+    assert.deepEqual(searched, ["graphrouter", "haps", "irt", "knn", "mlp", "routellm", "routellm-pair", "static-adapter", "static-adapter"]);
+    for (const t of s.tuning) {
+      assert.equal(t.trials.length, 2, t.name);
+      assert.deepEqual(t.trials[0].configuration, {}, `${t.name}: configuration 0 is its own settings`);
+      assert.ok(Object.keys(t.trials[1].configuration).length > 0, `${t.name}: configuration 1 is drawn`);
+      assert.equal(t.selectedOn, "train", "the tiny split has no validation items");
+      for (const k of Object.values(t.chosen)) assert.ok(k === 0 || k === 1);
+    }
+    // HAPS's drawn configuration was trained too, and HAPS is the kept one.
+    assert.ok(s.trainings.some((t) => t.name === "HAPS (configuration 1)"));
+    const swept = s.pareto.filter((p) => p.points.length > 1).map((p) => p.name);
+    for (const name of ["HAPS", "RouteLLM (MF)", "GraphRouter", "IRT-Router (MIRT)", "kNN router", "MLP router"]) assert.ok(swept.includes(name), `${name} swept`);
+    for (const p of s.pareto.filter((x) => x.points.length > 1)) assert.deepEqual(p.points.map((x) => x.alpha), [0, 0.5, 0.8, 1], p.name);
+    assert.equal(results.pareto.length, s.pareto.length);
+    for (const p of results.pareto) assert.ok(p.area >= 0 && p.area <= 1 && p.front.length >= 1, p.name);
+    const c = results.comparisons;
+    assert.equal(c.level, 0.95);
+    assert.ok(c.bestBaseline["0"] != null);
+    const hapsVsBest = c.vsBestBaseline.find((d) => d.a === "HAPS" && d.alpha === 0 && d.measure === "quality");
+    assert.ok(hapsVsBest && hapsVsBest.interval.low <= hapsVsBest.interval.estimate && hapsVsBest.interval.estimate <= hapsVsBest.interval.high);
+    assert.ok(c.regret.some((d) => d.b === "HAPS"));
+    assert.ok(results.overhead.routerPromptTokens > 0 && results.overhead.rawCostPerItem > 0);
+  });
+
   test("report, results and charts are well-formed", () => {
     const report = readFileSync(outcome.reportFile, "utf8");
-    for (const heading of ["## Main results (alpha = 0)", "## Ablations (alpha = 0)", "## Cost regimes", "## Quality by keyword group (alpha = 0)", "## RouteLLM-style curve", "## LoRA depth", "## Training", "## Methods and how they were adapted"]) assert.ok(report.includes(heading), heading);
-    assert.match(report, /\| \*\*[0-9.]+\*\* \|/, "a best value is marked");
+    for (const heading of ["## Main results (alpha = 0)", "## Differences and their uncertainty", "### Regret to the Oracle", "## Cost-quality Pareto fronts", "## Tuning", "## Ablations (alpha = 0)", "## Cost regimes", "## Quality by keyword group (alpha = 0)", "## RouteLLM-style curve", "## LoRA depth", "## Training", "## Methods and how they were adapted"]) assert.ok(report.includes(heading), heading);
+    assert.match(report, /\*\*Bold\*\* marks the best value of a column .* only where it is clearly best/, "the bold rule is stated");
+    assert.match(report, /clamped to \[0, 1\]/, "the clamp is stated");
     assert.match(report, /Measured order of mean quality: HAPS /);
     assert.equal(results.format, "haps-evaluation/1");
     assert.match(results.versions.nodeLlamaCpp, /^3\.21\.1$/);
     assert.equal(typeof results.versions.package, "string");
-    assert.deepEqual(outcome.charts.map((c) => c.name), ["quality-cost", "routing-curve", "lora-depth", "training-curves"]);
+    assert.deepEqual(outcome.charts.map((c) => c.name), ["quality-cost", "pareto", "routing-curve", "lora-depth", "training-curves"]);
     const parser = new XMLParser({ ignoreAttributes: false });
     for (const chart of outcome.charts) {
       const svg = readFileSync(chart.file, "utf8");

@@ -15,8 +15,10 @@ const SMALL_SPEC = {
   benchmark: { name: "keyword", phrasings: 2, train: 1, valid: 0 },
   seeds: [1],
   alphas: [0, 0.5],
-  methods: ["random", "fixed", "oracle"],
+  // kNN: a learned method that weighs cost, cheap to fit, so the cell shows a tuning table, intervals and a Pareto front.
+  methods: ["random", "fixed", "oracle", "knn"],
   ablations: { highLevel: false, lowLevel: false, sharing: false, depths: [] },
+  tuning: { configurations: 2 },
 };
 
 interface Item {
@@ -113,18 +115,19 @@ describe("Evaluation notebook: running cells", () => {
     assert.equal(cell.executionSummary?.success, true, `the cell succeeded: ${JSON.stringify(items(cell)).slice(0, 2000)}`);
     // While it ran: the output folder, then the phases with their counts.
     assert.ok(progressSeen.some((t) => /^Evaluating into .+ \(global storage\)/.test(t)), `progress heading: ${progressSeen[0]}`);
-    assert.ok(progressSeen.some((t) => /action-level data: \d+\/96/.test(t)), `action-level progress streamed: ${progressSeen.at(-1)}`);
+    assert.ok(progressSeen.some((t) => /action-level data: \d+\/136/.test(t)), `action-level progress streamed: ${progressSeen.at(-1)}`);
     assert.ok(progressSeen.some((t) => /evaluation \(seed 1\): \d+\/\d+/.test(t)), "evaluation progress streamed");
 
     const out = items(cell);
     // Answer first: the title and main table (HTML, and the same as Markdown), the quality-cost chart, the other
     // charts, then the rest of the report folded, and results.json.
     const charts = cell.outputs.filter((o) => o.metadata?.chart != null).length;
-    assert.ok(charts >= 2, `the charts: ${charts}`);
+    assert.ok(charts >= 3, `the charts: ${charts}`);
     assert.deepEqual(out.map((i) => i.mime), ["text/html", "text/markdown", ...Array(charts).fill("image/svg+xml"), "text/html", "text/markdown", "application/json"]);
     assert.deepEqual(cell.outputs.map((o) => o.metadata?.part ?? (o.metadata?.chart ? "chart" : "json")), ["lead", ...Array(charts).fill("chart"), "details", "json"]);
     assert.equal(cell.outputs[1].metadata?.chart, "quality-cost", "the quality-cost chart first");
     assert.ok(cell.outputs.some((o) => o.metadata?.chart === "routing-curve"));
+    assert.ok(cell.outputs.some((o) => o.metadata?.chart === "pareto"), "the Pareto chart is in the cell");
     const outDir = cell.outputs[0].metadata?.outDir as string;
     // No workspace folder is open in the tests: the extension's global storage.
     assert.ok(outDir.includes(EXTENSION_ID) && outDir.includes("evaluations"), outDir);
@@ -133,18 +136,22 @@ describe("Evaluation notebook: running cells", () => {
     const [detailsHtml, details, json] = out.slice(2 + charts);
     assert.match(lead.text, /^# HAPS evaluation: keyword benchmark.*\n\n## Main results/);
     assert.match(lead.text, /\| Oracle \(bound\) \|/);
+    // The report's intervals and tests lead; the Pareto fronts' table is among the details.
+    assert.match(lead.text, /## Differences and their uncertainty/);
+    assert.match(lead.text, /\| kNN router \| .* \[[-+]\d\.\d{3}, [-+]\d\.\d{3}\] \| p [=<] /, "an interval and a p-value for kNN against the best baseline");
     assert.match(lead.text, /Evaluated in \d+ s\. The whole report is `report\.md`.+report\.md, results\.json, quality-cost\.svg, (\S+\.svg, )*routing-curve\.svg in `/);
     assert.match(leadHtml.text, /<div class="haps-table"><table>/, "the main table scrolls sideways in its own box");
     const href = (name: string) => new RegExp(`<a href="${vscode.Uri.file(join(outDir, name)).toString().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}">${name.replace(".", "\\.")}</a>`);
     for (const name of ["report.md", "results.json"]) assert.match(leadHtml.text, href(name), `a link that opens ${name}`);
     assert.match(details.text, /## Cost regimes/);
+    assert.match(details.text, /## Cost-quality Pareto fronts/);
     assert.doesNotMatch(lead.text + details.text, /\]\([^)]+\.svg\)/, "no links to chart files the output cannot load");
     assert.match(detailsHtml.text, /^<style>[\s\S]*<details><summary>Detailed tables: About these tables, [^<]*Cost regimes/);
     for (const svg of svgs) assert.match(svg.text, /^<svg[\s\S]*<\/svg>\s*$/);
     const results = JSON.parse(json.text);
     assert.equal(results.format, "haps-evaluation/1");
     assert.deepEqual(results.seeds, [1]);
-    assert.equal(results.summary.length, 6, "Random, four fixed assignments, the Oracle");
+    assert.equal(results.summary.length, 7, "Random, four fixed assignments, kNN, the Oracle");
     assert.equal(readFileSync(join(outDir, "results.json"), "utf8"), json.text, "the JSON output is results.json");
     // report.md on disk stays whole: every line of both parts is in it.
     const reportMd = readFileSync(join(outDir, "report.md"), "utf8");
@@ -200,7 +207,7 @@ describe("Evaluation notebook: running cells", () => {
     const notebook = await openInEditor(file);
     let stopSent = false;
     const [cell] = await runCells(notebook, 0, 1, (c) => {
-      if (stopSent || !items(c).some((i) => /action-level data: [1-9]\d*\/96/.test(i.text))) return;
+      if (stopSent || !items(c).some((i) => /action-level data: [1-9]\d*\/136/.test(i.text))) return;
       stopSent = true;
       void vscode.commands.executeCommand("notebook.cell.cancelExecution", { ranges: [{ start: 0, end: 1 }], document: notebook.uri });
     });
@@ -213,7 +220,7 @@ describe("Evaluation notebook: running cells", () => {
     const outDir = /Evaluating into (.+) \(global storage\)/.exec(text)![1];
     assert.equal(existsSync(join(outDir, "results.json")), false, "no results from a stopped run");
     const rows = readFileSync(join(outDir, "work", "actions.jsonl"), "utf8").trim().split("\n").length - 1;
-    assert.ok(rows >= 1 && rows < 96, `stopped part-way through the action-level data (${rows} of 96 rows)`);
+    assert.ok(rows >= 1 && rows < 136, `stopped part-way through the action-level data (${rows} of 136 rows)`);
     await sleep(1000);
     assert.equal(readFileSync(join(outDir, "work", "actions.jsonl"), "utf8").trim().split("\n").length - 1, rows, "no rows written after the stop");
     const info = await vscode.commands.executeCommand<RuntimeInfo>("haps.showRuntimeInfo");

@@ -3,15 +3,13 @@
 // without adapters (dotted). Null when the spec ran no depth ablation.
 import type { TopLevelSpec } from "vega-lite";
 import { alphaKey } from "../evaluateSeed.ts";
+import { bestBaselineAt } from "../comparisons.ts";
 import type { EvaluationResults } from "../types.ts";
 
-/** The best of the learned and random baselines at the training alpha (Table 2's rows: not fixed, not the oracle). */
+/** The best baseline at the training alpha by mean quality: every baseline row, fixed assignments included (not HAPS, not the Oracle). */
 export function bestBaseline(r: EvaluationResults): { name: string; quality: number } | null {
-  const key = alphaKey(r.trainingAlpha);
-  const baselines = r.summary.filter((m) => m.group === "main" && ["random", "routellm", "graphrouter", "irt", "knn", "mlp"].includes(m.kind));
-  if (baselines.length === 0) return null;
-  const best = baselines.reduce((a, b) => (b.byAlpha[key].quality.mean > a.byAlpha[key].quality.mean ? b : a));
-  return { name: best.name, quality: best.byAlpha[key].quality.mean };
+  const best = bestBaselineAt(r, r.trainingAlpha, "quality");
+  return best == null ? null : { name: best.name, quality: best.byAlpha[alphaKey(r.trainingAlpha)].quality.mean };
 }
 
 export function depthChart(r: EvaluationResults): TopLevelSpec | null {

@@ -14,7 +14,7 @@ export function routingCurveChart(r: EvaluationResults): TopLevelSpec {
   const curve =
     curves.length === 0
       ? []
-      : curves[0].points.map((_, i) => ({ series: "RouteLLM (MF) threshold sweep", share: mean(curves.map((c) => c.points[i].strongShare)), quality: mean(curves.map((c) => c.points[i].quality)) }));
+      : curves[0].points.map((_, i) => ({ series: "RouteLLM (MF, strong/weak) threshold sweep", share: mean(curves.map((c) => c.points[i].callShare ?? c.points[i].strongShare)), quality: mean(curves.map((c) => c.points[i].quality)) }));
   const points = r.summary.filter((m) => m.group === "main").map((m) => ({ method: m.name, share: m.byAlpha[key].strongCallShare.mean, quality: m.byAlpha[key].quality.mean }));
   const apgrs = curves.map((c) => c.apgr);
   const area =
@@ -25,7 +25,7 @@ export function routingCurveChart(r: EvaluationResults): TopLevelSpec {
         : `APGR undefined in ${apgrs.filter((a) => a == null).length} seed(s): strong and weak reach the same quality (no gap); mean quality along the curve ${mean(curves.map((c) => c.meanQuality)).toFixed(3)}`;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: "Calls to the costlier model against quality (RouteLLM-style)", subtitle: [r.dataset, `alpha ${r.trainingAlpha}; mean over ${r.seeds.length} seed(s)`, `dashed: RouteLLM (MF) sweep, ${curves[0]?.weak ?? "weak"} to ${curves[0]?.strong ?? "strong"}`, ...area.split("; ")] },
+    title: { text: "Calls to the costlier model against quality (RouteLLM-style)", subtitle: [r.dataset, `alpha ${r.trainingAlpha}; mean over ${r.seeds.length} seed(s)`, `dashed: RouteLLM (MF, strong/weak) threshold sweep, ${curves[0]?.weak ?? "weak"} to ${curves[0]?.strong ?? "strong"}`, ...area.split("; ")] },
     width: 460,
     height: Math.max(320, 18 * points.length),
     layer: [

@@ -9,7 +9,9 @@ export interface CostNormalizerState {
 
 /**
  * Min-max scaling of episode costs to [0, 1], fitted on a training split. Costs outside the fitted range are
- * clamped, so one unusually expensive evaluation episode cannot outweigh the performance term of the reward.
+ * clamped, so one unusually expensive evaluation episode cannot outweigh the performance term of the reward. This is a
+ * deliberate departure from the paper (App. F), whose frozen min-max scale may leave [0, 1]; baselines/types.ts and the
+ * evaluation report state it.
  *
  * Degenerate rule: when every fitted cost is equal (min == max) there is no scale, so a cost at or below that
  * value maps to 0 and any higher cost maps to 1, which still penalises spending more than was ever seen.
