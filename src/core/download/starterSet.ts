@@ -3,9 +3,8 @@
 // the files on Hugging Face when this list was written (rounded; the download reports the exact ones). All are GGUF
 // builds of instruction-tuned models with a chat template; licences are the models' own (Llama 3.2 Community
 // License, Apache-2.0).
-// SHA-256 checksums are pinned where several independent public records of the file agree (Hugging Face's LFS
-// object ids of these exact files); a pinned file that differs is refused and deleted. The others are checked
-// against their size and GGUF header only, until their checksums are recorded the same way.
+// Every file's SHA-256 is pinned, each taken where several independent public records of that exact file agree
+// (Hugging Face's LFS object ids); a downloaded file that differs is refused and deleted.
 import { defaultAgents } from "../config/HapsConfig.ts";
 
 export interface StarterModel {
@@ -36,7 +35,8 @@ export function starterSet(): StarterModel[] {
       role: "candidate",
       id: "qwen2.5-1.5b",
       uri: "hf:Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf",
-      approxBytes: 1.12e9,
+      sha256: "6a1a2eb6d15622bf3c96857206351ba97e1af16c30d7a74ee38970e434e9407e",
+      approxBytes: 1.117e9,
       description: "Qwen2.5 1.5B Instruct, Q4_K_M: the small, cheap candidate",
       price: { input: 0.1, output: 0.2 },
     },

@@ -180,6 +180,7 @@ describe("model downloads from a loopback server", () => {
     mkdirSync(keyed, { recursive: true });
     for (const name of names) writeFileSync(path.join(keyed, name), model);
     assert.ok(router.sha256 != null, "the starter router's SHA-256 is pinned");
+    for (const m of starterSet()) assert.match(m.sha256 ?? "", /^[0-9a-f]{64}$/, `${m.id}: its SHA-256 is pinned`);
     await assert.rejects(
       downloadModels([{ field: "router", uri: router.uri, sha256: router.sha256 }], { dir, dryRun: true }),
       new RegExp(`router: .*SHA-256 is ${sha256}, expected ${router.sha256} .*the file was deleted`),
