@@ -90,7 +90,13 @@ describe("train and evaluate through the engine", () => {
     assert.deepEqual(outcome.summary.methods.map((m) => m.name).sort(), ["Fixed (teacher=small, student=small)", "Fixed (teacher=small, student=wide)", "Fixed (teacher=wide, student=small)", "Fixed (teacher=wide, student=wide)", "Oracle", "Random"]);
     const results = JSON.parse(readFileSync(outcome.resultsFile, "utf8"));
     const trained = JSON.parse(readFileSync(join(dir, "train", "summary.json"), "utf8"));
-    assert.deepEqual(results.perSeed[0].splits, trained.splits, "the training run's splits");
+    // The training run's items, redrawn for the evaluation's seed (a `data` spec's splits are drawn per seed), in
+    // splits of the same sizes.
+    type Splits = { train: string[]; valid: string[]; test: string[] };
+    const items = (s: Splits) => [...s.train, ...s.valid, ...s.test].sort();
+    const evaluated = results.perSeed[0].splits as Splits;
+    assert.deepEqual(items(evaluated), items(trained.splits), "the training run's items");
+    for (const part of ["train", "valid", "test"] as const) assert.equal(evaluated[part].length, trained.splits[part].length, part);
     const oracle = outcome.summary.methods.find((m) => m.name === "Oracle")!;
     for (const m of outcome.summary.methods) assert.ok(oracle.reward >= m.reward, `oracle >= ${m.name}`);
   });
