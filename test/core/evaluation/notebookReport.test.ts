@@ -33,6 +33,8 @@ const REPORT = [
   "| --- | --- |",
   "| HAPS w/o low-level | 0.500 |",
   "",
+  "![LoRA depth](depth.svg)",
+  "",
   "## Cost regimes",
   "",
   "```",
@@ -59,10 +61,10 @@ test("the title, the main results and the differences with their intervals lead;
   assert.deepEqual(r.detailTitles, ["About these tables", "Ablations (alpha = 0)", "Cost regimes", "Reproduce"]);
   assert.match(r.details, /Candidates \*\*small\*\* and \*\*wide\*\*/);
   assert.match(r.details, /## not a heading inside a fence/);
-  assert.doesNotMatch(r.details, /## Main results|## Charts|quality-cost\.svg/);
+  assert.doesNotMatch(r.details, /## Main results|## Charts|quality-cost\.svg|depth\.svg/, "chart links, in their section or in another, are dropped");
   // Every line of the report is in exactly one part, except the chart section.
   const distinct = REPORT.split("\n").filter((l, i, all) => all.indexOf(l) === i && all.lastIndexOf(l) === i);
-  for (const line of distinct.filter((l) => l.trim() && !/Charts|quality-cost\.svg|^# /.test(l))) {
+  for (const line of distinct.filter((l) => l.trim() && !/Charts|\.svg|^# /.test(l))) {
     const count = (part: string) => part.split("\n").filter((l) => l === line).length;
     assert.equal(count(r.lead) + count(r.details), 1, `"${line}" is in one part`);
   }

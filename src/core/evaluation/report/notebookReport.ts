@@ -25,6 +25,8 @@ export interface NotebookReport {
 const LEAD_SECTION = /^## (Main results|Differences and their uncertainty)\b/;
 /** Sections the notebook replaces with outputs of its own (the chart images). */
 const DROPPED_SECTIONS = /^## Charts\s*$/;
+/** A chart's image line inside a section (the output cannot load the file; the chart is an output of its own). */
+const CHART_IMAGE = /^!\[[^\]]*\]\([^)\s]+\.svg\)\s*$/;
 
 export function notebookReport(markdown: string): NotebookReport {
   const lines = markdown.split("\n");
@@ -32,6 +34,7 @@ export function notebookReport(markdown: string): NotebookReport {
   let inFence = false;
   for (const line of lines) {
     if (/^(```|~~~)/.test(line)) inFence = !inFence;
+    if (!inFence && CHART_IMAGE.test(line)) continue;
     if (!inFence && /^## /.test(line)) sections.push({ heading: line, lines: [line] });
     else sections.at(-1)!.lines.push(line);
   }
