@@ -6,7 +6,9 @@
 // [{ "mime": string, "text"?: string, "base64"?: string }] }] }] }. Text mimes are stored as text (diffable);
 // anything else as base64.
 // A saved file is untrusted (it may come with a repository): only the output types the controller writes are restored
-// (RESTORED_MIMES); any other item - `text/html`, a renderer's own type - is replaced by a line saying it was left out.
+// (RESTORED_MIMES), and a report part's HTML is rebuilt from its Markdown twin; any other item - `text/html` of
+// another output, a renderer's own type - is replaced by a line saying it was left out.
+import { reportPartHtml, type ReportPartMetadata } from "./evaluationOutputs.ts";
 import { z } from "zod";
 import * as vscode from "vscode";
 
@@ -38,6 +40,12 @@ export const RESTORED_MIMES: ReadonlySet<string> = new Set([
   "application/json",
 ]);
 
+/** The report part an output's metadata names, if it is one (the file's own metadata: checked, not trusted). */
+function reportPart(metadata: Record<string, unknown> | undefined): ReportPartMetadata | null {
+  if (metadata == null || (metadata.part !== "lead" && metadata.part !== "details") || typeof metadata.file !== "string") return null;
+  return { part: metadata.part, file: metadata.file, ...(typeof metadata.outDir === "string" ? { outDir: metadata.outDir } : {}) };
+}
+
 /** Mimes kept as text in the file. */
 function isTextMime(mime: string): boolean {
   return mime.startsWith("text/") || mime === "application/json" || mime === "image/svg+xml" || mime.endsWith("+json") || mime.startsWith("application/vnd.code.notebook.");
@@ -65,17 +73,21 @@ export class EvalNotebookSerializer implements vscode.NotebookSerializer {
           c.source,
           c.kind === "spec" ? "json" : "markdown",
         );
-        cell.outputs = (c.outputs ?? []).map(
-          (o) =>
-            new vscode.NotebookCellOutput(
-              o.items.map((i) =>
-                RESTORED_MIMES.has(i.mime)
+        cell.outputs = (c.outputs ?? []).map((o) => {
+          // A report part's HTML is rebuilt from its Markdown twin (raw HTML off), never taken from the file.
+          const part = reportPart(o.metadata);
+          const markdown = o.items.find((i) => i.mime === "text/markdown" && i.text != null)?.text;
+          return new vscode.NotebookCellOutput(
+            o.items.map((i) =>
+              i.mime === "text/html" && part != null && markdown != null
+                ? vscode.NotebookCellOutputItem.text(reportPartHtml(markdown, part), "text/html")
+                : RESTORED_MIMES.has(i.mime)
                   ? new vscode.NotebookCellOutputItem(i.text != null ? new TextEncoder().encode(i.text) : Buffer.from(i.base64!, "base64"), i.mime)
                   : vscode.NotebookCellOutputItem.stdout(`An output of type ${JSON.stringify(i.mime.slice(0, 100))} in the saved file was not restored: HAPS restores only the outputs it writes itself.\n`),
-              ),
-              o.metadata,
             ),
-        );
+            o.metadata,
+          );
+        });
         if (c.metadata) cell.metadata = c.metadata;
         return cell;
       }),

@@ -22,9 +22,27 @@ export function fitChart(svg: string): string {
   return /^<svg\b[^>]*\bviewBox=/.test(svg) && !/^<svg\b[^>]*\bstyle=/.test(svg) ? svg.replace(/^<svg\b/, '<svg style="max-width: 100%; height: auto"') : svg;
 }
 
+/** A report part's metadata: which part, the report file, and (the lead) the output folder. */
+export interface ReportPartMetadata {
+  part: "lead" | "details";
+  file: string;
+  outDir?: string;
+}
+
+/**
+ * A report part's HTML, made from its Markdown and metadata alone: the lead links report.md and results.json, the
+ * details fold under their headings. The serializer uses it too, so a saved notebook's HTML is rebuilt from its
+ * Markdown (markdown-it with raw HTML off) and never restored from the file.
+ */
+export function reportPartHtml(markdown: string, metadata: ReportPartMetadata): string {
+  if (metadata.part === "details") return reportHtml(markdown, { folded: `Detailed tables: ${notebookReport(markdown).detailTitles.join(", ")}` });
+  const files = [metadata.file, path.join(path.dirname(metadata.file), "results.json")];
+  return reportHtml(markdown, { links: files.map((file) => ({ label: path.basename(file), href: vscode.Uri.file(file).toString() })) });
+}
+
 /** A report part as HTML and Markdown. */
-function reportOutput(markdown: string, metadata: Record<string, unknown>, options: Parameters<typeof reportHtml>[1]): vscode.NotebookCellOutput {
-  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(reportHtml(markdown, options), "text/html"), vscode.NotebookCellOutputItem.text(markdown, "text/markdown")], metadata);
+function reportOutput(markdown: string, metadata: ReportPartMetadata): vscode.NotebookCellOutput {
+  return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(reportPartHtml(markdown, metadata), "text/html"), vscode.NotebookCellOutputItem.text(markdown, "text/markdown")], { ...metadata });
 }
 
 export async function evaluationOutputs(outcome: EvaluationOutcome, outDir: string, seconds: number): Promise<vscode.NotebookCellOutput[]> {
@@ -36,11 +54,9 @@ export async function evaluationOutputs(outcome: EvaluationOutcome, outDir: stri
   const where = `Evaluated in ${seconds.toFixed(0)} s. The whole report is \`report.md\`, every number is in \`results.json\` (${files.join(", ")} in \`${outDir}\`).`;
   return [
     // The whole report and the numbers one click away (VS Code opens a clicked file link in an editor).
-    reportOutput(`${report.lead}\n\n${where}\n`, { file: outcome.reportFile, part: "lead", outDir }, {
-      links: [outcome.reportFile, outcome.resultsFile].map((file) => ({ label: path.basename(file), href: vscode.Uri.file(file).toString() })),
-    }),
+    reportOutput(`${report.lead}\n\n${where}\n`, { file: outcome.reportFile, part: "lead", outDir }),
     ...charts.map((c) => new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(fitChart(c.svg), "image/svg+xml")], { chart: c.name, file: c.file })),
-    reportOutput(report.details, { file: outcome.reportFile, part: "details" }, { folded: `Detailed tables: ${report.detailTitles.join(", ")}` }),
+    reportOutput(report.details, { file: outcome.reportFile, part: "details" }),
     new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(results, "application/json")], { file: outcome.resultsFile }),
   ];
 }

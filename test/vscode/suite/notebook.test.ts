@@ -77,6 +77,20 @@ describe("Evaluation notebook (.hapseval)", () => {
     assert.deepEqual(outputs.map((o) => o.mime), ["application/vnd.code.notebook.stdout", "text/markdown"]);
     assert.match(outputs[0].text, /An output of type "text\/html" in the saved file was not restored/);
     assert.ok(!JSON.stringify(outputs).includes("onerror"), "the HTML itself is gone");
+
+    // A report part (its metadata says so): its HTML is rebuilt from its Markdown twin, never taken from the file.
+    const part = join(dir, "part.hapseval");
+    const planted = `${TABLE}\n\n<script>alert(2)</script>\n`;
+    writeFileSync(
+      part,
+      JSON.stringify({ hapseval: 1, cells: [{ kind: "spec", source: SPEC, outputs: [{ items: [{ mime: "text/html", text: html }, { mime: "text/markdown", text: planted }], metadata: { part: "lead", file: join(dir, "report.md") } }] }] }),
+    );
+    const reopened = outputsOf((await vscode.workspace.openNotebookDocument(vscode.Uri.file(part))).cellAt(0));
+    assert.deepEqual(reopened.map((o) => o.mime), ["text/html", "text/markdown"]);
+    assert.ok(!reopened[0].text.includes("onerror"), "the file's HTML is not used");
+    assert.match(reopened[0].text, /<div class="haps-table"><table>/, "the HTML is made from the Markdown");
+    assert.match(reopened[0].text, /&lt;script&gt;alert\(2\)&lt;\/script&gt;/, "raw HTML in the Markdown stays text");
+    assert.ok(!reopened[0].text.includes("<script>"));
   });
 
   it("refuses a file that is not a HAPS evaluation notebook, naming the field", async () => {
