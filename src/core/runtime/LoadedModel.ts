@@ -55,11 +55,14 @@ export interface ContextLease {
   readonly sequence: LlamaContextSequence;
 }
 
+/** Contexts kept per model unless `maxContexts` says otherwise. */
+export const DEFAULT_MAX_CONTEXTS = 4;
+
 export interface LoadedModelOptions {
   threads: number;
   /**
    * Contexts kept per model (calls beyond this wait for a free one). Enough for two concurrent episodes whose agents
-   * share a model, each keeping its cache. Defaults to 4.
+   * share a model, each keeping its cache. Defaults to DEFAULT_MAX_CONTEXTS.
    */
   maxContexts?: number;
   /** Context size in tokens, capped by the model's training context. Defaults to 2048. */
@@ -282,9 +285,9 @@ export class LoadedModel {
     signal?.throwIfAborted();
     let at = owner == null ? -1 : this.idle.findIndex((s) => s.owner === owner);
     if (at < 0) at = this.idle.findIndex((s) => s.owner == null);
-    if (at < 0 && this.contextsCreated >= (this.options.maxContexts ?? 4)) at = 0;
+    if (at < 0 && this.contextsCreated >= (this.options.maxContexts ?? DEFAULT_MAX_CONTEXTS)) at = 0;
     if (at >= 0 && at < this.idle.length) return this.idle.splice(at, 1)[0];
-    if (this.contextsCreated < (this.options.maxContexts ?? 4)) {
+    if (this.contextsCreated < (this.options.maxContexts ?? DEFAULT_MAX_CONTEXTS)) {
       this.contextsCreated++;
       try {
         const context = await this.createContext({ contextSize: this.contextSize, sequences: 1 });

@@ -1,4 +1,5 @@
 // The runtime's services on real models: generation controls, JSON-schema output, choice probabilities, embeddings.
+import { DEFAULT_MAX_CONTEXTS } from "../../../src/core/runtime/LoadedModel.ts";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { LlamaRuntime } from "../../../src/core/runtime/LlamaRuntime.ts";
@@ -113,9 +114,9 @@ describe("LlamaRuntime queueing", { skip: skipWithoutSharedModels }, () => {
   test("a request waiting for a free context can be cancelled before it starts", async () => {
     const runtime = await LlamaRuntime.create({ gpu: false, threads: 1 });
     try {
-      // Two contexts per model: two long generations hold both, the third request waits.
+      // Long generations hold every context of the model (DEFAULT_MAX_CONTEXTS), so the next request waits.
       await runtime.loadModel(stories260K);
-      const busy = [1, 2].map(() => runtime.generate({ modelPath: stories260K, prompt: "Once upon a time", maxTokens: 400 }));
+      const busy = Array.from({ length: DEFAULT_MAX_CONTEXTS }, () => runtime.generate({ modelPath: stories260K, prompt: "Once upon a time", maxTokens: 400 }));
       let busyDone = false;
       void Promise.race(busy).then(() => (busyDone = true));
       const controller = new AbortController();
