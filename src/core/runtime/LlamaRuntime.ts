@@ -48,7 +48,21 @@ export class GpuBackendError extends Error {
   }
 }
 
+/** A call made on a runtime that is being disposed. */
+export class RuntimeDisposedError extends Error {
+  constructor() {
+    super("the llama.cpp runtime is being disposed (shutting down)");
+    this.name = "RuntimeDisposedError";
+  }
+}
+
 export class LlamaRuntime {
+  /** Aborted when `dispose` starts: new calls are refused. */
+  private readonly closing = new AbortController();
+  /** Calls under way; `dispose` frees contexts and models only once none is left (see `dispose`). */
+  private active = 0;
+  private onIdle: (() => void) | null = null;
+  private disposed: Promise<void> | null = null;
   private readonly models = new Map<string, Promise<LoadedModel>>();
   private readonly embeddingContexts = new Map<string, Promise<LlamaEmbeddingContext>>();
   /** The router's own prefix-cached sequence (feature and decisions alike), one per model and pooling. */
@@ -199,8 +213,21 @@ export class LlamaRuntime {
     fn: (lease: ContextLease) => Promise<T>,
     signal?: AbortSignal,
   ): Promise<T> {
-    const model = await this.loadModel(modelPath);
-    return await model.withContext(adapter, fn, signal);
+    return await this.track(async () => {
+      const model = await this.loadModel(modelPath);
+      return await model.withContext(adapter, fn, signal);
+    });
+  }
+
+  /** Counts `fn` as a call under way (dispose waits for it); refused once the runtime is being disposed. */
+  private async track<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closing.signal.aborted) throw this.closing.signal.reason;
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.active === 0) this.onIdle?.();
+    }
   }
 
   /**
@@ -209,9 +236,11 @@ export class LlamaRuntime {
    * context that holds those tokens is free (LoadedModel's sessions). Close it when the episode ends.
    */
   async openSession(modelPath: string, adapter: AdapterSource | null): Promise<GenerationSession> {
-    const model = await this.loadModel(modelPath);
-    const session = await model.openSession(adapter);
-    return new GenerationSession(this, model, session);
+    return await this.track(async () => {
+      const model = await this.loadModel(modelPath);
+      const session = await model.openSession(adapter);
+      return new GenerationSession(this, model, session);
+    });
   }
 
   /** Text generation with streaming, stop strings, a token limit, sampling, a JSON schema and cancellation. */
@@ -221,7 +250,7 @@ export class LlamaRuntime {
     session?: { model: LoadedModel; session: ModelSession },
   ): Promise<GenerateResult> {
     const started = performance.now();
-    const run = async ({ model, context, sequence }: ContextLease): Promise<GenerateResult> => {
+    const run = async ({ model, context, sequence, signal }: ContextLease): Promise<GenerateResult> => {
       const input = this.renderInput(model, request);
       const promptTokens = input.length;
       requireRoom(model, promptTokens, context.contextSize);
@@ -246,7 +275,8 @@ export class LlamaRuntime {
           seed: request.seed ?? 0,
           customStopTriggers: request.stop?.filter((s) => s.length > 0),
           grammar,
-          signal: hooks.signal,
+          // The caller's signal, or the model's dispose: either ends the generation with what it wrote.
+          signal,
           stopOnAbortSignal: true,
           onToken: (tokens) => (outputTokens += tokens.length),
           onTextChunk: hooks.onText,
@@ -261,7 +291,7 @@ export class LlamaRuntime {
         completion.dispose({ disposeSequence: false });
       }
     };
-    if (session != null) return await session.model.withContext(null, run, hooks.signal, session.session);
+    if (session != null) return await this.track(() => session.model.withContext(null, run, hooks.signal, session.session));
     return await this.withAdapter(request.modelPath, request.adapter ?? null, run, hooks.signal);
   }
 
@@ -366,6 +396,10 @@ export class LlamaRuntime {
    * once, for both (RoutingSequence).
    */
   async routingPass<T>(modelPath: string, pooling: "mean" | "last", fn: (pass: RoutingPass) => Promise<T>): Promise<T> {
+    return await this.track(() => this.routingPassTracked(modelPath, pooling, fn));
+  }
+
+  private async routingPassTracked<T>(modelPath: string, pooling: "mean" | "last", fn: (pass: RoutingPass) => Promise<T>): Promise<T> {
     const key = `${path.resolve(modelPath)}|${pooling}`;
     let pending = this.routingSequences.get(key);
     if (pending == null) {
@@ -397,6 +431,10 @@ export class LlamaRuntime {
 
   /** Embeddings of `texts` (one vector each) from `modelPath`, pooled as asked. */
   async embed(modelPath: string, texts: string[], pooling: "mean" | "last" = "mean"): Promise<number[][]> {
+    return await this.track(() => this.embedTracked(modelPath, texts, pooling));
+  }
+
+  private async embedTracked(modelPath: string, texts: string[], pooling: "mean" | "last"): Promise<number[][]> {
     const key = `${path.resolve(modelPath)}|${pooling}`;
     let context = this.embeddingContexts.get(key);
     if (context == null) {
@@ -446,12 +484,24 @@ export class LlamaRuntime {
     };
   }
 
+  /**
+   * Frees every model and context, and llama.cpp - once the calls under way have ended: new calls are refused
+   * (RuntimeDisposedError), calls waiting for a context too (ModelDisposedError), running generations stop early
+   * and return what they wrote, and the rest (a router pass, an embedding) finish. Freeing a context under a running
+   * decode made that decode reject after its caller had gone (an 'Object is disposed' unhandled rejection). Idempotent.
+   */
   async dispose(): Promise<void> {
-    for (const s of this.routingSequences.values()) await (await s.catch(() => null))?.dispose();
-    for (const c of this.embeddingContexts.values()) await (await c.catch(() => null))?.dispose();
-    for (const m of this.models.values()) await (await m.catch(() => null))?.dispose();
-    this.models.clear();
-    await this.llama.dispose();
+    this.disposed ??= (async () => {
+      this.closing.abort(new RuntimeDisposedError());
+      for (const m of this.models.values()) (await m.catch(() => null))?.refuseCalls();
+      if (this.active > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+      for (const s of this.routingSequences.values()) await (await s.catch(() => null))?.dispose();
+      for (const c of this.embeddingContexts.values()) await (await c.catch(() => null))?.dispose();
+      for (const m of this.models.values()) await (await m.catch(() => null))?.dispose();
+      this.models.clear();
+      await this.llama.dispose();
+    })();
+    await this.disposed;
   }
 }
 

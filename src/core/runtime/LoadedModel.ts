@@ -53,6 +53,19 @@ export interface ContextLease {
   readonly model: LlamaModel;
   readonly context: LlamaContext;
   readonly sequence: LlamaContextSequence;
+  /**
+   * Aborts when the caller's signal does or when the model is being disposed: a long call (a generation) passes it on
+   * and ends early, and the dispose waits for it (see `LoadedModel.dispose`).
+   */
+  readonly signal: AbortSignal;
+}
+
+/** A call made on (or waiting for) a model that is being disposed. */
+export class ModelDisposedError extends Error {
+  constructor(readonly modelId: string) {
+    super(`model "${modelId}" is being disposed (the runtime is shutting down)`);
+    this.name = "ModelDisposedError";
+  }
 }
 
 /** Contexts kept per model unless `maxContexts` says otherwise. */
@@ -118,6 +131,12 @@ export class LoadedModel {
   /** In-place adapters, once the native layer's checks passed on this model's first context; else null. */
   private pool: LoraPool | null = null;
   private readonly retiredPools: LoraPool[] = [];
+  /** Aborted when `dispose` starts: waiting calls leave the queue, running ones see it in their lease's signal. */
+  private readonly closing = new AbortController();
+  /** Calls and session operations under way; `dispose` frees the contexts only once none is left. */
+  private active = 0;
+  private onIdle: (() => void) | null = null;
+  private disposed: Promise<void> | null = null;
 
   constructor(
     readonly llama: Llama,
@@ -145,9 +164,33 @@ export class LoadedModel {
     session?: ModelSession,
   ): Promise<T> {
     if (session != null && adapter != null) throw new Error("LoadedModel.withContext: a session brings its own adapter");
-    // Check before taking a context, so a bad adapter never holds up other queries.
-    if (adapter != null) await this.check(adapter);
-    const slot = await this.acquire(signal, session?.id);
+    return await this.busy(async () => {
+      const leaseSignal = signal == null ? this.closing.signal : AbortSignal.any([signal, this.closing.signal]);
+      // Check before taking a context, so a bad adapter never holds up other queries.
+      if (adapter != null) await this.check(adapter);
+      const slot = await this.acquire(leaseSignal, session?.id);
+      return await this.runLeased(slot, adapter, fn, leaseSignal, session);
+    });
+  }
+
+  /** Counts `fn` as a call under way (dispose waits for it); refused once the model is being disposed. */
+  private async busy<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closing.signal.aborted) throw this.closing.signal.reason;
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.active === 0) this.onIdle?.();
+    }
+  }
+
+  private async runLeased<T>(
+    slot: Slot,
+    adapter: AdapterSource | null,
+    fn: (lease: ContextLease) => Promise<T>,
+    signal: AbortSignal,
+    session?: ModelSession,
+  ): Promise<T> {
     let fileLora: LoadedLora | null = null;
     let pooled: PooledLora | null = null;
     try {
@@ -161,7 +204,9 @@ export class LoadedModel {
         lora = pooled?.lora ?? (fileLora = await this.load(adapter));
       }
       this.attach(slot, lora, session?.scale ?? adapter?.scale ?? 1);
-      return await fn({ model: this.model, context: slot.context, sequence: slot.sequence });
+      // A dispose that started while this call set up its context: nothing was evaluated yet.
+      signal.throwIfAborted();
+      return await fn({ model: this.model, context: slot.context, sequence: slot.sequence, signal });
     } catch (error) {
       // A failed call may have left the sequence half-evaluated: nobody may reuse it.
       slot.owner = null;
@@ -212,16 +257,20 @@ export class LoadedModel {
 
   /** Starts a session: its adapter is checked and loaded now, and stays loaded until `closeSession`. */
   async openSession(adapter: AdapterSource | null): Promise<ModelSession> {
-    if (adapter != null) await this.check(adapter);
-    // The pool is set up with this model's first context.
-    if (adapter != null && "lora" in adapter && !this.selfTested) this.release(await this.acquire());
-    const pooled = adapter != null && "lora" in adapter ? await this.takePooled(adapter.lora) : null;
-    if (pooled != null) return { id: Symbol("session"), lora: pooled.lora, scale: adapter?.scale ?? 1, pooled };
-    return { id: Symbol("session"), lora: adapter == null ? null : await this.load(adapter), scale: adapter?.scale ?? 1 };
+    return await this.busy(async () => {
+      if (adapter != null) await this.check(adapter);
+      // The pool is set up with this model's first context.
+      if (adapter != null && "lora" in adapter && !this.selfTested) this.release(await this.acquire(this.closing.signal));
+      const pooled = adapter != null && "lora" in adapter ? await this.takePooled(adapter.lora) : null;
+      if (pooled != null) return { id: Symbol("session"), lora: pooled.lora, scale: adapter?.scale ?? 1, pooled };
+      return { id: Symbol("session"), lora: adapter == null ? null : await this.load(adapter), scale: adapter?.scale ?? 1 };
+    });
   }
 
   /** Ends a session: its adapter is freed (it is attached to no context between calls) and its cache forgotten. */
   async closeSession(session: ModelSession): Promise<void> {
+    // After a dispose began, the model frees every adapter itself.
+    if (this.closing.signal.aborted) return;
     for (const slot of this.idle) if (slot.owner === session.id) slot.owner = null;
     if (session.pooled != null) this.pool?.give(session.pooled);
     else if (session.lora != null) await this.free(session.lora);
@@ -343,12 +392,28 @@ export class LoadedModel {
     else this.idle.push(slot);
   }
 
+  /**
+   * Frees the model, its contexts and adapters - after every call under way has ended. Calls waiting for a context are
+   * refused (ModelDisposedError), running ones see their lease's signal abort (a generation stops early and returns
+   * what it wrote), and the contexts are freed only when all of them have returned: freeing a context under a decode
+   * in flight made that call reject with "Object is disposed" after its caller had gone. Idempotent.
+   */
+  /** Refuses new calls and aborts the running ones' signals (the first step of `dispose`). */
+  refuseCalls(): void {
+    if (!this.closing.signal.aborted) this.closing.abort(new ModelDisposedError(this.id));
+  }
+
   async dispose(): Promise<void> {
-    for (const slot of this.slots) if (slot.attached != null) this.attach(slot, null, 0);
-    await this.loraLock.write(async () => {
-      await this.freeUnfreed();
-      for (const pool of [this.pool, ...this.retiredPools]) await pool?.dispose();
-    });
-    await this.model.dispose();
+    this.disposed ??= (async () => {
+      this.refuseCalls();
+      if (this.active > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+      for (const slot of this.slots) if (slot.attached != null) this.attach(slot, null, 0);
+      await this.loraLock.write(async () => {
+        await this.freeUnfreed();
+        for (const pool of [this.pool, ...this.retiredPools]) await pool?.dispose();
+      });
+      await this.model.dispose();
+    })();
+    await this.disposed;
   }
 }

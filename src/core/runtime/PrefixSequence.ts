@@ -73,7 +73,14 @@ export class PrefixSequence {
     return tail.map((_, i) => output[i]?.next?.probabilities ?? new Map());
   }
 
+  /** Resolves once the calls queued so far have ended. */
+  protected async drain(): Promise<void> {
+    await this.queue;
+  }
+
+  /** Frees the context once the calls queued on it have ended (a decode in flight would reject on a freed context). */
   async dispose(): Promise<void> {
+    await this.drain();
     await this.context.dispose();
   }
 }

@@ -115,6 +115,7 @@ export class RoutingSequence extends PrefixSequence {
   }
 
   override async dispose(): Promise<void> {
+    await this.drain();
     await this.embeddingContext.dispose();
   }
 }
