@@ -93,42 +93,61 @@ export async function benchAdapterPath(runtime: LlamaRuntime, routerPath: string
   const withAdapter = summarise(decode.withAdapter);
   const pairRatios = summarise(decode.plain.map((p, i) => p / decode.withAdapter[i]));
 
-  const steps = { generate: [], check: [], write: [], load: [], attach: [], detach: [], free: [] } as Record<keyof AdapterPathFigures["stepsMs"], number[]>;
-  const totals: number[] = [];
-  const file = path.join(os.tmpdir(), `haps-bench-adapter-${process.pid}.gguf`);
   const { model } = await runtime.loadModel(candidatePath);
+  const file = path.join(os.tmpdir(), `haps-bench-adapter-${process.pid}.gguf`);
+  // Both paths in one loop, interleaved so that drift in the machine's load hits them alike; each on a context of its
+  // own, so that each finds its context as the engine leaves it (the in-place path: its pooled adapter still
+  // attached, which llama.cpp's attach returns early for).
+  const filePath = new StepTimes(["generate", "check", "write", "load", "attach", "detach", "free"] as const);
+  const inPlacePath = runtime.native.addon == null ? null : new StepTimes(["generate", "check", "write", "attach"] as const);
+  const pool = inPlacePath == null ? null : new LoraPool(model, runtime.native, (fn) => fn(), () => path.join(os.tmpdir(), `haps-bench-pool-${process.pid}-${Math.random().toString(36).slice(2)}.gguf`));
+  try {
+    await runtime.withAdapter(candidatePath, null, ({ context }) =>
+      runtime.withAdapter(candidatePath, null, async ({ context: poolContext }) => {
+        // Two warm-up rounds: the in-place path's first grows the pool (a load), its second attaches for the first time.
+        for (let r = -2; r < repeats; r++) {
+          await filePath.time(r >= 0, async (step) => {
+            const generated = policy.generate(candidate.id, nextFeature())!;
+            step("generate");
+            checkLoraFits(generated, candidate.id, model.fileInfo);
+            step("check");
+            await writeFile(file, encodeLoraAdapter(generated));
+            step("write");
+            const lora = await loadLora(model, file);
+            await unlink(file);
+            step("load");
+            attachLora(context, lora, 1);
+            step("attach");
+            detachLoras(context);
+            step("detach");
+            await freeLora(lora);
+            step("free");
+          });
+          await inPlacePath?.time(r >= 0, async (step) => {
+            const generated = policy.generate(candidate.id, nextFeature())!;
+            step("generate");
+            checkLoraFits(generated, candidate.id, model.fileInfo);
+            validateLoraAdapter(generated);
+            step("check");
+            const pooled = await pool!.take(generated);
+            step("write");
+            attachLora(poolContext, pooled.lora, 1);
+            step("attach");
+            pool!.give(pooled);
+          });
+        }
+        detachLoras(poolContext);
+      }),
+    );
+  } finally {
+    await pool?.dispose();
+  }
+
+  // A new adapter served three ways; each includes writing its file.
   const switchTimes: number[] = [];
   const newContextTimes: number[] = [];
   const reloadTimes: number[] = [];
   await runtime.withAdapter(candidatePath, null, async ({ context }) => {
-    for (let r = -1; r < repeats; r++) {
-      const times: Partial<Record<keyof typeof steps, number>> = {};
-      let t = performance.now();
-      const step = (name: keyof typeof steps) => {
-        const now = performance.now();
-        times[name] = now - t;
-        t = now;
-      };
-      const generated = policy.generate(candidate.id, nextFeature())!;
-      step("generate");
-      checkLoraFits(generated, candidate.id, model.fileInfo);
-      step("check");
-      await writeFile(file, encodeLoraAdapter(generated));
-      step("write");
-      const lora = await loadLora(model, file);
-      await unlink(file);
-      step("load");
-      attachLora(context, lora, 1);
-      step("attach");
-      detachLoras(context);
-      step("detach");
-      await freeLora(lora);
-      step("free");
-      if (r < 0) continue;
-      for (const [name, ms] of Object.entries(times)) steps[name as keyof typeof steps].push(ms);
-      totals.push(Object.values(times).reduce((a, b) => a + b, 0));
-    }
-    // A new adapter served three ways; each includes writing its file.
     for (let r = -1; r < repeats; r++) {
       const generated = policy.generate(candidate.id, nextFeature())!;
       let t = performance.now();
@@ -156,44 +175,14 @@ export async function benchAdapterPath(runtime: LlamaRuntime, routerPath: string
   }
   await unlink(file).catch(() => {});
 
-  // The in-place path, on a pool of its own for the same model (the engine's LoadedModel keeps one per model).
+  const steps = filePath.steps;
+  const totals = filePath.totals;
   let inPlace: AdapterPathFigures["inPlace"] = null;
-  if (runtime.native.addon != null) {
-    const pool = new LoraPool(model, runtime.native, (fn) => fn(), () => path.join(os.tmpdir(), `haps-bench-pool-${process.pid}-${Math.random().toString(36).slice(2)}.gguf`));
-    const inSteps = { generate: [], check: [], write: [], attach: [] } as Record<"generate" | "check" | "write" | "attach", number[]>;
-    const inTotals: number[] = [];
-    try {
-      await runtime.withAdapter(candidatePath, null, async ({ context }) => {
-        for (let r = -2; r < repeats; r++) {
-          let t = performance.now();
-          const times: Partial<Record<keyof typeof inSteps, number>> = {};
-          const step = (name: keyof typeof inSteps) => {
-            const now = performance.now();
-            times[name] = now - t;
-            t = now;
-          };
-          const generated = policy.generate(candidate.id, nextFeature())!;
-          step("generate");
-          checkLoraFits(generated, candidate.id, model.fileInfo);
-          validateLoraAdapter(generated);
-          step("check");
-          const pooled = await pool.take(generated);
-          step("write");
-          attachLora(context, pooled.lora, 1);
-          step("attach");
-          pool.give(pooled);
-          if (r < 0) continue; // the first grows the pool (a load), the second attaches for the first time
-          for (const [name, ms] of Object.entries(times)) inSteps[name as keyof typeof inSteps].push(ms);
-          inTotals.push(Object.values(times).reduce((a, b) => a + b, 0));
-        }
-        detachLoras(context);
-      });
-    } finally {
-      await pool.dispose();
-    }
-    const inPathMs = summarise(inTotals);
+  if (inPlacePath != null) {
+    const inSteps = inPlacePath.steps;
+    const inPathMs = summarise(inPlacePath.totals);
     inPlace = {
-      stepsMs: Object.fromEntries(Object.entries(inSteps).map(([k, v]) => [k, summarise(v)])) as NonNullable<AdapterPathFigures["inPlace"]>["stepsMs"],
+      stepsMs: Object.fromEntries(Object.entries(inSteps).map(([k, v]) => [k, summarise(v as number[])])) as NonNullable<AdapterPathFigures["inPlace"]>["stepsMs"],
       pathMs: inPathMs,
       pathDecodedTokens: scaled(inPathMs, plain.median),
       llamaShareMs: summarise(inSteps.write.map((w, i) => w + inSteps.attach[i])),
@@ -221,7 +210,7 @@ export async function benchAdapterPath(runtime: LlamaRuntime, routerPath: string
     adaptedDecodeSpeedRatio: pairRatios.median,
     decodePairs: pairRatios,
     decodePairsInterval95: medianInterval95(decode.plain.map((p, i) => p / decode.withAdapter[i])),
-    stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarise(v)])) as AdapterPathFigures["stepsMs"],
+    stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarise(v as number[])])) as AdapterPathFigures["stepsMs"],
     pathMs,
     pathDecodedTokens: scaled(pathMs, plain.median),
     switchMs,
@@ -231,4 +220,33 @@ export async function benchAdapterPath(runtime: LlamaRuntime, routerPath: string
     reloadOverSwitch: reloadMs.median / switchMs.median,
     inPlace,
   };
+}
+
+/** Per-step times of a path run many times: `time` runs it once, `step(name)` closes the step that ends there. */
+class StepTimes<K extends string> {
+  readonly steps: Record<K, number[]>;
+  /** Each kept run's steps summed. */
+  readonly totals: number[] = [];
+
+  constructor(names: readonly K[]) {
+    this.steps = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<K, number[]>;
+  }
+
+  /** Runs `run` once; a run with `keep` false is a warm-up and is not recorded. */
+  async time(keep: boolean, run: (step: (name: K) => void) => Promise<void>): Promise<void> {
+    const times = new Map<K, number>();
+    let t = performance.now();
+    await run((name) => {
+      const now = performance.now();
+      times.set(name, now - t);
+      t = now;
+    });
+    if (!keep) return;
+    let total = 0;
+    for (const [name, ms] of times) {
+      this.steps[name].push(ms);
+      total += ms;
+    }
+    this.totals.push(total);
+  }
 }
