@@ -57,6 +57,19 @@ export function benchMarkdown(r: BenchResult): string {
   row(`trained routing's parts: the query's ${tp.restTokens} tokens as the prompt holds them, prefilled fresh`, tp.sameTokensPrefillMs, "ms");
   row("trained routing's parts: the same tokens after the cached prefix, plain context (no outputs)", tp.afterPrefixPrefillMs, "ms");
   value("trained routing's parts / query prefill: same tokens; after the prefix; the feature", `${num(tp.sameTokensRatio)}x; ${num(tp.afterPrefixRatio)}x; ${num(rp.trainedRatio)}x`);
+  if (rp.perQueryRatios != null) {
+    const q = rp.perQueryRatios;
+    row("routing / the same query's prefill, zero-shot, wall time (median of per-query ratios)", q.zeroShot, "x");
+    row("routing / the same query's prefill, trained, wall time (median of per-query ratios)", q.trained, "x");
+    if (q.zeroShotCpu != null) row("same, zero-shot, process CPU time (not the time spent waiting for a core)", q.zeroShotCpu, "x");
+    if (q.trainedCpu != null) row("same, trained, process CPU time", q.trainedCpu, "x");
+    if (rp.cpuMs != null) {
+      row("process CPU time: zero-shot routing", rp.cpuMs.routing, "ms");
+      row("process CPU time: trained routing (the feature)", rp.cpuMs.trainedRouting, "ms");
+      row("process CPU time: one prefill of the query's own tokens", rp.cpuMs.queryPrefill, "ms");
+    }
+    value("tokens the zero-shot decisions evaluate after the query's own (the JSON up to each agent's value)", String(rp.decisionTokens));
+  }
   const c = r.constrained;
   row(`decode per token, ${c.model} (${c.vocabulary.toLocaleString("en-US")}-token vocabulary), unconstrained`, c.plainMsPerToken, "ms", 3);
   row("decode per token, same model, under a JSON-schema grammar", c.constrainedMsPerToken, "ms", 3);
@@ -94,6 +107,13 @@ export function benchMarkdown(r: BenchResult): string {
   const m = r.engineMemory;
   row(`shipped engine: query with a new ${m.adapterKiB} KiB adapter (${m.width}-wide)`, m.queryMs, "ms");
   value(`shipped engine: RSS growth over ${m.adapters.toLocaleString("en-US")} adapters (median windows; end - start; swing)`, `${num(m.growthMiB)} MiB; ${num(m.endToEndMiB)} MiB; ${num(m.swingMiB, 1)} MiB (goal < 10 MiB without a fixed mmap threshold)`);
+  if (m.afterGc != null) {
+    const g = m.afterGc;
+    value(
+      `shipped engine: memory after two full GCs and a malloc_trim every ${g.every} adapters (bench hook): RSS growth from the reading after a warm-up of ${g.warmup} adapters to the last; V8's live heap, same; RSS growth from the first reading`,
+      `${num(g.rssGrowthMiB)} MiB; ${num(g.heapUsedGrowthMiB)} MiB; ${num(g.rssGrowthFromStartMiB)} MiB (readings ${g.samples.map((s) => num(s.rssMiB, 1)).join(", ")} MiB)`,
+    );
+  }
   const as = r.adapterSoak;
   value(
     `shipped engine: RSS over ${as.adapters.toLocaleString("en-US")} adapters: the second half added (goal < 16 MiB); whole run (median windows); swing`,

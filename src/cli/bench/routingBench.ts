@@ -42,6 +42,30 @@ export interface RoutingPassFigures {
   };
   /** The same routing without the cache (feature and decision on the whole prompt, as before): median ms. */
   uncachedRoutingMs: Summary;
+  /**
+   * Per query, routing / that query's own prefill (queries differ in length, so a ratio per query is steadier than the
+   * ratio of medians): zero-shot and trained, in wall time and - on the CPU backend, null on a GPU - in the process's
+   * CPU time (every thread's user + system time while the one operation ran): on a machine shared with other jobs the
+   * wall time also holds the time the operation waited for a core, its CPU time does not.
+   */
+  perQueryRatios: { zeroShot: Summary; trained: Summary; zeroShotCpu: Summary | null; trainedCpu: Summary | null };
+  /** CPU time per operation (CPU backend only). */
+  cpuMs: { routing: Summary; trainedRouting: Summary; queryPrefill: Summary } | null;
+  /**
+   * Tokens the zero-shot decisions evaluate after the query's own (median): the JSON up to each agent's value, the
+   * earlier agents' chosen ids included - each is needed to read that agent's distribution where the prompt asks.
+   */
+  decisionTokens: number;
+}
+
+/** Wall and process CPU time of `fn` (CPU time: every thread of this process, user + system). */
+async function timed(fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const cpu0 = process.cpuUsage();
+  const t = performance.now();
+  await fn();
+  const wall = performance.now() - t;
+  const cpu = process.cpuUsage(cpu0);
+  return { wall, cpu: (cpu.user + cpu.system) / 1000 };
 }
 
 const QUESTIONS = [
@@ -74,6 +98,8 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
   const sameTokens: number[] = [];
   const afterPrefix: number[] = [];
   const restTokens: number[] = [];
+  const cpu = { routing: [] as number[], trained: [] as number[], prefill: [] as number[] };
+  const decisionTokens: number[] = [];
   const context = await model.createContext({ contextSize: 1024, sequences: 1, threads: runtime.threads });
   const prefixed = await model.createContext({ contextSize: 1024, sequences: 1, threads: runtime.threads });
   try {
@@ -85,17 +111,23 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
     for (let r = 0; r < Math.max(1, Math.ceil(repeats / QUESTIONS.length)); r++) {
       for (let i = 0; i < prompts.length; i++) {
         // Interleaved, so that drift in the machine's load hits all three alike.
-        let t = performance.now();
-        await route(i);
-        routing.push(performance.now() - t);
-        t = performance.now();
-        await runtime.routingFeature(routerPath, prompts[i].prefix, prompts[i].problem, "mean");
-        trained.push(performance.now() - t);
+        let answer = "";
+        const routed = await timed(async () => (answer = (await route(i)).assignment.rawAnswer ?? ""));
+        routing.push(routed.wall);
+        cpu.routing.push(routed.cpu);
+        const featured = await timed(() => runtime.routingFeature(routerPath, prompts[i].prefix, prompts[i].problem, "mean"));
+        trained.push(featured.wall);
+        cpu.trained.push(featured.cpu);
         const own = runtime.tokenizeWithBos(model, prompts[i].problem);
         await sequence.clearHistory();
-        t = performance.now();
-        await sequence.controlledEvaluate(own);
-        prefill.push(performance.now() - t);
+        const prefilled = await timed(() => sequence.controlledEvaluate(own));
+        prefill.push(prefilled.wall);
+        cpu.prefill.push(prefilled.cpu);
+        // The JSON evaluated after the query: up to the last agent's value (what the last decision reads after).
+        const text = prompts[i].prefix + prompts[i].problem;
+        const lastValue = answer.lastIndexOf(': "');
+        if (lastValue >= 0) decisionTokens.push(runtime.tokenizeWithBos(model, `${text}\nJSON: ${answer.slice(0, lastValue + 3)}`).length - runtime.tokenizeWithBos(model, text).length);
+        let t: number;
         const whole = runtime.tokenizeWithBos(model, prompts[i].prefix + prompts[i].problem);
         if (whole.slice(0, prefix.length).some((token, k) => token !== prefix[k])) throw new Error("routing bench: the prefix tokenizes differently inside the prompt");
         const rest = whole.slice(prefix.length);
@@ -109,7 +141,6 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
         afterPrefix.push(performance.now() - t);
         await held.eraseContextTokenRanges([{ start: prefix.length, end: held.nextTokenIndex }]);
         t = performance.now();
-        const text = prompts[i].prefix + prompts[i].problem;
         await Promise.all([runtime.embed(routerPath, [text], "mean"), ...agents.map((a) => runtime.constrainedChoiceProbabilities(routerPath, `${text}\nJSON: {"${a.id}": "`, CANDIDATES.map((c) => c.id), '"'))]);
         uncached.push(performance.now() - t);
       }
@@ -121,6 +152,8 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
   const routingMs = summarise(routing);
   const trainedRoutingMs = summarise(trained);
   const queryPrefillMs = summarise(prefill);
+  const perQuery = (xs: number[], over: number[]) => summarise(xs.map((x, k) => x / over[k]));
+  const onCpu = runtime.llama.gpu === false;
   return {
     routerModel: routerPath,
     routerWidth: model.embeddingVectorSize,
@@ -139,5 +172,13 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
       sameTokensRatio: summarise(sameTokens).median / queryPrefillMs.median,
       afterPrefixRatio: summarise(afterPrefix).median / queryPrefillMs.median,
     },
+    perQueryRatios: {
+      zeroShot: perQuery(routing, prefill),
+      trained: perQuery(trained, prefill),
+      zeroShotCpu: onCpu ? perQuery(cpu.routing, cpu.prefill) : null,
+      trainedCpu: onCpu ? perQuery(cpu.trained, cpu.prefill) : null,
+    },
+    cpuMs: onCpu ? { routing: summarise(cpu.routing), trainedRouting: summarise(cpu.trained), queryPrefill: summarise(cpu.prefill) } : null,
+    decisionTokens: summarise(decisionTokens).median,
   };
 }
