@@ -34,24 +34,85 @@ export interface MemoryFigures {
   /** Largest minus smallest sample: the garbage not yet collected, at its worst. */
   swingMiB: number;
   queryMs: Summary;
+  /**
+   * The same run again in a second engine (the same adapters), its memory read every `every` adapters after two full
+   * garbage collections and a malloc_trim (the engine's bench hook, HAPS_ENGINE_MEMORY_PROBE with --expose-gc): what
+   * stays, without the garbage V8 has not collected yet. Null when the run measured only RSS.
+   */
+  afterGc: {
+    every: number;
+    /** The warm-up, in adapters, before the reading growth is measured from. */
+    warmup: number;
+    /** Last reading minus the reading after the warm-up (RSS, and V8's live heap). */
+    rssGrowthMiB: number;
+    heapUsedGrowthMiB: number;
+    /** Last reading minus the first (after the 50 adapters every run starts with). */
+    rssGrowthFromStartMiB: number;
+    samples: { adapters: number; rssMiB: number; heapUsedMiB: number; arrayBuffersMiB: number; trimmed: number }[];
+  } | null;
 }
 
 /** `count` (1,000; 20,000 for the soak) distinct rank-8 adapters on a 1024-wide model (64 KiB each; kept, 1,000 would add 62 MiB). */
-export async function benchEngineMemory(enginePath: string, dir: string, threads: number, count = 1000): Promise<MemoryFigures> {
+export async function benchEngineMemory(enginePath: string, dir: string, threads: number, count = 1000, afterGc: { every: number; warmup: number } | null = null): Promise<MemoryFigures> {
   const width = 1024;
   const rank = 8;
   const model = path.join(dir, "memory-1024.gguf");
   await buildTinyLlama({ name: "memory-1024", embeddingLength: width, blockCount: 2, headCount: 4, feedForwardLength: 64, seed: 3 }).write(model);
+  const figures = await rssRun(enginePath, model, width, rank, threads, count);
+  return { ...figures, afterGc: afterGc == null ? null : await afterGcRun(enginePath, model, width, rank, threads, count, afterGc.every, afterGc.warmup) };
+}
+
+/**
+ * Adapters served before the after-GC growth is measured from (on top of the 50 every run starts with): the
+ * engine's first adapters still grow its pools and caches (the in-place pool up to its 16 adapters, V8's compiled
+ * code and its old space), which is start-up, not growth per adapter.
+ */
+export const ENGINE_MEMORY_WARMUP = 200;
+
+function adapterQuery(engine: EngineClient, model: string, width: number, rank: number, rng: Rng) {
+  return () =>
+    engine.request("generate", {
+      modelPath: model,
+      prompt: "Once upon a time",
+      maxTokens: 1,
+      adapter: { lora: { architecture: "llama", layers: [{ layer: 1, inWidth: width, outWidth: width, rank, a: rng.fillNormal(new Float32Array(width * rank), 0.03), b: rng.fillNormal(new Float32Array(rank * width), 0.03) }] } },
+    });
+}
+
+/** Memory after full collections every `every` adapters, in an engine started with the bench hook. */
+async function afterGcRun(enginePath: string, model: string, width: number, rank: number, threads: number, count: number, every: number, warmup: number): Promise<NonNullable<MemoryFigures["afterGc"]>> {
+  const engine = new EngineClient({ enginePath, runtime: { threads, gpu: false }, execArgv: ["--expose-gc"], env: { HAPS_ENGINE_MEMORY_PROBE: "1" } });
+  try {
+    const query = adapterQuery(engine, model, width, rank, new Rng(3));
+    for (let i = 0; i < 50; i++) await query();
+    const read = async (adapters: number) => {
+      const m = (await (engine.request as (method: string, params: unknown) => Promise<unknown>)("memoryAfterGc", {})) as Record<string, number>;
+      return { adapters, rssMiB: m.rssMiB, heapUsedMiB: m.heapUsedMiB, arrayBuffersMiB: m.arrayBuffersMiB, trimmed: m.trimmed };
+    };
+    const samples = [await read(0)];
+    for (let i = 1; i <= count; i++) {
+      await query();
+      if (i % every === 0) samples.push(await read(i));
+    }
+    const base = samples.find((s) => s.adapters >= warmup) ?? samples[0];
+    const last = samples.at(-1)!;
+    return {
+      every,
+      warmup: base.adapters,
+      rssGrowthMiB: last.rssMiB - base.rssMiB,
+      heapUsedGrowthMiB: last.heapUsedMiB - base.heapUsedMiB,
+      rssGrowthFromStartMiB: last.rssMiB - samples[0].rssMiB,
+      samples,
+    };
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function rssRun(enginePath: string, model: string, width: number, rank: number, threads: number, count: number): Promise<Omit<MemoryFigures, "afterGc">> {
   const engine = new EngineClient({ enginePath, runtime: { threads, gpu: false } });
   try {
-    const rng = new Rng(3);
-    const query = () =>
-      engine.request("generate", {
-        modelPath: model,
-        prompt: "Once upon a time",
-        maxTokens: 1,
-        adapter: { lora: { architecture: "llama", layers: [{ layer: 1, inWidth: width, outWidth: width, rank, a: rng.fillNormal(new Float32Array(width * rank), 0.03), b: rng.fillNormal(new Float32Array(rank * width), 0.03) }] } },
-      });
+    const query = adapterQuery(engine, model, width, rank, new Rng(3));
     for (let i = 0; i < 50; i++) await query();
     const pid = engine.pid!;
     const rss: number[] = [];

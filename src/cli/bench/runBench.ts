@@ -17,7 +17,7 @@ import { parseCliOptions, runtimeOptionsFrom } from "../cliOptions.ts";
 import { benchAdapterPath } from "./adapterPathBench.ts";
 import { benchMarkdown, type BenchResult } from "./benchMarkdown.ts";
 import { BENCH_MODEL_SPECS, ensureBenchModel } from "./benchModels.ts";
-import { benchEngineMemory, benchSoak } from "./engineBench.ts";
+import { benchEngineMemory, benchSoak, ENGINE_MEMORY_WARMUP } from "./engineBench.ts";
 import { benchHypernetwork } from "./hypernetworkBench.ts";
 import { poolingShares } from "./poolingShares.ts";
 import { benchConstrained } from "./constrainedBench.ts";
@@ -160,7 +160,7 @@ export async function runBench(args: string[], { signal }: CliContext): Promise<
     }
     if (want("engineMemory")) {
       say("shipped engine: 1,000 adapters...");
-      parts.engineMemory = await benchEngineMemory(enginePath, scratch, threads);
+      parts.engineMemory = await benchEngineMemory(enginePath, scratch, threads, 1000, { every: 100, warmup: ENGINE_MEMORY_WARMUP });
       signal.throwIfAborted();
     }
     if (want("adapterSoak")) {

@@ -7,6 +7,9 @@
 // - HAPS_ENGINE_CRASH_ON: TEST HOOK. A comma-separated list of method names; when one of them is requested the
 //   process calls `process.abort()`, which is what a failed assertion inside llama.cpp does. It lets tests check
 //   the supervisor against a real native-style crash without adding a "crash" method to the protocol.
+// - HAPS_ENGINE_MEMORY_PROBE: BENCH HOOK. "1", with node's --expose-gc among the engine's flags, answers the request
+//   "memoryAfterGc": two full garbage collections, then the process's memory. `haps bench` reads the engine's live
+//   memory with it (RSS otherwise holds whatever V8 has not collected yet, a swing of tens of MiB).
 import { ResponseError, type CancellationToken } from "vscode-jsonrpc";
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter } from "vscode-jsonrpc/node";
 import type { HostApiKeys } from "../host/types.ts";
@@ -15,6 +18,7 @@ import { createEngineHandlers } from "./handlers.ts";
 import { HostCallChannel } from "./HostCallChannel.ts";
 import { ENGINE_NOTIFICATIONS, type EngineHandlers, type EngineInit, type EngineMethod, type EngineRequestParams } from "./protocol.ts";
 import { EVENT_PROGRESS, toResponseError } from "./rpc.ts";
+import { findNativeBinary } from "../native/nativeLayer.ts";
 
 type Handlers = EngineHandlers & { dispose(): Promise<void> };
 
@@ -74,6 +78,7 @@ async function handleRequest(method: string, raw: unknown, token: CancellationTo
     process.stderr.write(`HAPS_ENGINE_CRASH_ON: aborting on "${method}" (test hook)\n`, () => process.abort());
     return await new Promise<never>(() => undefined);
   }
+  if (method === "memoryAfterGc" && process.env.HAPS_ENGINE_MEMORY_PROBE === "1") return await memoryAfterGc();
   const { params, progressToken } = (raw ?? {}) as Partial<EngineRequestParams>;
   const controller = new AbortController();
   const cancel = token.onCancellationRequested(() => controller.abort());
@@ -99,6 +104,32 @@ async function handleRequest(method: string, raw: unknown, token: CancellationTo
     cancel.dispose();
     running.delete(controller);
   }
+}
+
+/** The bench hook (see HAPS_ENGINE_MEMORY_PROBE): memory in MiB after two full collections. */
+async function memoryAfterGc(): Promise<Record<string, number>> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc == null) throw new Error("memoryAfterGc needs node's --expose-gc in the engine's flags");
+  gc();
+  gc();
+  // Let finalizers and the backing stores V8 frees off the main thread settle, then give the freed pages back as the
+  // runtime does after each call (malloc_trim, when the native layer's binary is there).
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const binary = findNativeBinary();
+  let trimmed = 0;
+  if (binary != null) {
+    try {
+      const module = { exports: {} as { mallocTrim?: () => void } };
+      process.dlopen(module, binary);
+      module.exports.mallocTrim?.();
+      trimmed = 1;
+    } catch {
+      // The reading is then what glibc still holds, freed or not; `trimmed` says so.
+    }
+  }
+  const m = process.memoryUsage();
+  const mib = (bytes: number) => bytes / 1048576;
+  return { trimmed, rssMiB: mib(m.rss), heapTotalMiB: mib(m.heapTotal), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers) };
 }
 
 async function shutdown(code: number): Promise<never> {

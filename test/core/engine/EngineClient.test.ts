@@ -131,6 +131,17 @@ describe("EngineClient", () => {
     assert.equal((await c.request("runtimeInfo", {})).threads, 1);
   });
 
+  test("the bench's memory hook answers only when enabled, with the memory after full collections", async () => {
+    const request = (c: EngineClient) => (c.request as (method: string, params: unknown) => Promise<unknown>)("memoryAfterGc", {});
+    await assert.rejects(request(client()), /unknown engine method "memoryAfterGc"/);
+    const noGc = client({ env: { HAPS_ENGINE_MEMORY_PROBE: "1" } });
+    await assert.rejects(request(noGc), /--expose-gc/);
+    const probe = client({ execArgv: ["--import", "tsx", "--expose-gc"], env: { HAPS_ENGINE_MEMORY_PROBE: "1" } });
+    const memory = (await request(probe)) as Record<string, number>;
+    assert.ok(memory.rssMiB > 10 && memory.heapUsedMiB > 1 && memory.heapUsedMiB < memory.rssMiB, JSON.stringify(memory));
+    assert.ok(memory.trimmed === 0 || memory.trimmed === 1);
+  });
+
   test("a handler's error comes back as a rejection and the engine keeps serving", async () => {
     const c = client();
     await assert.rejects(c.request("noSuchMethod" as EngineMethod, {} as never), (e: unknown) => {
