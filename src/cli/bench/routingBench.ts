@@ -3,6 +3,15 @@
 // cache. Trained routing needs the feature alone. Zero-shot routing needs the feature and the router LLM's decision,
 // both from one pass over the query's tokens on the router's embedding context (RoutingSequence), as HapsPipeline.run
 // does, plus the JSON after them.
+//
+// Where the time goes (the parts below, and the CPU-time figures, which a shared machine's load does not move):
+// - the trained route evaluates the query's tokens after the cached prefix on an embedding context; against a plain
+//   context's pass over the same tokens after the same prefix, it adds what embeddings mode costs: llama.cpp outputs
+//   every token (the output head for each, and the pooling);
+// - the zero-shot route adds the JSON the decisions are read after (`decisionTokens`): each agent's distribution is
+//   wanted where the prompt asks for that agent's value, after the earlier agents' chosen ids, so those tokens are
+//   evaluated whatever the order of decodes; on the bench's tiny vocabulary (about a character a token) that is
+//   about as many tokens again as the query's own.
 import type { AgentConfig, CandidateConfig } from "../../core/config/HapsConfig.ts";
 import { defaultAgents } from "../../core/config/HapsConfig.ts";
 import { buildRoutingPrompt } from "../../core/router/RoutingPrompt.ts";
