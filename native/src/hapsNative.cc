@@ -42,6 +42,8 @@ struct LlamaFunctions {
     const llama_model* (*getModel)(const llama_context*) = nullptr;
     uint32_t (*nCtx)(const llama_context*) = nullptr;
     int32_t (*modelNEmbd)(const llama_model*) = nullptr;
+    /** Optional (setEmbeddings says so when it is missing): switches a context's embeddings mode. */
+    void (*setEmbeddings)(llama_context*, bool) = nullptr;
 };
 LlamaFunctions fns;
 
@@ -113,6 +115,7 @@ Napi::Value Attach(const Napi::CallbackInfo& info) {
         take(llama, "llama_n_ctx", fns.nCtx, missing);
         take(llama, "llama_model_n_embd", fns.modelNEmbd, missing);
         if (!missing.empty()) problem = "missing symbols: " + missing;
+        fns.setEmbeddings = reinterpret_cast<void (*)(llama_context*, bool)>(dlsym(llama, "llama_set_embeddings"));
     }
     // The handles stay open: dlclose would only drop the reference count RTLD_NOLOAD added.
     fns.attached = problem.empty();
@@ -311,7 +314,29 @@ Napi::Value ReadLora(const Napi::CallbackInfo& info) {
     return out;
 }
 
+/**
+ * setEmbeddings(context, on): llama_set_embeddings on the context's llama_context. Off, a decode outputs only the
+ * tokens it marks (no output head for the rest, no pooling); on, every token and the pooled embedding.
+ */
+Napi::Value SetEmbeddings(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!requireAttached(env)) return env.Undefined();
+    auto* context = unwrap<AddonContext>(info[0], "context");
+    if (context == nullptr) return env.Undefined();
+    if (fns.setEmbeddings == nullptr) {
+        Napi::Error::New(env, "setEmbeddings: llama_set_embeddings is not in the loaded libllama").ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
+    if (context->ctx == nullptr || !context->contextLoaded || context->disposed) {
+        Napi::Error::New(env, "setEmbeddings: the context is not loaded").ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
+    fns.setEmbeddings(context->ctx, info[1].ToBoolean());
+    return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    exports.Set("setEmbeddings", Napi::Function::New(env, SetEmbeddings));
     exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
     exports.Set("attach", Napi::Function::New(env, Attach));
     exports.Set("wrappedAddress", Napi::Function::New(env, WrappedAddress));

@@ -35,6 +35,8 @@ export interface NativeAddon {
   };
   writeLora(addonLora: object, names: string[], data: Float32Array[]): void;
   readLora(addonLora: object, name: string): Float32Array;
+  /** Missing from binaries built before it existed. */
+  setEmbeddings?(addonContext: object, on: boolean): void;
   readonly nodeLlamaCppHeaders: string;
 }
 
@@ -145,6 +147,18 @@ export class NativeLayer {
     } catch (error) {
       return (error as Error).message;
     }
+  }
+
+  /**
+   * A switch for `context`'s embeddings mode (llama_set_embeddings), once the addon's view of `model` and `context`
+   * passes selfTestModel; null without the addon, with a binary that lacks it, or when a check fails.
+   */
+  embeddingsSwitch(model: LlamaModel, context: LlamaContext, filePath: string, embeddingLength: number): ((on: boolean) => void) | null {
+    const addon = this.addon;
+    if (addon?.setEmbeddings == null) return null;
+    if (this.selfTestModel(model, context, filePath, embeddingLength) != null) return null;
+    const addonContext = (context as unknown as { _ctx: object })._ctx;
+    return (on) => addon.setEmbeddings!(addonContext, on);
   }
 
   /**

@@ -406,7 +406,8 @@ export class LlamaRuntime {
       // A load of its own (pooling overridden), never given an adapter: its decodes need no lock (LoadedModel).
       pending = this.loadModel(modelPath, { pooling }).then(async (m) => {
         const context = await m.model.createEmbeddingContext({ threads: this.threads, contextSize: embeddingContextSize(m.model) });
-        return RoutingSequence.create(context, pooling);
+        const width = (m.model.fileInfo.architectureMetadata as { embedding_length?: number }).embedding_length ?? -1;
+        return RoutingSequence.create(context, pooling, (llamaContext) => this.native.embeddingsSwitch(m.model, llamaContext, m.filePath, width));
       });
       this.routingSequences.set(key, pending);
       pending.catch(() => this.routingSequences.delete(key));

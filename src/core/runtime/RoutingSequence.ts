@@ -14,6 +14,11 @@
 // by their token counts, equal the whole text's embedding to 1e-6-2.5e-4 on three models, mean and last pooling).
 // That reaches the embedding context's own sequence and native getEmbedding, internal members of the pinned
 // node-llama-cpp 3.21.1, confined to this module and checked by `selfTestRoutingSequence` on creation.
+//
+// The decisions need only the last token's distribution, while an embedding context outputs every token (the output
+// head for each, and the pooling): with the native layer, the context leaves embeddings mode for the decisions' decodes
+// (llama_set_embeddings) and returns to it for the next feature - the same distributions (to float rounding, tested
+// in routingPass.test.ts) at about a fifth less per decision token.
 import type { LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, Token } from "node-llama-cpp";
 import { PrefixSequence } from "./PrefixSequence.ts";
 
@@ -51,17 +56,54 @@ export class RoutingSequence extends PrefixSequence {
   /** The prefix whose pooled vector is `prefixVector` (the sequence holds it while `held` starts with it). */
   private prefixTokens: Token[] = [];
   private prefixVector: Float64Array | null = null;
+  /** Whether the context is in embeddings mode now (it is created in it). */
+  private embeddingsOn = true;
 
   private constructor(
     private readonly embeddingContext: LlamaEmbeddingContext,
     readonly pooling: "mean" | "last",
+    private readonly switchEmbeddings: ((on: boolean) => void) | null,
   ) {
     super(internals(embeddingContext)._llamaContext, internals(embeddingContext)._sequence);
   }
 
-  static create(embeddingContext: LlamaEmbeddingContext, pooling: "mean" | "last"): RoutingSequence {
+  /**
+   * `embeddingsSwitch`, given the embedding context's LlamaContext, may return a switch for its embeddings mode (the
+   * native layer's, after its checks); without one, the decisions are read in embeddings mode.
+   */
+  static create(
+    embeddingContext: LlamaEmbeddingContext,
+    pooling: "mean" | "last",
+    embeddingsSwitch?: (context: LlamaContext) => ((on: boolean) => void) | null,
+  ): RoutingSequence {
     selfTestRoutingSequence(embeddingContext);
-    return new RoutingSequence(embeddingContext, pooling);
+    return new RoutingSequence(embeddingContext, pooling, embeddingsSwitch?.(internals(embeddingContext)._llamaContext) ?? null);
+  }
+
+  /** Whether the decisions' decodes leave embeddings mode (the native layer's switch is in use). */
+  get decisionsOutputLastTokenOnly(): boolean {
+    return this.switchEmbeddings != null;
+  }
+
+  private embeddings(on: boolean): void {
+    if (this.switchEmbeddings == null || this.embeddingsOn === on) return;
+    this.switchEmbeddings(on);
+    this.embeddingsOn = on;
+  }
+
+  override async hold(tokens: readonly Token[]): Promise<void> {
+    this.embeddings(false);
+    await super.hold(tokens);
+  }
+
+  override async holdAndPeek(tokens: readonly Token[]): Promise<Map<Token, number>> {
+    this.embeddings(false);
+    return await super.holdAndPeek(tokens);
+  }
+
+  override async probabilitiesAlong(tail: readonly Token[]): Promise<Map<Token, number>[]> {
+    this.embeddings(false);
+    return await super.probabilitiesAlong(tail);
   }
 
   /**
@@ -104,6 +146,7 @@ export class RoutingSequence extends PrefixSequence {
 
   /** Evaluates `tokens` after what the sequence holds, in one batch, and returns their pooled vector. */
   private async evaluatePooled(tokens: Token[]): Promise<Float64Array> {
+    this.embeddings(true);
     const c = internals(this.embeddingContext);
     for await (const token of c._sequence.evaluate(tokens, { _noSampling: true })) {
       void token;

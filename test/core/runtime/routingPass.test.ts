@@ -123,4 +123,43 @@ describe("prefix-cached routing passes", () => {
     // llama.cpp's warning that it outputs every token of the decision's batches is expected, and kept out of the log.
     assert.ok(!logLines.some((l) => l.includes("not marked as outputs")), "the expected warning reached the log");
   });
+
+  test("decisions read outside embeddings mode (native layer) equal those read in it (TypeScript path): choices, probabilities, features", async (t) => {
+    const sequenceOf = async (r: LlamaRuntime) => (await (r as unknown as { routingSequences: Map<string, Promise<RoutingSequence>> }).routingSequences.values().next().value)!;
+    if (runtime.native.addon == null) {
+      t.skip(`no native layer here (${runtime.native.status.detail})`);
+      return;
+    }
+    const plain = await LlamaRuntime.create({ gpu: false, threads: 1, native: false });
+    try {
+      const models = [config.router.model, ...(haveSharedModels ? [stories260K, tinyRandom32k] : [])];
+      const agents = config.agents.map((a) => a.id);
+      let compared = 0;
+      for (const model of models) {
+        const withSwitch = new ZeroShotRouter(runtime, model, "mean");
+        const without = new ZeroShotRouter(plain, model, "mean");
+        for (const question of ["Which city is the capital of France?", "How many legs has a spider?", "Who painted the Mona Lisa?"]) {
+          const p = prompt(question);
+          const a = await withSwitch.routeWithFeature(p, agents, config.candidates, 0);
+          const b = await without.routeWithFeature(p, agents, config.candidates, 0);
+          assert.deepEqual(a.assignment.choice, b.assignment.choice, `${model}: ${question}`);
+          for (const agent of agents) {
+            for (const c of Object.keys(b.assignment.probabilities[agent])) {
+              const d = Math.abs(a.assignment.probabilities[agent][c] - b.assignment.probabilities[agent][c]);
+              assert.ok(d <= 1e-5, `${model} ${agent}/${c}: |dp| ${d}`);
+            }
+          }
+          // The feature is read in embeddings mode either way, after the previous query's decisions.
+          const scale = Math.max(...b.feature.map(Math.abs));
+          a.feature.forEach((v, i) => assert.ok(Math.abs(v - b.feature[i]) <= 1e-5 * scale, `${model} feature[${i}]`));
+          compared++;
+        }
+        assert.equal((await sequenceOf(runtime)).decisionsOutputLastTokenOnly, true, "the native runtime's router sequence uses the switch");
+      }
+      assert.equal((await sequenceOf(plain)).decisionsOutputLastTokenOnly, false);
+      assert.equal(compared, models.length * 3);
+    } finally {
+      await plain.dispose();
+    }
+  });
 });
