@@ -18,7 +18,7 @@
 // The decisions need only the last token's distribution, while an embedding context outputs every token (the output
 // head for each, and the pooling): with the native layer, the context leaves embeddings mode for the decisions' decodes
 // (llama_set_embeddings) and returns to it for the next feature - the same distributions (to float rounding, tested
-// in routingPass.test.ts) at about a fifth less per decision token.
+// in routingPass.test.ts) without the output head and the pooling of every token of the decisions' JSON.
 import type { LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, Token } from "node-llama-cpp";
 import { PrefixSequence } from "./PrefixSequence.ts";
 
