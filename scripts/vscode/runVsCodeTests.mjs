@@ -128,6 +128,8 @@ async function runWorkspaceSuite(vscodeExecutablePath, options, trusted) {
       "haps.models.embedding": "https://models.invalid/embedding.gguf",
       "haps.gpu": "cuda",
       "haps.threads": 7,
+      // A workspace may not turn the editors' text back on where the user turned it off (a user setting only).
+      "haps.chat.editorContext": true,
     }),
   );
   const summaryFile = join(runDir, "summary.txt");

@@ -84,7 +84,7 @@ function renderEmpty(): void {
       { class: "empty muted" },
       h("p", {}, icon("hubot"), " Ask a question."),
       h("p", {}, "HAPS routes it to a local model for each agent (a Student that reasons and searches, a Teacher that reviews) and attaches an adapter generated for your question."),
-      h("p", {}, `The agents search the earlier questions and answers, your selection, files you attach with #file:path and the open editors: up to ${DEFAULT_CONTEXT_LIMITS.maxChars.toLocaleString("en-US")} characters, in that order. Each answer says what it searched and what was left out.`),
+      h("p", {}, `The agents search the earlier questions and answers, your selection, files you attach with #file:path (inside the workspace folders) and the open editors: up to ${DEFAULT_CONTEXT_LIMITS.maxChars.toLocaleString("en-US")} characters, in that order. Each answer says what it searched and what was left out.`),
     ),
   );
 }
