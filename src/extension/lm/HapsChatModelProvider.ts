@@ -13,7 +13,7 @@ import * as vscode from "vscode";
 import { configModelLimits, type HeaderLimits } from "../../core/config/configModelLimits.ts";
 import { defaultConfig } from "../../core/config/defaultConfig.ts";
 import { loadHapsConfig, parseHapsConfig, type HapsConfig } from "../../core/config/HapsConfig.ts";
-import { findDownloadedModel } from "../../core/download/downloadModel.ts";
+import { findDownloadedModel, urlFileName } from "../../core/download/downloadModel.ts";
 import { isModelUri } from "../../core/download/modelUri.ts";
 import type { ModelLimits } from "../../core/engine/checkEpisodeRequest.ts";
 import { ensureDefaultModels } from "../../core/models/defaultModels.ts";
@@ -76,13 +76,13 @@ async function routeConfig(cacheDir: string): Promise<HapsConfig> {
 }
 
 /**
- * A configured model's file on disk: a path as it is; a URI's download in the shared model cache, or null before it
+ * A configured model's file on disk: a path as it is; a URL's download in the shared model cache, or null before it
  * is downloaded. (An `hf:` URI is left unread: finding its file takes node-llama-cpp, which stays out of the
- * extension host.)
+ * extension host; a URL's file name is known without it.)
  */
 async function locateModel(model: string): Promise<string | null> {
   if (!isModelUri(model)) return model;
-  if (model.startsWith("hf:")) return null;
+  if (urlFileName(model) == null) return null;
   return await findDownloadedModel(model, { dir: sharedModelCacheDir(), nodeLlamaCppDir: null });
 }
 
