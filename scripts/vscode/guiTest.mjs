@@ -2,8 +2,12 @@
 // The GUI end-to-end test: a person's path through the real workbench in headless Chromium, with the extension
 // loaded for development. Command palette -> "HAPS: Route Query" -> a question -> the route panel shows the
 // assignment (saved as test-results/route-panel.png); then the HAPS activity-bar icon -> the sidebar chat -> a
-// question -> an answer with its route badge (test-results/chat.png), with a fenced code block highlighted and its Copy / Insert at Cursor / New File buttons
-// on screen; then "Developer: Reload Window" -> the chat's keybinding -> the same conversation
+// question with a fenced code block -> an answer with its route badge; Get Started has given way, the conversation
+// holds at least half of the sidebar and the block (highlighted, with Copy / Insert at Cursor / New File) is inside
+// its visible part (test-results/chat-question.png); then the workspace's settings switch to a configuration whose
+// candidate is a remote OpenAI-compatible model (a loopback stand-in speaking the wire format) -> an ANSWER with a
+// Python block -> Insert at Cursor writes it into the open editor (test-results/chat.png); then "Developer: Reload
+// Window" -> the chat's keybinding -> the same conversation
 // (test-results/chat-after-reload.png). Before those, the Get Started view's welcome
 // with its three buttons and the chat's line saying the embedded models answer (test-results/welcome.png); after
 // them, an evaluation notebook (a small spec, opened from the workspace) run with the notebook's Run All -> its cell
@@ -15,7 +19,8 @@
 //
 // Run by scripts/vscode/runVsCodeTests.mjs after the extension tests, or directly: `node scripts/vscode/guiTest.mjs`
 // (after `npm run build`). Environment: HAPS_GUI_TIMEOUT_MS, the whole test's limit (defaults to 300 000).
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import * as esbuild from "esbuild";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -216,16 +221,18 @@ async function checkNotebook(page, resultsDir) {
  * The chat's code block as it is on screen: the language label, how many highlighted tokens are visible with a
  * colour of their own, and which of its buttons are visible inside the view. Throws with what is missing.
  */
-async function checkCodeBlockOnScreen(chat, language) {
-  const block = chat.locator(`.code-block[data-language="${language}"]`).first();
+async function checkCodeBlockOnScreen(chat, language, within = ".messages") {
+  const block = chat.locator(`${within} .code-block[data-language="${language}"]`).first();
   await block.waitFor({ state: "visible", timeout: 30_000 });
   await block.scrollIntoViewIfNeeded();
   const seen = await block.evaluate((el) => {
     const code = el.querySelector("pre > code");
-    const view = { width: window.innerWidth, height: window.innerHeight };
+    // Fully inside the conversation's visible part (not under the models line or the composer) and the window.
+    const box = el.closest(".messages").getBoundingClientRect();
+    const view = { left: Math.max(0, box.left), top: Math.max(0, box.top), right: Math.min(window.innerWidth, box.right), bottom: Math.min(window.innerHeight, box.bottom) };
     const onScreen = (node) => {
       const r = node.getBoundingClientRect();
-      return r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0 && r.right <= view.width + 1 && r.bottom <= view.height + 1;
+      return r.width > 0 && r.height > 0 && r.left >= view.left - 1 && r.top >= view.top - 1 && r.right <= view.right + 1 && r.bottom <= view.bottom + 1;
     };
     const base = getComputedStyle(code).color;
     const colours = new Set();
@@ -253,6 +260,84 @@ async function checkCodeBlockOnScreen(chat, language) {
   return seen;
 }
 
+/**
+ * The sidebar once a question was asked: the Get Started view has gone, and the conversation (the chat's scrolling
+ * part, between the models line and the composer) holds at least half of the sidebar's height.
+ */
+async function checkSidebarShare(page, chat) {
+  await page.locator(".part.sidebar .pane-header", { hasText: "Get Started" }).first().waitFor({ state: "detached", timeout: 15_000 });
+  const sidebar = await page.locator(".part.sidebar").first().boundingBox();
+  const conversation = await chat.locator(".messages").evaluate((el) => el.getBoundingClientRect().height);
+  const share = conversation / sidebar.height;
+  if (!(share >= 0.5)) throw new Error(`the conversation holds ${(100 * share).toFixed(0)} % of the sidebar's height (${conversation.toFixed(0)} of ${sidebar.height.toFixed(0)} px); at least 50 % expected`);
+  return share;
+}
+
+/** A reply of a coding model, in the agents' JSON action format, with a fenced Python block in its answer. */
+const REMOTE_ANSWER = "Here is one:\n\n```python\ndef double(n: int) -> int:\n    \"\"\"Twice n.\"\"\"\n    return 2 * n\n```";
+
+/**
+ * A loopback stand-in for an OpenAI-compatible chat-completions server (a paid API cannot be reached from here),
+ * speaking its wire format: POST /v1/chat/completions, JSON or server-sent events, usage counts. Every turn gets the
+ * same reply: the Student finishes with REMOTE_ANSWER, the Teacher lets it stand. `requests` keeps what it was sent.
+ */
+async function startFakeOpenAi() {
+  const requests = [];
+  const server = createServer(async (req, res) => {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
+      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
+      return;
+    }
+    const request = JSON.parse(body);
+    requests.push(request);
+    const content = JSON.stringify({ summary: "A function that doubles.", thought: "Multiply by two.", action: "Finish", argument: REMOTE_ANSWER, verdict: "Continue", advice: "Fine." });
+    const usage = { prompt_tokens: 40, completion_tokens: 30 };
+    if (!request.stream) {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: "c1", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }], usage }));
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content }, finish_reason: "stop" }] })}\n\n`);
+    res.end(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [], usage })}\n\ndata: [DONE]\n\n`);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { server, requests, baseUrl: `http://127.0.0.1:${server.address().port}/v1` };
+}
+
+/** The embedded router the extension generated in its global storage (by the first route), found by its name. */
+function embeddedRouter(userDataDir) {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(join(dir, entry.name));
+      else if (/^haps-router-64x4-[0-9a-f]{12}\.gguf$/.test(entry.name)) found.push(join(dir, entry.name));
+    }
+  };
+  walk(join(userDataDir, "User", "globalStorage"));
+  if (found.length === 0) throw new Error(`no embedded router under ${userDataDir}/User/globalStorage`);
+  return found[0];
+}
+
+/**
+ * Changes the workspace's settings file (.vscode/settings.json) as an edit in the Settings editor's Workspace tab
+ * would; the workbench watches the file. (code-server did not pick up a change of the profile's own settings.json.)
+ */
+function setWorkspaceSetting(workspace, key, value) {
+  const file = join(workspace, ".vscode", "settings.json");
+  mkdirSync(join(workspace, ".vscode"), { recursive: true });
+  let settings = {};
+  try {
+    settings = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    // no settings yet
+  }
+  if (value === undefined) delete settings[key];
+  else settings[key] = value;
+  writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`);
+}
+
 /** Opens the command palette and runs the command with this exact title. */
 async function runCommand(page, title) {
   await page.keyboard.press("F1");
@@ -274,6 +359,7 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
   let server = null;
   let browser = null;
   let page = null;
+  let fake = null;
   const started = Date.now();
   let timer;
   try {
@@ -350,10 +436,68 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
       await chat.locator(".route-badge").first().waitFor({ timeout: ROUTE_TIMEOUT_MS });
       const badge = (await chat.locator(".route-badge").first().textContent())?.trim() ?? "";
       if (!/Student: .+ · Teacher: .+ · \d+ tokens · cost /.test(badge)) throw new Error(`unexpected route badge: ${JSON.stringify(badge)}`);
+      // Once a question was asked, Get Started gives way: the conversation has most of the sidebar, and the code
+      // block with its buttons is inside its visible part.
+      const share = await checkSidebarShare(page, chat);
       const block = await checkCodeBlockOnScreen(chat, "python");
       await page.waitForTimeout(300);
+      await page.screenshot({ path: join(resultsDir, "chat-question.png") });
+      log(`chat answered (${badge}); the conversation holds ${(100 * share).toFixed(0)} % of the sidebar; code block: ${block.tokens} highlighted tokens in ${block.colours} colours, buttons ${block.buttons.join(", ")}; saved chat-question.png`);
+
+      // An answer with code: the workspace's settings name a configuration whose one candidate is a remote
+      // OpenAI-compatible model (the loopback stand-in); a text editor is open for Insert at Cursor.
+      fake = await startFakeOpenAi();
+      const remoteConfig = join(scratch, "haps-remote.json");
+      writeFileSync(
+        remoteConfig,
+        JSON.stringify({
+          router: { model: embeddedRouter(userDataDir) },
+          agents: [
+            { id: "teacher", role: "Teacher: reviews each step." },
+            { id: "student", role: "Student: answers." },
+          ],
+          candidates: [{ id: "remote-coder", kind: "openai", baseUrl: fake.baseUrl, model: "coder-1", description: "a remote coding model", structuredOutput: "none", prefill: "none", retries: 0 }],
+          protocol: { searchBudget: 0 },
+        }),
+      );
+      setWorkspaceSetting(workspace, "haps.configFile", remoteConfig);
+      await chat.locator('[data-field="models"]', { hasText: "haps-remote.json" }).waitFor({ timeout: 30_000 });
+      await page.keyboard.press("Control+P");
+      const opener = page.locator(".quick-input-widget .quick-input-box input");
+      await opener.waitFor({ state: "visible", timeout: 15_000 });
+      await opener.fill("README.md");
+      await page.locator('.quick-input-list .monaco-list-row[aria-label*="README.md"]').first().waitFor({ timeout: 15_000 });
+      await page.keyboard.press("Enter");
+      await page.locator('.tabs-container .tab[aria-label*="README.md"]').first().waitFor({ timeout: 15_000 });
+      const codeQuestion = "Write a Python function that doubles a number.";
+      await chat.locator("vscode-text-area textarea").click();
+      await chat.locator("vscode-text-area textarea").fill(codeQuestion);
+      await page.keyboard.press("Enter");
+      const remoteAnswer = chat.locator(".message.assistant").nth(1);
+      await remoteAnswer.locator(".route-badge").waitFor({ timeout: ROUTE_TIMEOUT_MS });
+      const remoteBadge = (await remoteAnswer.locator(".route-badge").textContent())?.trim() ?? "";
+      const [studentPart, teacherPart] = remoteBadge.split(" · ");
+      if (!/^Student: .*remote-coder/.test(studentPart ?? "") || !/^Teacher: .*remote-coder/.test(teacherPart ?? "")) throw new Error(`the remote answer's badge: ${JSON.stringify(remoteBadge)}`);
+      if (!fake.requests.some((r) => JSON.stringify(r.messages).includes(codeQuestion))) throw new Error("the remote model was never sent the question");
+      const answerBlock = await checkCodeBlockOnScreen(chat, "python", ".message.assistant");
+      if (!answerBlock.code.includes("def double(n: int) -> int:")) throw new Error(`the answer's code block holds ${JSON.stringify(answerBlock.code)}`);
+      // Insert at Cursor writes the block into the editor (README.md, at its cursor).
+      await chat.locator('.message.assistant .code-block [data-code-action="insert"]').first().click();
+      const editorText = async () => (await page.locator(".editor-instance .monaco-editor .view-lines").first().textContent())?.replace(/\u00a0/g, " ") ?? "";
+      for (let i = 0; i < 40 && !(await editorText()).includes("return 2 * n"); i++) await page.waitForTimeout(250);
+      const inserted = await editorText();
+      if (!inserted.includes("def double(n: int) -> int:") || !inserted.includes("return 2 * n") || !inserted.includes("A workspace for the GUI test.")) {
+        throw new Error(`after Insert at Cursor the editor shows ${JSON.stringify(inserted.slice(0, 300))}`);
+      }
+      await page.waitForTimeout(300);
       await page.screenshot({ path: join(resultsDir, "chat.png") });
-      log(`chat answered (${badge}); code block: ${block.tokens} highlighted tokens in ${block.colours} colours, buttons ${block.buttons.join(", ")}; saved chat.png`);
+      log(`remote answer (${remoteBadge}) with a python block (${answerBlock.tokens} highlighted tokens, buttons ${answerBlock.buttons.join(", ")}); Insert at Cursor wrote it into README.md; saved chat.png`);
+      // Back to the embedded models, README.md as it was on disk, before the reload.
+      setWorkspaceSetting(workspace, "haps.configFile", undefined);
+      await chat.locator('[data-field="models"].embedded').waitFor({ timeout: 30_000 });
+      await runCommand(page, "File: Revert File");
+      await page.locator('.tabs-container .tab.dirty[aria-label*="README.md"]').waitFor({ state: "detached", timeout: 15_000 });
+      await runCommand(page, "View: Close All Editors");
 
       // Developer: Reload Window -> the chat's keybinding (Ctrl+Alt+Shift+H) -> the same conversation (kept in the
       // workspace's state).
@@ -367,8 +511,8 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
       await page.locator(".part.sidebar").waitFor({ state: "visible", timeout: 15_000 });
       chat = await frameWith(page, ".route-badge", 60_000);
       const restored = await chat.locator("article[data-message]").evaluateAll((els) => els.map((el) => [el.dataset.role, el.querySelector('[data-field="badge"]')?.textContent?.trim() ?? ""]));
-      if (restored.length !== 2 || restored[0][0] !== "user" || restored[1][1] !== badge) {
-        throw new Error(`after the reload the chat shows ${JSON.stringify(restored)}, not the question and the answer with badge ${JSON.stringify(badge)}`);
+      if (restored.map(([role]) => role).join(",") !== "user,assistant,user,assistant" || restored[1][1] !== badge || restored[3][1] !== remoteBadge) {
+        throw new Error(`after the reload the chat shows ${JSON.stringify(restored)}, not the two questions and their answers with badges ${JSON.stringify([badge, remoteBadge])}`);
       }
       const after = await checkCodeBlockOnScreen(chat, "python");
       if (after.code !== block.code) throw new Error(`after the reload the code block holds ${JSON.stringify(after.code)}`);
@@ -392,6 +536,10 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
     return { passed: 0, failed: 1, message };
   } finally {
     clearTimeout(timer);
+    if (fake) {
+      fake.server.closeAllConnections();
+      fake.server.close();
+    }
     if (browser) await browser.close().catch(() => undefined);
     if (server) {
       killGroup(server, "SIGTERM");

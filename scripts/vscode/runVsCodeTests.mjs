@@ -5,7 +5,7 @@
 //                            scripts/vscode/launcher.mjs, installed by scripts/vscode/setup.mjs;
 //   unset (auto)             the download when it works, else code-server (this project's machines cannot download).
 // After the extension tests, the GUI end-to-end test (scripts/vscode/guiTest.mjs) drives the workbench in headless
-// Chromium and saves test-results/route-panel.png, chat.png and chat-after-reload.png; it is skipped when HAPS_VSCODE_GREP
+// Chromium and saves test-results/welcome.png, route-panel.png, chat-question.png, chat.png, chat-after-reload.png and notebook.png; it is skipped when HAPS_VSCODE_GREP
 // selects some extension tests, unless HAPS_VSCODE_GUI=1. Before it, the Restricted Mode suite (test/vscode/untrusted)
 // runs in a VS Code with Workspace Trust on and an untrusted workspace (skipped with HAPS_VSCODE_GREP unless
 // HAPS_VSCODE_UNTRUSTED=1).
@@ -128,6 +128,8 @@ async function runWorkspaceSuite(vscodeExecutablePath, options, trusted) {
       "haps.models.embedding": "https://models.invalid/embedding.gguf",
       "haps.gpu": "cuda",
       "haps.threads": 7,
+      // A workspace may not turn the editors' text back on where the user turned it off (a user setting only).
+      "haps.chat.editorContext": true,
     }),
   );
   const summaryFile = join(runDir, "summary.txt");

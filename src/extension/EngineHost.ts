@@ -24,6 +24,7 @@ export class EngineHost implements vscode.Disposable {
   private client: EngineClient | null = null;
   private readonly subscriptions: vscode.Disposable[] = [];
   private active = 0;
+  private sent = 0;
   private readonly activity = new vscode.EventEmitter<number>();
   private readonly runtimeInfoChanged = new vscode.EventEmitter<RuntimeInfo | null>();
   private info: RuntimeInfo | null = null;
@@ -69,7 +70,13 @@ export class EngineHost implements vscode.Disposable {
     return this.info;
   }
 
+  /** Requests sent to the engine since the extension started (what a caller triggered, whether or not it ran). */
+  get requestsSent(): number {
+    return this.sent;
+  }
+
   async request<M extends EngineMethod>(method: M, params: ParamsOf<M>, options?: EngineRequestOptions): Promise<ResultOf<M>> {
+    this.sent++;
     const client = this.getClient(await this.apiKeys.catch(() => (emptyApiKeys())));
     // A request to an engine that is not running starts one (first use, or after a crash).
     const starting = !client.running;

@@ -40,6 +40,8 @@ import { WelcomeViewProvider } from "./welcome/modelSource.ts";
 export interface HapsExtensionApi {
   /** Requests in flight in the engine; 0 when it is idle. */
   engineActiveRequests(): number;
+  /** Requests sent to the engine since activation (a request starts the engine when it is not running). */
+  engineRequestsSent(): number;
   /** Routes a query as the commands do; rejects with the error a user would see. */
   route(query: RouteQuery): ReturnType<RouteRunner["run"]>;
   /** The last query routed (its question and the paragraphs the agents could search), by any entry point. */
@@ -92,7 +94,7 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
   const chat = new ChatViewProvider(context, runner, history, panel, output);
   const statusBar = new HapsStatusBar(host);
   const participant = registerHapsParticipant(context, runner, history);
-  const languageModel = registerHapsLanguageModel(runner, host, output);
+  const languageModel = registerHapsLanguageModel(runner, host, output, context.globalStorageUri.fsPath);
   const notebookController = new EvalNotebookController(host, context.globalStorageUri, output);
 
   context.subscriptions.push(
@@ -138,6 +140,7 @@ export function activate(context: vscode.ExtensionContext): HapsExtensionApi {
 
   return {
     engineActiveRequests: () => host.activeRequests,
+    engineRequestsSent: () => host.requestsSent,
     route: (query) => runner.run(query),
     lastRouteQuery: () => runner.lastQuery,
     routePanel: { onDidRender: panel.onDidRender, lastSnapshot: () => panel.lastSnapshot, shownRouteId: () => panel.shownRouteId },

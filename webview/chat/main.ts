@@ -10,7 +10,7 @@ import { renderMarkdown } from "../shared/markdown.ts";
 import { throttle, onExtensionMessage, vscodeApi } from "../shared/vscodeApi.ts";
 import { DEFAULT_CONTEXT_LIMITS } from "../../src/core/data/context/packContext.ts";
 import { blockLanguage, decorateCodeBlocks } from "./codeBlocks.ts";
-import { parseToChat, type ChatMessage, type ChatSnapshot, type CodeAction, type FromChat, type RouteBadge } from "./protocol.ts";
+import { CHAT_ACTION_COMMANDS, parseToChat, type ChatMessage, type ChatSnapshot, type CodeAction, type FromChat, type RouteBadge } from "./protocol.ts";
 
 registerComponents();
 
@@ -47,17 +47,33 @@ function setBusy(value: boolean): void {
   stopButton.setDisabled(!busy);
 }
 
-function renderModels(embedded: boolean, label: string): void {
+/**
+ * One compact line (the sidebar is narrow, and the conversation needs its height): which models answer, and while the
+ * embedded ones do, two link buttons to set real ones. The longer explanation is the line's tooltip and the Get
+ * Started view's.
+ */
+function renderModels(embedded: boolean, label: string, detail: string | undefined): void {
   modelsEl.classList.toggle("embedded", embedded);
-  const actions = embedded
-    ? h(
-        "div",
-        { class: "actions" },
-        button({ label: "Download Starter Models", icon: "cloud-download", title: "Download a real router and candidates (sizes are shown first)", appearance: "secondary", onClick: () => post({ type: "runAction", command: "haps.downloadStarterModels" }) }).element,
-        button({ label: "Select Models", icon: "settings-gear", title: "Choose a configuration file or your own GGUF models", appearance: "secondary", onClick: () => post({ type: "runAction", command: "haps.selectModels" }) }).element,
-      )
-    : null;
-  modelsEl.replaceChildren(h("p", {}, icon(embedded ? "info" : "server-process"), ` ${label}`), actions ?? "");
+  modelsEl.title = detail ? `${label} ${detail}` : label;
+  const link = (text: string, command: (typeof CHAT_ACTION_COMMANDS)[number], title: string) => {
+    const el = h("button", { type: "button", class: "link-button", title }, text);
+    el.addEventListener("click", () => post({ type: "runAction", command }));
+    return el;
+  };
+  modelsEl.replaceChildren(
+    icon(embedded ? "info" : "server-process"),
+    h("span", { class: "models-label" }, ` ${label}`),
+    embedded
+      ? h(
+          "span",
+          { class: "actions" },
+          " ",
+          link("Download Starter Models", "haps.downloadStarterModels", "Download a real router and candidates (sizes are shown first)"),
+          " · ",
+          link("Select Models", "haps.selectModels", "Choose a configuration file or your own GGUF models"),
+        )
+      : "",
+  );
 }
 
 function renderEmpty(): void {
@@ -68,7 +84,7 @@ function renderEmpty(): void {
       { class: "empty muted" },
       h("p", {}, icon("hubot"), " Ask a question."),
       h("p", {}, "HAPS routes it to a local model for each agent (a Student that reasons and searches, a Teacher that reviews) and attaches an adapter generated for your question."),
-      h("p", {}, `The agents search the earlier questions and answers, your selection, files you attach with #file:path and the open editors: up to ${DEFAULT_CONTEXT_LIMITS.maxChars.toLocaleString("en-US")} characters, in that order. Each answer says what it searched and what was left out.`),
+      h("p", {}, `The agents search the earlier questions and answers, your selection, files you attach with #file:path (inside the workspace folders) and the open editors: up to ${DEFAULT_CONTEXT_LIMITS.maxChars.toLocaleString("en-US")} characters, in that order. Each answer says what it searched and what was left out.`),
     ),
   );
 }
@@ -227,7 +243,7 @@ onExtensionMessage(parseToChat, (message) => {
       setBusy(message.busy);
       break;
     case "models":
-      renderModels(message.embedded, message.label);
+      renderModels(message.embedded, message.label, message.detail);
       break;
     case "automate":
       if (!automation) return;

@@ -62,7 +62,7 @@ export const toChatSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("progress"), id: z.string(), role: z.string(), text: z.string() }),
   z.object({ type: z.literal("busy"), busy: z.boolean() }),
   /** Which models answer: the embedded ones (shown with what they are for and how to set real ones) or configured ones. */
-  z.object({ type: z.literal("models"), embedded: z.boolean(), label: z.string() }),
+  z.object({ type: z.literal("models"), embedded: z.boolean(), label: z.string(), detail: z.string().optional() }),
   /**
    * Extension tests only (the page honours it when the extension runs its tests): use the view's own controls,
    * as a person would - type and press Send, press Stop, click the last answer's route badge, or press a button

@@ -42,7 +42,7 @@ interface ContextModel {
 }
 
 /** The router and the local candidates: remote candidates have no tokenizer here (their servers refuse too long a prompt). */
-function contextModels(config: Pick<HapsConfig, "router" | "candidates">): ContextModel[] {
+export function contextModels(config: Pick<HapsConfig, "router" | "candidates">): ContextModel[] {
   return [
     // The router is loaded for its pooled feature; tokenizing with that load costs no second copy of the model.
     { role: "router model", path: config.router.model, pooling: config.router.pooling },
@@ -62,8 +62,13 @@ async function loadForCount(runtime: LlamaRuntime, m: ContextModel) {
 export async function modelLimits(runtime: LlamaRuntime, config: Pick<HapsConfig, "router" | "candidates" | "maxTokens">): Promise<ModelLimits> {
   const contexts: number[] = [];
   for (const m of contextModels(config)) contexts.push((await loadForCount(runtime, m)).contextSize);
+  return limitsFromContexts(contexts, config.maxTokens);
+}
+
+/** The limits for models with these contexts (in tokens) and this per-turn generation limit. */
+export function limitsFromContexts(contexts: readonly number[], maxTokens: number): ModelLimits {
   const smallestContext = Math.min(...contexts);
-  return { smallestContext, maxQuestionTokens: Math.floor(QUESTION_SHARE_OF_CONTEXT * smallestContext), maxOutputTokens: config.maxTokens };
+  return { smallestContext, maxQuestionTokens: Math.floor(QUESTION_SHARE_OF_CONTEXT * smallestContext), maxOutputTokens: maxTokens };
 }
 
 /** Throws an EpisodeRequestError unless the request can run on the configured models. */

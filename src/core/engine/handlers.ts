@@ -15,7 +15,7 @@ import { loadEvalSpec, parseEvalSpec } from "../evaluation/EvalSpec.ts";
 import { runEvaluation } from "../evaluation/runEvaluation.ts";
 import { runTraining } from "../training/Trainer.ts";
 import { loadTrainSpec, parseTrainSpec } from "../training/TrainSpec.ts";
-import { checkEpisodeRequest, modelLimits } from "./checkEpisodeRequest.ts";
+import { checkEpisodeRequest } from "./checkEpisodeRequest.ts";
 import type { EngineHandlers } from "./protocol.ts";
 
 export interface EngineOptions extends RuntimeOptions {
@@ -102,10 +102,6 @@ export function createEngineHandlers(options: EngineOptions): EngineHandlers & {
       const router = (await getPipeline(configPath, config)).config.router.model;
       const loaded = await (await getRuntime()).loadModel(router);
       return { model: path.basename(router), counts: texts.map((text) => loaded.model.tokenize(text).length) };
-    },
-    async modelLimits({ configPath, config }) {
-      const pipeline = await getPipeline(configPath, config);
-      return await modelLimits(await getRuntime(), pipeline.config);
     },
     async dispose() {
       pipelines.clear();

@@ -2,7 +2,6 @@
 // in-process). Everything here is plain, structured-cloneable data: requests in, results out, streaming as events,
 // cancellation as a message.
 import type { EpisodeEvent, EpisodeReport, EpisodeRequest } from "../episode/types.ts";
-import type { ModelLimits } from "./checkEpisodeRequest.ts";
 import type { EvaluationOutcome } from "../evaluation/types.ts";
 import type { DownloadModelsParams, DownloadModelsResult, ModelDownloadEvent } from "../download/downloadModels.ts";
 import type { HostApiKeys, HostEvents, HostMethod } from "../host/types.ts";
@@ -48,11 +47,6 @@ export interface EngineMethods {
    * `route`; the embedded models without either): the model that reads every query. No BOS is counted.
    */
   countTokens: [{ configPath?: string; config?: unknown; texts: string[] }, { model: string; counts: number[] }];
-  /**
-   * What a `route` request on a configuration (`configPath` or `config`, as for `route`; the embedded models without
-   * either) may hold: the smallest model context, the question's share of it and an agent turn's token limit.
-   */
-  modelLimits: [{ configPath?: string; config?: unknown }, ModelLimits];
 }
 export type EngineMethod = keyof EngineMethods;
 export type ParamsOf<M extends EngineMethod> = EngineMethods[M][0];

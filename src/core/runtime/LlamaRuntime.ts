@@ -15,6 +15,7 @@ import { PrefixSequence } from "./PrefixSequence.ts";
 import { RoutingSequence } from "./RoutingSequence.ts";
 import { PromptTooLongError } from "./PromptTooLongError.ts";
 import type { AdapterSource, GenerateRequest, GenerateResult, LoadedModelInfo, RuntimeInfo, RuntimeOptions } from "./types.ts";
+import { usableContextSize } from "./contextSize.ts";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
 
@@ -508,7 +509,7 @@ export class LlamaRuntime {
 
 /** Embedding contexts hold a whole text at once: up to 2,048 tokens, fewer when the model was trained on fewer. */
 function embeddingContextSize(model: LlamaModel): number {
-  return Math.min(2048, model.trainContextSize);
+  return usableContextSize(model.trainContextSize);
 }
 
 /** Throws a PromptTooLongError unless `tokens` leave at least one free position in a context of `contextSize`. */

@@ -39,6 +39,7 @@ import { LoraPool, NativeCheckError, type PooledLora } from "./LoraPool.ts";
 import { attachLora, detachLoras, freeLora, guardReservingDecodes, loadLora, selfTestLoraSwap, type LoadedLora } from "./loraSwap.ts";
 import { ReadWriteLock } from "./ReadWriteLock.ts";
 import type { AdapterSource } from "./types.ts";
+import { usableContextSize } from "./contextSize.ts";
 
 /** Where generated adapters are written for llama.cpp to load; each file lives only until it is loaded. */
 let scratchDir: string | null = null;
@@ -149,7 +150,7 @@ export class LoadedModel {
 
   /** Tokens each of this model's contexts holds: `contextSize` (default 2,048), at most the training context. */
   get contextSize(): number {
-    return Math.min(this.options.contextSize ?? 2048, this.model.trainContextSize);
+    return usableContextSize(this.model.trainContextSize, this.options.contextSize);
   }
 
   /**

@@ -23,6 +23,13 @@ import { gatherQuestionContext } from "./workspaceContext.ts";
 /** The workspace-state key of the conversation. */
 export const CONVERSATION_KEY = "haps.chat.conversation";
 
+/**
+ * Context key: the chat holds a conversation. The Get Started view shows only while no real models are set and the
+ * conversation is empty (package.json), so that once a question was asked the conversation gets the sidebar's height;
+ * New Chat brings it back. The chat's own models line keeps the two buttons that matter meanwhile.
+ */
+export const HAS_CONVERSATION_CONTEXT = "haps.chat.hasConversation";
+
 /** Messages kept across reloads (the most recent; older ones are dropped with their answers). */
 export const MAX_STORED_MESSAGES = 200;
 
@@ -53,6 +60,16 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     // The models line follows the settings while the view is open.
     this.subscriptions.push(watchModelSource((info) => this.post({ type: "models", ...info })));
     this.messages = this.restoreConversation();
+    this.updateConversationContext();
+  }
+
+  private hadConversation: boolean | null = null;
+
+  private updateConversationContext(): void {
+    const has = this.messages.length > 0;
+    if (has === this.hadConversation) return;
+    this.hadConversation = has;
+    void vscode.commands.executeCommand("setContext", HAS_CONVERSATION_CONTEXT, has);
   }
 
   /** The conversation saved in this workspace; an answer that was running when the window closed ends as stopped. */
@@ -115,6 +132,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   async clear(): Promise<void> {
     await this.stop();
     this.messages = [];
+    this.updateConversationContext();
     await this.context.workspaceState.update(CONVERSATION_KEY, undefined);
     this.post({ type: "restore", messages: [], busy: false });
   }
@@ -231,6 +249,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const i = this.messages.findIndex((m) => m.id === message.id);
     if (i >= 0) this.messages[i] = message;
     else this.messages.push(message);
+    this.updateConversationContext();
     this.saveConversation();
     this.post({ type: "message", message });
   }

@@ -1,7 +1,11 @@
 // The workspace a chat question is asked in, as paragraphs the agents can search: the selection, the files attached
 // to the question (`#file:path` in the sidebar chat, the references VS Code's Chat view attaches to an @haps request)
 // and the text of the open editors, in that order of priority, within packContext's limit. Only files and untitled
-// documents are read (never settings, output or other extensions' virtual documents).
+// documents are read (never settings, output or other extensions' virtual documents). What is read may go to a remote
+// or VS Code model (a configuration's openai and vscode-lm candidates), so `#file:` reads only inside the workspace
+// folders, and haps.chat.editorContext turns the selection and the open editors off (attachments stay).
+import { realpath } from "node:fs/promises";
+import path from "node:path";
 import * as vscode from "vscode";
 import { DEFAULT_CONTEXT_LIMITS, packContext, type ContextLimits, type ContextSource, type LeftOut, type PackedContext } from "../../core/data/context/packContext.ts";
 
@@ -45,19 +49,44 @@ async function readText(uri: vscode.Uri): Promise<string> {
   }
 }
 
-/** `path` of a `#file:` tag: absolute, or relative to one of the workspace folders (the first where it exists). */
-async function resolveTag(path: string): Promise<vscode.Uri | null> {
-  if (/^([a-zA-Z]:)?[\\/]/.test(path)) return vscode.Uri.file(path);
+/**
+ * Whether `uri` lies inside one of the workspace folders, after symbolic links (a link inside a repository may point
+ * anywhere): the real path of the file against the real paths of the folders.
+ */
+async function insideWorkspaceFolders(uri: vscode.Uri): Promise<boolean> {
+  const real = async (p: string) => await realpath(p).catch(() => path.resolve(p));
+  const file = await real(uri.fsPath);
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
-    const uri = vscode.Uri.joinPath(folder.uri, path);
+    if (folder.uri.scheme !== "file") continue;
+    const relative = path.relative(await real(folder.uri.fsPath), file);
+    if (relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative))) return true;
+  }
+  return false;
+}
+
+/**
+ * `path` of a `#file:` tag: absolute, or relative to one of the workspace folders (the first where it exists). Only
+ * files inside the workspace folders are read: what is read may be sent to a remote or VS Code model, and a question
+ * (pasted, or written by a model) must not be able to send ~/.ssh or another project's files.
+ */
+async function resolveTag(tag: string): Promise<{ uri: vscode.Uri } | { refused: string }> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (folders.length === 0) return { refused: "no workspace folder is open, and #file reads only files inside the workspace folders" };
+  const outside = { refused: "outside the workspace folders; #file reads only files inside them" };
+  if (/^([a-zA-Z]:)?[\\/]/.test(tag)) {
+    const uri = vscode.Uri.file(tag);
+    return (await insideWorkspaceFolders(uri)) ? { uri } : outside;
+  }
+  for (const folder of folders) {
+    const uri = vscode.Uri.joinPath(folder.uri, tag);
     try {
       await vscode.workspace.fs.stat(uri);
-      return uri;
     } catch {
-      // not in this folder
+      continue; // not in this folder
     }
+    return (await insideWorkspaceFolders(uri)) ? { uri } : outside;
   }
-  return null;
+  return { refused: "no such file in the workspace" };
 }
 
 /** Open editors' documents, the active tab of the active group first. */
@@ -79,6 +108,8 @@ export interface GatherOptions {
   /** The editor whose selection counts (the chat view may have the focus). Defaults to the active one. */
   editor?: vscode.TextEditor;
   limits?: ContextLimits;
+  /** Whether the selection and the open editors are read. Defaults to the setting haps.chat.editorContext. */
+  editorContext?: boolean;
 }
 
 /** The question's workspace context, packed, and the question with its attachment tags removed. */
@@ -96,8 +127,11 @@ export async function gatherQuestionContext(question: string, options: GatherOpt
     }
   };
 
+  const editorContext = options.editorContext ?? vscode.workspace.getConfiguration("haps").get<boolean>("chat.editorContext", true);
   const editor = options.editor ?? vscode.window.activeTextEditor;
-  if (editor != null && readable(editor.document.uri) && !editor.selection.isEmpty) {
+  if (!editorContext) {
+    leftOut.push({ label: "the selection and the open editors", reason: "haps.chat.editorContext is off" });
+  } else if (editor != null && readable(editor.document.uri) && !editor.selection.isEmpty) {
     sources.push({
       label: `selection in ${label(editor.document.uri)}:${lines(editor.selection)}`,
       firstLine: editor.selection.start.line + 1,
@@ -134,14 +168,14 @@ export async function gatherQuestionContext(question: string, options: GatherOpt
 
   // `#file:` tags typed into the sidebar chat.
   for (const match of [...prompt.matchAll(FILE_TAG)]) {
-    const path = match[2] ?? match[3];
-    const uri = await resolveTag(path);
-    if (uri == null) leftOut.push({ label: path, reason: "no such file in the workspace" });
-    else await addFile(uri, label(uri));
+    const tag = match[2] ?? match[3];
+    const resolved = await resolveTag(tag);
+    if ("refused" in resolved) leftOut.push({ label: tag, reason: resolved.refused });
+    else await addFile(resolved.uri, label(resolved.uri));
   }
   prompt = prompt.replace(FILE_TAG, "$1").replace(/[ \t]{2,}/g, " ").trim();
 
-  const editors = openEditorUris();
+  const editors = editorContext ? openEditorUris() : [];
   for (const uri of editors.slice(0, MAX_OPEN_EDITORS)) await addFile(uri);
   for (const uri of editors.slice(MAX_OPEN_EDITORS)) leftOut.push({ label: label(uri), reason: `beyond the first ${MAX_OPEN_EDITORS} open editors` });
 

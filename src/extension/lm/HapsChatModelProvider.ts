@@ -5,11 +5,19 @@
 //
 // What it advertises follows the settings: maxInputTokens is what the engine accepts as a question (a quarter of the
 // smallest context among the router and the local candidates), maxOutputTokens an agent turn's token limit. They are
-// asked of the engine (which loads the models to read their contexts) once per settings in a window, and announced
-// again through onDidChangeLanguageModelChatInformation when a setting that picks the models changes. (An edit inside
-// a haps.configFile is seen after HAPS: Restart Engine, as for routes: the engine keeps a file's pipeline.)
+// read from the configuration and the models' GGUF headers here, without the engine: another extension listing the
+// language models must not start llama.cpp and load the models (core/config/configModelLimits.ts). They are announced
+// again through onDidChangeLanguageModelChatInformation when a setting that picks the models changes, and read anew
+// on each listing (a header read is milliseconds).
 import * as vscode from "vscode";
+import { configModelLimits, type HeaderLimits } from "../../core/config/configModelLimits.ts";
+import { defaultConfig } from "../../core/config/defaultConfig.ts";
+import { loadHapsConfig, parseHapsConfig, type HapsConfig } from "../../core/config/HapsConfig.ts";
+import { findDownloadedModel, urlFileName } from "../../core/download/downloadModel.ts";
+import { isModelUri } from "../../core/download/modelUri.ts";
 import type { ModelLimits } from "../../core/engine/checkEpisodeRequest.ts";
+import { ensureDefaultModels } from "../../core/models/defaultModels.ts";
+import { sharedModelCacheDir } from "../engineSettings.ts";
 import { conversationContext, type Exchange } from "../chat/conversationContext.ts";
 import type { EngineHost } from "../EngineHost.ts";
 import { describeError } from "../errors/describeError.ts";
@@ -55,11 +63,32 @@ export function hapsModelInformation(limits: Pick<ModelLimits, "maxQuestionToken
   };
 }
 
+/**
+ * The configuration the next route would use (settings/routeSource.ts), parsed here: a configuration file, the
+ * settings' models, or the embedded models (generated into `cacheDir`, the engine's own cache, if they are not there yet:
+ * a few MiB written by pure TypeScript, no model loaded).
+ */
+async function routeConfig(cacheDir: string): Promise<HapsConfig> {
+  const { params } = await readRouteSource();
+  if (params.configPath != null) return await loadHapsConfig(params.configPath);
+  if (params.config != null) return parseHapsConfig(params.config, "the HAPS settings (haps.models.*)", process.cwd());
+  return defaultConfig(await ensureDefaultModels(cacheDir));
+}
+
+/**
+ * A configured model's file on disk: a path as it is; a URL's download in the shared model cache, or null before it
+ * is downloaded. (An `hf:` URI is left unread: finding its file takes node-llama-cpp, which stays out of the
+ * extension host; a URL's file name is known without it.)
+ */
+async function locateModel(model: string): Promise<string | null> {
+  if (!isModelUri(model)) return model;
+  if (urlFileName(model) == null) return null;
+  return await findDownloadedModel(model, { dir: sharedModelCacheDir(), nodeLlamaCppDir: null });
+}
+
 export class HapsChatModelProvider implements vscode.LanguageModelChatProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeLanguageModelChatInformation = this.changed.event;
-  /** Limits per settings (the engine's params as JSON), for this window. */
-  private readonly limits = new Map<string, Promise<ModelLimits>>();
   private readonly subscription = vscode.workspace.onDidChangeConfiguration((e) => {
     if (MODEL_SETTINGS.some((s) => e.affectsConfiguration(s))) this.changed.fire();
   });
@@ -68,26 +97,23 @@ export class HapsChatModelProvider implements vscode.LanguageModelChatProvider, 
     private readonly runner: RouteRunner,
     private readonly engine: EngineHost,
     private readonly output: vscode.OutputChannel,
+    /** The engine's cache folder (where it generates the embedded models). */
+    private readonly cacheDir: string,
   ) {}
 
-  /** The limits of the current settings; rejects as a route would (settings naming missing files, a bad config). */
-  async currentLimits(token?: vscode.CancellationToken): Promise<ModelLimits> {
-    const source = await readRouteSource();
-    const key = JSON.stringify(source.params);
-    let limits = this.limits.get(key);
-    if (limits == null) {
-      const controller = new AbortController();
-      token?.onCancellationRequested(() => controller.abort());
-      limits = this.engine.request("modelLimits", source.params, { signal: controller.signal });
-      this.limits.set(key, limits);
-      limits.catch(() => this.limits.delete(key));
+  /** The limits of the current settings, from the models' headers; rejects as a route would (missing files, a bad config). */
+  async currentLimits(): Promise<HeaderLimits> {
+    const limits = await configModelLimits(await routeConfig(this.cacheDir), locateModel);
+    if (limits.unread.length > 0) {
+      this.output.appendLine(`HAPS (local, routed): not downloaded yet, so counted with the runtime's largest context: ${limits.unread.join(", ")}`);
     }
-    return await limits;
+    return limits;
   }
 
   async provideLanguageModelChatInformation(_options: vscode.PrepareLanguageModelChatModelOptions, token: vscode.CancellationToken): Promise<vscode.LanguageModelChatInformation[]> {
     try {
-      return [hapsModelInformation(await this.currentLimits(token))];
+      if (token.isCancellationRequested) return [];
+      return [hapsModelInformation(await this.currentLimits())];
     } catch (error) {
       // Not offered until the settings work; the log says why, and the model picker's Manage button opens Select Models.
       this.output.appendLine(`HAPS (local, routed) is not offered as a language model: ${describeError(error).message}`);

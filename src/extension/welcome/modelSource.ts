@@ -7,8 +7,10 @@ import * as vscode from "vscode";
 export interface ModelSourceInfo {
   /** The embedded models answer (random weights: their text is gibberish by design). */
   embedded: boolean;
-  /** For the chat's models line. */
+  /** For the chat's models line: one short line (the sidebar is narrow and the conversation needs the height). */
   label: string;
+  /** More about it, for the line's tooltip. */
+  detail?: string;
 }
 
 /** Context key for `when` clauses: true once haps.configFile or haps.models.candidates is set. */
@@ -28,7 +30,8 @@ export function modelSourceInfo(): ModelSourceInfo {
   }
   return {
     embedded: true,
-    label: "Answers come from the embedded tiny models: their weights are random, so their text is gibberish by design. They are for trying the machinery (routing, adapters, the route panel); set real models for real answers.",
+    label: "The embedded tiny models answer: random weights, gibberish by design.",
+    detail: "They are for trying the machinery (routing, adapters, the route panel); set real models for real answers.",
   };
 }
 

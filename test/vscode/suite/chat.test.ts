@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as vscode from "vscode";
 import type { ChatSnapshot } from "../../../webview/chat/protocol.ts";
-import { hapsApi, sleep, waitFor } from "./helpers.ts";
+import { hapsApi, sleep, waitFor, withSettings } from "./helpers.ts";
 
 const lastAnswer = (s: ChatSnapshot) => s.messages.filter((m) => m.role === "assistant").at(-1);
 
@@ -146,7 +146,7 @@ describe("Sidebar chat", () => {
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
   });
 
-  it("answers over the selection and #file attachments, and says what it searched", async () => {
+  it("answers over the selection and the open editors, refuses a #file outside the workspace folders by name, and says what it searched", async () => {
     const api = await hapsApi();
     const dir = mkdtempSync(join(tmpdir(), "haps-chat-context-"));
     const notes = join(dir, "notes.md");
@@ -165,25 +165,42 @@ describe("Sidebar chat", () => {
       90_000,
     );
     const context = lastAnswer(done)!.context;
-    assert.match(context, /^Searched: selection in \S*open\.txt:2-2, .*notes\.md/);
+    assert.match(context, /^Searched: selection in \S*open\.txt:2-2, /);
+    // This window has no workspace folder: a #file path (here one in the temporary folder) is not read, and the
+    // answer names it and says why. (test/vscode/workspace reads files inside a workspace folder.)
+    assert.ok(context.includes(`left out: ${notes} (no workspace folder is open, and #file reads only files inside the workspace folders)`), context);
     const stored = api.chat.conversation().at(-1)!;
-    assert.ok(!stored.context!.leftOut.some((l) => l.label.endsWith("notes.md")), JSON.stringify(stored.context));
-    assert.ok(stored.context!.used.some((u) => u.endsWith("notes.md")), JSON.stringify(stored.context));
+    assert.ok(!stored.context!.used.some((u) => u.endsWith("notes.md")), JSON.stringify(stored.context));
     assert.ok(stored.context!.used.some((u) => u.endsWith("open.txt") && !u.startsWith("selection")), "the open editor is searched too");
     const query = api.lastRouteQuery()!;
     assert.equal(query.question, "Which river is in ?", "the tag is cut from the question");
     const titles = query.context!.map((p) => p.title);
     assert.ok(titles.some((t) => /^selection in \S*open\.txt:2-2 \(line 2\)$/.test(t)), JSON.stringify(titles));
-    assert.ok(query.context!.some((p) => p.sentences.join("") === "Lyon\nThe Rhone flows through Lyon."), "the attached file's paragraphs");
+    assert.ok(!query.context!.some((p) => p.sentences.join("").includes("Rhone")), "nothing of the refused file reaches the agents");
+
+    // haps.chat.editorContext off: neither the selection nor the open editors are read, and the answer says so.
+    await withSettings({ "chat.editorContext": false }, async () => {
+      await vscode.commands.executeCommand("haps.chat.focus");
+      api.chat.automate("send", "Which river again?");
+      const off = await waitFor(
+        api.chat.onDidRender,
+        api.chat.lastSnapshot,
+        (s) => !s.busy && lastAnswer(s)?.state !== "streaming" && /haps\.chat\.editorContext is off/.test(lastAnswer(s)?.context ?? ""),
+        "the answer without the editors",
+        90_000,
+      );
+      assert.match(lastAnswer(off)!.context, /^No workspace context · left out: the selection and the open editors \(haps\.chat\.editorContext is off\)/);
+      assert.ok(!api.lastRouteQuery()!.context!.some((p) => /open\.txt/.test(p.title)), "no paragraph of the open editor");
+    });
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
 
-    // A tag naming no file is reported as left out, and the question is still answered.
+    // A tag naming no file is reported as left out (here: no folder to look in), and the question is still answered.
     await vscode.commands.executeCommand("haps.chat.focus");
     api.chat.automate("send", "Anything in #file:no/such/file.txt ?");
     const missing = await waitFor(
       api.chat.onDidRender,
       api.chat.lastSnapshot,
-      (s) => !s.busy && /left out: no\/such\/file\.txt \(no such file in the workspace\)/.test(lastAnswer(s)?.context ?? ""),
+      (s) => !s.busy && /left out: no\/such\/file\.txt \(no workspace folder is open, and #file reads only files inside the workspace folders\)/.test(lastAnswer(s)?.context ?? ""),
       "the missing file to be reported",
       90_000,
     );

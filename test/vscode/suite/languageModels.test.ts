@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as vscode from "vscode";
+import { buildTinyLlama } from "../../../src/core/models/buildTinyLlama.ts";
 import type { RuntimeInfo } from "../../../src/core/runtime/types.ts";
 import { conversationQuestion } from "../../../src/extension/lm/HapsChatModelProvider.ts";
 import { hapsApi, PARIS_CONTEXT, sleep, withSettings, logText } from "./helpers.ts";
@@ -125,33 +126,44 @@ describe("VS Code's language models and API keys", function () {
     assert.ok(answer.length > 0, "the answer (or '(no answer)') came back as text");
   });
 
-  it("advertises the configured models' limits, and announces new ones when the model settings change", async () => {
+  it("advertises the configured models' limits, read from their headers without the engine, and announces new ones when the model settings change", async () => {
     const api = await hapsApi();
     const provider = api.languageModel.provider;
     const token = new vscode.CancellationTokenSource().token;
+    const router = await routerModel();
+    // A candidate trained on a 256-token context (the embedded models have 2,048).
+    const short = join(dir, "short-256.gguf");
+    writeFileSync(short, buildTinyLlama({ name: "short-256", embeddingLength: 64, blockCount: 2, headCount: 4, feedForwardLength: 128, seed: 5, contextLength: 256 }).toBytes());
+    const file = writeConfig(dir, { router: { model: router }, agents, candidates: [{ id: "short", kind: "local", model: short }], maxTokens: 96 });
+
+    // Listing the language models, as another extension would, sends nothing to the engine (it neither starts it
+    // nor loads a model).
+    const sentBefore = api.engineRequestsSent();
     // The embedded models: a 2,048-token context (a question may take a quarter) and 256-token turns.
     const [embedded] = await provider.provideLanguageModelChatInformation({ silent: true }, token);
     assert.equal(embedded.maxInputTokens, 512);
     assert.equal(embedded.maxOutputTokens, 256);
     const listed = (await vscode.lm.selectChatModels({ vendor: "haps" }))[0];
     assert.equal(listed.maxInputTokens, 512, "VS Code lists the same limit");
-    // (Every model at hand has a training context of 2,048 tokens or more, so only the turn limit can be changed here.)
 
-    const router = await routerModel();
-    const file = writeConfig(dir, {
-      router: { model: router },
-      agents,
-      candidates: [{ id: "local", kind: "local", model: router }],
-      maxTokens: 96,
-    });
     let announced = 0;
     const sub = provider.onDidChangeLanguageModelChatInformation(() => announced++);
     try {
       await withSettings({ configFile: file }, async () => {
         assert.ok(announced >= 1, "a change of haps.configFile is announced");
         const [configured] = await provider.provideLanguageModelChatInformation({ silent: true }, token);
+        assert.equal(configured.maxInputTokens, 64, "a quarter of the short candidate's 256-token context");
         assert.equal(configured.maxOutputTokens, 96, "the configuration's maxTokens");
-        assert.equal(configured.maxInputTokens, 512);
+        let seen = 0;
+        for (let i = 0; i < 100; i++) {
+          seen = (await vscode.lm.selectChatModels({ vendor: "haps" }))[0]?.maxInputTokens ?? 0;
+          if (seen === 64) break;
+          await sleep(100);
+        }
+        assert.equal(seen, 64, "VS Code lists the new limit");
+        assert.equal(api.engineRequestsSent(), sentBefore, "no engine request while listing");
+        // The engine, once asked, enforces the limit that was advertised.
+        await assert.rejects(api.route({ question: "river".concat(" river".repeat(70)) }), /a question may take at most 64 \(a quarter of the smallest model context, 256 tokens/);
       });
       // Settings that name a missing file: not offered (and the log says why).
       await withSettings({ configFile: join(dir, "missing.json") }, async () => {

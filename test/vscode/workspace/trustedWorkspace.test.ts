@@ -2,8 +2,11 @@
 // environment variables as an API key (apiKeyEnv), or download model URLs without the user saying yes. In extension
 // tests VS Code answers every modal dialog with its cancel button, so the download question is declined here.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import * as vscode from "vscode";
+import { gatherQuestionContext } from "../../../src/extension/chat/workspaceContext.ts";
 import { hapsApi, PARIS_CONTEXT } from "../suite/helpers.ts";
 
 const question = { question: "Which city is the capital of France?", context: PARIS_CONTEXT };
@@ -50,6 +53,52 @@ describe("a trusted workspace", () => {
       assert.deepEqual(reports, [], "no download was started");
     } finally {
       subscription.dispose();
+    }
+  });
+
+  it("#file: reads files inside the workspace folders only (paths, .. and symbolic links out of it are refused, named); haps.chat.editorContext off reads no editor", async () => {
+    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const inside = path.join(root, "notes.md");
+    writeFileSync(inside, "Seine\nThe Seine flows through Paris.\n");
+    const outsideDir = mkdtempSync(path.join(tmpdir(), "haps-outside-"));
+    const secret = path.join(outsideDir, "secret.txt");
+    writeFileSync(secret, "a secret outside the workspace\n");
+    const link = path.join(root, "link.txt");
+    rmSync(link, { force: true });
+    symlinkSync(secret, link);
+    const relativeOut = path.relative(root, secret);
+    try {
+      const asked = await gatherQuestionContext(`Which river? #file:notes.md #file:${inside} #file:${secret} #file:${relativeOut} #file:link.txt`, { editorContext: false });
+      assert.equal(asked.question, "Which river?");
+      const texts = asked.packed.paragraphs.map((p) => p.sentences.join(""));
+      assert.ok(texts.some((t) => t.includes("The Seine flows through Paris.")), "the file inside the workspace is read");
+      assert.ok(!texts.some((t) => t.includes("secret")), `nothing from outside: ${JSON.stringify(texts)}`);
+      const refused = asked.packed.leftOut.filter((l) => /outside the workspace folders; #file reads only files inside them/.test(l.reason)).map((l) => l.label);
+      assert.deepEqual(refused.sort(), [secret, relativeOut, "link.txt"].sort(), JSON.stringify(asked.packed.leftOut));
+      assert.ok(asked.packed.used.some((u) => u.endsWith("notes.md")), JSON.stringify(asked.packed.used));
+
+      // The open editors and the selection: read with the setting on, not with it off (and the answer says so).
+      const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(path.join(root, "haps.json")));
+      editor.selection = new vscode.Selection(0, 0, 0, 1);
+      const on = await gatherQuestionContext("Which river?", { editor, editorContext: true });
+      assert.ok(on.packed.used.some((u) => u.endsWith("haps.json")), JSON.stringify(on.packed.used));
+      const off = await gatherQuestionContext("Which river?", { editor, editorContext: false });
+      assert.deepEqual(off.packed.used, []);
+      assert.deepEqual(off.packed.leftOut, [{ label: "the selection and the open editors", reason: "haps.chat.editorContext is off" }]);
+      // The setting is the user's: the workspace's settings set it to true, and the user's false wins (machine scope).
+      await vscode.workspace.getConfiguration("haps").update("chat.editorContext", false, vscode.ConfigurationTarget.Global);
+      try {
+        assert.equal(vscode.workspace.getConfiguration("haps").get("chat.editorContext"), false);
+        const byUser = await gatherQuestionContext("Which river?", { editor });
+        assert.deepEqual(byUser.packed.used, [], "the user's setting applies when none is passed");
+      } finally {
+        await vscode.workspace.getConfiguration("haps").update("chat.editorContext", undefined, vscode.ConfigurationTarget.Global);
+      }
+    } finally {
+      await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+      rmSync(link, { force: true });
+      rmSync(inside, { force: true });
+      rmSync(outsideDir, { recursive: true, force: true });
     }
   });
 });
