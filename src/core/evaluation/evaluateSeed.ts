@@ -325,7 +325,7 @@ async function staticAdapterMethods(
       const t0 = performance.now();
       const settings = { ...session.spec.rl, ...nestConfiguration(configuration).rl };
       const trained = await trainStaticAdapters({ pipeline: haps.pipeline, policyConfig: session.pipeline.policy.config, route: v.route(alpha), train, valid, settings, alpha, normalizer, seed, signal: ctx.signal, onProgress: ctx.onProgress });
-      trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: (performance.now() - t0) / 1000, validReward: { [alphaKey(alpha)]: trained.bestValidReward } });
+      trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: (performance.now() - t0) / 1000, validReward: { [alphaKey(alpha)]: trained.bestValidReward }, checkpoint: { [alphaKey(alpha)]: trained.bestAtItems > 0 ? `after ${trained.bestAtItems} items` : "its starting adapters (0 items)" } });
       if (kept == null || trained.bestValidReward > kept.bestValidReward + 1e-12) {
         kept = trained;
         keptIndex = i;
