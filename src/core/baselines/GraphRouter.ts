@@ -12,7 +12,10 @@
  * argmax LLM. A test query's edges are hidden, the training and validation edges visible, and it routes to the argmax.
  *
  * What we kept: the network, the labels, the random-split training scheme with its hyperparameters except two, model
- * selection by validation macro-F1, eval-mode BatchNorm at inference, and inductive routing of unseen queries.
+ * selection after every epoch, eval-mode BatchNorm at inference, and inductive routing of unseen queries. Selection
+ * is on the mean validation reward quality - alpha * cost of the argmax assignment at the network's alpha instead of
+ * macro-F1 (rewardCheckpoints.ts: every method of `haps eval` keeps its checkpoint by the metric it is scored on);
+ * without validation items the last epoch is kept.
  *
  * Changed defaults: lr 3e-3 (the original's 3e-4 under-trains four LLM nodes on a few hundred edges: on the planted
  * four-assignment problem of GraphRouter.test.ts 1000 epochs at 3e-4 reach held-out quality 0.62, 1000 at 3e-3 reach
@@ -39,8 +42,8 @@ import { requireAssignmentEmbeddings } from "./assignmentSpace.ts";
 import { checkAlpha, checkQuery, checkRoutingExamples, type ExampleWidths } from "./checkRoutingExamples.ts";
 import { EDGE_FEATURES, GraphRouterNet, type QueryNodeInput } from "./GraphRouterNet.ts";
 import { concatEdges, edgesOf, subset, type Edges } from "./graphRouterEdges.ts";
-import { graphRouterLabel, settingForAlpha, type GraphRouterSetting } from "./graphRouterSettings.ts";
-import { macroF1 } from "./macroF1.ts";
+import { settingForAlpha, type GraphRouterSetting } from "./graphRouterSettings.ts";
+import { RewardCheckpoints, type CheckpointSelection } from "./rewardCheckpoints.ts";
 import { argmax, restoreParameters, snapshotParameters, toFloat64 } from "./trainingHelpers.ts";
 import type { AssignmentSpace, Baseline, BaselineFitOptions, RoutingExample } from "./types.ts";
 
@@ -67,8 +70,9 @@ interface TrainedGraph {
   net: GraphRouterNet;
   /** Encoded LLM (assignment) nodes with the training and validation edges visible, assignments x 2h. */
   llmEncoded: Float64Array;
-  /** Best validation macro-F1 (NaN without a validation split) and the epoch it came from. */
-  validF1: number;
+  /** Validation reward at the network's alpha, per recorded epoch, and the kept one (absent without a validation split). */
+  selection: CheckpointSelection | null;
+  /** The kept epoch (0-based). */
   bestEpoch: number;
 }
 
@@ -131,7 +135,7 @@ export class GraphRouter implements Baseline {
     const alphas = options.alphas ?? [0];
     for (const alpha of alphas) {
       checkAlpha(alpha, "GraphRouter.fit: alphas");
-      if (!this.trained.has(alpha)) this.trained.set(alpha, this.train(train, valid, graph, this.settingFor(alpha), options.rng));
+      if (!this.trained.has(alpha)) this.trained.set(alpha, this.train(train, valid, graph, alpha, options.rng));
     }
   }
 
@@ -150,10 +154,21 @@ export class GraphRouter implements Baseline {
     return argmax(this.edgeProbabilities(example, alpha));
   }
 
-  /** Validation macro-F1 of the kept network for an alpha, and its epoch (0-based). */
-  selection(alpha: number): { validF1: number; bestEpoch: number; setting: GraphRouterSetting } {
+  /** Validation reward of the kept network for an alpha (NaN without validation items), its epoch (0-based) and setting. */
+  selection(alpha: number): { validReward: number; bestEpoch: number; setting: GraphRouterSetting } {
     const t = this.trainedFor(alpha, "selection");
-    return { validF1: t.validF1, bestEpoch: t.bestEpoch, setting: t.setting };
+    return { validReward: t.selection?.kept[String(alpha)].validReward ?? Number.NaN, bestEpoch: t.bestEpoch, setting: t.setting };
+  }
+
+  /** The kept checkpoint of each alpha's network and their validation-reward curves (null without validation items). */
+  checkpointSelection(): CheckpointSelection | null {
+    const all = [...this.trained.values()].map((t) => t.selection).filter((x): x is CheckpointSelection => x != null);
+    if (all.length === 0) return null;
+    return {
+      kept: Object.assign({}, ...all.map((x) => x.kept)),
+      curve: all[0].curve.map((p, i) => ({ ...p, validReward: Object.assign({}, ...all.map((x) => x.curve[i]?.validReward ?? {})) })),
+      judgedOn: "valid",
+    };
   }
 
   private trainedFor(alpha: number, what: string): TrainedGraph {
@@ -169,7 +184,8 @@ export class GraphRouter implements Baseline {
     return { task: ex.taskEmbedding ? toFloat64(ex.taskEmbedding) : Float64Array.of(1), query: toFloat64(ex.embedding) };
   }
 
-  private train(train: readonly RoutingExample[], valid: readonly RoutingExample[], graph: GraphData, setting: GraphRouterSetting, rng: Rng): TrainedGraph {
+  private train(train: readonly RoutingExample[], valid: readonly RoutingExample[], graph: GraphData, alpha: number, rng: Rng): TrainedGraph {
+    const setting = this.settingFor(alpha);
     const o = this.options;
     const count = graph.llms.length;
     const taskWidth = graph.queries[0].task.length;
@@ -180,12 +196,10 @@ export class GraphRouter implements Baseline {
 
     const trainEdges = edgesOf(train, 0, graph.queryCount, setting);
     const validEdges = edgesOf(valid, graph.trainCount, graph.queryCount, setting);
-    const validLabels = valid.map((ex) => graphRouterLabel(ex.quality, ex.cost, setting));
     const allVisible: { edges: EdgeList; raw: Float64Array } = { edges: { src: trainEdges.src, dst: trainEdges.dst }, raw: trainEdges.features };
 
-    let best = -Infinity;
-    let bestEpoch = -1;
-    let bestSnapshot = snapshotGraph(net, params);
+    const checkpoints = new RewardCheckpoints(valid, train, [alpha], { take: () => snapshotGraph(net, params), put: (s) => restoreGraph(net, params, s) });
+    const validIndex = new Map(valid.map((ex, i) => [ex, i]));
     for (let epoch = 0; epoch < o.epochs; epoch++) {
       adam.zeroGrad();
       // The alignment and the edge features depend on the weights only, which change once per epoch, so they are
@@ -225,23 +239,20 @@ export class GraphRouter implements Baseline {
       adam.step();
 
       if (valid.length > 0) {
-        const f1 = macroF1(validLabels, this.predictValid(net, graph, allVisible, validEdges, valid.length, count));
-        if (f1 > best) {
-          best = f1;
-          bestEpoch = epoch;
-          bestSnapshot = snapshotGraph(net, params);
-        }
+        const choices = this.predictValid(net, graph, allVisible, validEdges, valid.length, count);
+        checkpoints.record({ epoch: epoch + 1, step: epoch + 1 }, (ex) => choices[validIndex.get(ex)!]);
       }
     }
-    if (valid.length > 0) restoreGraph(net, params, bestSnapshot);
-    else bestEpoch = o.epochs - 1;
+    const selection = valid.length > 0 ? checkpoints.selection() : null;
+    if (selection) checkpoints.load(alpha);
+    const bestEpoch = selection ? selection.kept[String(alpha)].epoch - 1 : o.epochs - 1;
 
     // Inference graph: training and validation edges visible, BatchNorm on its running statistics.
     const everything = valid.length > 0 ? concatEdges(trainEdges, validEdges) : trainEdges;
     const aligned = net.align(graph.queries, graph.llms);
     const enc = net.encode(aligned.output, graph.nodes, { src: everything.src, dst: everything.dst }, net.edgeFeatures(everything.features).output, false);
     const llmEncoded = enc.output.slice(graph.queryCount * w, graph.nodes * w);
-    return { setting, net, llmEncoded, validF1: valid.length > 0 ? best : NaN, bestEpoch };
+    return { setting, net, llmEncoded, selection, bestEpoch };
   }
 
   /** Argmax assignment of each validation query, with the training edges visible (eval mode). */

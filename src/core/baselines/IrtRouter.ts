@@ -20,7 +20,9 @@
  *    cost as the paper's main table does; the cost regimes keep it;
  *  - warm-up is on with lambda = 0.3 (the paper does not give its value; 0.3 is the original's test script);
  *  - on a few hundred items 9 epochs are a few dozen updates, so the epoch count is raised to at least `minSteps`
- *    updates (default 5000) and the epoch with the lowest validation loss is kept. Batches group whole queries (all assignments of
+ *    updates (default 5000), and per cost preference the checkpoint with the best validation reward of its own
+ *    decisions is kept, recorded at about 100 epochs of the run (rewardCheckpoints.ts; the original selects on its
+ *    loss). Batches group whole queries (all assignments of
  *    an item together, about `batchSize` records), which computes each query's parameters once per step.
  */
 import { Adam } from "../nn/Adam.ts";
@@ -28,6 +30,7 @@ import { Mirt, type MirtRecord } from "./Mirt.ts";
 import { requireAssignmentEmbeddings } from "./assignmentSpace.ts";
 import { assignmentMeans } from "./assignmentMeans.ts";
 import { checkAlpha, checkQuery, checkRoutingExamples, type ExampleWidths } from "./checkRoutingExamples.ts";
+import { isRecordPoint, recordEvery, RewardCheckpoints, type CheckpointSelection } from "./rewardCheckpoints.ts";
 import { argmax, epochsForMinSteps, restoreParameters, shuffleInPlace, snapshotParameters, toFloat64 } from "./trainingHelpers.ts";
 import type { AssignmentSpace, Baseline, BaselineFitOptions, RoutingExample } from "./types.ts";
 
@@ -66,6 +69,9 @@ export class IrtRouter implements Baseline {
   readonly weighsCost = true;
   readonly options: Required<IrtRouterOptions>;
   private fitted: Fitted | null = null;
+  private checkpoints: RewardCheckpoints<Float32Array[]> | null = null;
+  /** Warmed-up embeddings while training (the warm-up does not depend on the weights): each record reuses them. */
+  private warmCache: WeakMap<RoutingExample, Float64Array> | null = null;
 
   constructor(options: IrtRouterOptions = {}) {
     this.options = {
@@ -99,29 +105,9 @@ export class IrtRouter implements Baseline {
 
     const toRecord = (ex: RoutingExample): MirtRecord => ({ x: toFloat64(ex.embedding), targets: ex.quality });
     const records = train.map(toRecord);
-    const validRecords = valid.map(toRecord);
     const queriesPerBatch = Math.max(1, Math.round(o.batchSize / profiles.length));
     const steps = Math.ceil(records.length / queriesPerBatch);
     const epochs = epochsForMinSteps(o.epochs, steps, o.minSteps);
-
-    let best = Infinity;
-    let bestSnapshot = snapshotParameters(params);
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      shuffleInPlace(records, rng);
-      for (let start = 0; start < records.length; start += queriesPerBatch) {
-        adam.zeroGrad();
-        model.backward(records.slice(start, start + queriesPerBatch), profiles);
-        adam.step();
-      }
-      if (validRecords.length > 0) {
-        const loss = model.loss(validRecords, profiles);
-        if (loss < best) {
-          best = loss;
-          bestSnapshot = snapshotParameters(params);
-        }
-      }
-    }
-    if (validRecords.length > 0) restoreParameters(params, bestSnapshot);
 
     this.fitted = {
       model,
@@ -130,6 +116,29 @@ export class IrtRouter implements Baseline {
       cost: assignmentMeans(train, profiles.length).cost,
       train: train.map((ex) => ({ id: ex.id, x: toFloat64(ex.embedding) })),
     };
+    const checkpoints = new RewardCheckpoints(valid, train, options.alphas, { take: () => snapshotParameters(params), put: (s) => restoreParameters(params, s) });
+    this.checkpoints = null;
+    this.warmCache = new WeakMap();
+    const every = recordEvery(epochs);
+    let step = 0;
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      shuffleInPlace(records, rng);
+      for (let start = 0; start < records.length; start += queriesPerBatch) {
+        adam.zeroGrad();
+        model.backward(records.slice(start, start + queriesPerBatch), profiles);
+        adam.step();
+        step++;
+      }
+      if (isRecordPoint(epoch, epochs, every)) checkpoints.record({ epoch, step }, (ex, a) => this.decide(ex, 1 / (1 + a)));
+    }
+    this.warmCache = null;
+    this.checkpoints = checkpoints;
+    checkpoints.load(checkpoints.alphas[0]);
+  }
+
+  /** The kept checkpoint per cost preference and the recorded validation-reward curve. */
+  checkpointSelection(): CheckpointSelection | null {
+    return this.checkpoints?.selection() ?? null;
   }
 
   /**
@@ -138,12 +147,20 @@ export class IrtRouter implements Baseline {
    */
   warmUp(example: RoutingExample): Float64Array {
     const f = this.requireFitted("warmUp");
+    const cached = this.warmCache?.get(example);
+    if (cached) return cached;
     checkQuery(example, f.widths, "IrtRouter.warmUp");
     const x = toFloat64(example.embedding);
     const lambda = this.options.warmUp;
     if (lambda === 0) return x;
     const others = f.train.filter((t) => t.id !== example.id);
     if (others.length === 0) return x;
+    const out = this.warmedUp(x, others, lambda);
+    this.warmCache?.set(example, out);
+    return out;
+  }
+
+  private warmedUp(x: Float64Array, others: readonly { x: Float64Array }[], lambda: number): Float64Array {
     const distances = others.map((t) => {
       let d = 0;
       for (let i = 0; i < x.length; i++) d += (t.x[i] - x[i]) ** 2;
@@ -183,9 +200,18 @@ export class IrtRouter implements Baseline {
     return Float64Array.from(this.requireFitted("assignmentCosts").cost);
   }
 
-  /** The original's rule: argmax over assignments of a * P_hat - (1 - a) * c; the first on ties. */
+  /**
+   * The original's rule: argmax over assignments of a * P_hat - (1 - a) * c; the first on ties. It decides with the
+   * checkpoint kept for alpha = 1/a - 1.
+   */
   chooseWithWeight(example: RoutingExample, a: number): number {
     if (!(a >= 0 && a <= 1)) throw new Error(`IrtRouter.chooseWithWeight: a must be in [0, 1], got ${a}`);
+    this.checkpoints?.load(a === 0 ? Infinity : 1 / a - 1);
+    return this.decide(example, a);
+  }
+
+  /** The rule at the weights as they are. */
+  private decide(example: RoutingExample, a: number): number {
     const f = this.requireFitted("chooseWithWeight");
     const p = this.predict(example);
     return argmax(p.map((pm, m) => a * pm - (1 - a) * f.cost[m]));

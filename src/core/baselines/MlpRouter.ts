@@ -6,13 +6,14 @@
  * in how they are trained (regression here; warm-up plus joint RL with adapters there).
  *
  * Training: mean squared error over every (item, assignment) pair, Adam with decoupled weight decay, items in shuffled
- * batches; the epoch count is raised so that at least `minSteps` updates happen, and the epoch with the lowest
- * validation error is kept (the last one without validation items). Ties between assignments go to the cheaper one
- * (predicted cost), then to the lower index.
+ * batches; the epoch count is raised so that at least `minSteps` updates happen, and per cost preference the
+ * checkpoint with the best validation reward of its own decisions is kept (rewardCheckpoints.ts; recorded at about 100
+ * epochs of the run). Ties between assignments go to the cheaper one (predicted cost), then to the lower index.
  */
 import { Adam } from "../nn/Adam.ts";
 import { Mlp } from "../nn/Mlp.ts";
 import { checkAlpha, checkQuery, checkRoutingExamples, type ExampleWidths } from "./checkRoutingExamples.ts";
+import { isRecordPoint, recordEvery, RewardCheckpoints, type CheckpointSelection } from "./rewardCheckpoints.ts";
 import { epochsForMinSteps, restoreParameters, shuffleInPlace, snapshotParameters, toFloat64 } from "./trainingHelpers.ts";
 import type { AssignmentSpace, Baseline, BaselineFitOptions, RoutingExample } from "./types.ts";
 
@@ -42,9 +43,7 @@ export class MlpRouter implements Baseline {
   private net: Mlp | null = null;
   private widths: ExampleWidths | null = null;
   private count = 0;
-  /** The kept epoch (1-based) and its validation error, for reports and tests. */
-  bestEpoch = 0;
-  bestValidError = Number.NaN;
+  private checkpoints: RewardCheckpoints<Float32Array[]> | null = null;
 
   constructor(options: MlpRouterOptions = {}) {
     this.options = {
@@ -74,16 +73,15 @@ export class MlpRouter implements Baseline {
     this.count = K;
     const net = new Mlp([widths.embedding, o.hidden, 2 * K], options.rng, { activation: "tanh", activateLast: false });
     const rows = train.map((ex) => ({ x: toFloat64(ex.embedding), ex }));
-    const validRows = valid.map((ex) => ({ x: toFloat64(ex.embedding), ex }));
     const adam = new Adam(net.namedParameters(), { lr: o.lr, weightDecay: o.weightDecay });
     const params = [...net.namedParameters()].map(([, p]) => p);
     const stepsPerEpoch = Math.ceil(rows.length / o.batchSize);
     const epochs = epochsForMinSteps(o.epochs, stepsPerEpoch, o.minSteps);
-    const error = (set: typeof rows) => set.reduce((s, r) => s + squaredError(net.forward(r.x).output, r.ex, K), 0) / (set.length * 2 * K);
-    let best = validRows.length > 0 ? error(validRows) : Infinity;
-    let snapshot = snapshotParameters(params);
-    this.bestEpoch = 0;
-    this.bestValidError = best;
+    this.net = net;
+    const checkpoints = new RewardCheckpoints(valid, train, options.alphas, { take: () => snapshotParameters(params), put: (s) => restoreParameters(params, s) });
+    this.checkpoints = checkpoints;
+    const every = recordEvery(epochs);
+    let step = 0;
     for (let epoch = 1; epoch <= epochs; epoch++) {
       shuffleInPlace(rows, options.rng);
       for (let start = 0; start < rows.length; start += o.batchSize) {
@@ -99,20 +97,16 @@ export class MlpRouter implements Baseline {
           net.backward(trace, g, false);
         }
         adam.step();
+        step++;
       }
-      if (validRows.length > 0) {
-        const e = error(validRows);
-        if (e < best) {
-          best = e;
-          snapshot = snapshotParameters(params);
-          this.bestEpoch = epoch;
-          this.bestValidError = e;
-        }
-      }
+      if (isRecordPoint(epoch, epochs, every)) checkpoints.record({ epoch, step }, (ex, a) => this.decide(ex, a));
     }
-    if (validRows.length > 0) restoreParameters(params, snapshot);
-    else this.bestEpoch = epochs;
-    this.net = net;
+    checkpoints.load(checkpoints.alphas[0]);
+  }
+
+  /** The kept checkpoint per cost preference and the recorded validation-reward curve. */
+  checkpointSelection(): CheckpointSelection | null {
+    return this.checkpoints?.selection() ?? null;
   }
 
   /** Predicted quality and normalised cost of every assignment for one item. */
@@ -125,6 +119,12 @@ export class MlpRouter implements Baseline {
 
   choose(example: RoutingExample, alpha: number): number {
     checkAlpha(alpha, "MlpRouter.choose");
+    this.checkpoints?.load(alpha);
+    return this.decide(example, alpha);
+  }
+
+  /** The decision with the weights as they are. */
+  private decide(example: RoutingExample, alpha: number): number {
     const { quality, cost } = this.predict(example);
     let best = 0;
     for (let a = 1; a < this.count; a++) {
@@ -136,8 +136,3 @@ export class MlpRouter implements Baseline {
   }
 }
 
-function squaredError(out: Float64Array, ex: RoutingExample, K: number): number {
-  let s = 0;
-  for (let a = 0; a < K; a++) s += (out[a] - ex.quality[a]) ** 2 + (out[K + a] - ex.cost[a]) ** 2;
-  return s;
-}

@@ -31,8 +31,10 @@
  *    threshold is fixed (`threshold`, or calibrated to `strongShare` on the validation queries); at alpha > 0 it is
  *    the one that maximises the mean validation reward. Its threshold sweep is the RouteLLM-style curve, whose x axis
  *    is the share of items sent to the costlier configuration;
- *  - the epoch count is raised so that at least `minSteps` updates happen, and the epoch with the lowest validation
- *    battle loss is kept (the original keeps its last epoch, on far more battles).
+ *  - the epoch count is raised so that at least `minSteps` updates happen, and per cost preference the checkpoint with
+ *    the best validation reward of its own decisions (lambda or threshold chosen as above, at that checkpoint) is kept,
+ *    recorded at about 100 epochs of the run (rewardCheckpoints.ts; the original keeps its last epoch, on far more
+ *    battles). The curve and `sweep` use the checkpoint kept at alpha 0 (or the nearest alpha fitted for).
  */
 import { Adam } from "../nn/Adam.ts";
 import { sigmoid } from "../nn/logistic.ts";
@@ -42,6 +44,7 @@ import { reward } from "../metrics/reward/reward.ts";
 import { assignmentMeans } from "./assignmentMeans.ts";
 import { checkAlpha, checkQuery, checkRoutingExamples, type ExampleWidths } from "./checkRoutingExamples.ts";
 import { MatrixFactorization, type Battle } from "./MatrixFactorization.ts";
+import { isRecordPoint, recordEvery, RewardCheckpoints, type CheckpointSelection } from "./rewardCheckpoints.ts";
 import { addL2Gradient, epochsForMinSteps, restoreParameters, shuffleInPlace, snapshotParameters, toFloat64 } from "./trainingHelpers.ts";
 import type { AssignmentSpace, Baseline, BaselineFitOptions, RoutingExample } from "./types.ts";
 
@@ -98,6 +101,7 @@ export class RouteLlmMfRouter implements Baseline {
   private readonly thresholdsByAlpha = new Map<number, number>();
   private readonly lambdasByAlpha = new Map<number, number>();
   private meanCost: Float64Array = new Float64Array(0);
+  private checkpoints: RewardCheckpoints<Float32Array[]> | null = null;
 
   constructor(options: RouteLlmMfOptions = {}) {
     this.options = {
@@ -158,16 +162,24 @@ export class RouteLlmMfRouter implements Baseline {
     const adam = new Adam(params, { lr: o.lr });
 
     const trainX = train.map((ex) => toFloat64(ex.embedding));
-    const validX = valid.map((ex) => toFloat64(ex.embedding));
     const battles = pairwiseBattles(train);
-    const validBattles = pairwiseBattles(valid);
     if (battles.length === 0) throw new Error("RouteLlmMfRouter.fit: every training item ties on every pair of assignments; there is no battle to learn from");
     const steps = Math.ceil(battles.length / o.batchSize);
     const epochs = epochsForMinSteps(o.epochs, steps, o.minSteps);
 
-    let best = Infinity;
-    let bestSnapshot = snapshotParameters(params);
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    this.calibrationSet = valid.length > 0 ? valid : train;
+    const checkpoints = new RewardCheckpoints(valid, train, options.alphas, { take: () => snapshotParameters(params), put: (s) => restoreParameters(params, s) });
+    this.checkpoints = null;
+    // The decision rule at the weights as they are: lambda, threshold and tau follow the weights.
+    const record = (at: { epoch: number; step: number }) => {
+      this.thresholdsByAlpha.clear();
+      this.lambdasByAlpha.clear();
+      this.tau = o.strongShare !== undefined ? this.calibrate(this.calibrationSet, o.strongShare) : o.threshold;
+      checkpoints.record(at, (ex, a) => this.decide(ex, a));
+    };
+    const every = recordEvery(epochs);
+    let step = 0;
+    for (let epoch = 1; epoch <= epochs; epoch++) {
       shuffleInPlace(battles, rng);
       for (let start = 0; start < battles.length; start += o.batchSize) {
         const batch = battles.slice(start, start + o.batchSize);
@@ -175,21 +187,20 @@ export class RouteLlmMfRouter implements Baseline {
         model.backward(batch, trainX, { std: o.noiseStd, rng });
         addL2Gradient(params, o.weightDecay);
         adam.step();
+        step++;
       }
-      if (validBattles.length > 0) {
-        const loss = model.loss(validBattles, validX);
-        if (loss < best) {
-          best = loss;
-          bestSnapshot = snapshotParameters(params);
-        }
-      }
+      if (isRecordPoint(epoch, epochs, every)) record({ epoch, step });
     }
-    if (validBattles.length > 0) restoreParameters(params, bestSnapshot);
-
-    this.calibrationSet = valid.length > 0 ? valid : train;
+    this.checkpoints = checkpoints;
     this.thresholdsByAlpha.clear();
     this.lambdasByAlpha.clear();
+    checkpoints.load(0);
     this.tau = o.strongShare !== undefined ? this.calibrate(this.calibrationSet, o.strongShare) : o.threshold;
+  }
+
+  /** The kept checkpoint per cost preference and the recorded validation-reward curve. */
+  checkpointSelection(): CheckpointSelection | null {
+    return this.checkpoints?.selection() ?? null;
   }
 
   /** Model scores s(a, q) = w^T (P_a/|P_a| * W e_q) for every assignment. */
@@ -237,6 +248,12 @@ export class RouteLlmMfRouter implements Baseline {
   choose(example: RoutingExample, alpha: number): number {
     checkAlpha(alpha, "RouteLlmMfRouter.choose");
     this.requireFitted("choose");
+    this.checkpoints?.load(alpha);
+    return this.decide(example, alpha);
+  }
+
+  /** The decision at the weights as they are (the kept checkpoint once fitted). */
+  private decide(example: RoutingExample, alpha: number): number {
     if (this.options.routing === "all") return this.chooseAmongAll(this.assignmentWinRates(example), alpha === 0 ? 0 : this.lambdaFor(alpha));
     const threshold = alpha === 0 ? this.tau : this.thresholdFor(alpha);
     return this.winProbability(example, this.strongIndex, this.weakIndex) >= threshold ? this.strongIndex : this.weakIndex;
@@ -249,6 +266,7 @@ export class RouteLlmMfRouter implements Baseline {
   lambdaFor(alpha: number): number {
     checkAlpha(alpha, "RouteLlmMfRouter.lambdaFor");
     this.requireFitted("lambdaFor");
+    this.checkpoints?.load(alpha);
     const cached = this.lambdasByAlpha.get(alpha);
     if (cached !== undefined) return cached;
     const set = this.calibrationSet;
@@ -284,6 +302,7 @@ export class RouteLlmMfRouter implements Baseline {
   thresholdFor(alpha: number): number {
     checkAlpha(alpha, "RouteLlmMfRouter.thresholdFor");
     this.requireFitted("thresholdFor");
+    this.checkpoints?.load(alpha);
     const cached = this.thresholdsByAlpha.get(alpha);
     if (cached !== undefined) return cached;
     const set = this.calibrationSet;
@@ -317,6 +336,7 @@ export class RouteLlmMfRouter implements Baseline {
   sweep(examples: readonly RoutingExample[], bins = 10): MfSweepPoint[] {
     this.requireFitted("sweep");
     if (examples.length === 0) throw new Error("RouteLlmMfRouter.sweep: no examples");
+    this.checkpoints?.load(0);
     const rates = this.winRates(examples);
     return sweepThresholds(rates, bins).map((at) => {
       let strong = 0;

@@ -7,6 +7,7 @@
  * Only `embedding` is standardised; a task embedding (GraphRouter's task node) is passed on as it is.
  */
 import { FeatureStandardizer, type FeatureStandardizerOptions } from "../router/FeatureStandardizer.ts";
+import type { CheckpointSelection } from "./rewardCheckpoints.ts";
 import type { AssignmentSpace, Baseline, BaselineFitOptions, RoutingExample } from "./types.ts";
 
 export class StandardizedBaseline implements Baseline {
@@ -42,6 +43,10 @@ export class StandardizedBaseline implements Baseline {
 
   choose(example: RoutingExample, alpha: number): number {
     return this.inner.choose(this.standardized(example), alpha);
+  }
+
+  checkpointSelection(): CheckpointSelection | null {
+    return this.inner.checkpointSelection?.() ?? null;
   }
 
   /** The example with its embedding standardised (errors name the item). */

@@ -9,6 +9,7 @@
  */
 import type { TokenPrice } from "../metrics/cost/episodeCost.ts";
 import type { Rng } from "../nn/Rng.ts";
+import type { CheckpointSelection } from "./rewardCheckpoints.ts";
 
 /** A model that can be assigned to an agent. */
 export interface BaselineCandidate {
@@ -96,4 +97,9 @@ export interface Baseline {
    * reward = quality - alpha * cost. Only the Oracle reads the item's observed quality and cost.
    */
   choose(example: RoutingExample, alpha: number): number;
+  /**
+   * For a method trained in epochs: the checkpoint it kept per cost preference (best validation reward at that alpha,
+   * rewardCheckpoints.ts) and the recorded curve; null or absent for the others.
+   */
+  checkpointSelection?(): CheckpointSelection | null;
 }

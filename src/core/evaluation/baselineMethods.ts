@@ -5,8 +5,9 @@
 // on the training items, StandardizedBaseline.ts), as HAPS's trunk does.
 //
 // Every learned baseline is tuned as HAPS is (tuning/): the spec's number of configurations from its search space,
-// each fitted on the training items (its own model selection, if it has one, on the validation items), and per cost
-// regime the configuration with the best mean validation reward quality - alpha * cost decides on the test items.
+// each fitted on the training items (a method trained in epochs keeps, per cost regime, the checkpoint with the best
+// validation reward at that regime's alpha: baselines/rewardCheckpoints.ts), and per cost regime the configuration with
+// the best mean validation reward quality - alpha * cost decides on the test items.
 //
 // A baseline that cannot be fitted (e.g. RouteLLM when every training item ties on every pair of assignments) fails on
 // every test item; one whose decision throws on an item fails on that item. Both count, as failures, in its scores.
@@ -24,6 +25,11 @@ export interface TuningTrial {
   fitSeconds: number;
   /** Mean validation reward per cost regime (keyed like results.json's alphas); empty when fitting failed. */
   validReward: Record<string, number>;
+  /**
+   * Per cost regime, the checkpoint the configuration kept within its training (the best validation reward at that
+   * alpha, baselines/rewardCheckpoints.ts), e.g. "epoch 143, update 1001"; absent for methods without epochs.
+   */
+  checkpoint?: Record<string, string>;
   error?: string;
 }
 
@@ -137,7 +143,12 @@ export function fitBaseline(
       }
     }
     candidates.push({ baseline });
-    trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: (performance.now() - t0) / 1000, validReward });
+    const selection = baseline.checkpointSelection?.() ?? null;
+    const checkpoint = selection == null ? undefined : Object.fromEntries(alphas.map((a) => {
+      const kept = selection.kept[key(a)];
+      return [key(a), kept == null ? "n/a" : `epoch ${kept.epoch}, update ${kept.step}`];
+    }));
+    trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: (performance.now() - t0) / 1000, validReward, ...(checkpoint ? { checkpoint } : {}) });
   });
   const chosen: Record<string, number> = {};
   for (const a of alphas) {

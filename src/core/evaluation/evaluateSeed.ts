@@ -103,7 +103,7 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
       const overrides = nestConfiguration(configuration);
       const run = await train(i === 0 ? HAPS_RUN : { name: `${HAPS_NAME} (configuration ${i})`, slug: `haps-tune-${i}`, sft: overrides.sft, rl: overrides.rl });
       hapsRuns.push(run);
-      trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: run.seconds, validReward: { [alphaKey(alpha)]: run.result.rl.bestValidReward } });
+      trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: run.seconds, validReward: { [alphaKey(alpha)]: run.result.rl.bestValidReward }, checkpoint: { [alphaKey(alpha)]: run.result.rl.bestAtItems > 0 ? `joint RL after ${run.result.rl.bestAtItems} items` : `warm-up (epoch ${run.result.sft.bestEpoch})` } });
     }
     const best = trials.reduce((b, t, i) => (t.validReward[alphaKey(alpha)] > trials[b].validReward[alphaKey(alpha)] + 1e-12 ? i : b), 0);
     haps = hapsRuns[best];
@@ -325,7 +325,7 @@ async function staticAdapterMethods(
       const t0 = performance.now();
       const settings = { ...session.spec.rl, ...nestConfiguration(configuration).rl };
       const trained = await trainStaticAdapters({ pipeline: haps.pipeline, policyConfig: session.pipeline.policy.config, route: v.route(alpha), train, valid, settings, alpha, normalizer, seed, signal: ctx.signal, onProgress: ctx.onProgress });
-      trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: (performance.now() - t0) / 1000, validReward: { [alphaKey(alpha)]: trained.bestValidReward } });
+      trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: (performance.now() - t0) / 1000, validReward: { [alphaKey(alpha)]: trained.bestValidReward }, checkpoint: { [alphaKey(alpha)]: trained.bestAtItems > 0 ? `after ${trained.bestAtItems} items` : "its starting adapters (0 items)" } });
       if (kept == null || trained.bestValidReward > kept.bestValidReward + 1e-12) {
         kept = trained;
         keptIndex = i;

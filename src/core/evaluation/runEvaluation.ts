@@ -18,7 +18,7 @@ import { buildComparisons } from "./comparisons.ts";
 import { summarisePareto } from "./paretoSummary.ts";
 import { mean, summarise } from "./summarise.ts";
 import type { EvaluationDigest, EvaluationOutcome, EvaluationResults, SeedEvaluation } from "./types.ts";
-import { collectVersions } from "./versions.ts";
+import { collectCodeVersions, collectVersions } from "./versions.ts";
 import { writeEvaluation } from "./writeEvaluation.ts";
 
 export interface EvaluationOptions {
@@ -35,6 +35,8 @@ export interface EvaluationOptions {
 export async function runEvaluation(spec: EvalSpec, options: EvaluationOptions): Promise<EvaluationOutcome> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
+  // The code that runs is the code at the start: a commit made during a long run must not be recorded as it.
+  const code = collectCodeVersions();
   const outDir = path.resolve(options.outDir);
   const work = spec.work ?? path.join(outDir, "work");
   const log = options.log ?? (() => {});
@@ -116,7 +118,7 @@ export async function runEvaluation(spec: EvalSpec, options: EvaluationOptions):
       alphas,
       seeds: spec.seeds,
       spec: { source: spec.source, given: spec.raw },
-      versions: collectVersions(info),
+      versions: collectVersions(code, info),
       knownTruth,
       descriptors: { texts, width: space.assignments[0].embedding!.length, distinctBeforeIdentity: distinct, error: descriptorError },
       overhead: {

@@ -1,5 +1,7 @@
 // What produced a set of results: this package's version and git commit (when it runs from a git checkout), the
 // llama.cpp binding, Node and the backend. Written into results.json so a table can be traced to the code behind it.
+// The code's facts (package version, commit, dirty flag) are read when a run starts (collectCodeVersions), so a
+// commit made while a long run is under way is not recorded as the code it ran; the runtime's are added at the end.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -18,7 +20,10 @@ export interface Versions {
   threads: number;
 }
 
-export function collectVersions(runtime: Pick<RuntimeInfo, "nodeLlamaCppVersion" | "backend" | "threads">): Versions {
+export type CodeVersions = Pick<Versions, "package" | "gitCommit" | "gitDirty">;
+
+/** The running code's package version and git state, read now (call it when a run starts). */
+export function collectCodeVersions(): CodeVersions {
   const root = packageRoot();
   let pkg = "unknown";
   if (root != null) pkg = (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version?: string }).version ?? "unknown";
@@ -36,6 +41,13 @@ export function collectVersions(runtime: Pick<RuntimeInfo, "nodeLlamaCppVersion"
     package: pkg,
     gitCommit: commit,
     gitDirty: status == null ? null : status.length > 0,
+  };
+}
+
+/** The code's facts as read at the start of the run, with the runtime's. */
+export function collectVersions(code: CodeVersions, runtime: Pick<RuntimeInfo, "nodeLlamaCppVersion" | "backend" | "threads">): Versions {
+  return {
+    ...code,
     nodeLlamaCpp: runtime.nodeLlamaCppVersion,
     node: process.version,
     backend: runtime.backend,

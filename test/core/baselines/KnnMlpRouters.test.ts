@@ -45,7 +45,14 @@ test("MLP router on the standardised feature picks the planted best assignment a
   const router = fitted(new StandardizedBaseline(mlp));
   // At alpha 2 group 2 loses to the cheapest by only 0.2 in reward, so a small prediction error flips a few items.
   for (const alpha of ALPHAS) assert.ok(accuracy(router, alpha) >= (alpha === 2 ? 0.9 : 0.95), `alpha ${alpha}: accuracy ${accuracy(router, alpha)}`);
-  assert.ok(mlp.bestEpoch > 0 && mlp.bestValidError < 0.05, `kept epoch ${mlp.bestEpoch}, validation mse ${mlp.bestValidError}`);
+  // The kept checkpoint is the best point of the recorded validation-reward curve at each alpha fitted for (the last on ties).
+  const selection = mlp.checkpointSelection()!;
+  for (const a of Object.keys(selection.kept)) {
+    const best = Math.max(...selection.curve.map((p) => p.validReward[a]));
+    assert.equal(selection.kept[a].validReward, best);
+    assert.equal([...selection.curve].reverse().find((p) => p.validReward[a] === best)!.epoch, selection.kept[a].epoch);
+    assert.ok(selection.kept[a].epoch > 0 && selection.kept[a].step > 0);
+  }
 });
 
 test("MLP router's predictions are calibrated: predicted quality and cost match the planted ones", () => {

@@ -2,7 +2,7 @@
 // summarise, the RouteLLM curve, the bold rule, the tuning's selection, the per-seed splits of `data` specs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FixedBaseline, RouteLlmMfRouter, type RoutingExample } from "../../../src/core/baselines/index.ts";
+import { FixedBaseline, MlpRouter, RouteLlmMfRouter, type RoutingExample } from "../../../src/core/baselines/index.ts";
 import type { HapsConfig } from "../../../src/core/config/HapsConfig.ts";
 import type { TaskItem } from "../../../src/core/data/TaskItem.ts";
 import { AssignmentTable } from "../../../src/core/evaluation/AssignmentTable.ts";
@@ -142,6 +142,22 @@ test("tuning: per cost regime the configuration with the best validation reward 
   assert.equal(f.tuning!.trials[1].validReward["0"], 1);
   assert.equal(f.tuning!.trials[0].validReward["1"], 0.5);
   assert.equal(f.tuning!.selectedOn, "valid");
+});
+
+test("tuning: a baseline trained in epochs reports, per cost regime, the checkpoint it kept on validation reward", () => {
+  const space = table.space;
+  const rng = new Rng(9);
+  const make = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => example(`${prefix}${i}`, gaussian(rng, 3, [i % 2 === 0 ? 2 : -2, 0, 0]), i % 2 === 0 ? [1, 0, 0, 1] : [0, 0, 1, 1], [0, 0.3, 0.6, 1]));
+  const entry: BaselineEntry = { method: "mlp", name: "MLP router", configurations: [{}, { lr: 3e-3 }], build: (c) => new MlpRouter({ minSteps: 100, ...c }), space: { lr: { log: [1e-3, 1e-2] } } };
+  const f = fitBaseline(entry, { train: make(24, "t"), valid: make(12, "v") }, space, 1, [0, 0.8]);
+  for (const [i, trial] of f.tuning!.trials.entries()) {
+    const kept = (f.candidates[i] as { baseline: MlpRouter }).baseline.checkpointSelection()!.kept;
+    for (const a of ["0", "0.8"]) {
+      assert.equal(trial.checkpoint![a], `epoch ${kept[a].epoch}, update ${kept[a].step}`);
+      // The configuration's validation reward is that of the checkpoint it kept at this alpha.
+      assert.ok(Math.abs(trial.validReward[a] - kept[a].validReward) < 1e-12, `${a}: ${trial.validReward[a]} vs ${kept[a].validReward}`);
+    }
+  }
 });
 
 test("RouteLLM curve: from All-Strong to All-Weak, x counted as agent calls, APGR and CPT against the planted gap", () => {

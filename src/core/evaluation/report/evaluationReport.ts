@@ -270,7 +270,7 @@ function tuningSection(r: EvaluationResults): string[] {
   const out = [
     "## Tuning",
     "",
-    "Each learned method's search, per seed: every configuration tried (the first is the method's own settings), its mean validation reward per cost regime and the one kept (**bold**). HAPS is trained at the training alpha and selected there (its validation reward is its training's best); the baselines are selected per regime. Search spaces: src/core/evaluation/tuning/learnedMethods.ts.",
+    "Each learned method's search, per seed: every configuration tried (the first is the method's own settings), its mean validation reward per cost regime and the one kept (**bold**). Within each configuration's training, the checkpoint with the best validation reward at that regime's alpha is kept; the cell names it (epoch and optimiser update; for HAPS, the joint-RL point or the warm-up epoch). HAPS is trained at the training alpha and selected there (its validation reward is its training's best); the baselines are selected per regime. Search spaces: src/core/evaluation/tuning/learnedMethods.ts.",
     "",
   ];
   for (const { seed, t } of records) {
@@ -282,7 +282,8 @@ function tuningSection(r: EvaluationResults): string[] {
     t.trials.forEach((trial, i) => {
       const cells = alphasShown.map((a) => {
         const v = trial.validReward[a];
-        const text = trial.error != null ? `failed: ${trial.error.slice(0, 80)}` : v == null ? "n/a (one configuration)" : f(v);
+        const at = trial.checkpoint?.[a];
+        const text = trial.error != null ? `failed: ${trial.error.slice(0, 80)}` : `${v == null ? "n/a (one configuration)" : f(v)}${at ? ` (${at})` : ""}`;
         return t.chosen[a] === i ? `**${text}**` : text;
       });
       out.push(`| ${i} | ${trial.description} | ${trial.fitSeconds.toFixed(1)} | ${cells.join(" | ")} |`);
