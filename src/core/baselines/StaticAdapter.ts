@@ -22,7 +22,7 @@ import type { Assignment } from "../router/Assignment.ts";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
 import type { ResolvedHapsPolicyConfig } from "../router/HapsPolicyConfig.ts";
 import { qualityOf, runPool } from "../training/episodes.ts";
-import { antitheticAdapterStep, resolveRlBudget, skipSettled, type PairOutcome } from "../training/JointRl.ts";
+import { antitheticAdapterStep, judgeValidation, resolveRlBudget, skipSettled, type PairOutcome } from "../training/JointRl.ts";
 import { shuffle } from "../training/loadSplits.ts";
 import type { TrainingProgress } from "../training/progress.ts";
 import type { RlSettings } from "../training/TrainSpec.ts";
@@ -87,12 +87,9 @@ export async function trainStaticAdapters(ctx: StaticAdapterContext): Promise<St
     const rewards = await episodesWith(ctx, ctx.valid.length > 0 ? ctx.valid : ctx.train, adapters);
     const validReward = rewards.reduce((s, r) => s + r.reward, 0) / Math.max(1, rewards.length);
     history.push({ items: itemsSeen, validReward });
-    if (validReward > best.reward) {
-      best = { reward: validReward, items: itemsSeen, adapters };
-      sinceBest = 0;
-    } else {
-      sinceBest++;
-    }
+    const verdict = judgeValidation(validReward, best.reward, settings.tieKeepsLater);
+    if (verdict !== "worse") best = { reward: validReward, items: itemsSeen, adapters };
+    sinceBest = verdict === "better" ? 0 : sinceBest + 1;
     ctx.onProgress?.({ phase: "validate", seed: ctx.seed, done: itemsSeen, total: settings.epochs * ctx.train.length, reward: validReward, message: `static adapters: validation reward ${validReward.toFixed(4)} after ${itemsSeen} items` });
     return sinceBest >= settings.patience;
   };

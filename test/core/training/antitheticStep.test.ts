@@ -6,7 +6,7 @@ import type { LoraAdapter } from "../../../src/core/adapters/types.ts";
 import { Rng } from "../../../src/core/nn/Rng.ts";
 import { Sgd } from "../../../src/core/nn/Sgd.ts";
 import { HapsPolicy } from "../../../src/core/router/HapsPolicy.ts";
-import { antitheticAdapterStep, resolveRlBudget, skipSettled, type PairOutcome } from "../../../src/core/training/JointRl.ts";
+import { antitheticAdapterStep, judgeValidation, resolveRlBudget, skipSettled, type PairOutcome } from "../../../src/core/training/JointRl.ts";
 import { smallConfig } from "../generator/fixtures.ts";
 
 const settings = { sigma: 0.5, explore: "b" as const, bPenalty: 0 };
@@ -86,4 +86,13 @@ test("settled items (last pair right on both episodes) are passed over with prob
   for (let k = 0; k < n; k++) if (skipSettled(true, 0.25, rng)) skipped++;
   assert.ok(Math.abs(skipped / n - 0.75) < 0.03, `skipped ${skipped} of ${n}`);
   assert.equal([...Array(100)].filter(() => skipSettled(true, 0, rng)).length, 100);
+});
+
+test("a validation equal to the best keeps the later weights only with tieKeepsLater, and never restarts patience", () => {
+  assert.equal(judgeValidation(0.9, 0.8, false), "better");
+  assert.equal(judgeValidation(0.9, 0.8, true), "better");
+  assert.equal(judgeValidation(0.9, 0.9, false), "worse");
+  assert.equal(judgeValidation(0.9, 0.9, true), "tie");
+  assert.equal(judgeValidation(0.8, 0.9, true), "worse");
+  assert.equal(judgeValidation(0.5, -Infinity, false), "better");
 });
