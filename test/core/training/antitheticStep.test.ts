@@ -6,7 +6,7 @@ import type { LoraAdapter } from "../../../src/core/adapters/types.ts";
 import { Rng } from "../../../src/core/nn/Rng.ts";
 import { Sgd } from "../../../src/core/nn/Sgd.ts";
 import { HapsPolicy } from "../../../src/core/router/HapsPolicy.ts";
-import { antitheticAdapterStep, judgeValidation, resolveRlBudget, skipSettled, type PairOutcome } from "../../../src/core/training/JointRl.ts";
+import { antitheticAdapterStep, judgeValidation, resolveRlBudget, rlImproved, skipSettled, type PairOutcome } from "../../../src/core/training/JointRl.ts";
 import { smallConfig } from "../generator/fixtures.ts";
 
 const settings = { sigma: 0.5, explore: "b" as const, bPenalty: 0 };
@@ -95,4 +95,11 @@ test("a validation equal to the best keeps the later weights only with tieKeepsL
   assert.equal(judgeValidation(0.9, 0.9, true), "tie");
   assert.equal(judgeValidation(0.8, 0.9, true), "worse");
   assert.equal(judgeValidation(0.5, -Infinity, false), "better");
+});
+
+test("RL counts as an improvement only when the kept weights validated above the warm-up, whenever they were kept", () => {
+  const history = (rewards: number[]) => rewards.map((validReward, k) => ({ items: k * 10, step: k, validReward, trainReward: null }));
+  assert.equal(rlImproved({ history: history([0.5, 0.5, 0.5]), bestValidReward: 0.5 }), false, "a tie kept later is no improvement");
+  assert.equal(rlImproved({ history: history([0.5, 0.6]), bestValidReward: 0.6 }), true);
+  assert.equal(rlImproved({ history: [], bestValidReward: 0.6 }), false);
 });
