@@ -26,10 +26,17 @@
 //    mean, +eps and -eps give the same update, so the pairs carried no signal (the items no model knew never moved);
 //  - the generators and the shared trunk step with plain SGD, the head with Adam: Adam's per-weight normalisation
 //    turned the mostly-zero, mostly-noise estimates into drift that broke known items (the unknown items stayed at
-//    0-40% right while tuning); the first benchmark's committed proof run with SGD (proof/results.json at
-//    commit 59e6bdd) has them at 0.667-0.750 right
-//    on held-out phrasings, and its seed 3 broke one known item;
-//  - a small penalty on |B| (`bPenalty`) keeps what the reward never rewarded from growing (the NOTES' RMSNorm pitfall).
+//    0-40% right while tuning the first benchmark);
+//  - a small penalty on |B| (`bPenalty`) keeps what the reward never rewarded from growing (the NOTES' RMSNorm pitfall);
+//  - the per-query map is learnable but slow: on the proof's context group one generator alone on a fixed assignment
+//    needed ~400 context items to answer 0.9 of held-out ones (docs/proof-dev). Two settings spend the budget better:
+//    an item whose last pair was right on both episodes carries no signal and is run again only with probability
+//    `settledRevisit`, and `tieKeepsLater` keeps training past a saturated validation set. With those (and rollouts
+//    at temperature 0.2, anchorWeight 0.25, 20 epochs) the committed proof run (seeds 9201-9203, proof/report.md) has
+//    HAPS's generated adapters at 0.813-0.906 right on the context group's held-out items, short of its margin (0.90),
+//    and one known "small" item wrong on one seed.
+// The static-adapter baseline (baselines/StaticAdapter.ts) learns with this file's `antitheticAdapterStep`,
+// `resolveRlBudget`, `skipSettled` and `judgeValidation`: the same estimator and budget, only blind to the query.
 // Added to keep alpha meaningful after RL: the head's predicted quality and normalised cost of the sampled assignment
 // are regressed to what its two episodes achieved (`valueWeight`), so Q and C stay calibrated to the system with
 // adapters. By default this regression is the head's only RL signal (`headPolicyWeight` 0): the first term above,
@@ -354,6 +361,15 @@ export function judgeValidation(validReward: number, best: number, tieKeepsLater
   if (validReward > best + 1e-12) return "better";
   if (tieKeepsLater && Math.abs(validReward - best) <= 1e-12) return "tie";
   return "worse";
+}
+
+/**
+ * Whether RL's kept weights validated better than the warm-up's (the first validation). With `tieKeepsLater` the kept
+ * weights may come from after the warm-up at an equal reward, so "kept after 0 items" no longer says it.
+ */
+export function rlImproved(result: Pick<RlResult, "history" | "bestValidReward">): boolean {
+  const warmUp = result.history[0]?.validReward;
+  return warmUp != null && result.bestValidReward > warmUp + 1e-12;
 }
 
 /** The RL budget on this many training items: epochs, validation cadence and patience with `auto` resolved. */
