@@ -22,7 +22,7 @@ import type { Assignment } from "../router/Assignment.ts";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
 import type { ResolvedHapsPolicyConfig } from "../router/HapsPolicyConfig.ts";
 import { qualityOf, runPool } from "../training/episodes.ts";
-import { resolvePatience, resolveRlEpochs, resolveValidateEvery } from "../training/JointRl.ts";
+import { antitheticAdapterStep, judgeValidation, resolveRlBudget, skipSettled, type PairOutcome } from "../training/JointRl.ts";
 import { shuffle } from "../training/loadSplits.ts";
 import type { TrainingProgress } from "../training/progress.ts";
 import type { RlSettings } from "../training/TrainSpec.ts";
@@ -60,8 +60,7 @@ export async function trainStaticAdapters(ctx: StaticAdapterContext): Promise<St
   const { alpha } = ctx;
   if (ctx.train.length === 0) throw new Error("trainStaticAdapters: no training items");
   // The same resolution of `auto` as JointRl's, on the same training items: the same budget.
-  const validateEvery = resolveValidateEvery(ctx.settings.validateEvery, ctx.train.length);
-  const settings = { ...ctx.settings, validateEvery, epochs: resolveRlEpochs(ctx.settings.epochs, ctx.train.length), patience: resolvePatience(ctx.settings.patience, validateEvery) };
+  const settings = { ...ctx.settings, ...resolveRlBudget(ctx.settings, ctx.train.length) };
   const policy = new HapsPolicy({ ...ctx.policyConfig, seed: ctx.seed });
   // The one input every query sees: the mean training feature, so the untrained adapters equal HAPS's untrained
   // adapters at the average query.
@@ -78,6 +77,8 @@ export async function trainStaticAdapters(ctx: StaticAdapterContext): Promise<St
   let best = { reward: -Infinity, items: 0, adapters: meanAdapters() };
   let sinceBest = 0;
   let rollouts = 0;
+  // As JointRl: 1 where an item's last pair was right on both episodes (skipped with probability 1 - settledRevisit).
+  const settled = ctx.train.map(() => 0);
   let itemsSeen = 0;
   const history: StaticAdapters["history"] = [];
 
@@ -86,12 +87,9 @@ export async function trainStaticAdapters(ctx: StaticAdapterContext): Promise<St
     const rewards = await episodesWith(ctx, ctx.valid.length > 0 ? ctx.valid : ctx.train, adapters);
     const validReward = rewards.reduce((s, r) => s + r.reward, 0) / Math.max(1, rewards.length);
     history.push({ items: itemsSeen, validReward });
-    if (validReward > best.reward) {
-      best = { reward: validReward, items: itemsSeen, adapters };
-      sinceBest = 0;
-    } else {
-      sinceBest++;
-    }
+    const verdict = judgeValidation(validReward, best.reward, settings.tieKeepsLater);
+    if (verdict !== "worse") best = { reward: validReward, items: itemsSeen, adapters };
+    sinceBest = verdict === "better" ? 0 : sinceBest + 1;
     ctx.onProgress?.({ phase: "validate", seed: ctx.seed, done: itemsSeen, total: settings.epochs * ctx.train.length, reward: validReward, message: `static adapters: validation reward ${validReward.toFixed(4)} after ${itemsSeen} items` });
     return sinceBest >= settings.patience;
   };
@@ -109,20 +107,14 @@ export async function trainStaticAdapters(ctx: StaticAdapterContext): Promise<St
         const q = ctx.train[i];
         const assignment = ctx.route(q);
         const models = [...new Set(Object.values(assignment.choice))].filter((id) => open.includes(id));
-        const factors = settings.explore === "alternate" ? (rng.uniform() < 0.5 ? "a" : "b") : settings.explore;
-        const samples = new Map(models.map((id) => [id, policy.sampleAdapter(id, feature, settings.sigma, rng, factors)!]));
-        const mirrored = new Map([...samples].map(([id, s]) => [id, mirror(policy.generate(id, feature)!, s.adapter)]));
-        const outcome = async (adapters: Map<string, LoraAdapter>) => {
+        const outcome = async (adapters: ReadonlyMap<string, LoraAdapter>): Promise<PairOutcome> => {
           const [r] = await episodesWith(ctx, [q], adapters, () => assignment, 1);
           rollouts++;
-          return reward(shapePerformance(r.quality), r.normalisedCost, alpha);
+          return { quality: r.quality, cost: r.normalisedCost, shaped: reward(shapePerformance(r.quality), r.normalisedCost, alpha) };
         };
-        const plusAdapters = new Map([...samples].map(([id, s]) => [id, s.adapter]));
-        const [plus, minus] = await Promise.all([outcome(plusAdapters), outcome(mirrored)]);
-        for (const [id, s] of samples) {
-          policy.backwardAdapter(id, feature, s.noise, (plus - minus) / 2 / batch.length);
-          if (settings.bPenalty > 0) policy.generator(id)!.backwardNormPenalty(feature, settings.bPenalty / batch.length);
-        }
+        if (models.length === 0 || skipSettled(settled[i] === 1, settings.settledRevisit, rng)) continue;
+        const [plus, minus] = await antitheticAdapterStep({ policy, feature, models, settings, rng, weight: 1 / batch.length, run: outcome });
+        settled[i] = plus.quality >= 1 && minus.quality >= 1 ? 1 : 0;
       }
       sgd.lr = settings.generatorLr * (1 - (1 - settings.lrEnd) * Math.min(1, step / totalSteps));
       sgd.step();
@@ -174,16 +166,4 @@ export async function episodesWith(
     },
   );
   return out;
-}
-
-/** theta- = 2 mu - theta+: the antithetic partner of a sampled adapter (as JointRl.ts). */
-function mirror(mean: LoraAdapter, plus: LoraAdapter): LoraAdapter {
-  return {
-    ...plus,
-    layers: plus.layers.map((l, i) => ({
-      ...l,
-      a: l.a.map((v, k) => 2 * mean.layers[i].a[k] - v),
-      b: l.b.map((v, k) => 2 * mean.layers[i].b[k] - v),
-    })),
-  };
 }

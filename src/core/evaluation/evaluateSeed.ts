@@ -33,6 +33,7 @@ import type { EvaluationData } from "./EvaluationData.ts";
 import type { HapsRuns, RunVariant, TrainedRun } from "./HapsRuns.ts";
 import { compareWithKnn } from "./knnComparison.ts";
 import { checkAlphaActs } from "../training/alphaChecks.ts";
+import { rlImproved } from "../training/JointRl.ts";
 import { routeLlmCurve } from "./routeLlmCurve.ts";
 import { rowOutcome, scoreOutcomes, type ItemOutcome, type MethodScore } from "./scoreOutcomes.ts";
 import type { MethodResult, ParetoSeries, SeedEvaluation, TrainingRecord } from "./types.ts";
@@ -351,7 +352,7 @@ function trainingRecord(run: TrainedRun): TrainingRecord {
   const { result } = run;
   return {
     name: run.variant.name,
-    rlImproved: result.rl.bestAtItems > 0,
+    rlImproved: rlImproved(result.rl),
     slug: run.variant.slug,
     seconds: run.seconds,
     checkpoint: result.checkpoint,

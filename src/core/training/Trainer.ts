@@ -24,7 +24,7 @@ import { ActionDataset, actionFingerprint, fitCostNormalizer } from "./ActionDat
 import { collectActions } from "./collectActions.ts";
 import { compareFactorizations, type FactorizationFit } from "./compareFactorizations.ts";
 import { choicesOf, prepareAll } from "./episodes.ts";
-import { jointRl, type RlResult } from "./JointRl.ts";
+import { jointRl, rlImproved, type RlResult } from "./JointRl.ts";
 import { loadSplits, type Splits } from "./loadSplits.ts";
 import { pace, type TrainingProgress } from "./progress.ts";
 import { warmUp, type SftResult, type SupervisedItem } from "./Sft.ts";
@@ -190,7 +190,7 @@ export class TrainingSession {
       onProgress,
     });
     this.options.log?.(`seed ${seed}: best validation reward ${rl.bestValidReward.toFixed(4)} after ${rl.bestAtItems} items (${rl.rollouts} episodes${rl.stoppedEarly ? ", stopped early" : ""})`);
-    if (rl.bestAtItems === 0) this.options.log?.(`seed ${seed}: joint RL did not improve on the warm-up's validation reward; the warm-up checkpoint is kept`);
+    if (!rlImproved(rl)) this.options.log?.(`seed ${seed}: joint RL did not improve on the warm-up's validation reward${rl.bestAtItems === 0 ? "; the warm-up checkpoint is kept" : ` (the weights after ${rl.bestAtItems} items, equal on validation, are kept)`}`);
     const checkpoint = path.join(dir, "checkpoint");
     const configFile = path.join(dir, "config.json");
     await writeFile(configFile, `${JSON.stringify({ ...this.config, router: { ...this.config.router, mode: "trained", checkpoint } }, null, 2)}\n`);
