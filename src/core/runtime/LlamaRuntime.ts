@@ -16,6 +16,7 @@ import { RoutingSequence } from "./RoutingSequence.ts";
 import { PromptTooLongError } from "./PromptTooLongError.ts";
 import type { AdapterSource, GenerateRequest, GenerateResult, LoadedModelInfo, RuntimeInfo, RuntimeOptions } from "./types.ts";
 import { usableContextSize } from "./contextSize.ts";
+import { CallsUnderWay } from "./CallsUnderWay.ts";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
 
@@ -58,11 +59,8 @@ export class RuntimeDisposedError extends Error {
 }
 
 export class LlamaRuntime {
-  /** Aborted when `dispose` starts: new calls are refused. */
-  private readonly closing = new AbortController();
-  /** Calls under way; `dispose` frees contexts and models only once none is left (see `dispose`). */
-  private active = 0;
-  private onIdle: (() => void) | null = null;
+  /** Calls under way; `dispose` refuses new ones and frees contexts and models only once none is left. */
+  private readonly calls = new CallsUnderWay();
   private disposed: Promise<void> | null = null;
   private readonly models = new Map<string, Promise<LoadedModel>>();
   private readonly embeddingContexts = new Map<string, Promise<LlamaEmbeddingContext>>();
@@ -222,13 +220,7 @@ export class LlamaRuntime {
 
   /** Counts `fn` as a call under way (dispose waits for it); refused once the runtime is being disposed. */
   private async track<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closing.signal.aborted) throw this.closing.signal.reason;
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      if (--this.active === 0) this.onIdle?.();
-    }
+    return await this.calls.track(fn);
   }
 
   /**
@@ -494,9 +486,9 @@ export class LlamaRuntime {
    */
   async dispose(): Promise<void> {
     this.disposed ??= (async () => {
-      this.closing.abort(new RuntimeDisposedError());
+      this.calls.close(new RuntimeDisposedError());
       for (const m of this.models.values()) (await m.catch(() => null))?.refuseCalls();
-      if (this.active > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+      await this.calls.idle();
       for (const s of this.routingSequences.values()) await (await s.catch(() => null))?.dispose();
       for (const c of this.embeddingContexts.values()) await (await c.catch(() => null))?.dispose();
       for (const m of this.models.values()) await (await m.catch(() => null))?.dispose();

@@ -40,6 +40,7 @@ import { attachLora, detachLoras, freeLora, guardReservingDecodes, loadLora, sel
 import { ReadWriteLock } from "./ReadWriteLock.ts";
 import type { AdapterSource } from "./types.ts";
 import { usableContextSize } from "./contextSize.ts";
+import { CallsUnderWay } from "./CallsUnderWay.ts";
 
 /** Where generated adapters are written for llama.cpp to load; each file lives only until it is loaded. */
 let scratchDir: string | null = null;
@@ -132,11 +133,11 @@ export class LoadedModel {
   /** In-place adapters, once the native layer's checks passed on this model's first context; else null. */
   private pool: LoraPool | null = null;
   private readonly retiredPools: LoraPool[] = [];
-  /** Aborted when `dispose` starts: waiting calls leave the queue, running ones see it in their lease's signal. */
-  private readonly closing = new AbortController();
-  /** Calls and session operations under way; `dispose` frees the contexts only once none is left. */
-  private active = 0;
-  private onIdle: (() => void) | null = null;
+  /**
+   * Calls and session operations under way; `dispose` frees the contexts only once none is left. Its signal aborts
+   * when `dispose` starts: waiting calls leave the queue, running ones see it in their lease's signal.
+   */
+  private readonly calls = new CallsUnderWay();
   private disposed: Promise<void> | null = null;
 
   constructor(
@@ -166,7 +167,7 @@ export class LoadedModel {
   ): Promise<T> {
     if (session != null && adapter != null) throw new Error("LoadedModel.withContext: a session brings its own adapter");
     return await this.busy(async () => {
-      const leaseSignal = signal == null ? this.closing.signal : AbortSignal.any([signal, this.closing.signal]);
+      const leaseSignal = signal == null ? this.calls.signal : AbortSignal.any([signal, this.calls.signal]);
       // Check before taking a context, so a bad adapter never holds up other queries.
       if (adapter != null) await this.check(adapter);
       const slot = await this.acquire(leaseSignal, session?.id);
@@ -176,13 +177,7 @@ export class LoadedModel {
 
   /** Counts `fn` as a call under way (dispose waits for it); refused once the model is being disposed. */
   private async busy<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closing.signal.aborted) throw this.closing.signal.reason;
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      if (--this.active === 0) this.onIdle?.();
-    }
+    return await this.calls.track(fn);
   }
 
   private async runLeased<T>(
@@ -261,7 +256,7 @@ export class LoadedModel {
     return await this.busy(async () => {
       if (adapter != null) await this.check(adapter);
       // The pool is set up with this model's first context.
-      if (adapter != null && "lora" in adapter && !this.selfTested) this.release(await this.acquire(this.closing.signal));
+      if (adapter != null && "lora" in adapter && !this.selfTested) this.release(await this.acquire(this.calls.signal));
       const pooled = adapter != null && "lora" in adapter ? await this.takePooled(adapter.lora) : null;
       if (pooled != null) return { id: Symbol("session"), lora: pooled.lora, scale: adapter?.scale ?? 1, pooled };
       return { id: Symbol("session"), lora: adapter == null ? null : await this.load(adapter), scale: adapter?.scale ?? 1 };
@@ -271,7 +266,7 @@ export class LoadedModel {
   /** Ends a session: its adapter is freed (it is attached to no context between calls) and its cache forgotten. */
   async closeSession(session: ModelSession): Promise<void> {
     // After a dispose began, the model frees every adapter itself.
-    if (this.closing.signal.aborted) return;
+    if (this.calls.signal.aborted) return;
     for (const slot of this.idle) if (slot.owner === session.id) slot.owner = null;
     if (session.pooled != null) this.pool?.give(session.pooled);
     else if (session.lora != null) await this.free(session.lora);
@@ -401,13 +396,13 @@ export class LoadedModel {
    */
   /** Refuses new calls and aborts the running ones' signals (the first step of `dispose`). */
   refuseCalls(): void {
-    if (!this.closing.signal.aborted) this.closing.abort(new ModelDisposedError(this.id));
+    this.calls.close(new ModelDisposedError(this.id));
   }
 
   async dispose(): Promise<void> {
     this.disposed ??= (async () => {
       this.refuseCalls();
-      if (this.active > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+      await this.calls.idle();
       for (const slot of this.slots) if (slot.attached != null) this.attach(slot, null, 0);
       await this.loraLock.write(async () => {
         await this.freeUnfreed();
