@@ -44,6 +44,17 @@ export class LastTextEditor implements vscode.Disposable {
   }
 }
 
+/**
+ * A code block of several lines goes in as whole lines: after a line break where the cursor's line has text before
+ * it, and followed by one where text follows it, so the block never runs into the surrounding code. A one-line
+ * snippet goes in as it is (it may be meant inline).
+ */
+export function asWholeLines(code: string, before: string, after: string): string {
+  const body = code.replace(/\n+$/, "");
+  if (!body.includes("\n")) return code;
+  return `${before.trim() === "" ? "" : "\n"}${body}${after.trim() === "" ? "" : "\n"}`;
+}
+
 export async function runCodeAction(action: CodeAction, code: string, language: string, editors: LastTextEditor): Promise<void> {
   switch (action) {
     case "copy":
@@ -57,8 +68,13 @@ export async function runCodeAction(action: CodeAction, code: string, language: 
         if (choice != null) await runCodeAction("newFile", code, language, editors);
         return;
       }
+      const document = editor.document;
       const done = await editor.edit((edit) => {
-        for (const selection of editor.selections) edit.replace(selection, code);
+        for (const selection of editor.selections) {
+          const before = document.lineAt(selection.start.line).text.slice(0, selection.start.character);
+          const after = document.lineAt(selection.end.line).text.slice(selection.end.character);
+          edit.replace(selection, asWholeLines(code, before, after));
+        }
       });
       if (!done) throw new Error(`could not insert into ${vscode.workspace.asRelativePath(editor.document.uri)} (is it read-only?)`);
       await vscode.window.showTextDocument(editor.document, editor.viewColumn);

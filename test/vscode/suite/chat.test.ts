@@ -126,7 +126,12 @@ describe("Sidebar chat", () => {
     const editor = await vscode.window.showTextDocument(target);
     editor.selection = new vscode.Selection(1, 0, 1, 0);
     api.chat.automate("insert", undefined, index);
-    await until(() => target.getText() === `// before\n${code}// after\n`, "the code inserted at the cursor", () => JSON.stringify(target.getText()));
+    // A block of several lines goes in as whole lines: it ends with a line break before "// after".
+    await until(() => target.getText() === `// before\n${code}\n// after\n`, "the code inserted at the cursor", () => JSON.stringify(target.getText()));
+    // In the middle of a line it starts on a line of its own too.
+    editor.selection = new vscode.Selection(0, 3, 0, 3);
+    api.chat.automate("insert", undefined, index);
+    await until(() => target.getText() === `// \n${code}\nbefore\n${code}\n// after\n`, "the code inserted mid-line", () => JSON.stringify(target.getText()));
 
     const opened = new Promise<vscode.TextDocument>((resolve) => {
       const sub = vscode.workspace.onDidOpenTextDocument((d) => {
