@@ -26,7 +26,7 @@ import type { TrainingProgress } from "../training/progress.ts";
 import type { TrainingSession } from "../training/Trainer.ts";
 import type { AssignmentTable, Choice } from "./AssignmentTable.ts";
 import { baselineRecord, baselineRng, fitBaseline, makeBaselines, type BaselineRecord, type Decision as BaselineDecision, type TuningRecord } from "./baselineMethods.ts";
-import { directoryDigest, fingerprint, fitSlug, loadFit, storeFit } from "./fitStore.ts";
+import { asStored, directoryDigest, fingerprint, fitSlug, loadFit, storeFit } from "./fitStore.ts";
 import { HAPS_SPACE, STATIC_ADAPTER_SPACE } from "./tuning/learnedMethods.ts";
 import { describeConfiguration, drawConfigurations, nestConfiguration } from "./tuning/searchSpace.ts";
 import type { EvalSpec } from "./EvalSpec.ts";
@@ -135,7 +135,8 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     if (f != null) {
       ctx.log(`seed ${seed}: ${f.name} fitted before (${file}), not fitted again`);
     } else {
-      f = baselineRecord(fitBaseline(entry, examples, ctx.space, seed, alphas), { examples, space: ctx.space, seed, alpha, alphas, paretoAlphas, table });
+      // Used as a resumed run reads it back (through JSON), so that both give the same figures.
+      f = asStored(baselineRecord(fitBaseline(entry, examples, ctx.space, seed, alphas), { examples, space: ctx.space, seed, alpha, alphas, paretoAlphas, table }));
       await storeFit(file, wanted, f);
       const kept = f.tuning == null ? "" : `, kept ${alphas.map((a) => `configuration ${f!.chosen[alphaKey(a)]} at alpha ${a}`).join(", ")}`;
       ctx.log(`seed ${seed}: ${f.name} ${f.failed < f.configurations ? `fitted (${f.configurations} configuration(s)${f.failed > 0 ? `, ${f.failed} failed` : ""}) in ${f.fitSeconds.toFixed(1)} s${kept}` : `could not be fitted: ${f.firstError}`}`);
@@ -357,7 +358,7 @@ async function staticAdapterMethods(
     for (const a of ctx.alphas) {
       const episodes = await episodesWith({ pipeline: haps.pipeline, route: v.route(a), alpha: a, normalizer, signal: ctx.signal }, data.testQueries, trained.adapters);
       tick(episodes.length);
-      outcomes[alphaKey(a)] = episodes.map((e): ItemOutcome => ({ item: e.item, choice: e.assignment, quality: e.quality, cost: e.cost + (pays ? (ctx.overhead.get(e.item) ?? 0) : 0), tokens: e.tokens }));
+      outcomes[alphaKey(a)] = asStored(episodes.map((e): ItemOutcome => ({ item: e.item, choice: e.assignment, quality: e.quality, cost: e.cost + (pays ? (ctx.overhead.get(e.item) ?? 0) : 0), tokens: e.tokens })));
       byAlpha[alphaKey(a)] = score(outcomes[alphaKey(a)], a);
     }
     await storeFit(file, wanted, { trials, keptIndex, fitSeconds, bestValidReward: trained.bestValidReward, rollouts: trained.rollouts, outcomes } satisfies StoredForm);

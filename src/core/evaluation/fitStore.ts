@@ -48,3 +48,6 @@ export async function directoryDigest(dir: string): Promise<string> {
   }
   return hash.digest("hex").slice(0, 24);
 }
+
+/** A value as it reads back from its file (JSON: no undefined, non-finite numbers as null). */
+export const asStored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;

@@ -18,6 +18,7 @@ import { mean } from "./summarise.ts";
 import { assembleResults, readSeedFiles, reusableSeedFile, seedFilePath, specDigest, writeSeedFile, type SharedResults } from "./seedResults.ts";
 import type { EvaluationDigest, EvaluationOutcome, EvaluationResults, SeedEvaluation } from "./types.ts";
 import { withWorkLock } from "./workLock.ts";
+import { asStored } from "./fitStore.ts";
 import { collectCodeVersions, collectVersions } from "./versions.ts";
 import { writeEvaluation } from "./writeEvaluation.ts";
 
@@ -147,7 +148,8 @@ export async function runEvaluation(spec: EvalSpec, options: EvaluationOptions):
     for (const seed of seeds) {
       // A seed this spec and this code finished before (a resumed run, or a partial run into the same folder) is kept.
       const finished = await reusableSeedFile(outDir, seed, digestOfSpec, code);
-      const s = finished?.result ?? (await evaluateSeed({ spec, session, data, table, space, runs, alpha, alphas, work, overhead, signal, onProgress, log }, seed));
+      // Taken as --combine reads it back (through JSON), so that a plain run and partial runs give the same figures.
+      const s = finished?.result ?? asStored(await evaluateSeed({ spec, session, data, table, space, runs, alpha, alphas, work, overhead, signal, onProgress, log }, seed));
       perSeed.push(s);
       if (finished == null) {
         seedFiles.push(await writeSeedFile(outDir, { format: "haps-evaluation-seed/1", specDigest: digestOfSpec, code, shared: sharedResults, result: s, startedAt, endedAt: new Date().toISOString() }));
@@ -166,7 +168,7 @@ export async function runEvaluation(spec: EvalSpec, options: EvaluationOptions):
       return { seedFiles, resultsFile: null, reportFile: null, charts: [], summary: null };
     }
 
-    const results = assembleResults(sharedResults, perSeed, { startedAt, seconds: (performance.now() - started) / 1000, processes: 1 });
+    const results = assembleResults(asStored(sharedResults), perSeed, { startedAt, seconds: (performance.now() - started) / 1000, processes: 1 });
     const files = await writeEvaluation(results, outDir, { benchmark: spec.benchmark != null });
     log(`written: ${files.resultsFile}, ${files.reportFile}, ${files.charts.length} charts`);
     return { ...files, seedFiles, summary: digest(results) };
