@@ -15,6 +15,9 @@ import { FixedBaseline, OracleBaseline, RandomBaseline, StandardizedBaseline, ty
 import { reward } from "../metrics/reward/reward.ts";
 import { Rng } from "../nn/Rng.ts";
 import type { BaselineOptions, EvalMethod } from "./EvalSpec.ts";
+import type { AssignmentTable } from "./AssignmentTable.ts";
+import { routeLlmCurve } from "./routeLlmCurve.ts";
+import type { RoutingCurveResult } from "./types.ts";
 import { learnedBaseline } from "./tuning/learnedMethods.ts";
 import { describeConfiguration, drawConfigurations, type Configuration, type SearchSpace } from "./tuning/searchSpace.ts";
 
@@ -181,4 +184,75 @@ export function decide(source: { baseline: Baseline } | { error: string }, test:
       return { error: (error as Error).message };
     }
   });
+}
+
+/** A decision on one test item: the assignment's index in the space, or why there is none. */
+export type Decision = { index: number } | { error: string };
+
+/**
+ * What the evaluation needs from a fitted baseline, as data: its search, and its decisions on the seed's test items at
+ * every cost regime and swept alpha. Stored per seed (baselineStore.ts), so that a resumed run does not fit it again.
+ */
+export interface BaselineRecord {
+  method: EvalMethod;
+  name: string;
+  weighsCost: boolean;
+  fitSeconds: number;
+  tuning: TuningRecord | null;
+  chosen: Record<string, number>;
+  configurations: number;
+  failed: number;
+  /** The first configuration's error when none could be fitted. */
+  firstError: string | null;
+  /** Decisions on the test items at each cost regime, with the configuration kept for it. */
+  byAlpha: Record<string, Decision[]>;
+  /** Decisions at each swept alpha (a baseline that weighs cost, the Oracle aside); null otherwise. */
+  pareto: Record<string, Decision[]> | null;
+  /** RouteLLM's routing curve on the test items (its kept configuration at the training alpha); null for the others. */
+  routeLlmCurve: RoutingCurveResult | null;
+}
+
+/**
+ * The record of a fitted baseline. The Pareto sweep decides with the configuration kept at the training alpha; one that
+ * trains a model per alpha (GraphRouter) is fitted again with that configuration for the swept alphas.
+ */
+export function baselineRecord(
+  f: FittedBaseline,
+  ctx: { examples: { train: readonly RoutingExample[]; valid: readonly RoutingExample[]; test: readonly RoutingExample[] }; space: AssignmentSpace; seed: number; alpha: number; alphas: readonly number[]; paretoAlphas: readonly number[]; table: AssignmentTable },
+): BaselineRecord {
+  const { alpha, examples } = ctx;
+  const byAlpha: Record<string, Decision[]> = {};
+  for (const a of ctx.alphas) byAlpha[key(a)] = decide(baselineAt(f, a, alpha), examples.test, a);
+  let pareto: Record<string, Decision[]> | null = null;
+  if (f.weighsCost && f.method !== "oracle") {
+    let source = baselineAt(f, alpha, alpha);
+    if (learnedBaseline(f.method)?.perAlphaFit && "baseline" in source) {
+      const index = f.chosen[key(alpha)];
+      const refit = f.entry.build(f.entry.configurations[index]);
+      try {
+        refit.fit(examples.train, examples.valid, ctx.space, { rng: baselineRng(ctx.seed, index === 0 ? f.name : `${f.name}#${index}`), alphas: ctx.paretoAlphas });
+        source = { baseline: refit };
+      } catch (error) {
+        source = { error: (error as Error).message };
+      }
+    }
+    pareto = {};
+    for (const a of ctx.paretoAlphas) pareto[key(a)] = decide(source, examples.test, a);
+  }
+  const mf = (f.method === "routellm" || f.method === "routellm-pair") && "baseline" in f.candidates[f.chosen[key(alpha)]] ? (baselineAt(f, alpha, alpha) as { baseline: Baseline }).baseline : null;
+  const failed = f.candidates.filter((c) => "error" in c).length;
+  return {
+    method: f.method,
+    name: f.name,
+    weighsCost: f.weighsCost,
+    fitSeconds: f.fitSeconds,
+    tuning: f.tuning,
+    chosen: f.chosen,
+    configurations: f.candidates.length,
+    failed,
+    firstError: failed === f.candidates.length ? (f.candidates[0] as { error: string }).error : null,
+    byAlpha,
+    pareto,
+    routeLlmCurve: mf ? routeLlmCurve(mf, examples.test, ctx.table) : null,
+  };
 }

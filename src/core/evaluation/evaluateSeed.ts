@@ -16,7 +16,7 @@
 // run); methods with adapters run episodes (EpisodeRunner). Every method is scored on the same items, with the same
 // cost normaliser and the same token accounting (scoreOutcomes).
 import path from "node:path";
-import { RandomBaseline, type AssignmentSpace, type Baseline, type RoutingExample } from "../baselines/index.ts";
+import { RandomBaseline, type AssignmentSpace, type RoutingExample } from "../baselines/index.ts";
 import { episodesWith, trainStaticAdapters } from "../baselines/StaticAdapter.ts";
 import type { PreparedQuery } from "../episode/types.ts";
 import { reward, type CostNormalizer } from "../metrics/index.ts";
@@ -25,8 +25,9 @@ import { fitCostNormalizer, type ActionRow } from "../training/ActionDataset.ts"
 import type { TrainingProgress } from "../training/progress.ts";
 import type { TrainingSession } from "../training/Trainer.ts";
 import type { AssignmentTable, Choice } from "./AssignmentTable.ts";
-import { baselineAt, baselineRng, decide, fitBaseline, makeBaselines, type FittedBaseline, type TuningRecord } from "./baselineMethods.ts";
-import { learnedBaseline, HAPS_SPACE, STATIC_ADAPTER_SPACE } from "./tuning/learnedMethods.ts";
+import { baselineRecord, baselineRng, fitBaseline, makeBaselines, type BaselineRecord, type Decision as BaselineDecision, type TuningRecord } from "./baselineMethods.ts";
+import { asStored, directoryDigest, fingerprint, fitSlug, loadFit, storeFit } from "./fitStore.ts";
+import { HAPS_SPACE, STATIC_ADAPTER_SPACE } from "./tuning/learnedMethods.ts";
 import { describeConfiguration, drawConfigurations, nestConfiguration } from "./tuning/searchSpace.ts";
 import type { EvalSpec } from "./EvalSpec.ts";
 import type { EvaluationData } from "./EvaluationData.ts";
@@ -34,7 +35,6 @@ import type { HapsRuns, RunVariant, TrainedRun } from "./HapsRuns.ts";
 import { compareWithKnn } from "./knnComparison.ts";
 import { checkAlphaActs } from "../training/alphaChecks.ts";
 import { rlImproved } from "../training/JointRl.ts";
-import { routeLlmCurve } from "./routeLlmCurve.ts";
 import { rowOutcome, scoreOutcomes, type ItemOutcome, type MethodScore } from "./scoreOutcomes.ts";
 import type { MethodResult, ParetoSeries, SeedEvaluation, TrainingRecord } from "./types.ts";
 
@@ -122,20 +122,30 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
   }
   const trained = [...hapsRuns, noLowLevel, noSharing, ...depthRuns.map((d) => d.run)].filter((r, i, all): r is TrainedRun => r != null && all.indexOf(r) === i);
 
-  // 3. Baselines.
-  const fitted: FittedBaseline[] = [];
+  // 3. Baselines: each fitted with its search and its decisions on the test items recorded, or read back from the
+  // seed's folder when a run with the same --out fitted it before on the same examples.
+  const paretoAlphas = [...new Set([...spec.paretoAlphas, ...alphas])].sort((a, b) => a - b);
+  const examplesDigest = fingerprint({ examples, space: ctx.space.assignments.map((a) => [a.label, a.embedding]) });
+  const fitted: BaselineRecord[] = [];
   for (const entry of makeBaselines(spec.methods, ctx.space, spec.baselines, seed, spec.tuning.configurations)) {
     ctx.signal?.throwIfAborted();
-    const f = fitBaseline(entry, examples, ctx.space, seed, alphas);
-    const failed = f.candidates.filter((c) => "error" in c).length;
-    const kept = f.tuning == null ? "" : `, kept ${alphas.map((a) => `configuration ${f.chosen[alphaKey(a)]} at alpha ${a}`).join(", ")}`;
-    ctx.log(`seed ${seed}: ${f.name} ${failed < f.candidates.length ? `fitted (${f.candidates.length} configuration(s)${failed > 0 ? `, ${failed} failed` : ""}) in ${f.fitSeconds.toFixed(1)} s${kept}` : `could not be fitted: ${(f.candidates[0] as { error: string }).error}`}`);
+    const file = path.join(seedDir, "baselines", `${fitSlug(entry.name)}.json`);
+    const wanted = fingerprint({ format: 1, examplesDigest, method: entry.method, name: entry.name, configurations: entry.configurations, options: spec.baselines, alpha, alphas, paretoAlphas });
+    let f = await loadFit<BaselineRecord>(file, wanted);
+    if (f != null) {
+      ctx.log(`seed ${seed}: ${f.name} fitted before (${file}), not fitted again`);
+    } else {
+      // Used as a resumed run reads it back (through JSON), so that both give the same figures.
+      f = asStored(baselineRecord(fitBaseline(entry, examples, ctx.space, seed, alphas), { examples, space: ctx.space, seed, alpha, alphas, paretoAlphas, table }));
+      await storeFit(file, wanted, f);
+      const kept = f.tuning == null ? "" : `, kept ${alphas.map((a) => `configuration ${f!.chosen[alphaKey(a)]} at alpha ${a}`).join(", ")}`;
+      ctx.log(`seed ${seed}: ${f.name} ${f.failed < f.configurations ? `fitted (${f.configurations} configuration(s)${f.failed > 0 ? `, ${f.failed} failed` : ""}) in ${f.fitSeconds.toFixed(1)} s${kept}` : `could not be fitted: ${f.firstError}`}`);
+    }
     fitted.push(f);
     if (f.tuning) tuning.push(f.tuning);
   }
 
   // 4. Every method on the test items.
-  const paretoAlphas = [...new Set([...spec.paretoAlphas, ...alphas])].sort((a, b) => a - b);
   const sweeping = fitted.filter((f) => f.weighsCost && f.method !== "oracle").length + (spec.methods.includes("haps") ? 1 : 0);
   const mainCount = fitted.length + (spec.methods.includes("haps") ? 1 : 0);
   const ablationCount = (ablations.highLevel ? 1 + table.size : 0) + (noLowLevel ? 1 : 0) + (noSharing ? 1 : 0) + depthRuns.length;
@@ -156,7 +166,7 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
   };
   // The router's own cost, for the methods that run it.
   const withOverhead = (outcomes: ItemOutcome[]): ItemOutcome[] => outcomes.map((o) => (o.cost == null ? o : { ...o, cost: o.cost + (ctx.overhead.get(o.item) ?? 0) }));
-  const paysOverhead = (f: FittedBaseline) => f.tuning != null;
+  const paysOverhead = (f: BaselineRecord) => f.tuning != null;
   const groups = ctx.data.benchmarkItems == null ? undefined : new Map(ctx.data.benchmarkItems.map((i) => [i.id, i.group as string]));
   const score = (outcomes: ItemOutcome[], a: number): MethodScore => scoreOutcomes(outcomes, normalizer, a, table, groups);
   const greedy = (run: TrainedRun, a: number): Choice[] => testQueries.map((q) => run.policy.head.toAssignment(run.policy.head.argmax(q.feature, a)).choice);
@@ -169,14 +179,13 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     for (const a of alphas) byAlpha[alphaKey(a)] = score(await episodes(haps!, greedy(haps!, a)), a);
     methods.push({ name: HAPS_NAME, group: "main", kind: "haps", adapters: true, scoredFrom: "episodes", weighsCost: true, fitSeconds: trainSeconds(haps), byAlpha });
   }
-  const baselineOutcomes = (f: FittedBaseline, source: { baseline: Baseline } | { error: string }, a: number) => {
-    const decisions = decide(source, examples.test, a).map((d): Decision => ("index" in d ? { choice: table.choiceAt(d.index) } : d));
-    const outcomes = fromRows(decisions);
+  const baselineOutcomes = (f: BaselineRecord, decided: readonly BaselineDecision[]) => {
+    const outcomes = fromRows(decided.map((d): Decision => ("index" in d ? { choice: table.choiceAt(d.index) } : d)));
     return paysOverhead(f) ? withOverhead(outcomes) : outcomes;
   };
   for (const f of fitted) {
     const byAlpha: MethodResult["byAlpha"] = {};
-    for (const a of alphas) byAlpha[alphaKey(a)] = score(baselineOutcomes(f, baselineAt(f, a, alpha), a), a);
+    for (const a of alphas) byAlpha[alphaKey(a)] = score(baselineOutcomes(f, f.byAlpha[alphaKey(a)]), a);
     methods.push({ name: f.name, group: "main", kind: f.method, adapters: false, scoredFrom: "action rows", weighsCost: f.weighsCost, fitSeconds: f.fitSeconds, byAlpha });
   }
   const staticPareto: ParetoSeries[] = [];
@@ -231,27 +240,15 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
   }
   for (const f of fitted) {
     if (f.method === "oracle") continue;
-    if (!f.weighsCost) {
+    if (f.pareto == null) {
       const s = methods.find((m) => m.name === f.name)!.byAlpha[alphaKey(alpha)];
       pareto.push({ name: f.name, kind: f.method, points: [point(alpha, s)] });
       continue;
     }
-    let source = baselineAt(f, alpha, alpha);
-    if (learnedBaseline(f.method)?.perAlphaFit && "baseline" in source) {
-      const index = f.chosen[alphaKey(alpha)];
-      const refit = f.entry.build(f.entry.configurations[index]);
-      try {
-        refit.fit(examples.train, examples.valid, ctx.space, { rng: baselineRng(seed, index === 0 ? f.name : `${f.name}#${index}`), alphas: paretoAlphas });
-        source = { baseline: refit };
-      } catch (error) {
-        source = { error: (error as Error).message };
-      }
-    }
-    pareto.push({ name: f.name, kind: f.method, points: paretoAlphas.map((a) => point(a, score(baselineOutcomes(f, source, a), a))) });
+    pareto.push({ name: f.name, kind: f.method, points: paretoAlphas.map((a) => point(a, score(baselineOutcomes(f, f.pareto![alphaKey(a)]), a))) });
   }
 
-  const mf = fitted.find((f) => f.method === "routellm-pair" && "baseline" in f.candidates[f.chosen[alphaKey(alpha)]]) ?? fitted.find((f) => f.method === "routellm" && "baseline" in f.candidates[f.chosen[alphaKey(alpha)]]);
-  const mfRouter = mf ? (baselineAt(mf, alpha, alpha) as { baseline: Baseline }).baseline : null;
+  const curve = fitted.find((f) => f.method === "routellm-pair" && f.routeLlmCurve != null) ?? fitted.find((f) => f.method === "routellm" && f.routeLlmCurve != null);
   const knnComparison = haps ? compareWithKnn(haps.policy, examples, ctx.space, haps.result.rl.bestValidReward, alpha, seed) : null;
   // Whether alpha acts on the trained head, on the validation items' action rows (the training items without them).
   const checked = examples.valid.length > 0 ? examples.valid : examples.train;
@@ -268,7 +265,7 @@ export async function evaluateSeed(ctx: SeedContext, seed: number): Promise<Seed
     splits: { train: ids(split.train), valid: ids(split.valid), test: ids(test) },
     costNormalizer: normalizer.toJSON(),
     methods,
-    routeLlmCurve: mfRouter ? routeLlmCurve(mfRouter, examples.test, table) : null,
+    routeLlmCurve: curve?.routeLlmCurve ?? null,
     knnComparison,
     alphaCheck: alphaCheck && { ...alphaCheck, items: examples.valid.length > 0 ? "validation" : "training" },
     trainings: trained.map(trainingRecord),
@@ -317,13 +314,33 @@ async function staticAdapterMethods(
   const out: MethodResult[] = [];
   const tuning: TuningRecord[] = [];
   const configurations = drawConfigurations(STATIC_ADAPTER_SPACE, ctx.spec.tuning.configurations, seed, "static-adapter");
+  // A form trained before with the same --out on the same items, HAPS checkpoint, settings and cost regimes is read back.
+  const hapsDigest = await directoryDigest(haps.result.checkpoint);
+  const examplesDigest = fingerprint([train, valid, data.testQueries].map((qs) => qs.map((q) => [q.routingPrompt, q.feature])));
+  type StoredForm = { trials: TuningRecord["trials"]; keptIndex: number; fitSeconds: number; bestValidReward: number; rollouts: number; outcomes: Record<string, ItemOutcome[]> };
   for (const v of variants) {
+    const pays = v.route === underRouter;
+    const file = path.join(ctx.work, `seed-${seed}`, "static-adapters", `${fitSlug(v.name)}.json`);
+    const wanted = fingerprint({ format: 1, name: v.name, hapsDigest, examplesDigest, configurations, rl: session.spec.rl, alpha, alphas: ctx.alphas, normalizer: normalizer.toJSON(), seed });
+    const stored = await loadFit<StoredForm>(file, wanted);
+    if (stored != null) {
+      ctx.log(`seed ${seed}: ${v.name}: trained before (${file}), not trained again; kept configuration ${stored.keptIndex}, best validation reward ${stored.bestValidReward.toFixed(4)}`);
+      tuning.push({ method: "static-adapter", name: v.name, space: STATIC_ADAPTER_SPACE, trials: stored.trials, chosen: Object.fromEntries(ctx.alphas.map((a) => [alphaKey(a), stored.keptIndex])), selectedOn: data.split.valid.length > 0 ? "valid" : "train" });
+      const byAlpha: MethodResult["byAlpha"] = {};
+      for (const a of ctx.alphas) {
+        tick(stored.outcomes[alphaKey(a)].length);
+        byAlpha[alphaKey(a)] = score(stored.outcomes[alphaKey(a)], a);
+      }
+      out.push({ name: v.name, group: "main", kind: "static-adapter", adapters: true, scoredFrom: "episodes", weighsCost: pays, fitSeconds: stored.fitSeconds, byAlpha });
+      continue;
+    }
     const started = performance.now();
     const trials: TuningRecord["trials"] = [];
     let kept: Awaited<ReturnType<typeof trainStaticAdapters>> | null = null;
     let keptIndex = 0;
     for (const [i, configuration] of configurations.entries()) {
       const t0 = performance.now();
+      ctx.log(`seed ${seed}: ${v.name}: static adapters: training configuration ${i}`);
       const settings = { ...session.spec.rl, ...nestConfiguration(configuration).rl };
       const trained = await trainStaticAdapters({ pipeline: haps.pipeline, policyConfig: session.pipeline.policy.config, route: v.route(alpha), train, valid, settings, alpha, normalizer, seed, signal: ctx.signal, onProgress: ctx.onProgress });
       trials.push({ configuration, description: describeConfiguration(configuration), fitSeconds: (performance.now() - t0) / 1000, validReward: { [alphaKey(alpha)]: trained.bestValidReward }, checkpoint: { [alphaKey(alpha)]: trained.bestAtItems > 0 ? `after ${trained.bestAtItems} items` : "its starting adapters (0 items)" } });
@@ -336,13 +353,15 @@ async function staticAdapterMethods(
     const fitSeconds = (performance.now() - started) / 1000;
     ctx.log(`seed ${seed}: ${v.name}: kept configuration ${keptIndex}, best validation reward ${trained.bestValidReward.toFixed(4)} (${trained.rollouts} episodes, ${fitSeconds.toFixed(0)} s)`);
     tuning.push({ method: "static-adapter", name: v.name, space: STATIC_ADAPTER_SPACE, trials, chosen: Object.fromEntries(ctx.alphas.map((a) => [alphaKey(a), keptIndex])), selectedOn: data.split.valid.length > 0 ? "valid" : "train" });
-    const pays = v.route === underRouter;
     const byAlpha: MethodResult["byAlpha"] = {};
+    const outcomes: Record<string, ItemOutcome[]> = {};
     for (const a of ctx.alphas) {
       const episodes = await episodesWith({ pipeline: haps.pipeline, route: v.route(a), alpha: a, normalizer, signal: ctx.signal }, data.testQueries, trained.adapters);
       tick(episodes.length);
-      byAlpha[alphaKey(a)] = score(episodes.map((e): ItemOutcome => ({ item: e.item, choice: e.assignment, quality: e.quality, cost: e.cost + (pays ? (ctx.overhead.get(e.item) ?? 0) : 0), tokens: e.tokens })), a);
+      outcomes[alphaKey(a)] = asStored(episodes.map((e): ItemOutcome => ({ item: e.item, choice: e.assignment, quality: e.quality, cost: e.cost + (pays ? (ctx.overhead.get(e.item) ?? 0) : 0), tokens: e.tokens })));
+      byAlpha[alphaKey(a)] = score(outcomes[alphaKey(a)], a);
     }
+    await storeFit(file, wanted, { trials, keptIndex, fitSeconds, bestValidReward: trained.bestValidReward, rollouts: trained.rollouts, outcomes } satisfies StoredForm);
     out.push({ name: v.name, group: "main", kind: "static-adapter", adapters: true, scoredFrom: "episodes", weighsCost: pays, fitSeconds, byAlpha });
   }
   return { methods: out, tuning };

@@ -173,7 +173,10 @@ export interface EvaluationResults {
   comparisons: Comparisons;
   pareto: ParetoSummary[];
   startedAt: string;
+  /** Wall seconds from the first seed's start to the last seed's end (for a combined run, over its seed processes). */
   seconds: number;
+  /** Seed processes that ran side by side (1: one process ran every seed; a resumed run counts as one). */
+  processes: number;
 }
 
 /** The small digest the engine's `evaluate` returns beside the files. */
@@ -189,5 +192,7 @@ export interface EvaluationOutcome {
   resultsFile: string;
   reportFile: string;
   charts: { name: string; file: string }[];
+  /** Each seed's own result (outDir/seeds/seed-S.json), which --combine and a resumed run read. */
+  seedFiles?: string[];
   summary: EvaluationDigest;
 }
