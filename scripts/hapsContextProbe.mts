@@ -35,6 +35,8 @@ const t0 = performance.now();
 const split = stratifiedSplits(benchmark.items, seed);
 const curveFile = process.env.CURVE;
 const avgK = Number(process.env.AVG ?? 0);
+// AVG_SKIP=head. keeps the live weights of the parameters under that prefix (the head) and averages the rest.
+const avgSkip = process.env.AVG_SKIP;
 let curveExtraMs = 0;
 const snapshots: Map<string, Float64Array | Float32Array>[] = [];
 const session: TrainingSession = await TrainingSession.open(spec, {
@@ -62,6 +64,7 @@ const session: TrainingSession = await TrainingSession.open(spec, {
           if (avgK > 1 && snapshots.length >= 2) {
             const saved = new Map(params.map(([n, p]) => [n, p.data.slice()]));
             for (const [n, p] of params) {
+              if (avgSkip != null && n.startsWith(avgSkip)) continue;
               const d = p.data;
               d.fill(0);
               for (const s of snapshots) { const x = s.get(n)!; for (let i = 0; i < d.length; i++) d[i] += x[i] / snapshots.length; }
