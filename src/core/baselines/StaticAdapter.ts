@@ -5,7 +5,7 @@
 // query's: the same parameterisation and initialisation (a HapsPolicy of the same configuration and seed), the same
 // estimator (Gaussian exploration on B with antithetic pairs, the central difference of the shaped reward, plain SGD
 // with the same step size, linear decay and |B| penalty), the same rollout budget (epochs over the training items,
-// validation cadence, patience), the same validation with mean adapters and the same best-checkpoint rule (JointRl.ts).
+// validation cadence, patience), the same validation with mean adapters and the same best-checkpoint rule and averaging (JointRl.ts).
 // Only the query dependence is gone, so what it cannot do that HAPS does is what per-query parameters buy.
 //
 // Who answers: `route` gives each query its assignment - a fixed assignment (the "best fixed assignment with a static
@@ -25,6 +25,7 @@ import { qualityOf, runPool } from "../training/episodes.ts";
 import { antitheticAdapterStep, judgeValidation, resolveRlBudget, skipSettled, type PairOutcome } from "../training/JointRl.ts";
 import { shuffle } from "../training/loadSplits.ts";
 import type { TrainingProgress } from "../training/progress.ts";
+import { ValidationAverage } from "../training/ValidationAverage.ts";
 import type { RlSettings } from "../training/TrainSpec.ts";
 
 export interface StaticAdapterContext {
@@ -70,6 +71,8 @@ export async function trainStaticAdapters(ctx: StaticAdapterContext): Promise<St
   const open = ctx.policyConfig.candidates.filter((c) => c.open).map((c) => c.id);
   const params = [...policy.parameters()].filter(([name]) => !name.startsWith("head."));
   const sgd = new Sgd(params, { lr: settings.generatorLr });
+  // As JointRl: with `averageLast` > 1 the validated (and kept) adapters come from the mean of the last points' weights.
+  const average = new ValidationAverage(params, settings.averageLast);
   const totalSteps = Math.max(1, settings.epochs * Math.ceil(ctx.train.length / settings.batchSize));
   const rng = new Rng(ctx.seed * 7919 + 23);
   const meanAdapters = () => new Map(open.map((id) => [id, policy.generate(id, feature)!]));
@@ -83,7 +86,8 @@ export async function trainStaticAdapters(ctx: StaticAdapterContext): Promise<St
   const history: StaticAdapters["history"] = [];
 
   const validate = async (): Promise<boolean> => {
-    const adapters = meanAdapters();
+    average.record();
+    const adapters = await average.withAverage(async () => meanAdapters());
     const rewards = await episodesWith(ctx, ctx.valid.length > 0 ? ctx.valid : ctx.train, adapters);
     const validReward = rewards.reduce((s, r) => s + r.reward, 0) / Math.max(1, rewards.length);
     history.push({ items: itemsSeen, validReward });

@@ -71,6 +71,7 @@ import { evaluateRouter } from "./evaluateRouter.ts";
 import { qualityOf } from "./episodes.ts";
 import { shuffle } from "./loadSplits.ts";
 import { pace, type TrainingProgress } from "./progress.ts";
+import { ValidationAverage } from "./ValidationAverage.ts";
 import type { RlSettings } from "./TrainSpec.ts";
 
 export interface RlItem {
@@ -141,7 +142,9 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
   for (const [name, p] of params) if (isHead(name)) routerParams.add(name, p);
   const routerAdam = new Adam(routerParams, { lr: settings.lr, weightDecay: settings.weightDecay });
   const generatorSgd = new Sgd([...params].filter(([n]) => !isHead(n)), { lr: settings.generatorLr });
-  const optimisers = { router: routerAdam, generators: generatorSgd };
+  // With `averageLast` > 1, validation sees the mean of the last validation points' generators and trunk (the head live).
+  const average = new ValidationAverage(params, settings.averageLast, ["head."]);
+  const optimisers = { router: routerAdam, generators: generatorSgd, average };
   const stepsPerEpoch = Math.ceil(ctx.train.length / settings.batchSize);
   const { epochs, validateEvery, patience } = resolveRlBudget(settings, ctx.train.length);
   const totalSteps = Math.max(1, epochs * stepsPerEpoch);
@@ -274,8 +277,13 @@ export async function jointRl(ctx: RlContext): Promise<RlResult> {
     return { mean, settled: open.length > 0 && plus.quality >= 1 && minus.quality >= 1 };
   }
 
-  /** Validation on the held-out validation items; saves the best checkpoint. Returns whether to stop. */
+  /** Validation on the held-out validation items (of the averaged weights, see `average`); saves the best checkpoint. Returns whether to stop. */
   async function validate(): Promise<boolean> {
+    average.record();
+    return average.withAverage(validateAndKeep);
+  }
+
+  async function validateAndKeep(): Promise<boolean> {
     const rows = await evaluateRouter(ctx.pipeline, ctx.valid, { alpha, adapters: settings.adapters ? "generated" : "none", normalizer: ctx.normalizer, signal: ctx.signal, concurrency: 2 });
     const validReward = rows.length === 0 ? 0 : rows.reduce((s, r) => s + r.reward, 0) / rows.length;
     const trainReward = state.rewardCount > 0 ? state.rewardSum / state.rewardCount : null;
@@ -408,7 +416,7 @@ export function mirror(mean: LoraAdapter, plus: LoraAdapter): LoraAdapter {
 const STATE_FILE = "state.json";
 const MOMENTS_FILE = "adam.safetensors";
 
-type Optimisers = { router: Adam; generators: Sgd };
+type Optimisers = { router: Adam; generators: Sgd; average: ValidationAverage };
 
 /** Current weights (as a checkpoint), the optimisers' state and the loop's position, written at each validation. */
 async function saveState(dir: string, policy: HapsPolicy, optimisers: Optimisers, state: RunState): Promise<void> {
@@ -418,7 +426,9 @@ async function saveState(dir: string, policy: HapsPolicy, optimisers: Optimisers
   moments.v.forEach((v, k) => tensors.push([`router.v.${k}`, { shape: [v.length], data: v }]));
   const sgd = optimisers.generators.getState();
   sgd.velocity.forEach((v, k) => tensors.push([`generators.velocity.${k}`, { shape: [v.length], data: v }]));
-  const steps = { "step.router": String(moments.step), "step.generators": String(sgd.step) };
+  const { snapshots } = optimisers.average.getState();
+  snapshots.forEach((s, i) => s.forEach((x, k) => tensors.push([`average.${i}.${k}`, { shape: [x.length], data: x }])));
+  const steps = { "step.router": String(moments.step), "step.generators": String(sgd.step), "average.snapshots": String(snapshots.length) };
   await saveCheckpoint(policy, path.join(dir, "weights"));
   await writeAtomically(path.join(dir, MOMENTS_FILE), encodeSafetensors(tensors, steps));
   // The state file goes last: it is what makes a resume happen, so it must only name files already complete.
@@ -445,5 +455,10 @@ async function loadState(dir: string, policy: HapsPolicy, optimisers: Optimisers
   });
   const buffers = optimisers.generators.getState().velocity.length;
   optimisers.generators.setState({ step: Number(metadata["step.generators"]), velocity: Array.from({ length: buffers }, (_, k) => get(`generators.velocity.${k}`)) });
+  // A state written before averaging existed has no snapshots: the average restarts from the next validation point.
+  const averaged = optimisers.average.names.length;
+  optimisers.average.setState({
+    snapshots: Array.from({ length: Number(metadata["average.snapshots"] ?? 0) }, (_, i) => Array.from({ length: averaged }, (_, k) => get(`average.${i}.${k}`))),
+  });
   return state;
 }
