@@ -146,6 +146,8 @@ Napi::Value Attach(const Napi::CallbackInfo& info) {
         fns.ggmlBasePath = found.ggmlBase[0];
         result.Set("llama", fns.llamaPath);
         result.Set("ggmlBase", fns.ggmlBasePath);
+        // Whether the layer-input capture and what its guard reads are all there (the router's layer-input feature).
+        result.Set("layerInput", fns.setLayerInput != nullptr && fns.getLayerInput != nullptr && fns.modelNLayer != nullptr && fns.modelMetaValStr != nullptr && fns.nBatch != nullptr);
     } else {
         result.Set("error", problem);
     }

@@ -12,6 +12,10 @@
 //   wanted where the prompt asks for that agent's value, after the earlier agents' chosen ids, so those tokens are
 //   evaluated whatever the order of decodes; on the bench's tiny vocabulary (about a character a token) that is
 //   about as many tokens again as the query's own.
+//
+// `layerInput`: the same two routes with the layer-input feature (router.feature {"layerInput": L}, the last layer's
+// input), read through the native layer from a plain context that outputs nothing while the feature is read; the
+// zero-shot decisions are read on that same sequence. Interleaved with the rest, in the same loop.
 import type { AgentConfig, CandidateConfig } from "../../core/config/HapsConfig.ts";
 import { defaultAgents } from "../../core/config/HapsConfig.ts";
 import { buildRoutingPrompt } from "../../core/router/RoutingPrompt.ts";
@@ -65,6 +69,20 @@ export interface RoutingPassFigures {
    * earlier agents' chosen ids included - each is needed to read that agent's distribution where the prompt asks.
    */
   decisionTokens: number;
+  /** The layer-input feature's routes (last layer's input), or why the native layer cannot give it here. */
+  layerInput: LayerInputRoutingFigures | { unavailable: string };
+}
+
+export interface LayerInputRoutingFigures {
+  layer: number;
+  /** Zero-shot: the layer-input feature and the decision, one pass on the plain context. */
+  routingMs: Summary;
+  /** Trained: the layer-input feature alone. */
+  trainedRoutingMs: Summary;
+  /** median routing / median query prefill. */
+  ratio: number;
+  trainedRatio: number;
+  perQueryRatios: { zeroShot: Summary; trained: Summary; zeroShotCpu: Summary | null; trainedCpu: Summary | null };
 }
 
 /** Wall and process CPU time of `fn` (CPU time: every thread of this process, user + system). */
@@ -100,6 +118,15 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
   const prompts = QUESTIONS.map((question) => buildRoutingPrompt(agents, "Answer a multi-hop question by searching the given paragraphs.", { question }, CANDIDATES));
   const route = (i: number) => router.routeWithFeature(prompts[i], agents.map((a) => a.id), CANDIDATES, 0);
   await route(0); // the prefix goes into the cache once
+  // The layer-input feature: the last layer's input (the deepest a plain pass gives without the output norm and head).
+  const layer = ((model.fileInfo.architectureMetadata as { block_count?: number }).block_count ?? 1) - 1;
+  const layerProblem = await runtime.layerInputProblem(routerPath, "mean", layer);
+  const layerRouter = new ZeroShotRouter(runtime, routerPath, "mean", layer);
+  const layerRoute = (i: number) => layerRouter.routeWithFeature(prompts[i], agents.map((a) => a.id), CANDIDATES, 0);
+  if (layerProblem == null) await layerRoute(0);
+  const layerRouting: number[] = [];
+  const layerTrained: number[] = [];
+  const layerCpu = { routing: [] as number[], trained: [] as number[] };
   const routing: number[] = [];
   const trained: number[] = [];
   const prefill: number[] = [];
@@ -127,6 +154,14 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
         const featured = await timed(() => runtime.routingFeature(routerPath, prompts[i].prefix, prompts[i].problem, "mean"));
         trained.push(featured.wall);
         cpu.trained.push(featured.cpu);
+        if (layerProblem == null) {
+          const layerRouted = await timed(() => layerRoute(i));
+          layerRouting.push(layerRouted.wall);
+          layerCpu.routing.push(layerRouted.cpu);
+          const layerFeatured = await timed(() => runtime.routingFeature(routerPath, prompts[i].prefix, prompts[i].problem, "mean", layer));
+          layerTrained.push(layerFeatured.wall);
+          layerCpu.trained.push(layerFeatured.cpu);
+        }
         const own = runtime.tokenizeWithBos(model, prompts[i].problem);
         await sequence.clearHistory();
         const prefilled = await timed(() => sequence.controlledEvaluate(own));
@@ -189,5 +224,21 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
     },
     cpuMs: onCpu ? { routing: summarise(cpu.routing), trainedRouting: summarise(cpu.trained), queryPrefill: summarise(cpu.prefill) } : null,
     decisionTokens: summarise(decisionTokens).median,
+    layerInput:
+      layerProblem != null
+        ? { unavailable: layerProblem }
+        : {
+            layer,
+            routingMs: summarise(layerRouting),
+            trainedRoutingMs: summarise(layerTrained),
+            ratio: summarise(layerRouting).median / queryPrefillMs.median,
+            trainedRatio: summarise(layerTrained).median / queryPrefillMs.median,
+            perQueryRatios: {
+              zeroShot: perQuery(layerRouting, prefill),
+              trained: perQuery(layerTrained, prefill),
+              zeroShotCpu: onCpu ? perQuery(layerCpu.routing, cpu.prefill) : null,
+              trainedCpu: onCpu ? perQuery(layerCpu.trained, cpu.prefill) : null,
+            },
+          },
   };
 }

@@ -20,7 +20,7 @@ import type { LlamaContext, LlamaModel } from "node-llama-cpp";
 /** The addon's exports (native/src/hapsNative.cc). */
 export interface NativeAddon {
   mallocTrim(): boolean | undefined;
-  attach(): { llama?: string; ggmlBase?: string; error?: string };
+  attach(): { llama?: string; ggmlBase?: string; error?: string; layerInput?: boolean };
   wrappedAddress(object: object): bigint;
   describeModel(addonModel: object): { self: bigint; llamaModel: bigint; loaded: boolean; modelPath: string; nEmbd?: number };
   /** Shallow (`deep` false): only `addonModel`, the first field, to be checked before any other is trusted. */
@@ -117,7 +117,7 @@ export class NativeLayer {
     if (attached.error != null) return off(`the native layer found no usable llama.cpp (${attached.error}): adapters through files`, binary);
     return new NativeLayer(addon, {
       path: "native",
-      detail: `native layer: adapters updated in place, malloc_trim (${path.basename(binary)}, built against node-llama-cpp ${addon.nodeLlamaCppHeaders}'s headers; llama.cpp ${path.basename(attached.llama!)})`,
+      detail: `native layer: adapters updated in place, malloc_trim, ${attached.layerInput === true ? "layer-input capture" : "no layer-input capture (the router's layer-input feature is unavailable)"} (${path.basename(binary)}, built against node-llama-cpp ${addon.nodeLlamaCppHeaders}'s headers; llama.cpp ${path.basename(attached.llama!)})`,
       binary,
     });
   }

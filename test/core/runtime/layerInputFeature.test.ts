@@ -59,6 +59,8 @@ describe("the layer-input router feature (native layer)", { skip }, () => {
   before(async () => {
     runtime = await LlamaRuntime.create({ gpu: false, threads: 1 });
     assert.equal(runtime.native.status.path, "native", runtime.native.status.detail);
+    // The start-up check found the capture's functions in the loaded libllama, and says so in the log line.
+    assert.match(runtime.native.status.detail, /malloc_trim, layer-input capture \(/);
     config = defaultConfig(await ensureDefaultModels(tempDir("models")));
     models = [{ path: config.router.model, layers: 4 }, ...(haveSharedModels ? [{ path: stories260K, layers: 5 }] : [])];
   });
