@@ -9,8 +9,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { open } from "node:fs/promises";
+import path from "node:path";
 import { gguf } from "@huggingface/gguf";
 import type { Token } from "node-llama-cpp";
+import { saveCheckpoint } from "../../../src/core/checkpoint/checkpoint.ts";
 import { defaultConfig } from "../../../src/core/config/defaultConfig.ts";
 import type { HapsConfig } from "../../../src/core/config/HapsConfig.ts";
 import { HapsPipeline } from "../../../src/core/episode/HapsPipeline.ts";
@@ -180,6 +182,25 @@ describe("the layer-input router feature (native layer)", { skip }, () => {
     assert.equal((await runtime.routingFeature(config.router.model, p.prefix, p.problem, "mean")).length, 64);
     // A configuration asking for a layer the router does not have is refused when the pipeline is built.
     await assert.rejects(HapsPipeline.create(runtime, { ...config, router: { ...config.router, feature: { layerInput: 4 } } }), /router\.feature\.layerInput is 4, but the router model has layers 0\.\.3/);
+  });
+
+  test("a pipeline reads the feature its checkpoint was trained on, and refuses a checkpoint of the other kind", async () => {
+    const dir = tempDir("layer-ckpt");
+    const onLayer = { ...config, router: { ...config.router, feature: { layerInput: 2 } as const } };
+    const fresh = await HapsPipeline.create(runtime, onLayer);
+    assert.deepEqual(fresh.policy.config.feature, { source: "layer-input", layer: 2 });
+    await saveCheckpoint(fresh.policy, path.join(dir, "layer"));
+    await saveCheckpoint((await HapsPipeline.create(runtime, config)).policy, path.join(dir, "output"));
+    // Same kind: loads, and the prepared feature is layer 2's input.
+    const trained = await HapsPipeline.create(runtime, { ...onLayer, router: { ...onLayer.router, mode: "trained", checkpoint: path.join(dir, "layer") } });
+    const request = { question: QUESTIONS[0] };
+    const prepared = await trained.prepare(request);
+    const p = prompt(QUESTIONS[0]);
+    assert.equal(prepared.routing.prefix + prepared.routing.problem, p.prefix + p.problem);
+    assert.deepEqual(Array.from(prepared.feature), Array.from(Float32Array.from(await runtime.routingFeature(config.router.model, p.prefix, p.problem, "mean", 2))));
+    // The other kind, either way round: refused, naming both kinds.
+    await assert.rejects(HapsPipeline.create(runtime, { ...onLayer, router: { ...onLayer.router, checkpoint: path.join(dir, "output") } }), /router feature is output .* in the checkpoint, layer-input 2 .* in the configuration/);
+    await assert.rejects(HapsPipeline.create(runtime, { ...config, router: { ...config.router, checkpoint: path.join(dir, "layer") } }), /router feature is layer-input 2 .* in the checkpoint, output .* in the configuration/);
   });
 
   test("without the native layer the layer-input feature is refused with the reason, and the output feature is unchanged", async () => {
