@@ -8,7 +8,7 @@
 //   layer the layer-input feature is refused while the output feature still works.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { open } from "node:fs/promises";
+import { open, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { gguf } from "@huggingface/gguf";
 import type { Token } from "node-llama-cpp";
@@ -16,7 +16,10 @@ import { saveCheckpoint } from "../../../src/core/checkpoint/checkpoint.ts";
 import { defaultConfig } from "../../../src/core/config/defaultConfig.ts";
 import type { HapsConfig } from "../../../src/core/config/HapsConfig.ts";
 import { HapsPipeline } from "../../../src/core/episode/HapsPipeline.ts";
-import { ensureDefaultModels } from "../../../src/core/models/defaultModels.ts";
+import { GgufWriter } from "../../../src/core/gguf/GgufWriter.ts";
+import type { GgufValue } from "../../../src/core/gguf/types.ts";
+import { buildTinyLlama } from "../../../src/core/models/buildTinyLlama.ts";
+import { DEFAULT_MODEL_SPECS, ensureDefaultModels } from "../../../src/core/models/defaultModels.ts";
 import { findNativeBinary } from "../../../src/core/native/nativeLayer.ts";
 import { buildRoutingPrompt } from "../../../src/core/router/RoutingPrompt.ts";
 import { ZeroShotRouter } from "../../../src/core/router/ZeroShotRouter.ts";
@@ -182,6 +185,26 @@ describe("the layer-input router feature (native layer)", { skip }, () => {
     assert.equal((await runtime.routingFeature(config.router.model, p.prefix, p.problem, "mean")).length, 64);
     // A configuration asking for a layer the router does not have is refused when the pipeline is built.
     await assert.rejects(HapsPipeline.create(runtime, { ...config, router: { ...config.router, feature: { layerInput: 4 } } }), /router\.feature\.layerInput is 4, but the router model has layers 0\.\.3/);
+  });
+
+  test("an architecture whose graph does not record layer inputs (qwen2) is refused before llama.cpp sees it", async () => {
+    // The embedded router's weights under the qwen2 architecture (its q/k/v biases are optional in llama.cpp).
+    const llama = buildTinyLlama(DEFAULT_MODEL_SPECS.router) as unknown as { kvs: Map<string, { value: GgufValue }>; tensors: Map<string, { name: string; dims: number[]; data: Float32Array }> };
+    const qwen2 = new GgufWriter();
+    for (const [key, { value }] of llama.kvs) {
+      if (key === "general.architecture") qwen2.setKv(key, { type: "string", value: "qwen2" });
+      else qwen2.setKv(key.startsWith("llama.") ? `qwen2.${key.slice("llama.".length)}` : key, value);
+    }
+    for (const t of llama.tensors.values()) qwen2.addTensor(t);
+    const file = path.join(tempDir("qwen2"), "qwen2-64x4.gguf");
+    await writeFile(file, qwen2.toBytes());
+    const p = prompt(QUESTIONS[0]);
+    await assert.rejects(
+      runtime.routingFeature(file, p.prefix, p.problem, "mean", 0),
+      (error: Error) => error instanceof LayerInputUnavailableError && /architecture "qwen2" does not record layer inputs/.test(error.message),
+    );
+    // The process lives on, and the model itself works: its output feature is read.
+    assert.equal((await runtime.routingFeature(file, p.prefix, p.problem, "mean")).length, 64);
   });
 
   test("a pipeline reads the feature its checkpoint was trained on, and refuses a checkpoint of the other kind", async () => {
