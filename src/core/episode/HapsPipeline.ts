@@ -86,6 +86,11 @@ export class HapsPipeline {
     if (feature.source === "layer-input" && feature.layer >= routerShape.blockCount) {
       throw new Error(`configuration: router.feature.layerInput is ${feature.layer}, but the router model has layers 0..${routerShape.blockCount - 1}`);
     }
+    if (feature.source === "layer-input") {
+      // Said once, here, rather than on the first query: the native layer, the architecture and the layer allow it.
+      const problem = await runtime.layerInputProblem(config.router.model, config.router.pooling, feature.layer);
+      if (problem != null) throw new Error(`configuration: router.feature {"layerInput": ${feature.layer}} cannot be read here: ${problem}. Use router.feature "output" (the pooled final hidden state) instead.`);
+    }
     const policyConfig = {
       featureWidth: routerShape.embeddingLength,
       feature,

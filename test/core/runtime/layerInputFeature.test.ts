@@ -235,6 +235,10 @@ describe("the layer-input router feature (native layer)", { skip }, () => {
         plain.routingFeature(config.router.model, p.prefix, p.problem, "mean", 2),
         (error: Error) => error instanceof LayerInputUnavailableError && /native layer is off \(native layer disabled by the runtime options/.test(error.message),
       );
+      await assert.rejects(
+        HapsPipeline.create(plain, { ...config, router: { ...config.router, feature: { layerInput: 2 } } }),
+        /router\.feature \{"layerInput": 2\} cannot be read here: the native layer is off .*Use router\.feature "output"/,
+      );
       const withoutAddon = await plain.routingFeature(config.router.model, p.prefix, p.problem, "mean");
       const withAddon = await runtime.routingFeature(config.router.model, p.prefix, p.problem, "mean");
       assert.ok(maxDiff(withoutAddon, withAddon) <= 1e-4 * scaleOf(withAddon), "the output feature is the same with and without the native layer");
