@@ -81,6 +81,7 @@ export function benchMarkdown(r: BenchResult): string {
     row("layer-input routing / the same query's prefill, trained, wall time (median of per-query ratios)", li.perQueryRatios.trained, "x");
     if (li.perQueryRatios.zeroShotCpu != null) row("same, zero-shot, process CPU time", li.perQueryRatios.zeroShotCpu, "x");
     if (li.perQueryRatios.trainedCpu != null) row("same, trained, process CPU time", li.perQueryRatios.trainedCpu, "x");
+    if (tp.afterPrefixCpu != null) row("a plain pass over the same tokens after the cached prefix / the query's prefill, process CPU time (the floor)", tp.afterPrefixCpu, "x");
   }
   const c = r.constrained;
   row(`decode per token, ${c.model} (${c.vocabulary.toLocaleString("en-US")}-token vocabulary), unconstrained`, c.plainMsPerToken, "ms", 3);

@@ -52,6 +52,11 @@ export interface RoutingPassFigures {
     /** median of each over median query prefill. */
     sameTokensRatio: number;
     afterPrefixRatio: number;
+    /**
+     * Per query, the plain pass after the cached prefix / that query's prefill, in process CPU time (CPU backend only):
+     * the floor a feature read from a plain pass over the same tokens (the layer-input feature) can reach.
+     */
+    afterPrefixCpu?: Summary | null;
   };
   /** The same routing without the cache (feature and decision on the whole prompt, as before): median ms. */
   uncachedRoutingMs: Summary;
@@ -133,6 +138,7 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
   const uncached: number[] = [];
   const sameTokens: number[] = [];
   const afterPrefix: number[] = [];
+  const afterPrefixCpu: number[] = [];
   const restTokens: number[] = [];
   const cpu = { routing: [] as number[], trained: [] as number[], prefill: [] as number[] };
   const decisionTokens: number[] = [];
@@ -180,9 +186,9 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
         t = performance.now();
         await sequence.controlledEvaluate([whole[0], ...rest]);
         sameTokens.push(performance.now() - t);
-        t = performance.now();
-        await held.controlledEvaluate(rest);
-        afterPrefix.push(performance.now() - t);
+        const plainPass = await timed(() => held.controlledEvaluate(rest));
+        afterPrefix.push(plainPass.wall);
+        afterPrefixCpu.push(plainPass.cpu);
         await held.eraseContextTokenRanges([{ start: prefix.length, end: held.nextTokenIndex }]);
         t = performance.now();
         await Promise.all([runtime.embed(routerPath, [text], "mean"), ...agents.map((a) => runtime.constrainedChoiceProbabilities(routerPath, `${text}\nJSON: {"${a.id}": "`, CANDIDATES.map((c) => c.id), '"'))]);
@@ -215,6 +221,7 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
       afterPrefixPrefillMs: summarise(afterPrefix),
       sameTokensRatio: summarise(sameTokens).median / queryPrefillMs.median,
       afterPrefixRatio: summarise(afterPrefix).median / queryPrefillMs.median,
+      afterPrefixCpu: onCpu ? summarise(afterPrefixCpu.map((x, k) => x / cpu.prefill[k])) : null,
     },
     perQueryRatios: {
       zeroShot: perQuery(routing, prefill),
