@@ -10,6 +10,9 @@
 // - writeLora(): overwrites the A and B tensors of a loaded adapter in place (ggml_backend_tensor_set), found by name
 //   in llama.cpp's adapter object (`llama_adapter_lora::ab_map`, src/llama-adapter.h of the llama.cpp source that
 //   node-llama-cpp ships as a git bundle).
+// - enableLayerInput() / readLayerInput(): llama.cpp's per-layer input capture (llama_set_embeddings_layer_inp /
+//   llama_get_embeddings_layer_inp, exported C++-mangled by the pinned build), guarded by an architecture and layer
+//   check: llama.cpp aborts the process when a layer or an architecture has no such tensor.
 //
 // Every function that touches llama.cpp checks its arguments' types and sizes and throws a JavaScript error instead
 // of writing out of bounds.
@@ -20,6 +23,8 @@
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +49,13 @@ struct LlamaFunctions {
     int32_t (*modelNEmbd)(const llama_model*) = nullptr;
     /** Optional (setEmbeddings says so when it is missing): switches a context's embeddings mode. */
     void (*setEmbeddings)(llama_context*, bool) = nullptr;
+    /** Optional (layerInputSupport says why when missing): the layer-input capture and what its guard reads. */
+    void (*setLayerInput)(llama_context*, uint32_t, bool) = nullptr;
+    float* (*getLayerInput)(llama_context*, uint32_t) = nullptr;
+    int32_t (*modelNLayer)(const llama_model*) = nullptr;
+    int32_t (*modelNLayerNextn)(const llama_model*) = nullptr;
+    int32_t (*modelMetaValStr)(const llama_model*, const char*, char*, size_t) = nullptr;
+    uint32_t (*nBatch)(const llama_context*) = nullptr;
 };
 LlamaFunctions fns;
 
@@ -116,6 +128,16 @@ Napi::Value Attach(const Napi::CallbackInfo& info) {
         take(llama, "llama_model_n_embd", fns.modelNEmbd, missing);
         if (!missing.empty()) problem = "missing symbols: " + missing;
         fns.setEmbeddings = reinterpret_cast<void (*)(llama_context*, bool)>(dlsym(llama, "llama_set_embeddings"));
+        // The layer-input pair is declared without extern "C" in this llama.cpp (so exported under its C++ name);
+        // the plain name is tried first in case a later release fixes that.
+        fns.setLayerInput = reinterpret_cast<void (*)(llama_context*, uint32_t, bool)>(dlsym(llama, "llama_set_embeddings_layer_inp"));
+        if (fns.setLayerInput == nullptr) fns.setLayerInput = reinterpret_cast<void (*)(llama_context*, uint32_t, bool)>(dlsym(llama, "_Z30llama_set_embeddings_layer_inpP13llama_contextjb"));
+        fns.getLayerInput = reinterpret_cast<float* (*)(llama_context*, uint32_t)>(dlsym(llama, "llama_get_embeddings_layer_inp"));
+        if (fns.getLayerInput == nullptr) fns.getLayerInput = reinterpret_cast<float* (*)(llama_context*, uint32_t)>(dlsym(llama, "_Z30llama_get_embeddings_layer_inpP13llama_contextj"));
+        fns.modelNLayer = reinterpret_cast<int32_t (*)(const llama_model*)>(dlsym(llama, "llama_model_n_layer"));
+        fns.modelNLayerNextn = reinterpret_cast<int32_t (*)(const llama_model*)>(dlsym(llama, "llama_model_n_layer_nextn"));
+        fns.modelMetaValStr = reinterpret_cast<int32_t (*)(const llama_model*, const char*, char*, size_t)>(dlsym(llama, "llama_model_meta_val_str"));
+        fns.nBatch = reinterpret_cast<uint32_t (*)(const llama_context*)>(dlsym(llama, "llama_n_batch"));
     }
     // The handles stay open: dlclose would only drop the reference count RTLD_NOLOAD added.
     fns.attached = problem.empty();
@@ -124,6 +146,8 @@ Napi::Value Attach(const Napi::CallbackInfo& info) {
         fns.ggmlBasePath = found.ggmlBase[0];
         result.Set("llama", fns.llamaPath);
         result.Set("ggmlBase", fns.ggmlBasePath);
+        // Whether the layer-input capture and what its guard reads are all there (the router's layer-input feature).
+        result.Set("layerInput", fns.setLayerInput != nullptr && fns.getLayerInput != nullptr && fns.modelNLayer != nullptr && fns.modelMetaValStr != nullptr && fns.nBatch != nullptr);
     } else {
         result.Set("error", problem);
     }
@@ -335,6 +359,143 @@ Napi::Value SetEmbeddings(const Napi::CallbackInfo& info) {
     return env.Undefined();
 }
 
+/**
+ * Architectures whose graph (src/models/<arch>.cpp of this llama.cpp) sets the layer-input tensor to the residual
+ * stream entering every layer il < n_layer (`res->t_layer_inp[il] = inpL` at the top of the layer loop). For any other
+ * architecture (qwen2 among them) llama.cpp aborts while building the graph, so none is tried.
+ */
+const std::set<std::string> kLayerInputArchitectures = {"llama", "qwen3", "qwen3moe", "gemma4", "gpt-oss", "minimax-m2"};
+
+/** Per llama_context, the layers whose input capture this addon enabled (reads of any other layer are refused). */
+std::map<const llama_context*, std::set<uint32_t>> enabledLayers;
+
+/** The loaded context of `value`, or null with a JavaScript error thrown. */
+AddonContext* loadedContext(const Napi::Value& value, const char* what) {
+    Napi::Env env = value.Env();
+    auto* context = unwrap<AddonContext>(value, "context");
+    if (context == nullptr) return nullptr;
+    if (context->ctx == nullptr || !context->contextLoaded || context->disposed) {
+        Napi::Error::New(env, std::string(what) + ": the context is not loaded").ThrowAsJavaScriptException();
+        return nullptr;
+    }
+    return context;
+}
+
+/** Why the layer-input capture cannot be used on `model` at `layer` (layer < 0: any layer), or "" when it can. */
+std::string layerInputProblem(const llama_model* model, int64_t layer, std::string& architecture, int32_t& usableLayers) {
+    usableLayers = 0;
+    if (fns.setLayerInput == nullptr || fns.getLayerInput == nullptr) return "llama_set/get_embeddings_layer_inp are not in the loaded libllama";
+    if (fns.modelNLayer == nullptr || fns.modelMetaValStr == nullptr || fns.nBatch == nullptr) return "llama_model_n_layer, llama_model_meta_val_str or llama_n_batch is not in the loaded libllama";
+    char buffer[128] = {0};
+    if (fns.modelMetaValStr(model, "general.architecture", buffer, sizeof buffer) < 0) return "the model has no general.architecture";
+    architecture = buffer;
+    // MTP/NextN blocks are counted in n_layer but never run in the main graph.
+    usableLayers = fns.modelNLayer(model) - (fns.modelNLayerNextn != nullptr ? fns.modelNLayerNextn(model) : 0);
+    if (kLayerInputArchitectures.count(architecture) == 0) return "architecture \"" + architecture + "\" does not record layer inputs in this llama.cpp";
+    if (layer >= 0 && layer >= usableLayers) return "layer " + std::to_string(layer) + " is out of range (the model has layers 0.." + std::to_string(usableLayers - 1) + ")";
+    return "";
+}
+
+/** layerInputSupport(context): { architecture, layers, error? } - whether the capture can be used on this context's model. */
+Napi::Value LayerInputSupport(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!requireAttached(env)) return env.Undefined();
+    AddonContext* context = loadedContext(info[0], "layerInputSupport");
+    if (context == nullptr) return env.Undefined();
+    std::string architecture;
+    int32_t layers = 0;
+    const std::string problem = layerInputProblem(fns.getModel(context->ctx), -1, architecture, layers);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("architecture", architecture);
+    out.Set("layers", layers);
+    if (!problem.empty()) out.Set("error", problem);
+    return out;
+}
+
+/**
+ * enableLayerInput(context, layer): from the next decode on, llama.cpp copies the input of `layer` (the residual
+ * stream before that layer's attention norm) for every token of each decode. Throws, without calling llama.cpp, when
+ * the architecture or the layer is not one llama.cpp records (it would abort the process).
+ */
+Napi::Value EnableLayerInput(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!requireAttached(env)) return env.Undefined();
+    AddonContext* context = loadedContext(info[0], "enableLayerInput");
+    if (context == nullptr) return env.Undefined();
+    if (!info[1].IsNumber() || info[1].As<Napi::Number>().DoubleValue() != static_cast<double>(info[1].As<Napi::Number>().Int64Value())) {
+        Napi::TypeError::New(env, "enableLayerInput(context, layer): layer must be an integer").ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
+    const int64_t layer = info[1].As<Napi::Number>().Int64Value();
+    std::string architecture;
+    int32_t layers = 0;
+    std::string problem = layer < 0 ? "layer must be >= 0" : layerInputProblem(fns.getModel(context->ctx), layer, architecture, layers);
+    if (!problem.empty()) {
+        Napi::Error::New(env, "enableLayerInput: " + problem).ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
+    fns.setLayerInput(context->ctx, static_cast<uint32_t>(layer), true);
+    enabledLayers[context->ctx].insert(static_cast<uint32_t>(layer));
+    return env.Undefined();
+}
+
+/** forgetLayerInput(context): drops this addon's record of the context's enabled layers (call before it is freed). */
+Napi::Value ForgetLayerInput(const Napi::CallbackInfo& info) {
+    auto* context = unwrap<AddonContext>(info[0], "context");
+    if (context != nullptr) enabledLayers.erase(context->ctx);
+    return info.Env().Undefined();
+}
+
+/**
+ * readLayerInput(context, layer, nTokens, pooling): the captured input of `layer` for the first `nTokens` tokens of the
+ * last decode (llama.cpp keeps one row per token of that decode, n_batch rows at most, outputs or not), pooled: "mean"
+ * (their mean, summed in double) or "last" (the row of token nTokens - 1). A Float64Array of the model's width. Only
+ * valid right after a decode of at least nTokens tokens with the capture enabled: the caller guarantees that.
+ */
+Napi::Value ReadLayerInput(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!requireAttached(env)) return env.Undefined();
+    AddonContext* context = loadedContext(info[0], "readLayerInput");
+    if (context == nullptr) return env.Undefined();
+    if (!info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsString()) {
+        Napi::TypeError::New(env, "readLayerInput(context, layer, nTokens, pooling)").ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
+    const int64_t layer = info[1].As<Napi::Number>().Int64Value();
+    const int64_t nTokens = info[2].As<Napi::Number>().Int64Value();
+    const std::string pooling = info[3].As<Napi::String>().Utf8Value();
+    const auto enabled = enabledLayers.find(context->ctx);
+    if (layer < 0 || enabled == enabledLayers.end() || enabled->second.count(static_cast<uint32_t>(layer)) == 0) {
+        Napi::Error::New(env, "readLayerInput: layer " + std::to_string(layer) + " was not enabled on this context").ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
+    const uint32_t rows = fns.nBatch(context->ctx);
+    if (nTokens < 1 || nTokens > static_cast<int64_t>(rows)) {
+        Napi::RangeError::New(env, "readLayerInput: nTokens must be 1.." + std::to_string(rows) + " (the context's batch), got " + std::to_string(nTokens)).ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
+    if (pooling != "mean" && pooling != "last") {
+        Napi::TypeError::New(env, "readLayerInput: pooling must be \"mean\" or \"last\"").ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
+    const int32_t width = fns.modelNEmbd(fns.getModel(context->ctx));
+    const float* data = fns.getLayerInput(context->ctx, static_cast<uint32_t>(layer));
+    Napi::Float64Array out = Napi::Float64Array::New(env, static_cast<size_t>(width));
+    double* o = out.Data();
+    if (pooling == "last") {
+        const float* row = data + static_cast<size_t>(nTokens - 1) * width;
+        for (int32_t k = 0; k < width; k++) o[k] = row[k];
+    } else {
+        for (int32_t k = 0; k < width; k++) o[k] = 0;
+        for (int64_t t = 0; t < nTokens; t++) {
+            const float* row = data + static_cast<size_t>(t) * width;
+            for (int32_t k = 0; k < width; k++) o[k] += row[k];
+        }
+        for (int32_t k = 0; k < width; k++) o[k] /= static_cast<double>(nTokens);
+    }
+    return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("setEmbeddings", Napi::Function::New(env, SetEmbeddings));
     exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
@@ -345,6 +506,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("describeLora", Napi::Function::New(env, DescribeLora));
     exports.Set("writeLora", Napi::Function::New(env, WriteLora));
     exports.Set("readLora", Napi::Function::New(env, ReadLora));
+    exports.Set("layerInputSupport", Napi::Function::New(env, LayerInputSupport));
+    exports.Set("enableLayerInput", Napi::Function::New(env, EnableLayerInput));
+    exports.Set("forgetLayerInput", Napi::Function::New(env, ForgetLayerInput));
+    exports.Set("readLayerInput", Napi::Function::New(env, ReadLayerInput));
     // What this binary was compiled against, for the self-test's report.
     exports.Set("nodeLlamaCppHeaders", HAPS_NODE_LLAMA_CPP_VERSION);
     return exports;

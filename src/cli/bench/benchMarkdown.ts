@@ -70,6 +70,19 @@ export function benchMarkdown(r: BenchResult): string {
     }
     value("tokens the zero-shot decisions evaluate after the query's own (the JSON up to each agent's value)", String(rp.decisionTokens));
   }
+  // Absent from bench files written before the layer-input feature existed.
+  const li = (rp as Partial<RoutingPassFigures>).layerInput;
+  if (li != null && "unavailable" in li) value("layer-input feature (router.feature layerInput)", `unavailable here: ${li.unavailable}`);
+  else if (li != null) {
+    row(`routing with the layer-input feature (layer ${li.layer}'s input), zero-shot: feature + decision in one pass on a plain context`, li.routingMs, "ms");
+    row(`routing with the layer-input feature (layer ${li.layer}'s input), trained: the feature alone`, li.trainedRoutingMs, "ms");
+    value("layer-input routing / query prefill: zero-shot; trained (goal <= 1.2)", `${num(li.ratio)}x; ${num(li.trainedRatio)}x`);
+    row("layer-input routing / the same query's prefill, zero-shot, wall time (median of per-query ratios)", li.perQueryRatios.zeroShot, "x");
+    row("layer-input routing / the same query's prefill, trained, wall time (median of per-query ratios)", li.perQueryRatios.trained, "x");
+    if (li.perQueryRatios.zeroShotCpu != null) row("same, zero-shot, process CPU time", li.perQueryRatios.zeroShotCpu, "x");
+    if (li.perQueryRatios.trainedCpu != null) row("same, trained, process CPU time", li.perQueryRatios.trainedCpu, "x");
+    if (tp.afterPrefixCpu != null) row("a plain pass over the same tokens after the cached prefix / the query's prefill, process CPU time (the floor)", tp.afterPrefixCpu, "x");
+  }
   const c = r.constrained;
   row(`decode per token, ${c.model} (${c.vocabulary.toLocaleString("en-US")}-token vocabulary), unconstrained`, c.plainMsPerToken, "ms", 3);
   row("decode per token, same model, under a JSON-schema grammar", c.constrainedMsPerToken, "ms", 3);

@@ -12,6 +12,10 @@
 //   wanted where the prompt asks for that agent's value, after the earlier agents' chosen ids, so those tokens are
 //   evaluated whatever the order of decodes; on the bench's tiny vocabulary (about a character a token) that is
 //   about as many tokens again as the query's own.
+//
+// `layerInput`: the same two routes with the layer-input feature (router.feature {"layerInput": L}, the last layer's
+// input), read through the native layer from a plain context that outputs nothing while the feature is read; the
+// zero-shot decisions are read on that same sequence. Interleaved with the rest, in the same loop.
 import type { AgentConfig, CandidateConfig } from "../../core/config/HapsConfig.ts";
 import { defaultAgents } from "../../core/config/HapsConfig.ts";
 import { buildRoutingPrompt } from "../../core/router/RoutingPrompt.ts";
@@ -48,6 +52,11 @@ export interface RoutingPassFigures {
     /** median of each over median query prefill. */
     sameTokensRatio: number;
     afterPrefixRatio: number;
+    /**
+     * Per query, the plain pass after the cached prefix / that query's prefill, in process CPU time (CPU backend only):
+     * the floor a feature read from a plain pass over the same tokens (the layer-input feature) can reach.
+     */
+    afterPrefixCpu?: Summary | null;
   };
   /** The same routing without the cache (feature and decision on the whole prompt, as before): median ms. */
   uncachedRoutingMs: Summary;
@@ -65,6 +74,20 @@ export interface RoutingPassFigures {
    * earlier agents' chosen ids included - each is needed to read that agent's distribution where the prompt asks.
    */
   decisionTokens: number;
+  /** The layer-input feature's routes (last layer's input), or why the native layer cannot give it here. */
+  layerInput: LayerInputRoutingFigures | { unavailable: string };
+}
+
+export interface LayerInputRoutingFigures {
+  layer: number;
+  /** Zero-shot: the layer-input feature and the decision, one pass on the plain context. */
+  routingMs: Summary;
+  /** Trained: the layer-input feature alone. */
+  trainedRoutingMs: Summary;
+  /** median routing / median query prefill. */
+  ratio: number;
+  trainedRatio: number;
+  perQueryRatios: { zeroShot: Summary; trained: Summary; zeroShotCpu: Summary | null; trainedCpu: Summary | null };
 }
 
 /** Wall and process CPU time of `fn` (CPU time: every thread of this process, user + system). */
@@ -100,12 +123,22 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
   const prompts = QUESTIONS.map((question) => buildRoutingPrompt(agents, "Answer a multi-hop question by searching the given paragraphs.", { question }, CANDIDATES));
   const route = (i: number) => router.routeWithFeature(prompts[i], agents.map((a) => a.id), CANDIDATES, 0);
   await route(0); // the prefix goes into the cache once
+  // The layer-input feature: the last layer's input (the deepest a plain pass gives without the output norm and head).
+  const layer = ((model.fileInfo.architectureMetadata as { block_count?: number }).block_count ?? 1) - 1;
+  const layerProblem = await runtime.layerInputProblem(routerPath, "mean", layer);
+  const layerRouter = new ZeroShotRouter(runtime, routerPath, "mean", layer);
+  const layerRoute = (i: number) => layerRouter.routeWithFeature(prompts[i], agents.map((a) => a.id), CANDIDATES, 0);
+  if (layerProblem == null) await layerRoute(0);
+  const layerRouting: number[] = [];
+  const layerTrained: number[] = [];
+  const layerCpu = { routing: [] as number[], trained: [] as number[] };
   const routing: number[] = [];
   const trained: number[] = [];
   const prefill: number[] = [];
   const uncached: number[] = [];
   const sameTokens: number[] = [];
   const afterPrefix: number[] = [];
+  const afterPrefixCpu: number[] = [];
   const restTokens: number[] = [];
   const cpu = { routing: [] as number[], trained: [] as number[], prefill: [] as number[] };
   const decisionTokens: number[] = [];
@@ -127,6 +160,14 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
         const featured = await timed(() => runtime.routingFeature(routerPath, prompts[i].prefix, prompts[i].problem, "mean"));
         trained.push(featured.wall);
         cpu.trained.push(featured.cpu);
+        if (layerProblem == null) {
+          const layerRouted = await timed(() => layerRoute(i));
+          layerRouting.push(layerRouted.wall);
+          layerCpu.routing.push(layerRouted.cpu);
+          const layerFeatured = await timed(() => runtime.routingFeature(routerPath, prompts[i].prefix, prompts[i].problem, "mean", layer));
+          layerTrained.push(layerFeatured.wall);
+          layerCpu.trained.push(layerFeatured.cpu);
+        }
         const own = runtime.tokenizeWithBos(model, prompts[i].problem);
         await sequence.clearHistory();
         const prefilled = await timed(() => sequence.controlledEvaluate(own));
@@ -145,9 +186,9 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
         t = performance.now();
         await sequence.controlledEvaluate([whole[0], ...rest]);
         sameTokens.push(performance.now() - t);
-        t = performance.now();
-        await held.controlledEvaluate(rest);
-        afterPrefix.push(performance.now() - t);
+        const plainPass = await timed(() => held.controlledEvaluate(rest));
+        afterPrefix.push(plainPass.wall);
+        afterPrefixCpu.push(plainPass.cpu);
         await held.eraseContextTokenRanges([{ start: prefix.length, end: held.nextTokenIndex }]);
         t = performance.now();
         await Promise.all([runtime.embed(routerPath, [text], "mean"), ...agents.map((a) => runtime.constrainedChoiceProbabilities(routerPath, `${text}\nJSON: {"${a.id}": "`, CANDIDATES.map((c) => c.id), '"'))]);
@@ -180,6 +221,7 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
       afterPrefixPrefillMs: summarise(afterPrefix),
       sameTokensRatio: summarise(sameTokens).median / queryPrefillMs.median,
       afterPrefixRatio: summarise(afterPrefix).median / queryPrefillMs.median,
+      afterPrefixCpu: onCpu ? summarise(afterPrefixCpu.map((x, k) => x / cpu.prefill[k])) : null,
     },
     perQueryRatios: {
       zeroShot: perQuery(routing, prefill),
@@ -189,5 +231,21 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
     },
     cpuMs: onCpu ? { routing: summarise(cpu.routing), trainedRouting: summarise(cpu.trained), queryPrefill: summarise(cpu.prefill) } : null,
     decisionTokens: summarise(decisionTokens).median,
+    layerInput:
+      layerProblem != null
+        ? { unavailable: layerProblem }
+        : {
+            layer,
+            routingMs: summarise(layerRouting),
+            trainedRoutingMs: summarise(layerTrained),
+            ratio: summarise(layerRouting).median / queryPrefillMs.median,
+            trainedRatio: summarise(layerTrained).median / queryPrefillMs.median,
+            perQueryRatios: {
+              zeroShot: perQuery(layerRouting, prefill),
+              trained: perQuery(layerTrained, prefill),
+              zeroShotCpu: onCpu ? perQuery(layerCpu.routing, cpu.prefill) : null,
+              trainedCpu: onCpu ? perQuery(layerCpu.trained, cpu.prefill) : null,
+            },
+          },
   };
 }

@@ -50,6 +50,13 @@ export const checkpointManifestSchema = z
         headInitScale: policyShapeFields.headInitScale,
       })
       .strict(),
+    /**
+     * The feature the weights were trained on (router/FeatureKind.ts). Absent in checkpoints written before kinds were
+     * recorded: those were all trained on the output feature.
+     */
+    feature: z
+      .union([z.object({ source: z.literal("output") }).strict(), z.object({ source: z.literal("layer-input"), layer: z.number().int().nonnegative() }).strict()])
+      .optional(),
     agents: z.array(z.string().min(1)).min(1),
     candidates: z.array(candidate).min(1),
     /**

@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { OUTPUT_FEATURE, describeFeatureKind, sameFeatureKind } from "../router/FeatureKind.ts";
 import { FeatureStandardizer } from "../router/FeatureStandardizer.ts";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
 import { resolveHapsPolicyConfig, type HapsPolicyConfig, type ResolvedHapsPolicyConfig } from "../router/HapsPolicyConfig.ts";
@@ -74,6 +75,7 @@ export async function saveCheckpoint(policy: HapsPolicy, dir: string, options: S
       initBStd: c.initBStd,
       headInitScale: c.headInitScale,
     },
+    feature: { ...c.feature },
     agents: [...c.agents],
     candidates: c.candidates.map((m) => ({ ...m, oProj: m.oProj?.map((o) => ({ ...o })) })).map(dropUndefined),
     ...(policy.featureStandardizer != null ? { featureStandardizer: policy.featureStandardizer.toJSON() } : {}),
@@ -152,6 +154,12 @@ export async function loadCheckpoint(dir: string, expected?: HapsPolicyConfig): 
  */
 export function assertCompatible(stored: ResolvedHapsPolicyConfig, wanted: ResolvedHapsPolicyConfig, where: string): void {
   const problems: string[] = [];
+  if (!sameFeatureKind(stored.feature, wanted.feature)) {
+    problems.push(
+      `the router feature is ${describeFeatureKind(stored.feature)} in the checkpoint, ${describeFeatureKind(wanted.feature)} in the configuration ` +
+        "(router.feature): a head trained on one feature cannot read another; set router.feature to the checkpoint's or train again",
+    );
+  }
   for (const key of ["featureWidth", "trunkWidth", "hidden", "rank", "lastLayers", "loraAlpha", "activation", "shareTrunk", "factorization"] as const) {
     if (stored[key] !== wanted[key]) problems.push(`${key} is ${String(stored[key])} in the checkpoint, ${String(wanted[key])} in the configuration`);
   }
@@ -195,6 +203,7 @@ export function configFromManifest(manifest: CheckpointManifest, source: string)
       ...h,
       activation: h.activation as ActivationKind,
       factorization: h.factorization as Factorization,
+      feature: manifest.feature ?? OUTPUT_FEATURE,
       agents: manifest.agents,
       candidates: manifest.candidates,
       seed: manifest.seed,

@@ -16,6 +16,7 @@ import { DenseRetriever } from "../retrieval/DenseRetriever.ts";
 import type { Retriever } from "../retrieval/Retriever.ts";
 import type { Assignment } from "../router/Assignment.ts";
 import { Backbone } from "../router/Backbone.ts";
+import { OUTPUT_FEATURE, featureLayer, type FeatureKind } from "../router/FeatureKind.ts";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
 import { resolveHapsPolicyConfig, type CandidateModel } from "../router/HapsPolicyConfig.ts";
 import { checkGeneratorFits } from "../config/checkGeneratorFits.ts";
@@ -81,8 +82,18 @@ export class HapsPipeline {
     const candidates: CandidateModel[] = [];
     for (const c of config.candidates) candidates.push(await candidateModel(c));
     const routerShape = await readModelShape(config.router.model);
+    const feature: FeatureKind = config.router.feature === "output" ? OUTPUT_FEATURE : { source: "layer-input", layer: config.router.feature.layerInput };
+    if (feature.source === "layer-input" && feature.layer >= routerShape.blockCount) {
+      throw new Error(`configuration: router.feature.layerInput is ${feature.layer}, but the router model has layers 0..${routerShape.blockCount - 1}`);
+    }
+    if (feature.source === "layer-input") {
+      // Said once, here, rather than on the first query: the native layer, the architecture and the layer allow it.
+      const problem = await runtime.layerInputProblem(config.router.model, config.router.pooling, feature.layer);
+      if (problem != null) throw new Error(`configuration: router.feature {"layerInput": ${feature.layer}} cannot be read here: ${problem}. Use router.feature "output" (the pooled final hidden state) instead.`);
+    }
     const policyConfig = {
       featureWidth: routerShape.embeddingLength,
+      feature,
       agents: agentIds,
       candidates,
       hidden: config.generator.hidden,
@@ -106,7 +117,7 @@ export class HapsPipeline {
     } else if (config.router.mode === "trained") {
       throw new Error('configuration: router.mode is "trained" but router.checkpoint is not set');
     }
-    const backbone = new Backbone(runtime, config.router.model, config.router.pooling);
+    const backbone = new Backbone(runtime, config.router.model, config.router.pooling, feature);
     return new HapsPipeline(runtime, config, policy, backbone, costNormalizer, loaded);
   }
 
@@ -163,7 +174,7 @@ export class HapsPipeline {
 
   /** The router LLM's decisions, on the same prefix-cached sequence as the backbone's feature. */
   private zeroShotRouter(): ZeroShotRouter {
-    return new ZeroShotRouter(this.runtime, this.config.router.model, this.backbone.pooling);
+    return new ZeroShotRouter(this.runtime, this.config.router.model, this.backbone.pooling, featureLayer(this.backbone.kind));
   }
 
   /**

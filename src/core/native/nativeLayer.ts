@@ -20,7 +20,7 @@ import type { LlamaContext, LlamaModel } from "node-llama-cpp";
 /** The addon's exports (native/src/hapsNative.cc). */
 export interface NativeAddon {
   mallocTrim(): boolean | undefined;
-  attach(): { llama?: string; ggmlBase?: string; error?: string };
+  attach(): { llama?: string; ggmlBase?: string; error?: string; layerInput?: boolean };
   wrappedAddress(object: object): bigint;
   describeModel(addonModel: object): { self: bigint; llamaModel: bigint; loaded: boolean; modelPath: string; nEmbd?: number };
   /** Shallow (`deep` false): only `addonModel`, the first field, to be checked before any other is trusted. */
@@ -37,7 +37,28 @@ export interface NativeAddon {
   readLora(addonLora: object, name: string): Float32Array;
   /** Missing from binaries built before it existed. */
   setEmbeddings?(addonContext: object, on: boolean): void;
+  /** The layer-input capture (missing from binaries built before it existed): whether this context's model allows it. */
+  layerInputSupport?(addonContext: object): { architecture: string; layers: number; error?: string };
+  /** Throws (without calling llama.cpp) for an architecture or layer llama.cpp does not record. */
+  enableLayerInput?(addonContext: object, layer: number): void;
+  forgetLayerInput?(addonContext: object): void;
+  /** The pooled input of `layer` over the first `nTokens` tokens of the last decode. */
+  readLayerInput?(addonContext: object, layer: number, nTokens: number, pooling: "mean" | "last"): Float64Array;
   readonly nodeLlamaCppHeaders: string;
+}
+
+/** A context's capture of one layer's input (NativeLayer.layerInputReader). */
+export interface LayerInputReader {
+  readonly architecture: string;
+  /** Layers the model runs (layer indices 0..layers-1). */
+  readonly layers: number;
+  /**
+   * The layer's input over the first `nTokens` tokens of the context's last decode, pooled. Valid only right after a
+   * decode of at least that many tokens: llama.cpp keeps one row per token of the last decode only.
+   */
+  read(nTokens: number, pooling: "mean" | "last"): Float64Array;
+  /** Drops the addon's record of the context (before it is freed). */
+  forget(): void;
 }
 
 /** Which path the engine uses, and why. */
@@ -96,7 +117,7 @@ export class NativeLayer {
     if (attached.error != null) return off(`the native layer found no usable llama.cpp (${attached.error}): adapters through files`, binary);
     return new NativeLayer(addon, {
       path: "native",
-      detail: `native layer: adapters updated in place, malloc_trim (${path.basename(binary)}, built against node-llama-cpp ${addon.nodeLlamaCppHeaders}'s headers; llama.cpp ${path.basename(attached.llama!)})`,
+      detail: `native layer: adapters updated in place, malloc_trim, ${attached.layerInput === true ? "layer-input capture" : "no layer-input capture (the router's layer-input feature is unavailable)"} (${path.basename(binary)}, built against node-llama-cpp ${addon.nodeLlamaCppHeaders}'s headers; llama.cpp ${path.basename(attached.llama!)})`,
       binary,
     });
   }
@@ -159,6 +180,37 @@ export class NativeLayer {
     if (this.selfTestModel(model, context, filePath, embeddingLength) != null) return null;
     const addonContext = (context as unknown as { _ctx: object })._ctx;
     return (on) => addon.setEmbeddings!(addonContext, on);
+  }
+
+  /**
+   * The input of `layer` (the residual stream entering it, before its attention norm) for the tokens of each decode
+   * on `context`, once the addon's view of `model` and `context` passes selfTestModel and the addon's guard accepts the
+   * architecture and the layer. Returns the reason instead where any of that fails (no addon, a binary without it, an
+   * architecture llama.cpp does not record layer inputs for, a layer out of range, a failed check).
+   */
+  layerInputReader(model: LlamaModel, context: LlamaContext, filePath: string, embeddingLength: number, layer: number): LayerInputReader | string {
+    const addon = this.addon;
+    if (addon == null) return `the native layer is off (${this.status.detail})`;
+    if (addon.layerInputSupport == null || addon.enableLayerInput == null || addon.readLayerInput == null || addon.forgetLayerInput == null) {
+      return "the native binary predates the layer-input capture (npm run build rebuilds it)";
+    }
+    const problem = this.selfTestModel(model, context, filePath, embeddingLength);
+    if (problem != null) return `the native layer's check of the router model failed: ${problem}`;
+    const addonContext = (context as unknown as { _ctx: object })._ctx;
+    const support = addon.layerInputSupport(addonContext);
+    if (support.error != null) return support.error;
+    if (!Number.isInteger(layer) || layer < 0 || layer >= support.layers) return `layer ${layer} is out of range (the model has layers 0..${support.layers - 1})`;
+    try {
+      addon.enableLayerInput(addonContext, layer);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return {
+      architecture: support.architecture,
+      layers: support.layers,
+      read: (nTokens, pooling) => addon.readLayerInput!(addonContext, layer, nTokens, pooling),
+      forget: () => addon.forgetLayerInput!(addonContext),
+    };
   }
 
   /**

@@ -10,6 +10,7 @@
 // models: the mean dilutes the problem with the prompt's fixed parts, while a weak model's last token barely sees the
 // problem. Re-measure with a real router model before changing the default.
 import type { LlamaRuntime } from "../runtime/LlamaRuntime.ts";
+import { OUTPUT_FEATURE, featureLayer, type FeatureKind } from "./FeatureKind.ts";
 import type { RoutingPrompt } from "./RoutingPrompt.ts";
 
 export class Backbone {
@@ -17,6 +18,8 @@ export class Backbone {
     private readonly runtime: LlamaRuntime,
     readonly modelPath: string,
     readonly pooling: "mean" | "last" = "mean",
+    /** The final hidden state (default) or a layer's input (FeatureKind.ts), pooled as `pooling` says. */
+    readonly kind: FeatureKind = OUTPUT_FEATURE,
   ) {}
 
   /**
@@ -24,6 +27,6 @@ export class Backbone {
    * evaluated once per configuration and kept in the router's KV cache, so a query pays for its own tokens only.
    */
   async feature(prompt: RoutingPrompt): Promise<Float32Array> {
-    return Float32Array.from(await this.runtime.routingFeature(this.modelPath, prompt.prefix, prompt.problem, this.pooling));
+    return Float32Array.from(await this.runtime.routingFeature(this.modelPath, prompt.prefix, prompt.problem, this.pooling, featureLayer(this.kind)));
   }
 }

@@ -1,6 +1,7 @@
 import type { OProjShape } from "../gguf/types.ts";
 import type { ActivationKind } from "../nn/activation.ts";
 import { formatShapeIssues, policyShapeSchema } from "../config/policyShape.ts";
+import { OUTPUT_FEATURE, checkFeatureKind, type FeatureKind } from "./FeatureKind.ts";
 import type { Factorization } from "./RouterHead.ts";
 
 /** Up to this many assignments (M^N), "auto" scores every assignment jointly; above it, agent by agent. */
@@ -25,6 +26,8 @@ export interface CandidateModel {
 export interface HapsPolicyConfig {
   /** d: width of the router LLM's pooled hidden state. */
   featureWidth: number;
+  /** Which hidden state the feature is pooled from (FeatureKind.ts); a checkpoint records it. Defaults to the output. */
+  feature?: FeatureKind;
   /** Agent names, e.g. `["student", "teacher"]`. */
   agents: readonly string[];
   /** The candidate pool shared by all agents, in a fixed order. */
@@ -90,6 +93,7 @@ export function resolveHapsPolicyConfig(config: HapsPolicyConfig): ResolvedHapsP
   if (typeof seed !== "number" || !Number.isFinite(seed)) throw new Error(`HAPS policy configuration: seed must be a finite number, got ${String(seed)}`);
   const resolved: ResolvedHapsPolicyConfig = {
     featureWidth: config.featureWidth,
+    feature: config.feature === undefined ? OUTPUT_FEATURE : checkFeatureKind(config.feature, "HAPS policy configuration"),
     agents: config.agents,
     candidates: [],
     factorization: "joint",

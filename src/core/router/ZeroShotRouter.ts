@@ -33,6 +33,11 @@ export class ZeroShotRouter {
     private readonly modelPath: string,
     /** The backbone's pooling: the decisions are read on the same router sequence as the feature. */
     private readonly pooling: "mean" | "last" = "mean",
+    /**
+     * The layer whose input is the feature (FeatureKind "layer-input"), else undefined: the decisions are then read on
+     * that feature's plain-context sequence (LayerInputSequence), after the same cached tokens.
+     */
+    private readonly layerInput?: number,
   ) {}
 
   /**
@@ -40,7 +45,7 @@ export class ZeroShotRouter {
    * `alpha` (>= 0) trades the router LLM's preference against the candidates' normalised prices.
    */
   async route(routingPrompt: RoutingPrompt, agentIds: string[], candidates: ZeroShotCandidate[], alpha = 0, signal?: AbortSignal): Promise<Assignment> {
-    return await this.runtime.routingPass(this.modelPath, this.pooling, (pass) => decide(pass, routingPrompt, agentIds, candidates, alpha, signal));
+    return await this.runtime.routingPass(this.modelPath, this.pooling, (pass) => decide(pass, routingPrompt, agentIds, candidates, alpha, signal), this.layerInput);
   }
 
   /**
@@ -57,7 +62,7 @@ export class ZeroShotRouter {
     return await this.runtime.routingPass(this.modelPath, this.pooling, async (pass) => {
       const feature = Float32Array.from(await pass.feature(routingPrompt.prefix, routingPrompt.problem));
       return { feature, assignment: await decide(pass, routingPrompt, agentIds, candidates, alpha, signal) };
-    });
+    }, this.layerInput);
   }
 }
 

@@ -12,6 +12,7 @@ import { JsonSchemaError } from "./JsonSchemaError.ts";
 import { LoadedModel, type ContextLease, type ModelSession } from "./LoadedModel.ts";
 import { choiceProbabilities } from "./choiceProbabilities.ts";
 import { PrefixSequence } from "./PrefixSequence.ts";
+import { LayerInputSequence } from "./LayerInputSequence.ts";
 import { RoutingSequence } from "./RoutingSequence.ts";
 import { PromptTooLongError } from "./PromptTooLongError.ts";
 import type { AdapterSource, GenerateRequest, GenerateResult, LoadedModelInfo, RuntimeInfo, RuntimeOptions } from "./types.ts";
@@ -50,6 +51,18 @@ export class GpuBackendError extends Error {
   }
 }
 
+/** The layer-input feature asked of a router model where the native layer, its architecture or the layer rule it out. */
+export class LayerInputUnavailableError extends Error {
+  override name = "LayerInputUnavailableError";
+  constructor(
+    readonly modelPath: string,
+    readonly layer: number,
+    readonly reason: string,
+  ) {
+    super(`the router feature "layer-input ${layer}" is not available for ${modelPath}: ${reason}. Use router.feature "output" (the pooled final hidden state) instead.`);
+  }
+}
+
 /** A call made on a runtime that is being disposed. */
 export class RuntimeDisposedError extends Error {
   constructor() {
@@ -65,7 +78,7 @@ export class LlamaRuntime {
   private readonly models = new Map<string, Promise<LoadedModel>>();
   private readonly embeddingContexts = new Map<string, Promise<LlamaEmbeddingContext>>();
   /** The router's own prefix-cached sequence (feature and decisions alike), one per model and pooling. */
-  private readonly routingSequences = new Map<string, Promise<RoutingSequence>>();
+  private readonly routingSequences = new Map<string, Promise<RoutingSequence | LayerInputSequence>>();
   /** Resolving a model's chat wrapper analyses its Jinja template (~0.7 s on 2 cores): once per model. */
   private readonly chatWrappers = new WeakMap<LlamaModel, ReturnType<NodeLlamaCpp["resolveChatWrapper"]>>();
   private recentLog: string[] = [];
@@ -379,8 +392,8 @@ export class LlamaRuntime {
    * The router's backbone feature: the pooled embedding of `prefix + rest`, equal to `embed` of the whole text, with
    * the prefix (the routing prompt's fixed parts) evaluated once and kept in the router's KV cache.
    */
-  async routingFeature(modelPath: string, prefix: string, rest: string, pooling: "mean" | "last" = "mean"): Promise<number[]> {
-    return await this.routingPass(modelPath, pooling, (pass) => pass.feature(prefix, rest));
+  async routingFeature(modelPath: string, prefix: string, rest: string, pooling: "mean" | "last" = "mean", layerInput?: number): Promise<number[]> {
+    return await this.routingPass(modelPath, pooling, (pass) => pass.feature(prefix, rest), layerInput);
   }
 
   /**
@@ -388,18 +401,43 @@ export class LlamaRuntime {
    * the zero-shot decisions of one query read inside one `fn` share their decodes - the query's tokens are evaluated
    * once, for both (RoutingSequence).
    */
-  async routingPass<T>(modelPath: string, pooling: "mean" | "last", fn: (pass: RoutingPass) => Promise<T>): Promise<T> {
-    return await this.track(() => this.routingPassTracked(modelPath, pooling, fn));
+  async routingPass<T>(modelPath: string, pooling: "mean" | "last", fn: (pass: RoutingPass) => Promise<T>, layerInput?: number): Promise<T> {
+    return await this.track(() => this.routingPassTracked(modelPath, pooling, fn, layerInput));
   }
 
-  private async routingPassTracked<T>(modelPath: string, pooling: "mean" | "last", fn: (pass: RoutingPass) => Promise<T>): Promise<T> {
-    const key = `${path.resolve(modelPath)}|${pooling}`;
+  /**
+   * Whether the router model can give the layer-input feature at `layer` here (the native layer, the architecture,
+   * the layer): null when it can, else why not. Opens (and keeps) the router's layer-input sequence.
+   */
+  async layerInputProblem(modelPath: string, pooling: "mean" | "last", layer: number): Promise<string | null> {
+    try {
+      await this.routingPass(modelPath, pooling, async () => undefined, layer);
+      return null;
+    } catch (error) {
+      if (error instanceof LayerInputUnavailableError) return error.reason;
+      throw error;
+    }
+  }
+
+  private async routingPassTracked<T>(modelPath: string, pooling: "mean" | "last", fn: (pass: RoutingPass) => Promise<T>, layerInput?: number): Promise<T> {
+    const key = `${path.resolve(modelPath)}|${pooling}${layerInput == null ? "" : `|layer-input ${layerInput}`}`;
     let pending = this.routingSequences.get(key);
     if (pending == null) {
       // A load of its own (pooling overridden), never given an adapter: its decodes need no lock (LoadedModel).
       pending = this.loadModel(modelPath, { pooling }).then(async (m) => {
-        const context = await m.model.createEmbeddingContext({ threads: this.threads, contextSize: embeddingContextSize(m.model) });
         const width = (m.model.fileInfo.architectureMetadata as { embedding_length?: number }).embedding_length ?? -1;
+        if (layerInput != null) {
+          // A plain context whose batch is its whole size: each part of a routing prompt is one decode (LayerInputSequence).
+          const size = embeddingContextSize(m.model);
+          const context = await m.model.createContext({ threads: this.threads, contextSize: size, batchSize: size, sequences: 1 });
+          const reader = this.native.layerInputReader(m.model, context, m.filePath, width, layerInput);
+          if (typeof reader === "string") {
+            await context.dispose();
+            throw new LayerInputUnavailableError(m.filePath, layerInput, reader);
+          }
+          return new LayerInputSequence(context, layerInput, pooling, reader);
+        }
+        const context = await m.model.createEmbeddingContext({ threads: this.threads, contextSize: embeddingContextSize(m.model) });
         return RoutingSequence.create(context, pooling, (llamaContext) => this.native.embeddingsSwitch(m.model, llamaContext, m.filePath, width));
       });
       this.routingSequences.set(key, pending);
@@ -411,6 +449,8 @@ export class LlamaRuntime {
     const pass: RoutingPass = {
       feature: async (prefix, rest) => {
         requireRoom(model, this.tokenizeWithBos(model, prefix + rest).length, size);
+        // The layer-input sequence tokenizes as the decisions do (with BOS), so that they extend its cached tokens.
+        if (sequence instanceof LayerInputSequence) return await sequence.feature((text) => this.tokenizeWithBos(model, text), prefix, rest);
         return await sequence.feature((text) => model.tokenize(text), prefix, rest);
       },
       choose: async (prefix, choices, terminator = "") => {

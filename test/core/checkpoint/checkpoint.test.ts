@@ -187,3 +187,39 @@ test("a process killed (SIGKILL) while saving leaves a complete checkpoint, the 
     }
   });
 });
+
+test("a checkpoint records the router feature it was trained on and is refused for another", async () => {
+  await withDir(async (dir) => {
+    const layer2 = smallConfig({ feature: { source: "layer-input", layer: 2 } });
+    const policy = trained(layer2);
+    await saveCheckpoint(policy, dir);
+    const manifest = JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), "utf8"));
+    assert.deepEqual(manifest.feature, { source: "layer-input", layer: 2 });
+    // The same kind loads, with the same outputs.
+    const { policy: loaded } = await loadCheckpoint(dir, layer2);
+    assert.deepEqual(loaded.config.feature, { source: "layer-input", layer: 2 });
+    const f = new Rng(8).fillNormal(new Float64Array(layer2.featureWidth));
+    assert.deepEqual(outputs(loaded, f), outputs(policy, f));
+    // The output feature, and another layer, are refused, naming both kinds and the setting.
+    await assert.rejects(loadCheckpoint(dir, smallConfig()), /router feature is layer-input 2 .* in the checkpoint, output .* in the configuration \(router\.feature\)/);
+    await assert.rejects(loadCheckpoint(dir, smallConfig({ feature: { source: "layer-input", layer: 1 } })), /layer-input 2 .* in the checkpoint, layer-input 1 .* in the configuration/);
+  });
+});
+
+test("a checkpoint written before feature kinds were recorded reads as the output feature", async () => {
+  await withDir(async (dir) => {
+    const config = smallConfig();
+    await saveCheckpoint(trained(config), dir);
+    const file = path.join(dir, MANIFEST_FILE);
+    const manifest = JSON.parse(await readFile(file, "utf8"));
+    assert.deepEqual(manifest.feature, { source: "output" });
+    delete manifest.feature;
+    await writeFile(file, JSON.stringify(manifest));
+    assert.deepEqual((await loadCheckpoint(dir, config)).policy.config.feature, { source: "output" });
+    await assert.rejects(loadCheckpoint(dir, smallConfig({ feature: { source: "layer-input", layer: 0 } })), /router feature is output .* in the checkpoint, layer-input 0/);
+    // A malformed kind is refused by the manifest's schema, naming the field.
+    manifest.feature = { source: "layer-input", layer: -1 };
+    await writeFile(file, JSON.stringify(manifest));
+    await assert.rejects(loadCheckpoint(dir, config), /feature/);
+  });
+});
