@@ -103,9 +103,9 @@ describe("haps eval with seeds side by side (--partial, --combine) and resumed",
     renameSync(`${file}.away`, file);
     const edited = JSON.parse(readFileSync(file, "utf8")) as { specDigest: string };
     writeFileSync(file, JSON.stringify({ ...edited, specDigest: "0000000000000000" }));
-    await assert.rejects(combineEvaluation(spec, { outDir: out }), /seed 4 ran from another spec/);
+    await assert.rejects(combineEvaluation(spec, { outDir: out }), /seed-4\.json: specDigest is "0000000000000000", but this spec's is "[0-9a-f]{16}" \(the seed ran from another spec\)/);
     const other = await parseEvalSpec({ ...SPEC, alphas: [0, 0.5] }, path.join(dir, "spec.json"), dir);
-    await assert.rejects(combineEvaluation(other, { outDir: path.join(dir, "plain") }), /seeds 3, 4 ran from another spec/);
+    await assert.rejects(combineEvaluation(other, { outDir: path.join(dir, "plain") }), /seed-3\.json: specDigest .*; .*seed-4\.json: specDigest .*run seeds 3, 4 again/);
     await assert.rejects(runEvaluation(spec, { outDir: out, partial: { seeds: [5] } }), /seed 5 not among the spec's seeds \(3, 4\)/);
   });
 
