@@ -4,9 +4,10 @@ import { gguf } from "@huggingface/gguf";
 import type { ModelShape, OProjShape } from "./types.ts";
 
 /**
- * The most header bytes read. The header of llama-2-tiny-random.gguf (the 32,000-token llama vocabulary) is 0.69 MiB;
- * scaled to a 262k-token vocabulary with as many merges, about 12 MiB (an estimate); @huggingface/gguf's own cap is 50 MB. The extension host reads the headers of the models a (possibly
- * workspace-chosen) configuration names, so what it parses and allocates must stay small whatever the file says.
+ * The most header bytes read, here and by readContextLength (the extension host's reader). The header of
+ * llama-2-tiny-random.gguf (the 32,000-token llama vocabulary) is 0.69 MiB; scaled to a 262k-token vocabulary with as
+ * many merges, about 12 MiB (an estimate); @huggingface/gguf's own cap is 50 MB. Files named by a configuration a
+ * workspace may have chosen are read, so what is parsed must stay bounded whatever the file says.
  */
 export const MAX_HEADER_BYTES = 32 * 1024 * 1024;
 
@@ -77,6 +78,17 @@ async function parseHeader(path: string, size: number): Promise<Awaited<ReturnTy
   }
 }
 
+/** The size of a regular file (links followed); refused, named by `reader`, for anything else or a missing file. */
+export async function regularFileSize(path: string, reader: string): Promise<number> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new Error("not a regular file");
+    return info.size;
+  } catch (e) {
+    throw new Error(`${reader}: cannot read "${path}": ${(e as Error).message}`);
+  }
+}
+
 /** Bytes per element of the tensor types whose exact size we check; other types get a start-offset check only. */
 const ELEMENT_BYTES: Record<number, number> = { 0: 4, 1: 2, 30: 2 }; // F32, F16, BF16
 
@@ -88,14 +100,7 @@ const O_PROJ = /^blk\.(\d+)\.attn_output\.weight$/;
  * Only a regular file's own bytes are read, at most MAX_HEADER_BYTES (parseHeader).
  */
 export async function readModelShape(path: string): Promise<ModelShape> {
-  let size: number;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new Error("not a regular file");
-    size = info.size;
-  } catch (e) {
-    throw new Error(`readModelShape: cannot read "${path}": ${(e as Error).message}`);
-  }
+  const size = await regularFileSize(path, "readModelShape");
 
   let parsed: Awaited<ReturnType<typeof gguf>>;
   try {
