@@ -11,6 +11,20 @@ import { hapsApi, PARIS_CONTEXT } from "../suite/helpers.ts";
 
 const question = { question: "Which city is the capital of France?", context: PARIS_CONTEXT };
 
+/** A file inside the workspace folder, a secret in a folder outside it, and a symbolic link in the workspace to the secret. */
+function attachmentFiles(insideName: string, text: string, linkName: string) {
+  const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+  const inside = path.join(root, insideName);
+  writeFileSync(inside, text);
+  const outsideDir = mkdtempSync(path.join(tmpdir(), "haps-outside-"));
+  const secret = path.join(outsideDir, "secret.txt");
+  writeFileSync(secret, "a secret outside the workspace\n");
+  const link = path.join(root, linkName);
+  rmSync(link, { force: true });
+  symlinkSync(secret, link);
+  return { root, inside, outsideDir, secret, link };
+}
+
 describe("a trusted workspace", () => {
   const config = () => vscode.workspace.getConfiguration("haps");
 
@@ -57,15 +71,7 @@ describe("a trusted workspace", () => {
   });
 
   it("#file: reads files inside the workspace folders only (paths, .. and symbolic links out of it are refused, named); haps.chat.editorContext off reads no editor", async () => {
-    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    const inside = path.join(root, "notes.md");
-    writeFileSync(inside, "Seine\nThe Seine flows through Paris.\n");
-    const outsideDir = mkdtempSync(path.join(tmpdir(), "haps-outside-"));
-    const secret = path.join(outsideDir, "secret.txt");
-    writeFileSync(secret, "a secret outside the workspace\n");
-    const link = path.join(root, "link.txt");
-    rmSync(link, { force: true });
-    symlinkSync(secret, link);
+    const { root, inside, outsideDir, secret, link } = attachmentFiles("notes.md", "Seine\nThe Seine flows through Paris.\n", "link.txt");
     const relativeOut = path.relative(root, secret);
     try {
       const asked = await gatherQuestionContext(`Which river? #file:notes.md #file:${inside} #file:${secret} #file:${relativeOut} #file:link.txt`, { editorContext: false });
@@ -103,15 +109,7 @@ describe("a trusted workspace", () => {
   });
 
   it("references attached to an @haps request follow the same rule as #file: inside the workspace folders only (files, ranges and symbolic links out are refused, named; other schemes too)", async () => {
-    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    const inside = path.join(root, "rivers.md");
-    writeFileSync(inside, "Seine\nThe Seine flows through Paris.\n\nRhone\nThe Rhone flows through Lyon.\n");
-    const outsideDir = mkdtempSync(path.join(tmpdir(), "haps-outside-"));
-    const secret = path.join(outsideDir, "secret.txt");
-    writeFileSync(secret, "a secret outside the workspace\n");
-    const link = path.join(root, "linked.txt");
-    rmSync(link, { force: true });
-    symlinkSync(secret, link);
+    const { inside, outsideDir, secret, link } = attachmentFiles("rivers.md", "Seine\nThe Seine flows through Paris.\n\nRhone\nThe Rhone flows through Lyon.\n", "linked.txt");
     const settings = vscode.Uri.from({ scheme: "vscode-userdata", path: "/User/settings.json" });
     const ref = (value: unknown): vscode.ChatPromptReference => ({ id: "vscode.file", value, modelDescription: undefined });
     try {
