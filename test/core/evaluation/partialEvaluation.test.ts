@@ -19,13 +19,15 @@ const SPEC = {
   alpha: 0,
   alphas: [0, 0.8],
   threads: 1,
-  sft: { epochs: 3 },
+  sft: { epochs: 1 },
   rl: { epochs: 1 },
   methods: ["haps", "random", "fixed", "oracle", "graphrouter", "knn", "static-adapter"],
   ablations: { highLevel: false, lowLevel: false, sharing: false, depths: [] },
   baselines: { graphrouter: { epochs: 4, splitsPerEpoch: 2 } },
-  tuning: { configurations: 2 },
-  paretoAlphas: [0, 1],
+  // One configuration per method: each HAPS training, static-adapter form and baseline fit runs once per seed (the
+  // search itself is tested in runEvaluation.test.ts and evaluationPieces.test.ts); the fronts sweep the cost regimes only.
+  tuning: { configurations: 1 },
+  paretoAlphas: [0],
 };
 
 /**
