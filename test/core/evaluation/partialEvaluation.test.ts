@@ -4,7 +4,7 @@
 // finish it does not fit again the baselines and static adapters it had fitted (counted at their entry points).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { GraphRouter } from "../../../src/core/baselines/index.ts";
 import { parseEvalSpec, type EvalSpec } from "../../../src/core/evaluation/EvalSpec.ts";
@@ -79,11 +79,6 @@ describe("haps eval with seeds side by side (--partial, --combine) and resumed",
 
   test("partial seeds + combine give the plain run's results", async () => {
     const out = path.join(dir, "partial");
-    // The action rows (every item under every assignment, no adapters) are data every seed shares, not training: the
-    // partial runs start from the plain run's, as a seed process does that finds them in a shared work folder. Each
-    // seed's trainings, fits and test episodes are its own.
-    mkdirSync(path.join(out, "work"), { recursive: true });
-    copyFileSync(path.join(dir, "plain", "work", "actions.jsonl"), path.join(out, "work", "actions.jsonl"));
     for (const seed of [4, 3]) {
       const partial = await runEvaluation(spec, { outDir: out, log, partial: { seeds: [seed] } });
       assert.equal(partial.summary, null);
