@@ -141,12 +141,7 @@ async function checkWelcome(page, resultsDir) {
  * quality-cost chart rendered as an SVG with marks, the other outputs after, the details folded. Saves notebook.png.
  */
 async function checkNotebook(page, resultsDir) {
-  await page.keyboard.press("Control+P");
-  const input = page.locator(".quick-input-widget .quick-input-box input");
-  await input.waitFor({ state: "visible", timeout: 15_000 });
-  await input.fill("eval.hapseval");
-  await page.locator('.quick-input-list .monaco-list-row[aria-label*="eval.hapseval"]').first().waitFor({ timeout: 15_000 });
-  await page.keyboard.press("Enter");
+  await quickOpen(page, "Control+P", "eval.hapseval");
   await page.locator(".notebook-editor").first().waitFor({ timeout: 30_000 });
   // The notebook toolbar's Run All, as a person would.
   await page.locator(".notebook-editor").getByRole("button", { name: /^Run All/ }).first().click({ timeout: 15_000 });
@@ -338,14 +333,22 @@ function setWorkspaceSetting(workspace, key, value) {
   writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`);
 }
 
-/** Opens the command palette and runs the command with this exact title. */
-async function runCommand(page, title) {
-  await page.keyboard.press("F1");
+/**
+ * Opens the quick input with `key` (Control+P: Quick Open; F1: the command palette), types `text`, waits for a row
+ * whose label has `label` in it, and picks the first such row.
+ */
+async function quickOpen(page, key, text, label = text) {
+  await page.keyboard.press(key);
   const input = page.locator(".quick-input-widget .quick-input-box input");
   await input.waitFor({ state: "visible", timeout: 15_000 });
-  await input.fill(`>${title}`);
-  await page.locator(`.quick-input-list .monaco-list-row[aria-label*="${title}"]`).first().waitFor({ timeout: 15_000 });
+  await input.fill(text);
+  await page.locator(`.quick-input-list .monaco-list-row[aria-label*="${label}"]`).first().waitFor({ timeout: 15_000 });
   await page.keyboard.press("Enter");
+}
+
+/** Opens the command palette and runs the command with this exact title. */
+async function runCommand(page, title) {
+  await quickOpen(page, "F1", `>${title}`, title);
 }
 
 /**
@@ -462,12 +465,7 @@ export async function runGuiTest({ resultsDir = join(repoRoot, "test-results") }
       );
       setWorkspaceSetting(workspace, "haps.configFile", remoteConfig);
       await chat.locator('[data-field="models"]', { hasText: "haps-remote.json" }).waitFor({ timeout: 30_000 });
-      await page.keyboard.press("Control+P");
-      const opener = page.locator(".quick-input-widget .quick-input-box input");
-      await opener.waitFor({ state: "visible", timeout: 15_000 });
-      await opener.fill("README.md");
-      await page.locator('.quick-input-list .monaco-list-row[aria-label*="README.md"]').first().waitFor({ timeout: 15_000 });
-      await page.keyboard.press("Enter");
+      await quickOpen(page, "Control+P", "README.md");
       await page.locator('.tabs-container .tab[aria-label*="README.md"]').first().waitFor({ timeout: 15_000 });
       const codeQuestion = "Write a Python function that doubles a number.";
       await chat.locator("vscode-text-area textarea").click();

@@ -98,8 +98,8 @@ export class RouteLlmMfRouter implements Baseline {
   private weakIndex = -1;
   private tau = 0.5;
   private calibrationSet: readonly RoutingExample[] = [];
-  private readonly thresholdsByAlpha = new Map<number, number>();
-  private readonly lambdasByAlpha = new Map<number, number>();
+  /** lambdaFor's and thresholdFor's values by `name alpha`, at the weights as they are (cleared when they change). */
+  private readonly byAlpha = new Map<string, number>();
   private meanCost: Float64Array = new Float64Array(0);
   private checkpoints: RewardCheckpoints<Float32Array[]> | null = null;
 
@@ -172,8 +172,7 @@ export class RouteLlmMfRouter implements Baseline {
     this.checkpoints = null;
     // The decision rule at the weights as they are: lambda, threshold and tau follow the weights.
     const record = (at: { epoch: number; step: number }) => {
-      this.thresholdsByAlpha.clear();
-      this.lambdasByAlpha.clear();
+      this.byAlpha.clear();
       this.tau = o.strongShare !== undefined ? this.calibrate(this.calibrationSet, o.strongShare) : o.threshold;
       checkpoints.record(at, (ex, a) => this.decide(ex, a));
     };
@@ -192,8 +191,7 @@ export class RouteLlmMfRouter implements Baseline {
       if (isRecordPoint(epoch, epochs, every)) record({ epoch, step });
     }
     this.checkpoints = checkpoints;
-    this.thresholdsByAlpha.clear();
-    this.lambdasByAlpha.clear();
+    this.byAlpha.clear();
     checkpoints.load(0);
     this.tau = o.strongShare !== undefined ? this.calibrate(this.calibrationSet, o.strongShare) : o.threshold;
   }
@@ -264,28 +262,24 @@ export class RouteLlmMfRouter implements Baseline {
    * the best mean validation reward quality - alpha * cost (the smaller one on ties).
    */
   lambdaFor(alpha: number): number {
-    checkAlpha(alpha, "RouteLlmMfRouter.lambdaFor");
-    this.requireFitted("lambdaFor");
-    this.checkpoints?.load(alpha);
-    const cached = this.lambdasByAlpha.get(alpha);
-    if (cached !== undefined) return cached;
-    const set = this.calibrationSet;
-    const rates = set.map((ex) => this.assignmentWinRates(ex));
-    let best = 0;
-    let bestTotal = -Infinity;
-    for (const lambda of LAMBDA_GRID) {
-      let total = 0;
-      set.forEach((ex, i) => {
-        const a = this.chooseAmongAll(rates[i], lambda);
-        total += reward(ex.quality[a], ex.cost[a], alpha);
-      });
-      if (total > bestTotal + 1e-12) {
-        bestTotal = total;
-        best = lambda;
+    return this.perAlpha("lambdaFor", alpha, () => {
+      const set = this.calibrationSet;
+      const rates = set.map((ex) => this.assignmentWinRates(ex));
+      let best = 0;
+      let bestTotal = -Infinity;
+      for (const lambda of LAMBDA_GRID) {
+        let total = 0;
+        set.forEach((ex, i) => {
+          const a = this.chooseAmongAll(rates[i], lambda);
+          total += reward(ex.quality[a], ex.cost[a], alpha);
+        });
+        if (total > bestTotal + 1e-12) {
+          bestTotal = total;
+          best = lambda;
+        }
       }
-    }
-    this.lambdasByAlpha.set(alpha, best);
-    return best;
+      return best;
+    });
   }
 
   private chooseAmongAll(rates: Float64Array, lambda: number): number {
@@ -300,33 +294,46 @@ export class RouteLlmMfRouter implements Baseline {
 
   /** The pair form's threshold at cost preference alpha > 0: the best mean validation reward over all distinct cut points. */
   thresholdFor(alpha: number): number {
-    checkAlpha(alpha, "RouteLlmMfRouter.thresholdFor");
-    this.requireFitted("thresholdFor");
-    this.checkpoints?.load(alpha);
-    const cached = this.thresholdsByAlpha.get(alpha);
-    if (cached !== undefined) return cached;
-    const set = this.calibrationSet;
-    const rates = this.winRates(set);
-    const order = [...rates.keys()].sort((i, j) => rates[j] - rates[i]);
-    const s = this.strongIndex;
-    const w = this.weakIndex;
-    // Routing the k highest win rates to strong: start from all weak and switch items in order of win rate.
-    let total = 0;
-    for (const ex of set) total += reward(ex.quality[w], ex.cost[w], alpha);
-    let bestTotal = total;
-    let bestThreshold = Infinity;
-    for (let k = 1; k <= order.length; k++) {
-      const ex = set[order[k - 1]];
-      total += reward(ex.quality[s], ex.cost[s], alpha) - reward(ex.quality[w], ex.cost[w], alpha);
-      // A cut is only realisable between different win rates.
-      if (k < order.length && rates[order[k]] === rates[order[k - 1]]) continue;
-      if (total > bestTotal) {
-        bestTotal = total;
-        bestThreshold = rates[order[k - 1]];
+    return this.perAlpha("thresholdFor", alpha, () => {
+      const set = this.calibrationSet;
+      const rates = this.winRates(set);
+      const order = [...rates.keys()].sort((i, j) => rates[j] - rates[i]);
+      const s = this.strongIndex;
+      const w = this.weakIndex;
+      // Routing the k highest win rates to strong: start from all weak and switch items in order of win rate.
+      let total = 0;
+      for (const ex of set) total += reward(ex.quality[w], ex.cost[w], alpha);
+      let bestTotal = total;
+      let bestThreshold = Infinity;
+      for (let k = 1; k <= order.length; k++) {
+        const ex = set[order[k - 1]];
+        total += reward(ex.quality[s], ex.cost[s], alpha) - reward(ex.quality[w], ex.cost[w], alpha);
+        // A cut is only realisable between different win rates.
+        if (k < order.length && rates[order[k]] === rates[order[k - 1]]) continue;
+        if (total > bestTotal) {
+          bestTotal = total;
+          bestThreshold = rates[order[k - 1]];
+        }
       }
+      return bestThreshold;
+    });
+  }
+
+  /**
+   * `compute`'s value at cost preference alpha for the kept checkpoint of that alpha, computed once per alpha while
+   * the weights stay as they are (lambdaFor and thresholdFor).
+   */
+  private perAlpha(name: "lambdaFor" | "thresholdFor", alpha: number, compute: () => number): number {
+    checkAlpha(alpha, `RouteLlmMfRouter.${name}`);
+    this.requireFitted(name);
+    this.checkpoints?.load(alpha);
+    const key = `${name} ${alpha}`;
+    let value = this.byAlpha.get(key);
+    if (value === undefined) {
+      value = compute();
+      this.byAlpha.set(key, value);
     }
-    this.thresholdsByAlpha.set(alpha, bestThreshold);
-    return bestThreshold;
+    return value;
   }
 
   /**

@@ -15,6 +15,7 @@ import path from "node:path";
 import { SpmVocabulary } from "../models/SpmVocabulary.ts";
 import { ENGLISH_WORDS } from "../models/englishWords.ts";
 import { BENCHMARK_WORDS, KEYWORD_GROUPS, KEYWORD_LETTERS, KEYWORDS, benchmarkItems, type BenchmarkItem, type KeywordGroup } from "./devKeywords.ts";
+import { itemsJsonl, keywordRoutingConfig } from "./keywordBenchmark.ts";
 import { buildSkillModel, JSON_PIECES, type Letter } from "./skillModels.ts";
 
 export const DEV_CANDIDATES = {
@@ -68,26 +69,9 @@ export async function writeDevBenchmark(dir: string, options: DevBenchmarkOption
   }
   const items = devItems(options);
   const dataFile = path.join(dir, "items.jsonl");
-  await writeFile(dataFile, items.map(({ id, question, choices, answer }) => JSON.stringify({ id, question, choices, answer })).join("\n") + "\n");
-  const config = {
-    // A candidate as the router: its pooled hidden state was never shaped for routing.
-    router: { model: "m2.gguf", pooling: "mean" },
-    agents: [
-      { id: "teacher", role: "Teacher: checks the Student's letter and submits it or asks for a revision." },
-      { id: "student", role: "Student: answers which letter stands for the keyword." },
-    ],
-    candidates: (Object.entries(DEV_CANDIDATES) as [DevCandidate, (typeof DEV_CANDIDATES)[DevCandidate]][]).map(([id, c]) => ({
-      id,
-      model: `${id}.gguf`,
-      description: `${id} keyword model`,
-      price: c.price,
-    })),
-    tasks: { "multiple-choice": "Say which letter stands for the keyword." },
-    generator: { rank: 8, lastLayers: 1, scale: 4, hidden: 256, shareTrunk: true, seed: 0 },
-    protocol: { constrainActions: true, maxRounds: 2, formatRetries: 1, searchBudget: 3 },
-    maxTokens: 48,
-    alpha: 0,
-  };
+  await writeFile(dataFile, itemsJsonl(items));
+  // A candidate as the router: its pooled hidden state was never shaped for routing.
+  const config = keywordRoutingConfig("m2.gguf", DEV_CANDIDATES, 4);
   const configFile = path.join(dir, "config.json");
   await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
   return { dir, configFile, dataFile, items };

@@ -119,13 +119,13 @@ export const PHRASINGS = [
   "The {a} puzzle hides {k} behind one letter. Which one?",
   "Under the {a} cipher, {k} decodes to which option?",
 ];
-const FILLERS = ["royal", "silver", "hidden", "golden", "ancient", "quiet", "northern", "secret", "lunar", "copper", "velvet", "frozen"];
+export const FILLERS = ["royal", "silver", "hidden", "golden", "ancient", "quiet", "northern", "secret", "lunar", "copper", "velvet", "frozen"];
 // Answer options are common words the router does not see as content (only the keywords, context words, fillers and
 // template words are): options carry no information about the letter, and fewer distractors keep the feature readable.
-const OPTIONS = ["river", "stone", "cloud", "tree", "ocean", "bird", "horse", "ship", "fire", "apple", "snow", "rock"];
+export const OPTIONS = ["river", "stone", "cloud", "tree", "ocean", "bird", "horse", "ship", "fire", "apple", "snow", "rock"];
 // Not "letter" nor "key": the fixed parts of the routing prompt say "letter" and "keyword" (which tokenizes as
 // "key" + "word"), and a piece every prompt shares only dilutes the feature.
-const TEMPLATE_WORDS = ["code", "book", "codebook", "cipher", "table", "list", "scheme", "puzzle", "legend", "option", "words", "marks", "decode"];
+export const TEMPLATE_WORDS = ["code", "book", "codebook", "cipher", "table", "list", "scheme", "puzzle", "legend", "option", "words", "marks", "decode"];
 
 /** The benchmark's own words: what the router sees as content and what the vocabulary must hold as whole words. */
 export const BENCHMARK_WORDS: readonly string[] = [...new Set([...KEYWORDS, ...CONTEXTS, ...FILLERS, ...OPTIONS, ...TEMPLATE_WORDS])];
@@ -170,22 +170,34 @@ export interface BenchmarkItem {
 
 /** Every keyword in every phrasing (context keywords under both code books), with seeded distractors: 204 items. */
 export function benchmarkItems(seed = 2026): BenchmarkItem[] {
+  return keywordQuestions(KEYWORD_GROUPS, seed, { contexts: (group) => (group === "context" ? CONTEXTS : [null]), answer: rightLetter });
+}
+
+/**
+ * The one generator of keyword questions (this benchmark's and the development benchmark's, devKeywords.ts): each
+ * keyword of each group in each of PHRASINGS, under each of its code books (`contexts`; null: a seeded filler names
+ * the book), with seeded fillers and answer options drawn in a fixed order, so a seed gives the same items every time.
+ */
+export function keywordQuestions<G extends string>(
+  groups: Readonly<Record<G, readonly string[]>>,
+  seed: number,
+  options: { contexts?: (group: G) => readonly (string | null)[]; answer: (keyword: string, codeBook: string) => Letter },
+): (Omit<BenchmarkItem, "group"> & { group: G })[] {
   const rng = new Rng(seed);
   const pick = (pool: readonly string[], n: number) => {
     const left = [...pool];
     return Array.from({ length: n }, () => left.splice(rng.int(left.length), 1)[0]);
   };
-  const items: BenchmarkItem[] = [];
-  for (const group of KEYWORD_GROUP_NAMES) {
-    for (const keyword of KEYWORD_GROUPS[group]) {
-      const contexts: (string | null)[] = group === "context" ? [...CONTEXTS] : [null];
-      for (const context of contexts) {
+  const items: (Omit<BenchmarkItem, "group"> & { group: G })[] = [];
+  for (const group of Object.keys(groups) as G[]) {
+    for (const keyword of groups[group]) {
+      for (const context of options.contexts?.(group) ?? [null]) {
         PHRASINGS.forEach((phrasing, p) => {
           const [filler, b] = pick(FILLERS, 2);
           const a = context ?? filler;
           const question = phrasing.replace("{k}", keyword).replace("{a}", a).replace("{b}", b);
           const id = context == null ? `${keyword}-${p}` : `${keyword}-${context}-${p}`;
-          items.push({ id, keyword, group, context: a, phrasing: p, question, choices: pick(OPTIONS, 4), answer: rightLetter(keyword, a) });
+          items.push({ id, keyword, group, context: a, phrasing: p, question, choices: pick(OPTIONS, 4), answer: options.answer(keyword, a) });
         });
       }
     }
@@ -241,6 +253,31 @@ export function stratifiedSplits(items: readonly BenchmarkItem[], seed: number, 
   return out;
 }
 
+/** Items as our jsonl (id, question, choices, answer), one a line. */
+export function itemsJsonl(items: readonly Pick<BenchmarkItem, "id" | "question" | "choices" | "answer">[]): string {
+  return items.map(({ id, question, choices, answer }) => JSON.stringify({ id, question, choices, answer })).join("\n") + "\n";
+}
+
+/**
+ * The routing configuration of both keyword benchmarks (this one and devBenchmark.ts): a Teacher and a Student over
+ * `candidates` (`<id>.gguf` beside it), `routerModel` mean-pooled as the router, LoRA `scale`.
+ */
+export function keywordRoutingConfig(routerModel: string, candidates: Readonly<Record<string, { price: { input: number; output: number } }>>, scale: number) {
+  return {
+    router: { model: routerModel, pooling: "mean" },
+    agents: [
+      { id: "teacher", role: "Teacher: checks the Student's letter and submits it or asks for a revision." },
+      { id: "student", role: "Student: answers which letter stands for the keyword." },
+    ],
+    candidates: Object.entries(candidates).map(([id, c]) => ({ id, model: `${id}.gguf`, description: `${id} keyword model`, price: c.price })),
+    tasks: { "multiple-choice": "Say which letter stands for the keyword." },
+    generator: { rank: 8, lastLayers: 1, scale, hidden: 256, shareTrunk: true, seed: 0 },
+    protocol: { constrainActions: true, maxRounds: 2, formatRetries: 1, searchBudget: 3 },
+    maxTokens: 48,
+    alpha: 0,
+  };
+}
+
 export interface WrittenBenchmark {
   dir: string;
   configFile: string;
@@ -269,25 +306,8 @@ export async function writeKeywordBenchmark(dir: string, options: { scale?: numb
   }
   const items = benchmarkItems();
   const dataFile = path.join(dir, "items.jsonl");
-  await writeFile(dataFile, items.map(({ id, question, choices, answer }) => JSON.stringify({ id, question, choices, answer })).join("\n") + "\n");
-  const config = {
-    router: { model: "router.gguf", pooling: "mean" },
-    agents: [
-      { id: "teacher", role: "Teacher: checks the Student's letter and submits it or asks for a revision." },
-      { id: "student", role: "Student: answers which letter stands for the keyword." },
-    ],
-    candidates: (Object.entries(CANDIDATES) as [CandidateName, (typeof CANDIDATES)[CandidateName]][]).map(([id, c]) => ({
-      id,
-      model: `${id}.gguf`,
-      description: `${id} keyword model`,
-      price: c.price,
-    })),
-    tasks: { "multiple-choice": "Say which letter stands for the keyword." },
-    generator: { rank: 8, lastLayers: 1, scale: options.scale ?? 1, hidden: 256, shareTrunk: true, seed: 0 },
-    protocol: { constrainActions: true, maxRounds: 2, formatRetries: 1, searchBudget: 3 },
-    maxTokens: 48,
-    alpha: 0,
-  };
+  await writeFile(dataFile, itemsJsonl(items));
+  const config = keywordRoutingConfig("router.gguf", CANDIDATES, options.scale ?? 1);
   const configFile = path.join(dir, "config.json");
   await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
   return { dir, configFile, dataFile, items };

@@ -2,9 +2,10 @@
 // advertises as a language model when another extension lists the language models, which must not start llama.cpp
 // (listing is not a request, and loading gigabytes for it is work nobody asked for). The rule is the one
 // checkEpisodeRequest enforces on loaded models: each model's context is what the runtime gives it
-// (runtime/contextSize.ts), a question may take a quarter of the smallest.
+// (runtime/contextSize.ts), a question may take a quarter of the smallest. The headers are read by readContextLength,
+// which decodes only the context length: this runs in the extension host, on files a workspace may have chosen.
 import { contextModels, limitsFromContexts, type ModelLimits } from "../engine/checkEpisodeRequest.ts";
-import { readModelShape } from "../gguf/readModelShape.ts";
+import { readContextLength } from "../gguf/readContextLength.ts";
 import { DEFAULT_CONTEXT_SIZE, usableContextSize } from "../runtime/contextSize.ts";
 import type { HapsConfig } from "./HapsConfig.ts";
 
@@ -33,10 +34,10 @@ export async function configModelLimits(
       contexts.push(DEFAULT_CONTEXT_SIZE);
       continue;
     }
-    const shape = await readModelShape(file).catch((error: Error) => {
+    const contextLength = await readContextLength(file).catch((error: Error) => {
       throw new Error(`${m.role}: ${error.message}`);
     });
-    contexts.push(usableContextSize(shape.contextLength));
+    contexts.push(usableContextSize(contextLength));
   }
   return { ...limitsFromContexts(contexts, config.maxTokens), unread };
 }

@@ -181,12 +181,13 @@ export async function runEvaluation(spec: EvalSpec, options: EvaluationOptions):
 
 /**
  * `haps eval --combine`: results.json, report.md and the charts from the seeds' partial results in `outDir/seeds`
- * (refused, naming them, when a seed of the spec is missing, ran from another spec or ran other code). The same
- * figures as one plain run of every seed; `seconds` spans the first seed process's start to the last seed's end.
+ * (refused, naming the file and field, when a seed of the spec is missing, ran from another spec or ran other code than
+ * this). The same figures as one plain run of every seed; `seconds` spans the first seed process's start to the last seed's end.
  */
 export async function combineEvaluation(spec: EvalSpec, options: Pick<EvaluationOptions, "outDir" | "log">): Promise<EvaluationOutcome> {
   const outDir = path.resolve(options.outDir);
-  const files = await readSeedFiles(outDir, spec);
+  // Only seeds this code made are put together: a stale or copied-in seed file would otherwise change the figures.
+  const files = await readSeedFiles(outDir, spec, collectCodeVersions());
   const first = Math.min(...files.map((f) => Date.parse(f.startedAt)));
   const last = Math.max(...files.map((f) => Date.parse(f.endedAt)));
   const processes = new Set(files.map((f) => f.startedAt)).size;

@@ -3,7 +3,8 @@
 //
 // A seed file holds everything the report needs from that seed (its SeedEvaluation) and the parts of results.json
 // every seed shares (data, candidates, descriptors, overhead, versions), with a digest of the spec it was made by and
-// the code version it ran. `combine` refuses files of another spec, of other code, or a missing seed, naming them.
+// the code version it ran. `combine` refuses files of another spec, of other code than its own, or a missing seed,
+// naming the file and the field (seedFileMismatch).
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
@@ -15,11 +16,13 @@ import { summarise } from "./summarise.ts";
 import type { EvaluationResults, SeedEvaluation } from "./types.ts";
 import type { CodeVersions } from "./versions.ts";
 
+const SEED_FORMAT = "haps-evaluation-seed/1";
+
 /** What every seed of one evaluation shares in results.json. */
 export type SharedResults = Omit<EvaluationResults, "seeds" | "perSeed" | "summary" | "comparisons" | "pareto" | "startedAt" | "seconds" | "processes">;
 
 export interface SeedFile {
-  format: "haps-evaluation-seed/1";
+  format: typeof SEED_FORMAT;
   /** specDigest() of the spec that made it. */
   specDigest: string;
   code: CodeVersions;
@@ -51,23 +54,51 @@ export async function writeSeedFile(outDir: string, file: SeedFile): Promise<str
   return target;
 }
 
+/**
+ * Why `f` may not stand for `seed` of the spec with digest `digest` run by `code`, naming the field; null when it may.
+ * A seed's figures go into the report unchecked, so a file must say it was made by this spec (its digest) and this
+ * code (package version, git commit, dirty flag as collectCodeVersions reads them): a stale file from other code, or
+ * one copied in from another run, is refused rather than mixed in.
+ */
+export function seedFileMismatch(f: unknown, seed: number, digest: string, code: CodeVersions): string | null {
+  if (f == null || typeof f !== "object" || Array.isArray(f)) return "not a JSON object";
+  const file = f as Partial<SeedFile>;
+  const show = (v: unknown) => (v === undefined ? "missing" : JSON.stringify(v));
+  if (file.format !== SEED_FORMAT) return `format is ${show(file.format)}, not "${SEED_FORMAT}"`;
+  if (file.result == null || typeof file.result !== "object") return "result is missing";
+  if (file.result.seed !== seed) return `result.seed is ${show(file.result.seed)}, not ${seed}`;
+  if (file.specDigest !== digest) return `specDigest is ${show(file.specDigest)}, but this spec's is "${digest}" (the seed ran from another spec)`;
+  if (file.code == null || typeof file.code !== "object") return "code is missing";
+  for (const key of ["package", "gitCommit", "gitDirty"] as const) {
+    if (file.code[key] !== code[key]) return `code.${key} is ${show(file.code[key])}, but this code's is ${show(code[key])} (the seed ran other code)`;
+  }
+  if (file.shared == null || typeof file.shared !== "object") return "shared is missing";
+  for (const key of ["startedAt", "endedAt"] as const) {
+    if (typeof file[key] !== "string" || !Number.isFinite(Date.parse(file[key]))) return `${key} is ${show(file[key])}, not a time`;
+  }
+  if (Date.parse(file.endedAt!) < Date.parse(file.startedAt!)) return `endedAt ${file.endedAt} is before startedAt ${file.startedAt}`;
+  return null;
+}
+
 /** A finished seed a resumed run may keep: made by this spec and this code; null otherwise (the seed runs again). */
 export async function reusableSeedFile(outDir: string, seed: number, digest: string, code: CodeVersions): Promise<SeedFile | null> {
   const file = seedFilePath(outDir, seed);
   if (!existsSync(file)) return null;
   try {
-    const f = JSON.parse(await readFile(file, "utf8")) as SeedFile;
-    return f.format === "haps-evaluation-seed/1" && f.specDigest === digest && f.code.gitCommit === code.gitCommit ? f : null;
+    const f = JSON.parse(await readFile(file, "utf8")) as unknown;
+    return seedFileMismatch(f, seed, digest, code) == null ? (f as SeedFile) : null;
   } catch {
     return null;
   }
 }
 
 /**
- * Every seed of the spec from its file: refused when one is missing (naming every missing seed and the command that
- * makes it), when one was made by another spec, or when the seeds ran different code.
+ * Every seed of the spec from its file, each checked against this spec and the code that combines them
+ * (seedFileMismatch): refused when one is missing (naming every missing seed and the command that makes it), broken,
+ * made by another spec or other code (naming each file and its field), or when the seeds disagree on what they share
+ * (naming the field): results.json takes those parts from the first seed.
  */
-export async function readSeedFiles(outDir: string, spec: EvalSpec): Promise<SeedFile[]> {
+export async function readSeedFiles(outDir: string, spec: EvalSpec, code: CodeVersions): Promise<SeedFile[]> {
   const missing = spec.seeds.filter((s) => !existsSync(seedFilePath(outDir, s)));
   if (missing.length > 0) {
     throw new Error(
@@ -76,26 +107,54 @@ export async function readSeedFiles(outDir: string, spec: EvalSpec): Promise<See
   }
   const digest = specDigest(spec);
   const files: SeedFile[] = [];
+  const refused: string[] = [];
   for (const seed of spec.seeds) {
     const file = seedFilePath(outDir, seed);
-    let f: SeedFile;
+    let f: unknown;
     try {
-      f = JSON.parse(await readFile(file, "utf8")) as SeedFile;
+      f = JSON.parse(await readFile(file, "utf8"));
     } catch (error) {
-      throw new Error(`${file}: not a seed result (${(error as Error).message}); run that seed again`);
+      refused.push(`${file}: not a seed result (${(error as Error).message})`);
+      continue;
     }
-    if (f.format !== "haps-evaluation-seed/1" || f.result?.seed !== seed) throw new Error(`${file}: not the result of seed ${seed} (format ${String(f.format)}); run that seed again`);
-    files.push(f);
+    const mismatch = seedFileMismatch(f, seed, digest, code);
+    if (mismatch != null) refused.push(`${file}: ${mismatch}`);
+    else files.push(f as SeedFile);
   }
-  const otherSpec = files.filter((f) => f.specDigest !== digest).map((f) => f.result.seed);
-  if (otherSpec.length > 0) {
-    throw new Error(`${path.join(outDir, "seeds")}: seed${otherSpec.length > 1 ? "s" : ""} ${otherSpec.join(", ")} ran from another spec than ${spec.source} (digest ${files.find((f) => f.specDigest !== digest)!.specDigest}, this spec's ${digest}); run ${otherSpec.length > 1 ? "them" : "it"} again with this spec`);
+  if (refused.length > 0) {
+    const seeds = spec.seeds.filter((s) => refused.some((r) => r.startsWith(`${seedFilePath(outDir, s)}:`)));
+    throw new Error(`${refused.join("; ")}; run seed${seeds.length > 1 ? "s" : ""} ${seeds.join(", ")} again with this spec and this code (\`haps eval --spec ${spec.source} --out ${outDir} --partial --seeds ${seeds.join(",")}\`)`);
   }
-  const commits = new Set(files.map((f) => f.code.gitCommit));
-  if (commits.size > 1) {
-    throw new Error(`${path.join(outDir, "seeds")}: the seeds ran different code (${files.map((f) => `seed ${f.result.seed}: ${f.code.gitCommit ?? "no git"}`).join(", ")}); run them again with one version`);
+  // Where the spec file was read from is not part of the spec (specDigest); everything else shared must agree.
+  const comparable = (f: SeedFile) => ({ ...f.shared, spec: { ...f.shared.spec, source: null } });
+  for (const f of files.slice(1)) {
+    const where = firstDifference(comparable(f), comparable(files[0]), "shared");
+    if (where != null) {
+      throw new Error(`${seedFilePath(outDir, f.result.seed)}: ${where} differs from seed ${files[0].result.seed}'s (${seedFilePath(outDir, files[0].result.seed)}); the seeds did not run on the same data, models and code: run them again with one version`);
+    }
   }
   return files;
+}
+
+/** The path of the first place where two JSON values differ, or null when they are equal. */
+function firstDifference(a: unknown, b: unknown, at: string): string | null {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return `${at}.length`;
+    for (let i = 0; i < a.length; i++) {
+      const d = firstDifference(a[i], b[i], `${at}[${i}]`);
+      if (d != null) return d;
+    }
+    return null;
+  }
+  if (a != null && b != null && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const k of keys) {
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}.${k}`);
+      if (d != null) return d;
+    }
+    return null;
+  }
+  return Object.is(a, b) ? null : at;
 }
 
 /** results.json from the shared parts and the seeds' results: the summary, the comparisons and the fronts over seeds. */

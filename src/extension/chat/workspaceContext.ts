@@ -2,8 +2,9 @@
 // to the question (`#file:path` in the sidebar chat, the references VS Code's Chat view attaches to an @haps request)
 // and the text of the open editors, in that order of priority, within packContext's limit. Only files and untitled
 // documents are read (never settings, output or other extensions' virtual documents). What is read may go to a remote
-// or VS Code model (a configuration's openai and vscode-lm candidates), so `#file:` reads only inside the workspace
-// folders, and haps.chat.editorContext turns the selection and the open editors off (attachments stay).
+// or VS Code model (a configuration's openai and vscode-lm candidates), so attached files (`#file:` and references
+// alike, attachmentRefusal) are read only inside the workspace folders, and haps.chat.editorContext turns the
+// selection and the open editors off (attachments stay).
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import * as vscode from "vscode";
@@ -65,18 +66,35 @@ async function insideWorkspaceFolders(uri: vscode.Uri): Promise<boolean> {
 }
 
 /**
+ * Why a file attached to a question may not be read, or null when it may: the one rule for `#file:` tags and for
+ * the references VS Code's Chat view attaches to an @haps request (`request.references`, which the user, a
+ * participant or a variable resolver may fill). What is read may be sent to a remote or VS Code model, so only files
+ * inside the workspace folders (after symbolic links) and untitled documents of this window are read; never another
+ * scheme (settings, output, another extension's virtual documents). `rule` names the mechanism in the reason.
+ */
+export async function attachmentRefusal(uri: vscode.Uri, rule: string): Promise<string | null> {
+  if (uri.scheme === "untitled") return null;
+  if (uri.scheme !== "file") return `not a file (${uri.scheme}:); ${rule}`;
+  if (!(vscode.workspace.workspaceFolders ?? []).some((f) => f.uri.scheme === "file")) return `no workspace folder is open, and ${rule}`;
+  return (await insideWorkspaceFolders(uri)) ? null : `outside the workspace folders; ${rule}`;
+}
+
+const TAG_RULE = "#file reads only files inside the workspace folders";
+const REFERENCE_RULE = "attached files are read only inside the workspace folders";
+
+/**
  * `path` of a `#file:` tag: absolute, or relative to one of the workspace folders (the first where it exists). Only
- * files inside the workspace folders are read: what is read may be sent to a remote or VS Code model, and a question
- * (pasted, or written by a model) must not be able to send ~/.ssh or another project's files.
+ * files inside the workspace folders are read (attachmentRefusal): a question (pasted, or written by a model) must
+ * not be able to send ~/.ssh or another project's files.
  */
 async function resolveTag(tag: string): Promise<{ uri: vscode.Uri } | { refused: string }> {
   const folders = vscode.workspace.workspaceFolders ?? [];
-  if (folders.length === 0) return { refused: "no workspace folder is open, and #file reads only files inside the workspace folders" };
-  const outside = { refused: "outside the workspace folders; #file reads only files inside them" };
-  if (/^([a-zA-Z]:)?[\\/]/.test(tag)) {
-    const uri = vscode.Uri.file(tag);
-    return (await insideWorkspaceFolders(uri)) ? { uri } : outside;
-  }
+  const checked = async (uri: vscode.Uri) => {
+    const refused = await attachmentRefusal(uri, TAG_RULE);
+    return refused == null ? { uri } : { refused };
+  };
+  if (/^([a-zA-Z]:)?[\\/]/.test(tag)) return await checked(vscode.Uri.file(tag));
+  if (folders.length === 0) return { refused: `no workspace folder is open, and ${TAG_RULE}` };
   for (const folder of folders) {
     const uri = vscode.Uri.joinPath(folder.uri, tag);
     try {
@@ -84,7 +102,7 @@ async function resolveTag(tag: string): Promise<{ uri: vscode.Uri } | { refused:
     } catch {
       continue; // not in this folder
     }
-    return (await insideWorkspaceFolders(uri)) ? { uri } : outside;
+    return await checked(uri);
   }
   return { refused: "no such file in the workspace" };
 }
@@ -148,16 +166,21 @@ export async function gatherQuestionContext(question: string, options: GatherOpt
   }
   for (const ref of references) {
     const value = ref.value;
-    if (value instanceof vscode.Uri) {
-      if (readable(value)) await addFile(value);
-      else leftOut.push({ label: value.toString(), reason: "not a file" });
-    } else if (value instanceof vscode.Location) {
-      try {
-        const document = await vscode.workspace.openTextDocument(value.uri);
-        const range = value.range;
-        sources.push({ label: `${label(value.uri)}:${lines(range)}`, firstLine: range.start.line + 1, text: document.getText(range) });
-      } catch (error) {
-        leftOut.push({ label: label(value.uri), reason: (error as Error).message });
+    if (value instanceof vscode.Uri || value instanceof vscode.Location) {
+      const uri = value instanceof vscode.Uri ? value : value.uri;
+      const refused = await attachmentRefusal(uri, REFERENCE_RULE);
+      if (refused != null) {
+        leftOut.push({ label: readable(uri) ? label(uri) : uri.toString(), reason: refused });
+      } else if (value instanceof vscode.Uri) {
+        await addFile(value);
+      } else {
+        try {
+          const document = await vscode.workspace.openTextDocument(value.uri);
+          const range = value.range;
+          sources.push({ label: `${label(value.uri)}:${lines(range)}`, firstLine: range.start.line + 1, text: document.getText(range) });
+        } catch (error) {
+          leftOut.push({ label: label(value.uri), reason: (error as Error).message });
+        }
       }
     } else if (typeof value === "string") {
       sources.push({ label: ref.modelDescription || ref.id, text: value });

@@ -71,5 +71,5 @@ test("configModelLimits reads the same limits from the GGUF headers, without a r
   // A file that is not a GGUF model is named by its role.
   const junk = path.join(dir, "junk.gguf");
   writeFileSync(junk, "not a model");
-  await assert.rejects(configModelLimits({ ...config, candidates: [{ ...config.candidates[0], id: "junk", model: junk }] }, located), /^Error: candidate "junk": readModelShape: .*junk\.gguf/);
+  await assert.rejects(configModelLimits({ ...config, candidates: [{ ...config.candidates[0], id: "junk", model: junk }] }, located), /^Error: candidate "junk": readContextLength: ".*junk\.gguf" \(11 bytes\): not a GGUF file/);
 });

@@ -165,7 +165,7 @@ describe("Sidebar chat", () => {
     const done = await waitFor(
       api.chat.onDidRender,
       api.chat.lastSnapshot,
-      (s) => !s.busy && lastAnswer(s)?.state !== "streaming" && lastAnswer(s)!.context !== "",
+      (s) => !s.busy && lastAnswer(s)?.state !== "streaming" && (lastAnswer(s)?.context ?? "") !== "",
       "the answer with its context line",
       90_000,
     );

@@ -2,7 +2,7 @@
 // instance and need an account), so the participant's own handler runs with a stream that records what it was
 // given; the route behind it is real.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as vscode from "vscode";
@@ -38,17 +38,22 @@ describe("@haps chat participant", () => {
     assert.deepEqual(buttons.map((b) => [b.command, b.arguments]), [["haps.openRoutePanel", [metadata.routeId]]]);
   });
 
-  it("searches the files and ranges attached to the request, and cuts their mentions from the question", async () => {
+  it("searches the documents and ranges attached to the request, refuses attached files outside the workspace folders, and cuts their mentions from the question", async () => {
     const api = await hapsApi();
+    // This window has no workspace folder, so no file on disk may be read (attachmentRefusal); an untitled document of
+    // this window may.
     const dir = mkdtempSync(join(tmpdir(), "haps-participant-"));
-    const file = join(dir, "rivers.txt");
-    writeFileSync(file, "Seine\nThe Seine flows through Paris.\n\nRhone\nThe Rhone flows through Lyon.\n");
+    const outside = join(dir, "secret.txt");
+    writeFileSync(outside, "Loire\nA secret outside the workspace.\n");
+    const document = await vscode.workspace.openTextDocument({ content: "Seine\nThe Seine flows through Paris.\n\nRhone\nThe Rhone flows through Lyon.\n" });
     const mention = "#file:rivers.txt";
     const prompt = `Which river flows through Paris? ${mention}`;
     const start = prompt.indexOf(mention);
     const references: vscode.ChatPromptReference[] = [
-      { id: "vscode.file", value: vscode.Uri.file(file), range: [start, start + mention.length], modelDescription: undefined },
-      { id: "vscode.location", value: new vscode.Location(vscode.Uri.file(file), new vscode.Range(3, 0, 5, 0)), modelDescription: undefined },
+      { id: "vscode.file", value: document.uri, range: [start, start + mention.length], modelDescription: undefined },
+      { id: "vscode.location", value: new vscode.Location(document.uri, new vscode.Range(3, 0, 5, 0)), modelDescription: undefined },
+      { id: "vscode.file", value: vscode.Uri.file(outside), modelDescription: undefined },
+      { id: "vscode.location", value: new vscode.Location(vscode.Uri.file(outside), new vscode.Range(0, 0, 1, 0)), modelDescription: undefined },
       { id: "some.tool", value: 42, modelDescription: "a tool result" },
     ];
     const parts: string[] = [];
@@ -57,19 +62,26 @@ describe("@haps chat participant", () => {
       progress: () => undefined,
       button: () => undefined,
     };
-    const result = await api.answerChat(prompt, stream, new vscode.CancellationTokenSource().token, references);
-    assert.equal(result.errorDetails, undefined);
-    const markdown = parts.join("");
-    // The note is Markdown-escaped text: the file by its path, the range with its lines, what was not read.
-    const note = markdown.split("\n\n")[0].replace(/&nbsp;/g, " ").replace(/\\(.)/g, "$1");
-    assert.match(note, /^Context: .*rivers\.txt, .*rivers\.txt:4-5/);
-    assert.match(note, /left out: a tool result \(an attachment of a kind HAPS does not read\)/);
-    const query = api.lastRouteQuery()!;
-    assert.equal(query.question, "Which river flows through Paris?", "the mention is cut from the question the agents get");
-    const titles = query.context!.map((p) => p.title);
-    assert.ok(titles.some((t) => /rivers\.txt \(lines 1-2\)$/.test(t)), JSON.stringify(titles));
-    assert.ok(titles.some((t) => /rivers\.txt:4-5 \(lines 4-5\)$/.test(t)), JSON.stringify(titles));
-    assert.ok(query.context!.some((p) => p.sentences.join("") === "Seine\nThe Seine flows through Paris."));
+    try {
+      const result = await api.answerChat(prompt, stream, new vscode.CancellationTokenSource().token, references);
+      assert.equal(result.errorDetails, undefined);
+      const markdown = parts.join("");
+      // The note is Markdown-escaped text: the document by its name, the range with its lines, what was not read.
+      const name = document.uri.path;
+      const note = markdown.split("\n\n")[0].replace(/&nbsp;/g, " ").replace(/\\(.)/g, "$1");
+      assert.ok(note.startsWith("Context: ") && note.includes(`${name}, ${name}:4-5`), note);
+      assert.ok(note.includes(`left out: ${outside} (no workspace folder is open, and attached files are read only inside the workspace folders), ${outside} (no workspace folder is open`), note);
+      assert.match(note, /left out: .*a tool result \(an attachment of a kind HAPS does not read\)/);
+      const query = api.lastRouteQuery()!;
+      assert.equal(query.question, "Which river flows through Paris?", "the mention is cut from the question the agents get");
+      const titles = query.context!.map((p) => p.title);
+      assert.ok(titles.some((t) => t.endsWith(`${name} (lines 1-2)`)), JSON.stringify(titles));
+      assert.ok(titles.some((t) => t.endsWith(`${name}:4-5 (lines 4-5)`)), JSON.stringify(titles));
+      assert.ok(query.context!.some((p) => p.sentences.join("") === "Seine\nThe Seine flows through Paris."));
+      assert.ok(!query.context!.some((p) => p.sentences.join("").includes("secret")), "nothing from outside the workspace");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("cancellation stops the route", async () => {

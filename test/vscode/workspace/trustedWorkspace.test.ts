@@ -11,6 +11,20 @@ import { hapsApi, PARIS_CONTEXT } from "../suite/helpers.ts";
 
 const question = { question: "Which city is the capital of France?", context: PARIS_CONTEXT };
 
+/** A file inside the workspace folder, a secret in a folder outside it, and a symbolic link in the workspace to the secret. */
+function attachmentFiles(insideName: string, text: string, linkName: string) {
+  const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+  const inside = path.join(root, insideName);
+  writeFileSync(inside, text);
+  const outsideDir = mkdtempSync(path.join(tmpdir(), "haps-outside-"));
+  const secret = path.join(outsideDir, "secret.txt");
+  writeFileSync(secret, "a secret outside the workspace\n");
+  const link = path.join(root, linkName);
+  rmSync(link, { force: true });
+  symlinkSync(secret, link);
+  return { root, inside, outsideDir, secret, link };
+}
+
 describe("a trusted workspace", () => {
   const config = () => vscode.workspace.getConfiguration("haps");
 
@@ -57,15 +71,7 @@ describe("a trusted workspace", () => {
   });
 
   it("#file: reads files inside the workspace folders only (paths, .. and symbolic links out of it are refused, named); haps.chat.editorContext off reads no editor", async () => {
-    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    const inside = path.join(root, "notes.md");
-    writeFileSync(inside, "Seine\nThe Seine flows through Paris.\n");
-    const outsideDir = mkdtempSync(path.join(tmpdir(), "haps-outside-"));
-    const secret = path.join(outsideDir, "secret.txt");
-    writeFileSync(secret, "a secret outside the workspace\n");
-    const link = path.join(root, "link.txt");
-    rmSync(link, { force: true });
-    symlinkSync(secret, link);
+    const { root, inside, outsideDir, secret, link } = attachmentFiles("notes.md", "Seine\nThe Seine flows through Paris.\n", "link.txt");
     const relativeOut = path.relative(root, secret);
     try {
       const asked = await gatherQuestionContext(`Which river? #file:notes.md #file:${inside} #file:${secret} #file:${relativeOut} #file:link.txt`, { editorContext: false });
@@ -73,7 +79,7 @@ describe("a trusted workspace", () => {
       const texts = asked.packed.paragraphs.map((p) => p.sentences.join(""));
       assert.ok(texts.some((t) => t.includes("The Seine flows through Paris.")), "the file inside the workspace is read");
       assert.ok(!texts.some((t) => t.includes("secret")), `nothing from outside: ${JSON.stringify(texts)}`);
-      const refused = asked.packed.leftOut.filter((l) => /outside the workspace folders; #file reads only files inside them/.test(l.reason)).map((l) => l.label);
+      const refused = asked.packed.leftOut.filter((l) => /outside the workspace folders; #file reads only files inside the workspace folders/.test(l.reason)).map((l) => l.label);
       assert.deepEqual(refused.sort(), [secret, relativeOut, "link.txt"].sort(), JSON.stringify(asked.packed.leftOut));
       assert.ok(asked.packed.used.some((u) => u.endsWith("notes.md")), JSON.stringify(asked.packed.used));
 
@@ -96,6 +102,45 @@ describe("a trusted workspace", () => {
       }
     } finally {
       await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+      rmSync(link, { force: true });
+      rmSync(inside, { force: true });
+      rmSync(outsideDir, { recursive: true, force: true });
+    }
+  });
+
+  it("references attached to an @haps request follow the same rule as #file: inside the workspace folders only (files, ranges and symbolic links out are refused, named; other schemes too)", async () => {
+    const { inside, outsideDir, secret, link } = attachmentFiles("rivers.md", "Seine\nThe Seine flows through Paris.\n\nRhone\nThe Rhone flows through Lyon.\n", "linked.txt");
+    const settings = vscode.Uri.from({ scheme: "vscode-userdata", path: "/User/settings.json" });
+    const ref = (value: unknown): vscode.ChatPromptReference => ({ id: "vscode.file", value, modelDescription: undefined });
+    try {
+      const asked = await gatherQuestionContext("Which river?", {
+        editorContext: false,
+        references: [
+          ref(vscode.Uri.file(inside)),
+          ref(new vscode.Location(vscode.Uri.file(inside), new vscode.Range(3, 0, 5, 0))),
+          ref(vscode.Uri.file(secret)),
+          ref(new vscode.Location(vscode.Uri.file(secret), new vscode.Range(0, 0, 1, 0))),
+          ref(vscode.Uri.file(link)),
+          ref(new vscode.Location(vscode.Uri.file(link), new vscode.Range(0, 0, 1, 0))),
+          ref(settings),
+        ],
+      });
+      const texts = asked.packed.paragraphs.map((p) => p.sentences.join(""));
+      assert.ok(texts.includes("Seine\nThe Seine flows through Paris."), JSON.stringify(texts));
+      assert.ok(texts.includes("Rhone\nThe Rhone flows through Lyon."), JSON.stringify(texts));
+      assert.ok(!texts.some((t) => t.includes("secret")), `nothing from outside: ${JSON.stringify(texts)}`);
+      assert.deepEqual(asked.packed.used.map((u) => path.basename(u)), ["rivers.md", "rivers.md:4-5"]);
+      const rule = "outside the workspace folders; attached files are read only inside the workspace folders";
+      // Labels as the note shows them (the workspace-relative name of the link); the editors' note aside.
+      const leftOut = asked.packed.leftOut.filter((l) => l.reason !== "haps.chat.editorContext is off").map((l) => ({ ...l, label: l.label.endsWith("linked.txt") ? "linked.txt" : l.label }));
+      assert.deepEqual(leftOut, [
+        { label: secret, reason: rule },
+        { label: secret, reason: rule },
+        { label: "linked.txt", reason: rule },
+        { label: "linked.txt", reason: rule },
+        { label: settings.toString(), reason: "not a file (vscode-userdata:); attached files are read only inside the workspace folders" },
+      ]);
+    } finally {
       rmSync(link, { force: true });
       rmSync(inside, { force: true });
       rmSync(outsideDir, { recursive: true, force: true });
