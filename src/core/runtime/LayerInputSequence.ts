@@ -16,9 +16,6 @@ import type { LayerInputReader } from "../native/nativeLayer.ts";
 import { PrefixSequence } from "./PrefixSequence.ts";
 
 export class LayerInputSequence extends PrefixSequence {
-  private prefixTokens: Token[] = [];
-  private prefixVector: Float64Array | null = null;
-
   constructor(
     context: LlamaContext,
     readonly layer: number,
@@ -33,33 +30,7 @@ export class LayerInputSequence extends PrefixSequence {
    * does not hold it already. Afterwards the sequence holds the whole text. Call inside `use`.
    */
   async feature(tokenize: (text: string) => Token[], prefixText: string, restText: string): Promise<number[]> {
-    const all = tokenize(prefixText + restText);
-    const prefixOnly = tokenize(prefixText);
-    // The shared part is where the two token lists agree (a tokenizer may merge across the boundary); the query's own
-    // batch is never empty.
-    let shared = 0;
-    while (shared < all.length - 1 && shared < prefixOnly.length && all[shared] === prefixOnly[shared]) shared++;
-    const prefix = all.slice(0, shared);
-    const cached =
-      this.prefixVector != null &&
-      this.prefixTokens.length === prefix.length &&
-      this.prefixTokens.every((t, i) => t === prefix[i]) &&
-      this.commonPrefix(prefix) === prefix.length;
-    this.next = null;
-    if (cached) {
-      await this.sequence.eraseContextTokenRanges([{ start: prefix.length, end: this.sequence.nextTokenIndex }]);
-      this.held = prefix.slice();
-    } else {
-      await this.sequence.eraseContextTokenRanges([{ start: 0, end: this.sequence.nextTokenIndex }]);
-      this.held = [];
-      this.prefixVector = prefix.length > 0 ? await this.decodeAndRead(prefix) : null;
-      this.prefixTokens = prefix;
-    }
-    const rest = all.slice(prefix.length);
-    const restVector = await this.decodeAndRead(rest);
-    if (this.pooling === "last" || this.prefixVector == null) return Array.from(restVector);
-    const p = this.prefixVector;
-    return Array.from(restVector, (v, i) => (prefix.length * p[i] + rest.length * v) / all.length);
+    return this.pooledWithCachedPrefix(tokenize(prefixText + restText), tokenize(prefixText), this.pooling, (tokens) => this.decodeAndRead(tokens));
   }
 
   /** Decodes `tokens` after what the sequence holds, as one batch with no output, and reads their layer input. */

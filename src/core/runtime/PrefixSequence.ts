@@ -73,6 +73,49 @@ export class PrefixSequence {
     return tail.map((_, i) => output[i]?.next?.probabilities ?? new Map());
   }
 
+  /** The prefix whose pooled vector is `pooledPrefixVector` (the sequence holds it while `held` starts with it). */
+  private pooledPrefixTokens: Token[] = [];
+  private pooledPrefixVector: Float64Array | null = null;
+
+  /**
+   * A pooled vector over `all` (the whole text's tokens) that evaluates the fixed prefix only when the sequence does not
+   * hold it already: `evaluate` decodes tokens after what the sequence holds and returns their pooled vector, and "mean"
+   * weights the cached prefix's vector and the rest's by their token counts. `prefixOnly` is the prefix's own
+   * tokenization; the shared part is where the two lists agree (a tokenizer may merge across the boundary), and the
+   * query's own batch is never empty. Afterwards the sequence holds `all`. Shared by the router's output feature
+   * (RoutingSequence) and its layer-input feature (LayerInputSequence).
+   */
+  protected async pooledWithCachedPrefix(
+    all: readonly Token[],
+    prefixOnly: readonly Token[],
+    pooling: "mean" | "last",
+    evaluate: (tokens: Token[]) => Promise<Float64Array>,
+  ): Promise<number[]> {
+    let shared = 0;
+    while (shared < all.length - 1 && shared < prefixOnly.length && all[shared] === prefixOnly[shared]) shared++;
+    const prefix = all.slice(0, shared);
+    const cached =
+      this.pooledPrefixVector != null &&
+      this.pooledPrefixTokens.length === prefix.length &&
+      this.pooledPrefixTokens.every((t, i) => t === prefix[i]) &&
+      this.commonPrefix(prefix) === prefix.length;
+    this.next = null;
+    if (cached) {
+      await this.sequence.eraseContextTokenRanges([{ start: prefix.length, end: this.sequence.nextTokenIndex }]);
+      this.held = prefix.slice();
+    } else {
+      await this.sequence.eraseContextTokenRanges([{ start: 0, end: this.sequence.nextTokenIndex }]);
+      this.held = [];
+      this.pooledPrefixVector = prefix.length > 0 ? await evaluate(prefix) : null;
+      this.pooledPrefixTokens = prefix;
+    }
+    const rest = all.slice(prefix.length);
+    const restVector = await evaluate(rest);
+    if (pooling === "last" || this.pooledPrefixVector == null) return Array.from(restVector);
+    const p = this.pooledPrefixVector;
+    return Array.from(restVector, (v, i) => (prefix.length * p[i] + rest.length * v) / all.length);
+  }
+
   /** Resolves once the calls queued so far have ended. */
   protected async drain(): Promise<void> {
     await this.queue;

@@ -53,9 +53,6 @@ export function selfTestRoutingSequence(context: LlamaEmbeddingContext): void {
 }
 
 export class RoutingSequence extends PrefixSequence {
-  /** The prefix whose pooled vector is `prefixVector` (the sequence holds it while `held` starts with it). */
-  private prefixTokens: Token[] = [];
-  private prefixVector: Float64Array | null = null;
   /** Whether the context is in embeddings mode now (it is created in it). */
   private embeddingsOn = true;
 
@@ -117,31 +114,7 @@ export class RoutingSequence extends PrefixSequence {
     c._prepareInput(all);
     const prefixOnly = tokenize(prefixText);
     c._prepareInput(prefixOnly);
-    // The shared part is where the two token lists agree (a tokenizer may merge across the boundary), and the query's
-    // own batch is never empty.
-    let shared = 0;
-    while (shared < all.length - 1 && shared < prefixOnly.length && all[shared] === prefixOnly[shared]) shared++;
-    const prefix = all.slice(0, shared);
-    const cached =
-      this.prefixVector != null &&
-      this.prefixTokens.length === prefix.length &&
-      this.prefixTokens.every((t, i) => t === prefix[i]) &&
-      this.commonPrefix(prefix) === prefix.length;
-    this.next = null;
-    if (cached) {
-      await this.sequence.eraseContextTokenRanges([{ start: prefix.length, end: this.sequence.nextTokenIndex }]);
-      this.held = prefix.slice();
-    } else {
-      await this.sequence.eraseContextTokenRanges([{ start: 0, end: this.sequence.nextTokenIndex }]);
-      this.held = [];
-      this.prefixVector = prefix.length > 0 ? await this.evaluatePooled(prefix) : null;
-      this.prefixTokens = prefix;
-    }
-    const rest = all.slice(prefix.length);
-    const restVector = await this.evaluatePooled(rest);
-    if (this.pooling === "last" || this.prefixVector == null) return Array.from(restVector);
-    const p = this.prefixVector;
-    return Array.from(restVector, (v, i) => (prefix.length * p[i] + rest.length * v) / all.length);
+    return this.pooledWithCachedPrefix(all, prefixOnly, this.pooling, (tokens) => this.evaluatePooled(tokens));
   }
 
   /** Evaluates `tokens` after what the sequence holds, in one batch, and returns their pooled vector. */
