@@ -112,7 +112,7 @@ export interface RlContext {
 }
 
 /** Where a run stands at a validation point: enough to resume exactly from there. */
-interface RunState {
+export interface RunState {
   step: number;
   itemsSeen: number;
   epoch: number;
@@ -417,10 +417,10 @@ export function mirror(mean: LoraAdapter, plus: LoraAdapter): LoraAdapter {
 const STATE_FILE = "state.json";
 const MOMENTS_FILE = "adam.safetensors";
 
-type Optimisers = { router: Adam; generators: Sgd; average: ValidationAverage };
+export type Optimisers = { router: Adam; generators: Sgd; average: ValidationAverage };
 
 /** Current weights (as a checkpoint), the optimisers' state and the loop's position, written at each validation. */
-async function saveState(dir: string, policy: HapsPolicy, optimisers: Optimisers, state: RunState): Promise<void> {
+export async function saveState(dir: string, policy: HapsPolicy, optimisers: Optimisers, state: RunState): Promise<void> {
   const tensors: [string, { shape: number[]; data: Float32Array }][] = [];
   const moments = optimisers.router.getState();
   moments.m.forEach((m, k) => tensors.push([`router.m.${k}`, { shape: [m.length], data: m }]));
@@ -436,7 +436,7 @@ async function saveState(dir: string, policy: HapsPolicy, optimisers: Optimisers
   await writeAtomically(path.join(dir, STATE_FILE), new TextEncoder().encode(JSON.stringify(state)));
 }
 
-async function loadState(dir: string, policy: HapsPolicy, optimisers: Optimisers): Promise<RunState | null> {
+export async function loadState(dir: string, policy: HapsPolicy, optimisers: Optimisers): Promise<RunState | null> {
   const file = path.join(dir, STATE_FILE);
   if (!existsSync(file)) return null;
   const state = JSON.parse(await readFile(file, "utf8")) as RunState;

@@ -36,7 +36,8 @@ async function setUp(): Promise<{ dir: string; spec: (out: string) => string }> 
           seeds: [5],
           out,
           sft: { epochs: 10 },
-          // averageLast 2: the resume must also restore the snapshots that validation averages over.
+          // averageLast 2: the killed and resumed run validates averaged weights too (the snapshots' own round trip through
+          // the resumable state is checked in validationAverage.test.ts, where a lost snapshot cannot hide).
           rl: { epochs: 2, batchSize: 2, validateEvery: 4, patience: 10, averageLast: 2 },
         }),
       );

@@ -68,3 +68,36 @@ test("the snapshots survive a state round trip, and a state of another shape is 
   const other = new ValidationAverage([["trunk.w", new Parameter([4])]], 2);
   assert.throws(() => other.setState(a.getState()), /2 expected|1 expected|values/);
 });
+
+test("joint RL's resumable state carries the averaged snapshots: a resumed run validates the same mean", async () => {
+  const { HapsPolicy } = await import("../../../src/core/router/HapsPolicy.ts");
+  const { Adam } = await import("../../../src/core/nn/Adam.ts");
+  const { Sgd } = await import("../../../src/core/nn/Sgd.ts");
+  const { saveState, loadState } = await import("../../../src/core/training/JointRl.ts");
+  const { smallConfig } = await import("../generator/fixtures.ts");
+  const { tempDir } = await import("../runtime/helpers.ts");
+  const make = () => {
+    const policy = new HapsPolicy(smallConfig());
+    const params = [...policy.parameters()];
+    const head = params.filter(([n]) => n.startsWith("head."));
+    const rest = params.filter(([n]) => !n.startsWith("head."));
+    return { policy, params, optimisers: { router: new Adam(head), generators: new Sgd(rest), average: new ValidationAverage(params, 3, ["head."]) } };
+  };
+  const a = make();
+  // Three validation points with different weights, the live weights moved on after the last.
+  for (const shift of [0.1, -0.2, 0.4, 0.05]) {
+    for (const [, p] of a.params) for (let i = 0; i < p.data.length; i++) p.data[i] += shift * ((i % 5) - 2);
+    if (shift !== 0.05) a.optimisers.average.record();
+  }
+  const dir = tempDir("rl-state");
+  const state = { step: 3, itemsSeen: 12, epoch: 0, position: 12, order: [0], rng: { s: [1, 2, 3, 4] }, baselines: [0], settled: [0], best: 0.5, bestAtItems: 8, sinceBest: 1, rollouts: 24, history: [], rewardSum: 0, rewardCount: 0 };
+  await saveState(dir, a.policy, a.optimisers, state as never);
+  const b = make();
+  assert.ok(await loadState(dir, b.policy, b.optimisers), "a state was found");
+  const snapshot = (x: ReturnType<typeof make>) => Object.fromEntries(x.params.map(([n, p]) => [n, [...p.data]]));
+  assert.deepEqual(snapshot(b), snapshot(a), "live weights restored");
+  const averaged = async (x: ReturnType<typeof make>) => x.optimisers.average.withAverage(async () => snapshot(x));
+  const [va, vb] = [await averaged(a), await averaged(b)];
+  assert.deepEqual(vb, va, "the validated mean is the same after the resume");
+  assert.notDeepEqual(va, snapshot(a), "and it differs from the live weights, so the check means something");
+});
