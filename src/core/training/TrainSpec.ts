@@ -131,9 +131,10 @@ const rl = z
      * validation points (the head keeps its live weights); training goes on with the live weights. 1 validates the live
      * weights. On the keyword benchmark's development seeds the held-out accuracy of the live weights moved by up to
      * 0.16 between neighbouring validations that a small validation set could not tell apart; the mean of the last 3
-     * was steadier (src/core/training/ValidationAverage.ts, docs/proof-dev). Defaults to 1.
+     * was steadier (src/core/training/ValidationAverage.ts, docs/proof-dev). At most 10: each point keeps a copy of
+     * the generators and trunk (133 MiB at the bench's widths), and a spec may come from a workspace. Defaults to 1.
      */
-    averageLast: z.number().int().positive().default(1),
+    averageLast: z.number().int().positive().max(10).default(1),
     /**
      * Weight of the regression that keeps the head's predicted quality and cost of each sampled assignment
      * calibrated to what its episodes (with adapters) achieved, so that alpha keeps its meaning after RL. Defaults to 1.

@@ -51,9 +51,9 @@ test("automatic settings scale with the data: 32 and 300 training items", () => 
 test("a wrong spec is refused with every offending field named; a JSON error with line and column; a missing file says so", async () => {
   const dir = tempDir("spec");
   await assert.rejects(
-    parseTrainSpec({ data: { format: "csv", trainFile: "a", file: "b" }, out: "", seeds: [], rl: { sigma: -1, explore: "c" }, surprise: 1 }, "spec.json", dir),
+    parseTrainSpec({ data: { format: "csv", trainFile: "a", file: "b" }, out: "", seeds: [], rl: { sigma: -1, explore: "c", averageLast: 1000 }, surprise: 1 }, "spec.json", dir),
     (error: Error) => {
-      for (const field of ["data.format", "out", "seeds", "rl.sigma", "rl.explore", "(root)"]) assert.match(error.message, new RegExp(`\\n  ${field.replace(/[.()]/g, "\\$&")}:`), `${field} named`);
+      for (const field of ["data.format", "out", "seeds", "rl.sigma", "rl.explore", "rl.averageLast", "(root)"]) assert.match(error.message, new RegExp(`\\n  ${field.replace(/[.()]/g, "\\$&")}:`), `${field} named`);
       return true;
     },
   );
