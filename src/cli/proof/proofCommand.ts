@@ -4,16 +4,18 @@ import type { CliCommand } from "../CliCommand.ts";
 export const proofCommand: CliCommand = {
   name: "proof",
   summary: "the learning claim on the keyword benchmark, with margins pre-registered in proof/margins.json (exit 1 when unmet)",
-  usage: `haps proof [--out DIR] [--work DIR] [--margins FILE] [--seeds 1,2,3] [--smoke]
+  usage: `haps proof [--out DIR] [--work DIR] [--margins FILE] [--seeds 1,2,3] [--jobs N] [--static-under-router] [--smoke]
 
   --out DIR       where results.json and report.md go (default: proof/)
   --work DIR      models, data, action-level rows and checkpoints (default: the cache folder's proof/)
   --margins FILE  the pre-registered margins and seeds (default: proof/margins.json)
   --seeds LIST    a development run on other seeds (reported as not judged)
+  --jobs N        seed processes at a time (default: one per seed, side by side, each with its own llama.cpp threads;
+                  the benchmark and its action-level rows are prepared once before them); 1 runs the seeds in this process
   --smoke         a seconds-long run of the whole path; the margins are reported, not required
-  --partial       run the given seeds and keep their results in the work folder (one process per seed can run side
-                  by side, each with its own llama.cpp threads); --combine then judges the pre-registered seeds
-  --combine       judge the pre-registered seeds from their partial runs
+  --partial       run the given seeds and keep their results in the work folder (what each seed process of a whole
+                  run does); --combine then judges them
+  --combine       judge the pre-registered seeds (or --seeds) from their partial runs
   --static-under-router  also train static adapters under HAPS's own router (one more training per seed)
 
 Trains HAPS on the keyword benchmark v2 (known truth; a group whose letter depends on the keyword and a context word,

@@ -2,10 +2,11 @@
 // the pre-registered margins and seeds from proof/margins.json, writes proof/results.json and proof/report.md, and
 // exits 1 when a margin is not met.
 import path from "node:path";
-import { loadProofMargins, runProof } from "../../core/benchmark/runProof.ts";
+import { loadProofMargins, prepareProof, runProof } from "../../core/benchmark/runProof.ts";
 import { defaultCacheDir } from "../../core/models/defaultModels.ts";
 import { parseCliOptions } from "../cliOptions.ts";
 import { progressPrinter } from "../progressBar.ts";
+import { runSeedProcesses } from "./seedProcesses.ts";
 
 export async function runProofCommand(args: string[]): Promise<number> {
   const { values } = parseCliOptions(args, {
@@ -17,6 +18,7 @@ export async function runProofCommand(args: string[]): Promise<number> {
     partial: { type: "boolean" },
     combine: { type: "boolean" },
     "static-under-router": { type: "boolean" },
+    jobs: { type: "string" },
   });
   const seeds = values.seeds == null ? undefined : values.seeds.split(",").map((s) => Number(s.trim()));
   if (seeds != null && (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s)))) throw new Error(`--seeds: expected integers separated by commas, got "${values.seeds}"`);
@@ -32,11 +34,26 @@ export async function runProofCommand(args: string[]): Promise<number> {
   process.stdout.write(
     `Margins from ${path.relative(process.cwd(), marginsFile)}: HAPS - best fixed with its static adapter >= ${margins.vsBestFixedStatic}, HAPS - without adapters >= ${margins.vsNoAdapter}, ` +
       `HAPS on the context group - static bound >= ${margins.contextOverStaticBound}, at alpha ${margins.costRegimeAlpha} HAPS >= every fixed assignment and baseline; ` +
-      `${combine ? `judging the pre-registered seeds ${margins.seeds.join(", ")} from their partial runs` : partial ? "a partial run (judged by --combine)" : seeds == null && !smoke ? `the pre-registered seeds ${margins.seeds.join(", ")}` : "a development run (not judged)"}.\n`,
+      `${combine ? `judging seeds ${(seeds ?? margins.seeds).join(", ")} from their partial runs` : partial ? "a partial run (judged by --combine)" : seeds == null && !smoke ? `the pre-registered seeds ${margins.seeds.join(", ")}` : "a development run (not judged)"}.\n`,
   );
+  const staticUnderRouter = values["static-under-router"] === true;
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  // A whole run goes side by side: one process per seed, then --combine (seedProcesses.ts); --jobs 1 keeps one process.
+  const runSeeds = seeds ?? (smoke ? [1] : margins.seeds);
+  const jobs = values.jobs == null ? runSeeds.length : Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs: expected a positive integer, got "${values.jobs}"`);
+  const sideBySide = !partial && !combine && jobs > 1 && runSeeds.length > 1;
   const progress = progressPrinter();
   try {
-    const results = await runProof({ workDir, resultsDir, marginsFile, seeds, smoke, partial, combine, staticUnderRouter: values["static-under-router"] === true, threads, onProgress: progress.update, log: (line) => process.stderr.write(`${line}\n`) });
+    const preparedSince = Date.now();
+    if (sideBySide) {
+      log(`preparing the benchmark and its action-level rows once, then ${runSeeds.length} seed processes, ${Math.min(jobs, runSeeds.length)} at a time`);
+      await prepareProof({ workDir, marginsFile, smoke, threads, onProgress: progress.update, log });
+      progress.stop();
+      const childArgs = ["--work", workDir, "--margins", marginsFile, ...(threads == null ? [] : ["--threads", String(threads)]), ...(staticUnderRouter ? ["--static-under-router"] : []), ...(smoke ? ["--smoke"] : [])];
+      await runSeedProcesses({ seeds: runSeeds, args: childArgs, jobs, workDir, log });
+    }
+    const results = await runProof({ workDir, resultsDir, marginsFile, seeds, smoke, partial, combine: combine || sideBySide, ...(sideBySide ? { preparedSince } : {}), staticUnderRouter, threads, onProgress: progress.update, log });
     progress.stop();
     const f = (x: number) => x.toFixed(3);
     const d = results.differences;

@@ -90,6 +90,8 @@ export interface ProofOptions {
   /** Judge the pre-registered seeds from `workDir/seed-results/` (written by partial runs) instead of training. */
   combine?: boolean;
   threads?: number;
+  /** With `combine`: when the shared preparation (prepareProof) began, so that the stated time covers it (ms, Date.now()). */
+  preparedSince?: number;
   onProgress?: (p: TrainingProgress) => void;
   log?: (line: string) => void;
 }
@@ -172,6 +174,18 @@ async function benchmarkDigest(dir: string): Promise<string> {
 const key = (a: Readonly<Record<string, string>>) => `${a.teacher}/${a.student}`;
 
 export async function runProof(options: ProofOptions): Promise<ProofResults> {
+  return (await proofRun(options, false))!;
+}
+
+/**
+ * What every seed of a run shares, done once: the benchmark's files, the action-level rows of every item and the check
+ * of the known truth. Seed processes started afterwards (`haps proof` runs them side by side) find them and reuse them.
+ */
+export async function prepareProof(options: Pick<ProofOptions, "workDir" | "marginsFile" | "smoke" | "threads" | "onProgress" | "log">): Promise<void> {
+  await proofRun({ ...options, resultsDir: "" }, true);
+}
+
+async function proofRun(options: ProofOptions, prepareOnly: boolean): Promise<ProofResults | null> {
   const started = performance.now();
   const { loadavg } = await import("node:os");
   const loadStart = loadavg();
@@ -241,6 +255,7 @@ export async function runProof(options: ProofOptions): Promise<ProofResults> {
     }
     if (mismatches.length > 0) throw new Error(`the benchmark's models do not behave as constructed (${mismatches.length} cells):\n  ${mismatches.slice(0, 10).join("\n  ")}`);
     log(`known truth checked: ${items.length * assignments.length} item x assignment cells as constructed`);
+    if (prepareOnly) return null;
 
     const perSeed: SeedResult[] = [];
     for (const seed of seeds) {
@@ -443,8 +458,11 @@ async function writeResults(dir: string, results: ProofResults): Promise<void> {
 
 /** Judges the pre-registered seeds from the files their partial runs wrote (one process per seed, side by side). */
 async function combineSeedResults(options: ProofOptions, margins: ProofMargins, dir: string): Promise<ProofResults> {
+  // A development run side by side combines its own seeds (not judged); a judged run the pre-registered ones.
+  const seeds = options.seeds ?? margins.seeds;
+  const judged = options.seeds == null && options.smoke !== true;
   const files: SeedFile[] = [];
-  for (const seed of margins.seeds) {
+  for (const seed of seeds) {
     const file = path.join(dir, `seed-${seed}.json`);
     files.push((await readJsonFile(file, `the proof's results for seed ${seed} (run \`haps proof --partial --seeds ${seed}\` first)`)) as SeedFile);
   }
@@ -455,13 +473,13 @@ async function combineSeedResults(options: ProofOptions, margins: ProofMargins, 
   const last = files.reduce((a, b) => (b.endedAt > a.endedAt ? b : a));
   const results = assemble({
     margins,
-    judged: true,
-    smoke: false,
-    seeds: margins.seeds,
+    judged,
+    smoke: options.smoke === true,
+    seeds,
     methods: files[0].methods,
     knownTruth: files[0].knownTruth,
     perSeed: files.map((f) => f.seedResult),
-    seconds: (last.endedAt - first.startedAt) / 1000,
+    seconds: (last.endedAt - Math.min(first.startedAt, options.preparedSince ?? Infinity)) / 1000,
     processes: files.length,
     loadAverage: { start: first.loadStart, end: last.loadEnd },
     settings: files[0].settings,
