@@ -22,9 +22,8 @@ export interface SgdState {
  * generated adapters until they break what the models already answered. SGD's steps stay proportional to the
  * estimate, so noise averages out while the consistent part accumulates (on the first keyword benchmark, during
  * tuning: with Adam the items no model knows stayed at 0-40% right and known items broke. With SGD the committed proof
- * run, seeds 9401-9403 in proof/report.md, has HAPS's generated adapters at 0.938, 0.906 and 0.719 right on the
- * held-out items of the context group that no model knows, short of the proof's margin, and one known "review" item
- * wrong on one seed).
+ * run, seeds 9501-9503 in proof/report.md, has HAPS's generated adapters at 0.938, 0.938 and 0.844 right on the
+ * held-out items of the context group that no model knows, and one known item wrong on each of two seeds).
  */
 export class Sgd {
   lr: number;
