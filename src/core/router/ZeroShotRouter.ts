@@ -28,6 +28,17 @@ export interface ZeroShotCandidate {
 }
 
 export class ZeroShotRouter {
+  /**
+   * Each agent's latest choice: the guess for the JSON read ahead. A later agent's decision is read after the earlier
+   * agents' chosen ids, which are known only once they are decided; the router decodes its guess of them (the last
+   * query's choices) in the same batch as the first decision's prompt, and keeps the guess's distributions when it
+   * holds. The decisions do not depend on the guess: a causal model's distribution after a text does not depend on the
+   * tokens that follow it in the batch, and a wrong guess is erased and the right text decoded.
+   */
+  private readonly lastChoice = new Map<string, string>();
+  /** Later agents' decisions whose prompt had been decoded ahead (the guess held), and those where it had not. */
+  readonly readAhead = { held: 0, missed: 0 };
+
   constructor(
     private readonly runtime: LlamaRuntime,
     private readonly modelPath: string,
@@ -45,12 +56,13 @@ export class ZeroShotRouter {
    * `alpha` (>= 0) trades the router LLM's preference against the candidates' normalised prices.
    */
   async route(routingPrompt: RoutingPrompt, agentIds: string[], candidates: ZeroShotCandidate[], alpha = 0, signal?: AbortSignal): Promise<Assignment> {
-    return await this.runtime.routingPass(this.modelPath, this.pooling, (pass) => decide(pass, routingPrompt, agentIds, candidates, alpha, signal), this.layerInput);
+    return await this.runtime.routingPass(this.modelPath, this.pooling, (pass) => this.decide(pass, routingPrompt, agentIds, candidates, alpha, signal), this.layerInput);
   }
 
   /**
    * The backbone feature (Backbone.feature, same pooling) and the decision from one pass: the query's tokens are
-   * evaluated once, their pooled state is the feature, and each agent's decision evaluates only the JSON after them.
+   * evaluated once, their pooled state is the feature, and each agent's decision evaluates only the JSON after them -
+   * with the layer-input feature, in the query's own decode (the feature pools the query's rows only).
    */
   async routeWithFeature(
     routingPrompt: RoutingPrompt,
@@ -60,38 +72,62 @@ export class ZeroShotRouter {
     signal?: AbortSignal,
   ): Promise<{ assignment: Assignment; feature: Float32Array }> {
     return await this.runtime.routingPass(this.modelPath, this.pooling, async (pass) => {
-      const feature = Float32Array.from(await pass.feature(routingPrompt.prefix, routingPrompt.problem));
-      return { feature, assignment: await decide(pass, routingPrompt, agentIds, candidates, alpha, signal) };
+      const candidateIds = candidates.map((c) => c.id);
+      const ahead = { texts: this.decisionPrompts(routingPrompt, agentIds, candidateIds, []), choices: candidateIds, terminator: '"' };
+      const feature = Float32Array.from(await pass.feature(routingPrompt.prefix, routingPrompt.problem, ahead));
+      return { feature, assignment: await this.decide(pass, routingPrompt, agentIds, candidates, alpha, signal) };
     }, this.layerInput);
   }
-}
 
-async function decide(pass: RoutingPass, routingPrompt: RoutingPrompt, agentIds: string[], candidates: ZeroShotCandidate[], alpha: number, signal?: AbortSignal): Promise<Assignment> {
-  if (!(alpha >= 0 && Number.isFinite(alpha))) throw new Error(`ZeroShotRouter: alpha must be a finite number >= 0, got ${alpha}`);
-  const candidateIds = candidates.map((c) => c.id);
-  const penalty = normalisedPrices(candidates).map((c) => alpha * ZERO_SHOT_COST_SCALE * c);
-  let json = "{";
-  const choice: Record<string, string> = {};
-  const probabilities: Assignment["probabilities"] = {};
-  let logProbability = 0;
-  for (const [i, agent] of agentIds.entries()) {
-    signal?.throwIfAborted();
-    json += `${i === 0 ? "" : ", "}${JSON.stringify(agent)}: "`;
-    // The router's own sequence keeps the prompt: the fixed prefix from earlier queries, and this query's tokens
-    // for the next agent, whose prompt only adds the JSON written so far.
-    const probs = await pass.choose(`${routingPromptText(routingPrompt)}\nJSON: ${json}`, candidateIds, '"');
-    const scores = probs.map((p, k) => Math.log(Math.max(p, 1e-300)) - penalty[k]);
-    const adjusted = softmax(scores);
-    // Greedy over whole values (ties go to the earlier candidate).
-    let best = 0;
-    for (let c = 1; c < adjusted.length; c++) if (adjusted[c] > adjusted[best]) best = c;
-    choice[agent] = candidateIds[best];
-    probabilities[agent] = Object.fromEntries(candidateIds.map((c, k) => [c, adjusted[k]]));
-    logProbability += Math.log(adjusted[best]);
-    json += `${candidateIds[best]}"`;
+  /**
+   * The texts each agent's decision is read after: the routing prompt and the JSON up to that agent's value, with the
+   * ids chosen so far (`chosen`, in agent order) and the guesses for the agents not yet decided.
+   */
+  private decisionPrompts(routingPrompt: RoutingPrompt, agentIds: string[], candidateIds: string[], chosen: string[]): string[] {
+    let json = "{";
+    return agentIds.map((agent, k) => {
+      if (k > 0) {
+        const previous = agentIds[k - 1];
+        const last = this.lastChoice.get(previous);
+        json += `${chosen[k - 1] ?? (last != null && candidateIds.includes(last) ? last : candidateIds[0])}", `;
+      }
+      json += `${JSON.stringify(agent)}: "`;
+      return `${routingPromptText(routingPrompt)}\nJSON: ${json}`;
+    });
   }
-  json += "}";
-  return { choice, probabilities, logProbability, mode: "zero-shot", rawAnswer: json };
+
+  private async decide(pass: RoutingPass, routingPrompt: RoutingPrompt, agentIds: string[], candidates: ZeroShotCandidate[], alpha: number, signal?: AbortSignal): Promise<Assignment> {
+    if (!(alpha >= 0 && Number.isFinite(alpha))) throw new Error(`ZeroShotRouter: alpha must be a finite number >= 0, got ${alpha}`);
+    const candidateIds = candidates.map((c) => c.id);
+    const penalty = normalisedPrices(candidates).map((c) => alpha * ZERO_SHOT_COST_SCALE * c);
+    const chosen: string[] = [];
+    const choice: Record<string, string> = {};
+    const probabilities: Assignment["probabilities"] = {};
+    let logProbability = 0;
+    let guessed = this.decisionPrompts(routingPrompt, agentIds, candidateIds, []);
+    for (const [i, agent] of agentIds.entries()) {
+      signal?.throwIfAborted();
+      const prompts = this.decisionPrompts(routingPrompt, agentIds, candidateIds, chosen);
+      if (i > 0) this.readAhead[prompts[i] === guessed[i] ? "held" : "missed"]++;
+      guessed = prompts;
+      // The router's own sequence keeps the prompt: the fixed prefix from earlier queries, and this query's tokens
+      // for the next agent, whose prompt only adds the JSON written so far. The later agents' prompts, for the guess,
+      // are decoded in the same batch.
+      const probs = await pass.choose(prompts[i], candidateIds, '"', prompts.slice(i + 1));
+      const scores = probs.map((p, k) => Math.log(Math.max(p, 1e-300)) - penalty[k]);
+      const adjusted = softmax(scores);
+      // Greedy over whole values (ties go to the earlier candidate).
+      let best = 0;
+      for (let c = 1; c < adjusted.length; c++) if (adjusted[c] > adjusted[best]) best = c;
+      choice[agent] = candidateIds[best];
+      chosen.push(candidateIds[best]);
+      probabilities[agent] = Object.fromEntries(candidateIds.map((c, k) => [c, adjusted[k]]));
+      logProbability += Math.log(adjusted[best]);
+    }
+    for (const agent of agentIds) this.lastChoice.set(agent, choice[agent]);
+    const json = `{${agentIds.map((agent) => `${JSON.stringify(agent)}: "${choice[agent]}"`).join(", ")}}`;
+    return { choice, probabilities, logProbability, mode: "zero-shot", rawAnswer: json };
+  }
 }
 
 /** Each candidate's mean price, min-max normalised over the list: 0 for the cheapest, 1 for the dearest. */

@@ -88,19 +88,10 @@ export class RoutingSequence extends PrefixSequence {
     this.embeddingsOn = on;
   }
 
-  override async hold(tokens: readonly Token[]): Promise<void> {
+  /** Every decode but the feature's (hold, holdAndPeek, peekAlong) is a decision's: out of embeddings mode. */
+  protected override async evaluate(tokens: readonly Token[], outputs: ReadonlySet<number>): Promise<void> {
     this.embeddings(false);
-    await super.hold(tokens);
-  }
-
-  override async holdAndPeek(tokens: readonly Token[]): Promise<Map<Token, number>> {
-    this.embeddings(false);
-    return await super.holdAndPeek(tokens);
-  }
-
-  override async probabilitiesAlong(tail: readonly Token[]): Promise<Map<Token, number>[]> {
-    this.embeddings(false);
-    return await super.probabilitiesAlong(tail);
+    await super.evaluate(tokens, outputs);
   }
 
   /**
@@ -125,8 +116,7 @@ export class RoutingSequence extends PrefixSequence {
       void token;
       break; // one step is enough: the batch's embeddings are computed
     }
-    this.evaluatedTokens += tokens.length;
-    this.held.push(...tokens);
+    this.recordDecode(tokens, new Set(), () => new Map());
     return Float64Array.from(c._llamaContext._ctx.getEmbedding(tokens.length));
   }
 
