@@ -70,6 +70,14 @@ export function benchMarkdown(r: BenchResult): string {
     }
     value("tokens the zero-shot decisions evaluate after the query's own (the JSON up to each agent's value)", String(rp.decisionTokens));
   }
+  // Absent from bench files written before the decisions were read ahead.
+  const floor = (rp as Partial<RoutingPassFigures>).zeroShotFloor;
+  if (floor != null) {
+    row(`the floor of an exact zero-shot route: one plain pass over the query and the decisions' JSON (${floor.tokens} tokens) after the cached prefix / the query's prefill, wall`, floor.perQuery, "x");
+    if (floor.perQueryCpu != null) row("same floor, process CPU time", floor.perQueryCpu, "x");
+  }
+  const ra = (rp as Partial<RoutingPassFigures>).readAhead;
+  if (ra != null) value("later agents' decisions whose prompt was decoded ahead (the guess of the earlier choices held) / not", `${ra.held} / ${ra.missed}`);
   // Absent from bench files written before the layer-input feature existed.
   const li = (rp as Partial<RoutingPassFigures>).layerInput;
   if (li != null && "unavailable" in li) value("layer-input feature (router.feature layerInput)", `unavailable here: ${li.unavailable}`);
