@@ -29,10 +29,11 @@ export interface ZeroShotCandidate {
 
 /**
  * The guess of the earlier agents' choices is decoded ahead while it held at least this often over the last
- * GUESS_WINDOW later-agent decisions. Measured on the routing bench's 2048-wide router on the CPU (CPU time over the
- * query's prefill; 16 queries each): with the layer-input feature a held guess costs 2.11x, a missed one 2.76x, no
- * guess (the fixed JSON head read ahead, the rest in its own decode) 2.32x - break-even at a 68 % hit rate; with the
- * output feature 2.61x / 3.05x / 2.68x - break-even at 85 %.
+ * GUESS_WINDOW later-agent decisions. The routing bench's readAheadCost (2048-wide router on the CPU, CPU time over
+ * the query's prefill, medians of 16 queries; bench/partial/2026-12-06-routing-{k,l,m}-read-ahead-policy.json): with
+ * the layer-input feature a held guess costs 2.08-2.26x, a missed one 2.68-2.81x, no guess (only the fixed JSON head
+ * read ahead) 2.29-2.37x - break-even at a 65-80 % hit rate; with the output feature 2.44-2.63x / 3.09-3.16x /
+ * 2.65-2.79x - break-even at 69-86 %.
  */
 export const GUESS_THRESHOLD = 0.8;
 export const GUESS_WINDOW = 8;
