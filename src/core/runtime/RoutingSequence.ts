@@ -15,6 +15,10 @@
 // That reaches the embedding context's own sequence and native getEmbedding, internal members of the pinned
 // node-llama-cpp 3.21.1, confined to this module and checked by `selfTestRoutingSequence` on creation.
 //
+// The pooled feature is the mean over every token of its batch (llama.cpp pools the batch; no row can be left out), so
+// the decisions' JSON cannot ride in the query's decode as it does on LayerInputSequence: the first decision's read
+// decodes it after the feature, with the later agents' JSON for the guessed choices in the same batch (ZeroShotRouter).
+//
 // The decisions need only the last token's distribution, while an embedding context outputs every token (the output
 // head for each, and the pooling): with the native layer, the context leaves embeddings mode for the decisions' decodes
 // (llama_set_embeddings) and returns to it for the next feature - the same distributions (to float rounding, tested
