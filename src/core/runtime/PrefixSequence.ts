@@ -30,14 +30,6 @@ export class PrefixSequence {
     return run;
   }
 
-  /** Makes the sequence hold exactly `tokens`: erases what differs from them, evaluates what is missing. */
-  async hold(tokens: readonly Token[]): Promise<void> {
-    const common = this.commonPrefix(tokens);
-    await this.cut(common);
-    const missing = tokens.slice(common);
-    if (missing.length > 0) await this.evaluate(missing, new Set());
-  }
-
   /**
    * The next-token distribution after `tokens` (peekAlong with one position): a cached prompt costs nothing, or one
    * token. Afterwards the sequence holds `tokens`, possibly followed by tokens an earlier read decoded ahead.

@@ -92,7 +92,7 @@ export class RoutingSequence extends PrefixSequence {
     this.embeddingsOn = on;
   }
 
-  /** Every decode but the feature's (hold, holdAndPeek, peekAlong) is a decision's: out of embeddings mode. */
+  /** Every decode but the feature's (holdAndPeek, peekAlong) is a decision's: out of embeddings mode. */
   protected override async evaluate(tokens: readonly Token[], outputs: ReadonlySet<number>): Promise<void> {
     this.embeddings(false);
     await super.evaluate(tokens, outputs);

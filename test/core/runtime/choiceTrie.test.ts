@@ -135,6 +135,53 @@ describe("constrained choices over the candidates' token trie", () => {
     }
   });
 
+  test("peekAlong keeps a distribution while the tokens before it are held, and reads it again once they change", async () => {
+    const { model } = await runtime.loadModel(config.router.model);
+    const context = await model.createContext({ threads: 1, contextSize: 512, sequences: 1 });
+    const reference = await model.createContext({ threads: 1, contextSize: 512, sequences: 1 });
+    try {
+      const sequence = new PrefixSequence(context, context.getSequence());
+      const fresh = reference.getSequence();
+      const after = async (tokens: Token[]) => {
+        await fresh.clearHistory();
+        const out = await fresh.controlledEvaluate(tokens.map((t, i) => (i === tokens.length - 1 ? ([t, { generateNext: { probabilities: true } }] as const) : t)) as never);
+        return (out[tokens.length - 1] as { next: { probabilities: Map<Token, number> } }).next.probabilities;
+      };
+      const close = (a: Map<Token, number>, b: Map<Token, number>, what: string) => {
+        let d = 0;
+        for (const [t, p] of a) d = Math.max(d, Math.abs(p - (b.get(t) ?? 0)));
+        for (const [t, p] of b) d = Math.max(d, Math.abs(p - (a.get(t) ?? 0)));
+        assert.ok(d <= 1e-4, `${what}: max |dp| ${d}`);
+      };
+      const x = runtime.tokenizeWithBos(model, 'Pick one.\nJSON: {"teacher": "small", "student": "');
+      const y = runtime.tokenizeWithBos(model, 'Pick one.\nJSON: {"teacher": "large", "student": "');
+      let part = 0;
+      while (x[part] === y[part]) part++;
+      const head = part - 2; // a position before the two part
+      const [early, late] = await sequence.peekAlong(x, [head, x.length]);
+      assert.equal(sequence.decodes, 1);
+      close(early, await after(x.slice(0, head)), "early, first read");
+      close(late, await after(x), "late, first read");
+      // The same positions again: no decode. A shorter read inside the held tokens: no decode either.
+      await sequence.peekAlong(x, [head, x.length]);
+      assert.equal((await sequence.peekAlong(x.slice(0, head), [head]))[0], early);
+      assert.equal(sequence.decodes, 1);
+      // Another text from `part` on: the early distribution is kept, the late one is read again, for y.
+      const [early2, late2] = await sequence.peekAlong(y, [head, y.length]);
+      assert.equal(sequence.decodes, 2);
+      assert.equal(early2, early);
+      assert.equal(sequence.evaluatedTokens, x.length + (y.length - part));
+      close(late2, await after(y), "late, after the change");
+      // A distribution asked for right at the change (after y's first own token) comes from one token evaluated again.
+      const [atPart] = await sequence.peekAlong(y, [part + 1]);
+      assert.equal(sequence.decodes, 3);
+      close(atPart, await after(y.slice(0, part + 1)), "at the change");
+    } finally {
+      await context.dispose();
+      await reference.dispose();
+    }
+  });
+
   test("decisions read ahead in the query's batch equal separate reads, whether the guess of the earlier choice holds or not", async () => {
     const agents = config.agents.map((a) => a.id);
     assert.ok(agents.length >= 2);
