@@ -59,6 +59,8 @@ export class ZeroShotRouter {
   /** Whether the guess is decoded ahead now. */
   private get guessing(): boolean {
     if (this.options.readAhead !== "adaptive") return this.options.readAhead === "guess";
+    // No guess before a first route: the first candidate would be a blind one.
+    if (this.lastChoice.size === 0) return false;
     return this.outcomes.length === 0 || this.outcomes.filter(Boolean).length / this.outcomes.length >= GUESS_THRESHOLD;
   }
 
@@ -147,8 +149,11 @@ export class ZeroShotRouter {
       if (i > 0) {
         const held = prompts[i] === guessed[i];
         this.readAhead[!guessing ? "unguessed" : held ? "held" : "missed"]++;
-        this.outcomes.push(held);
-        if (this.outcomes.length > GUESS_WINDOW) this.outcomes.shift();
+        // Whether the last query's choice would have held, decoded ahead or not (a first route has none to judge).
+        if (this.lastChoice.has(agentIds[i - 1])) {
+          this.outcomes.push(held);
+          if (this.outcomes.length > GUESS_WINDOW) this.outcomes.shift();
+        }
       }
       guessed = prompts;
       // The router's own sequence keeps the prompt: the fixed prefix from earlier queries, and this query's tokens
