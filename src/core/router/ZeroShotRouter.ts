@@ -2,7 +2,16 @@
 // that only the allowed ids can appear. We write the JSON's fixed parts (keys, punctuation, canonical white space)
 // ourselves and let the model choose each value from the constrained distribution over the allowed ids - what a
 // JSON-schema grammar does, minus the free white space in which weak models wander until their token budget ends.
-// The answer is therefore always valid JSON, and each choice comes with its probability.
+// The answer is therefore always valid JSON, and each choice comes with its probability. That distribution is the
+// grammar's exactly (over the ids' canonical tokens): the model's next-token distribution masked to the tokens that
+// continue some id and renormalised, read only where the ids' token trie branches (choiceProbabilities) - ids that
+// part at their first token cost one distribution after the prompt, and no id's own tokens are decoded.
+//
+// Where the time goes: each agent's distribution is read after the JSON up to its value, which follows the query and
+// holds the earlier agents' chosen ids. That JSON is decoded ahead - in the query's own batch with the layer-input
+// feature, in one batch after it with the output feature - for a guess of the earlier choices (the last query's,
+// while it has held; see GUESS_THRESHOLD). An exact route still decodes every token of it: on the routing bench that
+// is 36 tokens after a 44-token query, which is why a zero-shot route costs about twice the query's own prefill.
 //
 // The cost preference alpha acts here too. For each agent the router LLM gives log p(m) over the candidates; each
 // candidate's price is min-max normalised over the candidate list (c_m in [0, 1], the cheapest 0, the dearest 1;
