@@ -70,6 +70,22 @@ export function benchMarkdown(r: BenchResult): string {
     }
     value("tokens the zero-shot decisions evaluate after the query's own (the JSON up to each agent's value)", String(rp.decisionTokens));
   }
+  // Absent from bench files written before the decisions were read ahead.
+  const floor = (rp as Partial<RoutingPassFigures>).zeroShotFloor;
+  if (floor != null) {
+    row(`the floor of an exact zero-shot route: one plain pass over the query and the decisions' JSON (${floor.tokens} tokens) after the cached prefix / the query's prefill, wall`, floor.perQuery, "x");
+    if (floor.perQueryCpu != null) row("same floor, process CPU time", floor.perQueryCpu, "x");
+  }
+  const ra = (rp as Partial<RoutingPassFigures>).readAhead;
+  if (ra != null) value("later agents' decisions: the guess of the earlier choices decoded ahead and held / missed / not decoded", `${ra.held} / ${ra.missed} / ${ra.unguessed ?? 0}`);
+  const rc = (rp as Partial<RoutingPassFigures>).readAheadCost;
+  for (const kind of ["output", "layerInput"] as const) {
+    const c = rc?.[kind];
+    if (c == null) continue;
+    row(`zero-shot routing / query prefill, ${kind} feature, the guess read ahead and held (CPU time on the CPU)`, c.held, "x");
+    row(`same, the guess read ahead and missed`, c.missed, "x");
+    row(`same, no guess read ahead (the fixed JSON head only)`, c.head, "x");
+  }
   // Absent from bench files written before the layer-input feature existed.
   const li = (rp as Partial<RoutingPassFigures>).layerInput;
   if (li != null && "unavailable" in li) value("layer-input feature (router.feature layerInput)", `unavailable here: ${li.unavailable}`);

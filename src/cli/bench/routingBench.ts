@@ -11,7 +11,10 @@
 // - the zero-shot route adds the JSON the decisions are read after (`decisionTokens`): each agent's distribution is
 //   wanted where the prompt asks for that agent's value, after the earlier agents' chosen ids, so those tokens are
 //   evaluated whatever the order of decodes; on the bench's tiny vocabulary (about a character a token) that is
-//   about as many tokens again as the query's own.
+//   about as many tokens again as the query's own. They are decoded ahead, for a guess of the earlier agents' choices
+//   (the last query's), in as few decodes as the feature allows: with the layer-input feature in the query's own
+//   batch (one decode per route), with the output feature in one decode after the query's (its batch pools every
+//   token). `readAhead` counts the later agents' decisions whose prompt the guess had decoded, and those it had not.
 //
 // `layerInput`: the same two routes with the layer-input feature (router.feature {"layerInput": L}, the last layer's
 // input), read through the native layer from a plain context that outputs nothing while the feature is read; the
@@ -74,6 +77,22 @@ export interface RoutingPassFigures {
    * earlier agents' chosen ids included - each is needed to read that agent's distribution where the prompt asks.
    */
   decisionTokens: number;
+  /**
+   * The floor of an exact zero-shot route: one plain pass, after the cached prefix, over the query's tokens and the
+   * decisions' JSON (up to the last agent's value), with no feature and no distribution read - per query, against that
+   * query's prefill (wall, and CPU time on the CPU backend). A route that reads its decisions after that JSON cannot
+   * cost less than this; what it costs above it is what the reads, the feature and the bookkeeping add.
+   */
+  zeroShotFloor: { tokens: number; perQuery: Summary; perQueryCpu: Summary | null };
+  /**
+   * What reading the guess ahead costs and saves, per feature kind: per query, routing / that query's prefill (CPU time
+   * on the CPU backend, wall time on a GPU) when the guess of the earlier agents' choices holds, when it misses (the
+   * first agent's guessed id is another candidate), and with no guess decoded ahead (only the fixed JSON head) - the
+   * figures ZeroShotRouter's GUESS_THRESHOLD rests on.
+   */
+  readAheadCost: Record<"output" | "layerInput", { held: Summary; missed: Summary; head: Summary } | null>;
+  /** The bench's router's later-agent decisions (timed routes): the guess decoded ahead and held, missed, or not decoded. */
+  readAhead: { held: number; missed: number; unguessed: number };
   /** The layer-input feature's routes (last layer's input), or why the native layer cannot give it here. */
   layerInput: LayerInputRoutingFigures | { unavailable: string };
 }
@@ -88,6 +107,7 @@ export interface LayerInputRoutingFigures {
   ratio: number;
   trainedRatio: number;
   perQueryRatios: { zeroShot: Summary; trained: Summary; zeroShotCpu: Summary | null; trainedCpu: Summary | null };
+  readAhead: { held: number; missed: number; unguessed: number };
 }
 
 /** Wall and process CPU time of `fn` (CPU time: every thread of this process, user + system). */
@@ -129,6 +149,16 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
   const layerRouter = new ZeroShotRouter(runtime, routerPath, "mean", layer);
   const layerRoute = (i: number) => layerRouter.routeWithFeature(prompts[i], agents.map((a) => a.id), CANDIDATES, 0);
   if (layerProblem == null) await layerRoute(0);
+  const readAhead0 = { ...router.readAhead };
+  // The read-ahead comparison: routers that always decode the guess (told which) and that never do.
+  const kinds: { kind: "output" | "layerInput"; l: number | undefined }[] = [{ kind: "output", l: undefined }, ...(layerProblem == null ? [{ kind: "layerInput" as const, l: layer }] : [])];
+  const compare = kinds.map(({ kind, l }) => ({
+    kind,
+    guess: new ZeroShotRouter(runtime, routerPath, "mean", l, { readAhead: "guess" }),
+    head: new ZeroShotRouter(runtime, routerPath, "mean", l, { readAhead: "head" }),
+    ratios: { held: [] as number[], missed: [] as number[], head: [] as number[] },
+  }));
+  const layerReadAhead0 = { ...layerRouter.readAhead };
   const layerRouting: number[] = [];
   const layerTrained: number[] = [];
   const layerCpu = { routing: [] as number[], trained: [] as number[] };
@@ -140,8 +170,10 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
   const afterPrefix: number[] = [];
   const afterPrefixCpu: number[] = [];
   const restTokens: number[] = [];
+  const floor = { tokens: [] as number[], wall: [] as number[], cpu: [] as number[] };
   const cpu = { routing: [] as number[], trained: [] as number[], prefill: [] as number[] };
   const decisionTokens: number[] = [];
+  const onCpu = runtime.llama.gpu === false;
   const context = await model.createContext({ contextSize: 1024, sequences: 1, threads: runtime.threads });
   const prefixed = await model.createContext({ contextSize: 1024, sequences: 1, threads: runtime.threads });
   try {
@@ -173,6 +205,17 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
         const prefilled = await timed(() => sequence.controlledEvaluate(own));
         prefill.push(prefilled.wall);
         cpu.prefill.push(prefilled.cpu);
+        // The guess held (this query's own choices, from the route above), missed (another first choice), or none.
+        const decided = JSON.parse(answer) as Record<string, string>;
+        const other = CANDIDATES.find((c) => c.id !== decided[agents[0].id])!.id;
+        const cost = (t: { wall: number; cpu: number }) => (onCpu ? t.cpu / prefilled.cpu : t.wall / prefilled.wall);
+        for (const c of compare) {
+          c.guess.hintGuess(decided);
+          c.ratios.held.push(cost(await timed(() => c.guess.routeWithFeature(prompts[i], agents.map((a) => a.id), CANDIDATES, 0))));
+          c.guess.hintGuess({ ...decided, [agents[0].id]: other });
+          c.ratios.missed.push(cost(await timed(() => c.guess.routeWithFeature(prompts[i], agents.map((a) => a.id), CANDIDATES, 0))));
+          c.ratios.head.push(cost(await timed(() => c.head.routeWithFeature(prompts[i], agents.map((a) => a.id), CANDIDATES, 0))));
+        }
         // The JSON evaluated after the query: up to the last agent's value (what the last decision reads after).
         const text = prompts[i].prefix + prompts[i].problem;
         const lastValue = answer.lastIndexOf(': "');
@@ -190,6 +233,15 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
         afterPrefix.push(plainPass.wall);
         afterPrefixCpu.push(plainPass.cpu);
         await held.eraseContextTokenRanges([{ start: prefix.length, end: held.nextTokenIndex }]);
+        if (lastValue >= 0) {
+          const withJson = runtime.tokenizeWithBos(model, `${text}\nJSON: ${answer.slice(0, lastValue + 3)}`);
+          if (withJson.slice(0, prefix.length).some((token, k) => token !== prefix[k])) throw new Error("routing bench: the prefix tokenizes differently inside the prompt");
+          const floorPass = await timed(() => held.controlledEvaluate(withJson.slice(prefix.length)));
+          floor.tokens.push(withJson.length - prefix.length);
+          floor.wall.push(floorPass.wall / prefilled.wall);
+          floor.cpu.push(floorPass.cpu / prefilled.cpu);
+          await held.eraseContextTokenRanges([{ start: prefix.length, end: held.nextTokenIndex }]);
+        }
         t = performance.now();
         await Promise.all([runtime.embed(routerPath, [text], "mean"), ...agents.map((a) => runtime.constrainedChoiceProbabilities(routerPath, `${text}\nJSON: {"${a.id}": "`, CANDIDATES.map((c) => c.id), '"'))]);
         uncached.push(performance.now() - t);
@@ -203,7 +255,10 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
   const trainedRoutingMs = summarise(trained);
   const queryPrefillMs = summarise(prefill);
   const perQuery = (xs: number[], over: number[]) => summarise(xs.map((x, k) => x / over[k]));
-  const onCpu = runtime.llama.gpu === false;
+  const comparison = (kind: "output" | "layerInput") => {
+    const c = compare.find((x) => x.kind === kind);
+    return c == null ? null : { held: summarise(c.ratios.held), missed: summarise(c.ratios.missed), head: summarise(c.ratios.head) };
+  };
   return {
     routerModel: routerPath,
     routerWidth: model.embeddingVectorSize,
@@ -231,6 +286,9 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
     },
     cpuMs: onCpu ? { routing: summarise(cpu.routing), trainedRouting: summarise(cpu.trained), queryPrefill: summarise(cpu.prefill) } : null,
     decisionTokens: summarise(decisionTokens).median,
+    zeroShotFloor: { tokens: summarise(floor.tokens).median, perQuery: summarise(floor.wall), perQueryCpu: onCpu ? summarise(floor.cpu) : null },
+    readAheadCost: { output: comparison("output"), layerInput: comparison("layerInput") },
+    readAhead: { held: router.readAhead.held - readAhead0.held, missed: router.readAhead.missed - readAhead0.missed, unguessed: router.readAhead.unguessed - readAhead0.unguessed },
     layerInput:
       layerProblem != null
         ? { unavailable: layerProblem }
@@ -245,6 +303,11 @@ export async function benchRoutingPass(runtime: LlamaRuntime, routerPath: string
               trained: perQuery(layerTrained, prefill),
               zeroShotCpu: onCpu ? perQuery(layerCpu.routing, cpu.prefill) : null,
               trainedCpu: onCpu ? perQuery(layerCpu.trained, cpu.prefill) : null,
+            },
+            readAhead: {
+              held: layerRouter.readAhead.held - layerReadAhead0.held,
+              missed: layerRouter.readAhead.missed - layerReadAhead0.missed,
+              unguessed: layerRouter.readAhead.unguessed - layerReadAhead0.unguessed,
             },
           },
   };

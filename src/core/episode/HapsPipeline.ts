@@ -48,6 +48,9 @@ export interface EpisodeOptions extends EpisodeHooks {
 const PROTOCOL_AGENTS: AgentRole[] = ["student", "teacher"];
 
 export class HapsPipeline {
+  /** The zero-shot routers, one per router sequence (zeroShotRouter). */
+  private readonly zeroShotRouters = new Map<string, ZeroShotRouter>();
+
   private constructor(
     private readonly runtime: LlamaRuntime,
     readonly config: HapsConfig,
@@ -172,9 +175,19 @@ export class HapsPipeline {
     return await this.zeroShotRouter().route(routing, agentIds, this.config.candidates, alpha, signal);
   }
 
-  /** The router LLM's decisions, on the same prefix-cached sequence as the backbone's feature. */
+  /**
+   * The router LLM's decisions, on the same prefix-cached sequence as the backbone's feature. One router per sequence
+   * for the pipeline's life: it keeps the last query's choices, which it reads the next query's later decisions ahead for.
+   */
   private zeroShotRouter(): ZeroShotRouter {
-    return new ZeroShotRouter(this.runtime, this.config.router.model, this.backbone.pooling, featureLayer(this.backbone.kind));
+    const layer = featureLayer(this.backbone.kind);
+    const key = `${this.config.router.model}|${this.backbone.pooling}|${layer ?? "output"}`;
+    let router = this.zeroShotRouters.get(key);
+    if (router == null) {
+      router = new ZeroShotRouter(this.runtime, this.config.router.model, this.backbone.pooling, layer);
+      this.zeroShotRouters.set(key, router);
+    }
+    return router;
   }
 
   /**

@@ -13,6 +13,7 @@
 // batch is its whole size, and a part longer than that is refused before anything is decoded.
 import type { LlamaContext, Token } from "node-llama-cpp";
 import type { LayerInputReader } from "../native/nativeLayer.ts";
+import type { TrieRead } from "./choiceProbabilities.ts";
 import { PrefixSequence } from "./PrefixSequence.ts";
 
 export class LayerInputSequence extends PrefixSequence {
@@ -28,20 +29,29 @@ export class LayerInputSequence extends PrefixSequence {
   /**
    * The pooled input of `layer` over `tokenize(prefixText + restText)`; the prefix is decoded only when the sequence
    * does not hold it already. Afterwards the sequence holds the whole text. Call inside `use`.
+   *
+   * `ahead`: the reads the zero-shot decisions will make next (choiceReads of their choices after the JSON), tokenized
+   * alike. The longest chain of them that extends the query's tokens is decoded in the query's batch, after its own,
+   * with an output where each reads; the feature pools the query's rows only, so it is the same as without them. A
+   * read that does not extend the query's tokens, or that would not fit the batch, is left to the decision that needs it.
    */
-  async feature(tokenize: (text: string) => Token[], prefixText: string, restText: string): Promise<number[]> {
-    return this.pooledWithCachedPrefix(tokenize(prefixText + restText), tokenize(prefixText), this.pooling, (tokens) => this.decodeAndRead(tokens));
+  async feature(tokenize: (text: string) => Token[], prefixText: string, restText: string, ahead: readonly TrieRead[] = []): Promise<number[]> {
+    return this.pooledWithCachedPrefix(tokenize(prefixText + restText), tokenize(prefixText), this.pooling, (tokens, extra) => this.decodeAndRead(tokens, extra), ahead);
   }
 
-  /** Decodes `tokens` after what the sequence holds, as one batch with no output, and reads their layer input. */
-  private async decodeAndRead(tokens: Token[]): Promise<Float64Array> {
+  /**
+   * Decodes `tokens` after what the sequence holds, as one batch (followed by `extra`'s tokens, with outputs where it
+   * asks, when they fit), and reads the layer input of `tokens`' rows.
+   */
+  private async decodeAndRead(tokens: Token[], extra?: { tokens: Token[]; outputs: Set<number> }): Promise<Float64Array> {
     if (tokens.length > this.context.batchSize) {
       throw new Error(`LayerInputSequence: ${tokens.length} tokens in one part of the routing prompt, more than the router context's batch of ${this.context.batchSize}`);
     }
-    await this.sequence.controlledEvaluate([...tokens]);
-    this.evaluatedTokens += tokens.length;
-    this.held.push(...tokens);
-    // Nothing else decodes on this context in between: calls on it are queued (`use`) and it has one sequence.
+    const after = extra != null && tokens.length + extra.tokens.length <= this.context.batchSize ? extra : { tokens: [], outputs: new Set<number>() };
+    // Indices in the whole batch: the extension's outputs come after the query's own tokens.
+    await this.evaluate([...tokens, ...after.tokens], new Set([...after.outputs].map((i) => tokens.length + i)));
+    // llama.cpp keeps one row per token of the batch, in order: the query's are the first. Nothing else decodes on this
+    // context in between: calls on it are queued (`use`) and it has one sequence.
     return this.reader.read(tokens.length, this.pooling);
   }
 

@@ -10,7 +10,7 @@ import { checkModelFile, ModelFileError } from "./checkModelFile.ts";
 import { describeOffload } from "./describeOffload.ts";
 import { JsonSchemaError } from "./JsonSchemaError.ts";
 import { LoadedModel, type ContextLease, type ModelSession } from "./LoadedModel.ts";
-import { choiceProbabilities } from "./choiceProbabilities.ts";
+import { choiceProbabilities, choiceReads } from "./choiceProbabilities.ts";
 import { PrefixSequence } from "./PrefixSequence.ts";
 import { LayerInputSequence } from "./LayerInputSequence.ts";
 import { RoutingSequence } from "./RoutingSequence.ts";
@@ -23,10 +23,25 @@ type NodeLlamaCpp = typeof import("node-llama-cpp");
 
 /** The router's reads inside one `LlamaRuntime.routingPass`. */
 export interface RoutingPass {
-  /** The pooled feature of `prefix + rest`; afterwards the sequence holds that text. */
-  feature(prefix: string, rest: string): Promise<number[]>;
-  /** The constrained probabilities of `choices` (each followed by `terminator`) as the continuation of `prefix`. */
-  choose(prefix: string, choices: string[], terminator?: string): Promise<number[]>;
+  /**
+   * The pooled feature of `prefix + rest`; afterwards the sequence holds that text. `ahead`: the decisions `choose` will
+   * read next (texts extending it, each followed by one of the choices); where the feature allows (the layer-input
+   * feature pools only the query's rows) what they read is decoded in the query's own batch. It never changes the feature.
+   */
+  feature(prefix: string, rest: string, ahead?: ReadAhead): Promise<number[]>;
+  /**
+   * The constrained probabilities of `choices` (each followed by `terminator`) as the continuation of `prefix`.
+   * `ahead`: texts extending `prefix` after which the same choices will be read next (decoded in the same batch where
+   * they extend this read's; they change no figure).
+   */
+  choose(prefix: string, choices: string[], terminator?: string, ahead?: readonly string[]): Promise<number[]>;
+}
+
+/** Decisions to be read after the current one: each text followed by one of `choices` and `terminator`. */
+export interface ReadAhead {
+  texts: readonly string[];
+  choices: readonly string[];
+  terminator: string;
 }
 
 /** Extra options of one model load. */
@@ -446,18 +461,26 @@ export class LlamaRuntime {
     const sequence = await pending;
     const model = (await this.loadModel(modelPath, { pooling })).model;
     const size = embeddingContextSize(model);
+    // Reading ahead is a guess that must never fail a route: a text whose reads would not fit the context is left out.
+    const readsAhead = (ahead: ReadAhead | undefined, tokenize: (text: string) => Token[]) =>
+      (ahead?.texts ?? []).flatMap((text) => {
+        const full = ahead!.choices.map((c) => tokenize(text + c + ahead!.terminator));
+        return full.some((t) => t.length >= size) ? [] : choiceReads(full);
+      });
     const pass: RoutingPass = {
-      feature: async (prefix, rest) => {
+      feature: async (prefix, rest, ahead) => {
         requireRoom(model, this.tokenizeWithBos(model, prefix + rest).length, size);
         // The layer-input sequence tokenizes as the decisions do (with BOS), so that they extend its cached tokens.
-        if (sequence instanceof LayerInputSequence) return await sequence.feature((text) => this.tokenizeWithBos(model, text), prefix, rest);
+        // The output feature pools every token of its batch: the decisions' text cannot join it (the first `choose`
+        // decodes it instead).
+        if (sequence instanceof LayerInputSequence) return await sequence.feature((text) => this.tokenizeWithBos(model, text), prefix, rest, readsAhead(ahead, (text) => this.tokenizeWithBos(model, text)));
         return await sequence.feature((text) => model.tokenize(text), prefix, rest);
       },
-      choose: async (prefix, choices, terminator = "") => {
+      choose: async (prefix, choices, terminator = "", ahead = []) => {
         if (choices.length === 0) return [];
         const full = choices.map((c) => this.tokenizeWithBos(model, prefix + c + terminator));
         requireRoom(model, Math.max(...full.map((t) => t.length)), size);
-        return await choiceProbabilities(sequence, full);
+        return await choiceProbabilities(sequence, full, readsAhead({ texts: ahead, choices, terminator }, (text) => this.tokenizeWithBos(model, text)));
       },
     };
     return await sequence.use(() => fn(pass));

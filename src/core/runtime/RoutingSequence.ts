@@ -15,6 +15,10 @@
 // That reaches the embedding context's own sequence and native getEmbedding, internal members of the pinned
 // node-llama-cpp 3.21.1, confined to this module and checked by `selfTestRoutingSequence` on creation.
 //
+// The pooled feature is the mean over every token of its batch (llama.cpp pools the batch; no row can be left out), so
+// the decisions' JSON cannot ride in the query's decode as it does on LayerInputSequence: the first decision's read
+// decodes it after the feature, with the later agents' JSON for the guessed choices in the same batch (ZeroShotRouter).
+//
 // The decisions need only the last token's distribution, while an embedding context outputs every token (the output
 // head for each, and the pooling): with the native layer, the context leaves embeddings mode for the decisions' decodes
 // (llama_set_embeddings) and returns to it for the next feature - the same distributions (to float rounding, tested
@@ -88,19 +92,10 @@ export class RoutingSequence extends PrefixSequence {
     this.embeddingsOn = on;
   }
 
-  override async hold(tokens: readonly Token[]): Promise<void> {
+  /** Every decode but the feature's (holdAndPeek, peekAlong) is a decision's: out of embeddings mode. */
+  protected override async evaluate(tokens: readonly Token[], outputs: ReadonlySet<number>): Promise<void> {
     this.embeddings(false);
-    await super.hold(tokens);
-  }
-
-  override async holdAndPeek(tokens: readonly Token[]): Promise<Map<Token, number>> {
-    this.embeddings(false);
-    return await super.holdAndPeek(tokens);
-  }
-
-  override async probabilitiesAlong(tail: readonly Token[]): Promise<Map<Token, number>[]> {
-    this.embeddings(false);
-    return await super.probabilitiesAlong(tail);
+    await super.evaluate(tokens, outputs);
   }
 
   /**
@@ -125,8 +120,7 @@ export class RoutingSequence extends PrefixSequence {
       void token;
       break; // one step is enough: the batch's embeddings are computed
     }
-    this.evaluatedTokens += tokens.length;
-    this.held.push(...tokens);
+    this.recordDecode(tokens, new Set(), () => new Map());
     return Float64Array.from(c._llamaContext._ctx.getEmbedding(tokens.length));
   }
 
