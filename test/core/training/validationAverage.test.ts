@@ -14,14 +14,17 @@ function params(): [string, Parameter][] {
 }
 const set = (p: [string, Parameter][], v: number) => p.forEach(([, x]) => x.data.fill(v));
 const values = (p: [string, Parameter][]) => Object.fromEntries(p.map(([n, x]) => [n, [...x.data]]));
+/** Sets every parameter to each value in turn and records a validation point after each. */
+const recordPoints = (p: [string, Parameter][], average: ValidationAverage, ...vs: number[]) =>
+  vs.forEach((v) => {
+    set(p, v);
+    average.record();
+  });
 
 test("validation sees the mean of the last k recorded points on every parameter but the live ones, then the live weights return", async () => {
   const p = params();
   const average = new ValidationAverage(p, 3, ["head."]);
-  for (const v of [1, 2, 4, 8]) {
-    set(p, v);
-    average.record();
-  }
+  recordPoints(p, average, 1, 2, 4, 8);
   // Live weights now: 8 everywhere. The mean of the last three points (2, 4, 8) is 14/3; the head keeps 8.
   const seen = await average.withAverage(async () => values(p));
   assert.deepEqual(seen["head.w"], [8, 8]);
@@ -32,10 +35,7 @@ test("validation sees the mean of the last k recorded points on every parameter 
 test("the live weights return when validation throws", async () => {
   const p = params();
   const average = new ValidationAverage(p, 2);
-  set(p, 1);
-  average.record();
-  set(p, 3);
-  average.record();
+  recordPoints(p, average, 1, 3);
   p[1][1].data[0] = 7;
   await assert.rejects(average.withAverage(async () => {
     assert.equal(p[1][1].data[0], 2, "averaged inside");
@@ -47,8 +47,7 @@ test("the live weights return when validation throws", async () => {
 test("count 1 validates the live weights and keeps no snapshot", async () => {
   const p = params();
   const average = new ValidationAverage(p, 1, ["head."]);
-  set(p, 5);
-  average.record();
+  recordPoints(p, average, 5);
   set(p, 6);
   assert.deepEqual(await average.withAverage(async () => values(p)["trunk.w"]), [6, 6, 6]);
   assert.equal(average.getState().snapshots.length, 0);
@@ -58,10 +57,7 @@ test("count 1 validates the live weights and keeps no snapshot", async () => {
 test("the snapshots survive a state round trip, and a state of another shape is refused", async () => {
   const p = params();
   const a = new ValidationAverage(p, 2, ["head."]);
-  set(p, 2);
-  a.record();
-  set(p, 4);
-  a.record();
+  recordPoints(p, a, 2, 4);
   const restored = new ValidationAverage(p, 2, ["head."]);
   restored.setState(a.getState());
   assert.deepEqual(await restored.withAverage(async () => values(p)), await a.withAverage(async () => values(p)));
