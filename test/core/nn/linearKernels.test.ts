@@ -4,6 +4,9 @@ import { readFile } from "node:fs/promises";
 import { Linear } from "../../../src/core/nn/Linear.ts";
 import { Rng } from "../../../src/core/nn/Rng.ts";
 import { KERNEL_MIN_WEIGHTS, LinearKernel } from "../../../src/core/nn/kernels/LinearKernel.ts";
+import { kernelThreads, setKernelThreads, SPLIT_MIN_WEIGHTS } from "../../../src/core/nn/kernels/KernelThreads.ts";
+import { LoraGenerator } from "../../../src/core/generator/LoraGenerator.ts";
+import { Trunk } from "../../../src/core/nn/Trunk.ts";
 import { WASM_BASE64 } from "../../../src/core/nn/kernels/linearKernels.wasm.ts";
 import { assembleWat } from "../../../scripts/assembleWat.mjs";
 
@@ -95,4 +98,68 @@ test("a large Linear layer's parameters are the kernel's: updates in place reach
   layer.backward(x, Float64Array.from({ length: 300 }, (_, o) => (o === 4 ? 2 : 0)));
   assert.equal(layer.weight.grad[4 * 256 + 10], Math.fround(2 * x[10]));
   assert.equal(layer.weight.grad[3 * 256 + 10], 0);
+});
+
+test("a large layer's forward pass split over threads is bit-identical to one thread, whatever the split", () => {
+  const before = kernelThreads();
+  try {
+    // 4099 rows: no thread count divides them, so every split has a short last part.
+    const [out, inW] = [4099, 257];
+    assert.ok(out * inW >= SPLIT_MIN_WEIGHTS, "this layer is large enough to be split");
+    const rng = new Rng(17);
+    const kernel = LinearKernel.create(out, inW)!;
+    rng.fillNormal(kernel.weight, 1 / Math.sqrt(inW));
+    rng.fillNormal(kernel.bias, 0.5);
+    const x = rng.fillNormal(new Float64Array(inW), 1);
+    setKernelThreads(1);
+    const one = kernel.forward(x);
+    const expected = referenceForward(kernel.weight, kernel.bias, x, out, inW);
+    for (let o = 0; o < out; o += 97) assert.ok(Math.abs(one[o] - expected[o]) <= 1e-12 * (1 + Math.abs(expected[o])));
+    for (const threads of [2, 3, 4]) {
+      setKernelThreads(threads);
+      assert.deepEqual(kernel.forward(x), one, `${threads} threads`);
+      // The helpers see the weights as they are now: an optimiser's in-place update reaches their rows too.
+      const kept = kernel.weight[(out - 1) * inW];
+      kernel.weight[(out - 1) * inW] += 1;
+      const updated = kernel.forward(x);
+      setKernelThreads(1);
+      assert.deepEqual(updated, kernel.forward(x), `${threads} threads after an update`);
+      assert.notEqual(updated[out - 1], one[out - 1]);
+      kernel.weight[(out - 1) * inW] = kept;
+    }
+  } finally {
+    setKernelThreads(before);
+  }
+});
+
+test("the LoRA generator writes the same adapter on one thread and on several (a 4096-wide model's heads)", () => {
+  const before = kernelThreads();
+  try {
+    const rng = new Rng(5);
+    const trunk = new Trunk(64, rng);
+    const model = { id: "wide", architecture: "llama", blockCount: 2, oProj: [0, 1].map((layer) => ({ layer, inWidth: 4096, outWidth: 4096 })) };
+    const generator = new LoraGenerator(model, trunk, { rank: 8, lastLayers: 1, hidden: 256 }, rng);
+    const f = rng.fillNormal(new Float32Array(64), 1);
+    setKernelThreads(1);
+    const one = generator.generate(f);
+    setKernelThreads(2);
+    const two = generator.generate(f);
+    assert.deepEqual(two.layers[0].a, one.layers[0].a);
+    assert.deepEqual(two.layers[0].b, one.layers[0].b);
+    assert.ok(one.layers[0].a.some((v) => v !== 0) && one.layers[0].b.some((v) => v !== 0));
+  } finally {
+    setKernelThreads(before);
+  }
+});
+
+test("setKernelThreads takes a positive integer and caps it", () => {
+  const before = kernelThreads();
+  try {
+    assert.throws(() => setKernelThreads(0), /positive integer, got 0/);
+    assert.throws(() => setKernelThreads(1.5), /positive integer/);
+    setKernelThreads(64);
+    assert.ok(kernelThreads() <= 4);
+  } finally {
+    setKernelThreads(before);
+  }
 });

@@ -1,10 +1,12 @@
 // A Linear layer's weights, gradients and scratch vectors in a WebAssembly memory of their own, with the SIMD
 // kernels of linearKernels.wat (why: see that file). The memory is sized once and never grows, so the Float32Array
-// views that Parameter hands out (data, grad) stay valid for the layer's life.
+// views that Parameter hands out (data, grad) stay valid for the layer's life. It is a shared memory, so that a large
+// layer's forward pass can be split over threads (KernelThreads.ts).
 //
 // Why hand-written: the numeric libraries with SIMD kernels for JavaScript (TensorFlow.js's WebAssembly backend,
 // onnxruntime) own their tensors' memory, so the optimisers' in-place updates would have to be copied into them
 // (tens of MiB per step) or rewritten against their API; two ~60-line loops over our own arrays avoid both.
+import { splitForward } from "./KernelThreads.ts";
 import { WASM_BASE64 } from "./linearKernels.wasm.ts";
 
 /** Layers with fewer weights stay on the scalar JavaScript loops: a memory costs at least a 64 KiB page. */
@@ -32,11 +34,13 @@ function kernelModule(): WebAssembly.Module | null {
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
 export class LinearKernel {
+  readonly memory: WebAssembly.Memory;
   readonly weight: Float32Array;
   readonly weightGrad: Float32Array;
   readonly bias: Float32Array;
   readonly biasGrad: Float32Array;
-  private readonly exports: Exports;
+  readonly exports: Exports;
+  private readonly module: WebAssembly.Module;
   private readonly x: Float64Array;
   private readonly dx: Float64Array;
   private readonly y: Float64Array;
@@ -71,9 +75,11 @@ export class LinearKernel {
     at: LinearKernel["at"],
     pages: number,
   ) {
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    this.memory = memory;
+    this.module = module;
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
-    const buffer = memory.buffer;
+    const buffer = memory.buffer as unknown as ArrayBuffer;
     this.at = at;
     this.weight = new Float32Array(buffer, at.w, outWidth * inWidth);
     this.weightGrad = new Float32Array(buffer, at.gw, outWidth * inWidth);
@@ -84,10 +90,10 @@ export class LinearKernel {
     this.y = new Float64Array(buffer, at.y, outWidth);
   }
 
-  /** y = W x + b, as a new array. */
+  /** y = W x + b, as a new array; a large layer's rows are split over threads (bit-identical, see KernelThreads.ts). */
   forward(x: ArrayLike<number>): Float64Array {
     this.x.set(x);
-    this.exports.forward(this.outWidth, this.inWidth, this.at.w, this.at.b, this.at.x, this.at.y);
+    splitForward(this.module, this, this.outWidth, this.inWidth, this.at);
     return this.y.slice();
   }
 

@@ -6,8 +6,11 @@
 ;; are widened. Plain JavaScript runs these loops one scalar at a time with a bounds check per element; with 128-bit
 ;; SIMD and four independent accumulators the forward pass of a 32768 x 256 head runs >10x faster (measured in
 ;; `npm run bench`, "hypernetwork forward").
+;;
+;; The memory is shared (32768 pages = LinearKernel.ts's byte limit) so that KernelThreads.ts's helper threads can run
+;; `forward` on other rows of the same layer: a call for a row range passes the range's offsets of w, b and y.
 (module
-  (memory (import "env" "memory") 1)
+  (memory (import "env" "memory") 1 32768 shared)
 
   ;; y[o] = b[o] + sum_i w[o, i] * x[i]. The sum is accumulated in float64 in four pairs of lanes, so it differs
   ;; from Linear.ts's scalar loop only in the order of the additions.
