@@ -584,12 +584,21 @@ export function defaultThreads(): number {
 /**
  * node-llama-cpp's cap on the threads of all contexts decoding at once (`getLlama({maxThreads})`): a context's decode
  * waits until its threads fit under it. Capped at `threads` (one context's), two contexts of one thread each decoded
- * strictly one after the other (concurrent episodes on 2 cores: 1.09x one at a time). The logical cores, at least one
- * context's threads: contexts decode side by side while they fit on the cores, and wait rather than oversubscribe them
- * (ggml's threads spin; see defaultThreads).
+ * strictly one after the other (concurrent episodes on 2 cores: 1.09x one at a time).
+ *
+ * With several threads per context: the logical cores, at least one context's threads, so that contexts decode side
+ * by side while they fit on the cores and wait rather than oversubscribe them (ggml's threads spin; see
+ * defaultThreads).
+ *
+ * With one thread per context: twice the logical cores. Such a context's decode runs on the calling thread alone
+ * (nothing spins), and it holds its share of the budget until the main thread has taken its result, so with the budget
+ * at the core count the cores idled whenever the main thread was busy: on 2 cores, 4 concurrent episodes never had more
+ * than 2 decodes in flight and used 1.4 cores (1.44-1.48x one at a time; 1.64x with a budget of 3, 1.70x with 4, in the
+ * probe behind issue 18's closing note).
  */
 export function threadBudget(threads: number): number {
-  return Math.max(threads, os.availableParallelism());
+  const cores = os.availableParallelism();
+  return threads === 1 ? Math.max(1, 2 * cores) : Math.max(threads, cores);
 }
 
 function nodeLlamaCppVersion(): string {

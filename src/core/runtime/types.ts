@@ -12,8 +12,8 @@ export interface RuntimeOptions {
   gpu?: "auto" | "cuda" | "vulkan" | "metal" | false;
   /**
    * Threads per context. llama.cpp's own default (max(4, cores)) oversubscribes small machines by ~100x, so we always
-   * pass a number. Contexts decode concurrently while their threads together fit on the logical cores
-   * (LlamaRuntime.threadBudget). Defaults to half the logical cores, at least 1.
+   * pass a number. Contexts decode concurrently while their threads together fit on the logical cores (twice them
+   * with one thread per context; LlamaRuntime.threadBudget). Defaults to half the logical cores, at least 1.
    */
   threads?: number;
   /** Layers of each model offloaded to the GPU: a count, or `"auto"` (as many as fit). Ignored on the CPU. Defaults to `"auto"`. */

@@ -98,8 +98,10 @@ describe("the adapter lock guards reservations only", () => {
     assert.ok(Number(/\((\d+) tokens/.exec(events[1])![1]) > 10, "the generation was long enough for the order to mean something");
   });
 
-  test("contexts decode side by side up to the core count, and on the CPU in batches of 64 tokens", async () => {
-    assert.equal(threadBudget(1), Math.max(1, os.availableParallelism()));
+  test("contexts decode side by side up to the core count (twice it with one thread each), and on the CPU in batches of 64 tokens", async () => {
+    const cores = os.availableParallelism();
+    assert.equal(threadBudget(1), 2 * cores, "one-thread contexts: twice the cores");
+    assert.equal(threadBudget(2), Math.max(2, cores), "contexts with several threads: the cores");
     assert.equal(threadBudget(64), 64, "one context's threads always fit");
     assert.equal(runtime.llama.maxThreads, threadBudget(1));
     const lease = await runtime.withAdapter(modelPath, null, async ({ context }) => context.batchSize);
