@@ -1,21 +1,29 @@
 // Helper threads for the forward pass of large Linear layers (the LoRA generator's heads): the rows of y = W x + b are
-// independent, so a layer's rows are split between this thread and the helpers, each running the same kernel
-// (linearKernels.wat) on its own rows of the same shared memory. Every row is computed by the same instructions in
-// the same order as on one thread, so the result is bit-identical whatever the thread count.
+// independent, so a layer's rows are cut into chunks that this thread and the helpers claim one at a time and run
+// with the same kernel (linearKernels.wat) on the same shared memory. Every row is computed by the same instructions
+// in the same order as on one thread, so the result is bit-identical whatever the thread count or the split.
 //
 // Why: generating an adapter for a 4096-wide model reads two 32768 x 256 heads (67 MB of float32 weights) per query,
 // which took 11.6 ms on one thread against a goal of 0.3 decoded tokens (~9 ms) for the whole adapter path (issue
-// 18). A second thread halves the rows each thread reads.
+// 18).
+//
+// Why claiming chunks rather than handing each thread a fixed share: this thread never waits for a helper that has not
+// woken up (descheduled, or busy on a loaded machine): whatever no helper has claimed, it computes itself, and then
+// waits only for chunks a helper is computing (tens of microseconds each). A fixed share made the caller wait for the
+// slowest thread.
 //
 // Why hand-written: a matrix-vector product over memory the optimisers update in place is the whole job; the thread
-// pools on npm (piscina, workerpool) pass messages per task, which costs more than the product of a head itself, while
-// this one hands over a row range through a shared Int32Array and Atomics.wait/notify (tens of microseconds).
+// pools on npm (piscina, workerpool) pass a message per task, which costs more than a chunk's product.
 //
-// The protocol: one control block per helper. The caller writes a job (op, kernel id, rows, offsets), bumps SEQ and
-// notifies; the helper runs it and stores SEQ into DONE. The caller waits for every job it posted before it returns,
-// so a helper never has more than one job and a control block is never written while its helper reads it. A helper
-// learns a layer's memory from a message on its port, read synchronously (receiveMessageOnPort) when it wakes for a
-// job, so it never needs its event loop. A layer that is garbage-collected is dropped from the helpers the same way.
+// The protocol, per helper and its control block (a shared Int32Array):
+// - the caller posts a job: it first moves NEXT to the new job's tag (so no claim on an older job can succeed), then
+//   writes the job's fields, then bumps SEQ and notifies;
+// - the helper, woken on SEQ, reads the fields and claims chunks with a compare-and-swap on NEXT that succeeds only
+//   while NEXT still carries the tag of the job it read, runs each chunk and counts it in DONE;
+// - the caller claims chunks the same way, then waits until DONE counts every chunk it did not run itself.
+// A claim that succeeds therefore always belongs to fields read before the next job was written. A helper learns a
+// layer's memory from a message on its port, read synchronously (receiveMessageOnPort) when it wakes, so it never
+// needs its event loop; a layer that is garbage-collected is dropped from the helpers the same way.
 import os from "node:os";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 
@@ -23,23 +31,28 @@ import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 export const SPLIT_MIN_WEIGHTS = 1 << 20;
 /** More threads than this add little: four already saturate the memory bandwidth of common machines. */
 export const MAX_KERNEL_THREADS = 4;
-/** A helper that has not answered in this long is given up on and its rows are computed here (it may be starting). */
+/** Weights per chunk (a chunk is whole rows): ~30 microseconds of work, small next to a head, large next to a claim. */
+const CHUNK_WEIGHTS = 1 << 16;
+/** Chunks are numbered within a job tag: NEXT = tag * 2^16 + next chunk. */
+const CHUNK_BITS = 16;
+const MAX_CHUNKS = (1 << CHUNK_BITS) - 1;
+/** A helper that has claimed a chunk and not finished it in this long is given up on (it cannot be merely slow). */
 const HELPER_TIMEOUT_MS = 10_000;
 
 const SEQ = 0;
 const DONE = 1;
-const OP = 2;
+const NEXT = 2;
 const ID = 3;
-const ROWS = 4;
-const COLS = 5;
-const W = 6;
-const B = 7;
-const X = 8;
-const Y = 9;
-const FAILED = 10;
-const SLOTS = 11;
-const OP_FORWARD = 1;
-const OP_DRAIN = 2;
+const CHUNKS = 4;
+const CHUNK_ROWS = 5;
+const ROWS = 6;
+const COLS = 7;
+const W = 8;
+const B = 9;
+const X = 10;
+const Y = 11;
+const FAILED = 12;
+const SLOTS = 13;
 
 // The helper's whole program, run with `eval` so that the bundled engine needs no second entry file.
 const HELPER_SOURCE = `
@@ -51,26 +64,34 @@ let seen = 0;
 for (;;) {
   Atomics.wait(ctl, ${SEQ}, seen);
   seen = Atomics.load(ctl, ${SEQ});
-  let failed = 0;
   try {
     for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
       const { id, memory } = m.message;
       if (memory) kernels.set(id, new WebAssembly.Instance(module, { env: { memory } }).exports);
       else kernels.delete(id);
     }
-    if (ctl[${OP}] === ${OP_FORWARD}) {
-      kernels.get(ctl[${ID}]).forward(ctl[${ROWS}], ctl[${COLS}], ctl[${W}], ctl[${B}], ctl[${X}], ctl[${Y}]);
+    const tag = seen & 0x7fff;
+    const chunks = ctl[${CHUNKS}], chunkRows = ctl[${CHUNK_ROWS}], rows = ctl[${ROWS}], cols = ctl[${COLS}];
+    const w = ctl[${W}], b = ctl[${B}], x = ctl[${X}], y = ctl[${Y}];
+    const kernel = chunks > 0 ? kernels.get(ctl[${ID}]) : undefined;
+    for (;;) {
+      const next = Atomics.load(ctl, ${NEXT});
+      if (next >>> ${CHUNK_BITS} !== tag || (next & ${MAX_CHUNKS}) >= chunks) break;
+      if (Atomics.compareExchange(ctl, ${NEXT}, next, next + 1) !== next) continue;
+      const start = (next & ${MAX_CHUNKS}) * chunkRows;
+      const n = Math.min(chunkRows, rows - start);
+      kernel.forward(n, cols, w + start * cols * 4, b + start * 4, x, y + start * 8);
+      Atomics.add(ctl, ${DONE}, 1);
+      Atomics.notify(ctl, ${DONE});
     }
   } catch {
-    failed = 1;
+    Atomics.store(ctl, ${FAILED}, 1);
+    Atomics.notify(ctl, ${DONE});
   }
-  Atomics.store(ctl, ${FAILED}, failed);
-  Atomics.store(ctl, ${DONE}, seen);
-  Atomics.notify(ctl, ${DONE});
 }
 `;
 
-/** A layer's kernel as the helpers see it: an id, its shared memory and its exports on this thread. */
+/** A layer's kernel as the helpers see it: its shared memory and its exports on this thread. */
 export interface SplitKernel {
   readonly memory: WebAssembly.Memory;
   readonly exports: { forward(rows: number, cols: number, w: number, b: number, x: number, y: number): void };
@@ -82,7 +103,6 @@ class Helper {
   private readonly worker: Worker;
   private readonly known = new Set<number>();
   private seq = 0;
-  broken = false;
 
   constructor(module: WebAssembly.Module) {
     const { port1, port2 } = new MessageChannel();
@@ -91,65 +111,74 @@ class Helper {
     // Neither keeps the process alive; the helper dies with it.
     this.worker.unref();
     this.port.unref();
-    this.worker.on("error", () => (this.broken = true));
-    this.worker.on("exit", () => (this.broken = true));
   }
 
-  /** Posts a forward job over rows [start, end) of `kernel`; `wait` must follow before anything else is posted. */
-  post(id: number, kernel: SplitKernel, start: number, end: number, cols: number, at: { w: number; b: number; x: number; y: number }): void {
-    if (!this.known.has(id)) {
+  /** The tag of the job posted last (what its chunk claims carry in NEXT). */
+  get tag(): number {
+    return this.seq & 0x7fff;
+  }
+
+  /** Posts a job: `chunks` chunks of `chunkRows` rows of `kernel` (0 chunks: only read the port). */
+  post(id: number, kernel: SplitKernel | null, chunks: number, chunkRows: number, rows: number, cols: number, at: { w: number; b: number; x: number; y: number }): void {
+    if (kernel != null && !this.known.has(id)) {
       this.port.postMessage({ id, memory: kernel.memory });
       this.known.add(id);
     }
     const c = this.ctl;
-    c[OP] = OP_FORWARD;
+    const seq = (this.seq + 1) & 0x3fffffff;
+    // First make every claim on an older job fail, then write the fields, then wake the helper.
+    Atomics.store(c, NEXT, (seq & 0x7fff) << CHUNK_BITS);
+    Atomics.store(c, DONE, 0);
     c[ID] = id;
-    c[ROWS] = end - start;
+    c[CHUNKS] = chunks;
+    c[CHUNK_ROWS] = chunkRows;
+    c[ROWS] = rows;
     c[COLS] = cols;
-    c[W] = at.w + start * cols * 4;
-    c[B] = at.b + start * 4;
+    c[W] = at.w;
+    c[B] = at.b;
     c[X] = at.x;
-    c[Y] = at.y + start * 8;
-    this.signal();
+    c[Y] = at.y;
+    this.seq = seq;
+    Atomics.store(c, SEQ, seq);
+    Atomics.notify(c, SEQ);
+  }
+
+  /** Claims the next chunk of the posted job for this thread: its number, or -1 when none is left. */
+  claim(chunks: number): number {
+    const tag = this.tag;
+    for (;;) {
+      const next = Atomics.load(this.ctl, NEXT);
+      if (next >>> CHUNK_BITS !== tag || (next & MAX_CHUNKS) >= chunks) return -1;
+      if (Atomics.compareExchange(this.ctl, NEXT, next, next + 1) === next) return next & MAX_CHUNKS;
+    }
+  }
+
+  /** Waits until the helper has finished `count` chunks of the posted job; false when it failed or hung. */
+  waitFor(count: number): boolean {
+    const deadline = performance.now() + HELPER_TIMEOUT_MS;
+    for (let done = Atomics.load(this.ctl, DONE); done < count; done = Atomics.load(this.ctl, DONE)) {
+      const left = deadline - performance.now();
+      if (left <= 0 || Atomics.load(this.ctl, FAILED) !== 0) return false;
+      Atomics.wait(this.ctl, DONE, done, left);
+    }
+    return Atomics.load(this.ctl, FAILED) === 0;
   }
 
   /** Tells the helper to forget a collected layer, so that it does not keep the layer's memory alive. */
   drop(id: number): void {
-    if (!this.known.delete(id) || this.broken) return;
+    if (!this.known.delete(id)) return;
     this.port.postMessage({ id });
-    this.ctl[OP] = OP_DRAIN;
-    this.signal();
-    this.wait();
+    this.post(0, null, 0, 0, 0, 0, { w: 0, b: 0, x: 0, y: 0 });
   }
 
-  /** Waits for the last job; false (and the helper given up on) when it failed or did not answer. */
-  wait(): boolean {
-    const deadline = performance.now() + HELPER_TIMEOUT_MS;
-    while (Atomics.load(this.ctl, DONE) !== this.seq) {
-      const left = deadline - performance.now();
-      if (left <= 0 || this.broken) return this.giveUp();
-      Atomics.wait(this.ctl, DONE, Atomics.load(this.ctl, DONE), left);
-    }
-    return Atomics.load(this.ctl, FAILED) === 0 || this.giveUp();
-  }
-
-  private signal(): void {
-    this.seq = (this.seq + 1) | 0;
-    Atomics.store(this.ctl, SEQ, this.seq);
-    Atomics.notify(this.ctl, SEQ);
-  }
-
-  private giveUp(): false {
-    this.broken = true;
-    givenUp = true;
+  stop(): void {
     void this.worker.terminate();
-    return false;
   }
 }
 
 let threads = Math.max(1, Math.min(MAX_KERNEL_THREADS, os.availableParallelism?.() ?? os.cpus().length));
 let helpers: Helper[] = [];
-/** Set once a helper failed or did not answer: from then on every layer runs on this thread. */
+/** Set once a helper failed or hung: from then on every layer runs on this thread. */
 let givenUp = false;
 let nextId = 1;
 const ids = new WeakMap<SplitKernel, number>();
@@ -162,23 +191,19 @@ export function kernelThreads(): number {
   return threads;
 }
 
-/**
- * Sets the threads a large layer's forward pass is split over (1: this thread only). The runtime sets it to its
- * own thread count, so HAPS uses the CPU threads it was given and no more; capped at MAX_KERNEL_THREADS.
- */
+/** Sets the threads a large layer's forward pass is split over (1: this thread only); capped at MAX_KERNEL_THREADS. */
 export function setKernelThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setKernelThreads: expected a positive integer, got ${String(n)}`);
   threads = Math.min(MAX_KERNEL_THREADS, n);
 }
 
 /**
- * y = W x + b over all `rows`, split between this thread and the helpers when the layer is large and threads are
- * allowed. A helper that fails or does not answer is given up on, its rows are computed here, and later layers run on
- * this thread only.
+ * y = W x + b over all `rows`, split over this thread and the helpers when the layer is large and threads are
+ * allowed. A helper that fails or hangs is given up on (this thread computes every row again, and later layers run on
+ * it alone).
  */
 export function splitForward(module: WebAssembly.Module, kernel: SplitKernel, rows: number, cols: number, at: { w: number; b: number; x: number; y: number }): void {
-  const parts = rows * cols >= SPLIT_MIN_WEIGHTS ? Math.min(threads, rows) : 1;
-  const pool = parts > 1 ? helpersFor(module, parts - 1) : [];
+  const pool = rows * cols >= SPLIT_MIN_WEIGHTS && threads > 1 ? helpersFor(module, threads - 1) : [];
   if (pool.length === 0) {
     kernel.exports.forward(rows, cols, at.w, at.b, at.x, at.y);
     return;
@@ -189,15 +214,40 @@ export function splitForward(module: WebAssembly.Module, kernel: SplitKernel, ro
     ids.set(kernel, id);
     collected.register(kernel, id);
   }
-  const chunk = Math.ceil(rows / (pool.length + 1));
-  pool.forEach((h, i) => h.post(id, kernel, Math.min(rows, (i + 1) * chunk), Math.min(rows, (i + 2) * chunk), cols, at));
-  kernel.exports.forward(Math.min(rows, chunk), cols, at.w, at.b, at.x, at.y);
+  // One job per helper, each over its own share of the chunks: a helper claims within its share and this thread from
+  // every share, so no chunk is run twice and none waits for a helper to wake.
+  const chunkRows = Math.max(1, Math.floor(CHUNK_WEIGHTS / cols));
+  const chunks = Math.ceil(rows / chunkRows);
+  if (chunks > MAX_CHUNKS * pool.length) {
+    kernel.exports.forward(rows, cols, at.w, at.b, at.x, at.y);
+    return;
+  }
+  const share = Math.ceil(chunks / pool.length);
+  const shares = pool.map((_, i) => ({ first: i * share, count: Math.max(0, Math.min(share, chunks - i * share)) }));
   pool.forEach((h, i) => {
-    if (h.wait()) return;
-    const start = Math.min(rows, (i + 1) * chunk);
-    const end = Math.min(rows, (i + 2) * chunk);
-    kernel.exports.forward(end - start, cols, at.w + start * cols * 4, at.b + start * 4, at.x, at.y + start * 8);
+    const s = shares[i];
+    const start = s.first * chunkRows;
+    h.post(id, kernel, s.count, chunkRows, Math.max(0, rows - start), cols, { w: at.w + start * cols * 4, b: at.b + start * 4, x: at.x, y: at.y + start * 8 });
   });
+  const mine = new Array<number>(pool.length).fill(0);
+  for (let progress = true; progress; ) {
+    progress = false;
+    pool.forEach((h, i) => {
+      const c = h.claim(shares[i].count);
+      if (c < 0) return;
+      progress = true;
+      mine[i]++;
+      const start = (shares[i].first + c) * chunkRows;
+      kernel.exports.forward(Math.min(chunkRows, rows - start), cols, at.w + start * cols * 4, at.b + start * 4, at.x, at.y + start * 8);
+    });
+  }
+  const ok = pool.every((h, i) => h.waitFor(shares[i].count - mine[i]));
+  if (!ok) {
+    givenUp = true;
+    for (const h of helpers) h.stop();
+    helpers = [];
+    kernel.exports.forward(rows, cols, at.w, at.b, at.x, at.y);
+  }
 }
 
 /** `n` helpers, started on first use; none once one has failed (a helper that failed once would fail again). */
@@ -207,7 +257,8 @@ function helpersFor(module: WebAssembly.Module, n: number): Helper[] {
     try {
       helpers.push(new Helper(module));
     } catch {
-      break;
+      givenUp = true;
+      return [];
     }
   }
   return helpers.slice(0, n);
