@@ -37,18 +37,19 @@ export interface EvaluateOptions {
  * `concurrency` at a time, so that within a bucket the same models serve one episode after another, each agent on a
  * context that keeps its cache. Results come back in the input order.
  *
- * The routing runs on the router model and the episodes on the candidates, so the decisions are read while the first
- * episodes run rather than all before them (they were a serial tenth of a 100-item evaluation on the bench's models).
- * An episode slot that frees takes the next decided item of the bucket it last ran, else the decided item first in
- * bucket order; once every item is decided, that is the order of routing everything first. The first failure (of the
- * routing or an episode) stops new starts and is thrown.
+ * A trained router decides from the prepared feature at once, so every item is decided first and the episodes start in
+ * bucket order as before (training's validation and the proof run exactly as they did). A zero-shot router reads each
+ * decision from the router LLM (milliseconds each: a serial tenth of a 100-item evaluation on the bench's models), on
+ * the router model while the episodes run on the candidates, so its decisions are read while the first episodes run:
+ * an episode slot that frees takes the next decided item of the bucket it last ran, else the decided item first in
+ * bucket order. The first failure (of the routing or an episode) stops new starts and is thrown.
  */
 export async function evaluateRouter(pipeline: HapsPipeline, queries: readonly PreparedQuery[], options: EvaluateOptions): Promise<EvaluatedItem[]> {
   let done = 0;
   const results = new Array<EvaluatedItem>(queries.length);
   const queue = new DecidedQueue();
   let failed: { error: unknown } | null = null;
-  const routing = (async () => {
+  const routeAll = async () => {
     try {
       for (let i = 0; i < queries.length && failed == null; i++) {
         const assignment = await pipeline.decide(queries[i], options.alpha, options.signal);
@@ -59,7 +60,10 @@ export async function evaluateRouter(pipeline: HapsPipeline, queries: readonly P
     } finally {
       queue.close();
     }
-  })();
+  };
+  const overlap = pipeline.routerMode === "zero-shot";
+  if (!overlap) await routeAll();
+  const routing = overlap ? routeAll() : Promise.resolve();
   const slot = async () => {
     let last: string | null = null;
     for (let d = await queue.take(last); d != null && failed == null; d = await queue.take(last)) {
@@ -137,7 +141,8 @@ export class DecidedQueue {
       at = 0;
       for (let k = 1; k < this.pending.length; k++) {
         const [a, b] = [this.pending[k], this.pending[at]];
-        if (a.bucket < b.bucket || (a.bucket === b.bucket && a.i < b.i)) at = k;
+        const order = a.bucket.localeCompare(b.bucket) || a.i - b.i;
+        if (order < 0) at = k;
       }
     }
     return this.pending.splice(at, 1)[0];
