@@ -593,8 +593,8 @@ export function defaultThreads(): number {
  * With one thread per context: twice the logical cores. Such a context's decode runs on the calling thread alone
  * (nothing spins), and it holds its share of the budget until the main thread has taken its result, so with the budget
  * at the core count the cores idled whenever the main thread was busy: on 2 cores, 4 concurrent episodes never had more
- * than 2 decodes in flight and used 1.4 cores (1.44-1.48x one at a time; 1.64x with a budget of 3, 1.70x with 4, in the
- * probe behind issue 18's closing note).
+ * than 2 decodes in flight and the process used 1.42 cores (bench/partial/2026-12-06-quiet-issue18-after-trie.json);
+ * with this budget, 1.61 (bench/partial/2026-12-07-quiet-issue18-final.json, which also overlaps zero-shot routing).
  */
 export function threadBudget(threads: number): number {
   const cores = os.availableParallelism();
