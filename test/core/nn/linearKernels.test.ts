@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { Linear } from "../../../src/core/nn/Linear.ts";
 import { Rng } from "../../../src/core/nn/Rng.ts";
 import { KERNEL_MIN_WEIGHTS, LinearKernel } from "../../../src/core/nn/kernels/LinearKernel.ts";
@@ -159,6 +162,36 @@ test("setKernelThreads takes a positive integer and caps it", () => {
     assert.throws(() => setKernelThreads(1.5), /positive integer/);
     setKernelThreads(64);
     assert.ok(kernelThreads() <= 4);
+  } finally {
+    setKernelThreads(before);
+  }
+});
+
+test("a collected layer's memory is released by the helper threads too, not kept for the process's life", async () => {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc") as () => void;
+  const before = kernelThreads();
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await sleep(20); // the finalizer runs, the helper drops the layer and collects
+    }
+  };
+  try {
+    setKernelThreads(2);
+    await settle();
+    const start = process.memoryUsage().rss;
+    const MiB = 2 ** 20;
+    // Six layers of 64 MiB of weights, one after another, each used by the helper: kept, they would add 384 MiB.
+    for (let i = 0; i < 6; i++) {
+      const kernel = LinearKernel.create(16_384, 1024)!;
+      kernel.weight.fill(0.01 * (i + 1));
+      const y = kernel.forward(new Float64Array(1024).fill(1));
+      assert.ok(Math.abs(y[16_383] - 0.01 * (i + 1) * 1024) < 1e-3, "the helper's rows are right");
+      await settle();
+    }
+    const grew = (process.memoryUsage().rss - start) / MiB;
+    assert.ok(grew < 160, `resident memory grew by ${grew.toFixed(0)} MiB over six 64 MiB layers`);
   } finally {
     setKernelThreads(before);
   }

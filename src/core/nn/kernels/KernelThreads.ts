@@ -59,17 +59,23 @@ const HELPER_SOURCE = `
 "use strict";
 const { workerData, receiveMessageOnPort } = require("node:worker_threads");
 const { module, ctl, port } = workerData;
+// This thread allocates almost nothing, so V8 would never collect here on its own, and a dropped layer's memory (tens
+// of MiB, shared with the caller) would live as long as the process: it collects itself after each drop.
+require("node:v8").setFlagsFromString("--expose-gc");
+const collect = require("node:vm").runInNewContext("gc");
 const kernels = new Map();
 let seen = 0;
 for (;;) {
   Atomics.wait(ctl, ${SEQ}, seen);
   seen = Atomics.load(ctl, ${SEQ});
   try {
+    let dropped = false;
     for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
       const { id, memory } = m.message;
       if (memory) kernels.set(id, new WebAssembly.Instance(module, { env: { memory } }).exports);
-      else kernels.delete(id);
+      else dropped = kernels.delete(id) || dropped;
     }
+    if (dropped) collect();
     const tag = seen & 0x7fff;
     const chunks = ctl[${CHUNKS}], chunkRows = ctl[${CHUNK_ROWS}], rows = ctl[${ROWS}], cols = ctl[${COLS}];
     const w = ctl[${W}], b = ctl[${B}], x = ctl[${X}], y = ctl[${Y}];
