@@ -9,6 +9,7 @@ export function formatInfo(info: RuntimeInfo): string {
     `threads         ${info.threads} per context`,
     `node-llama-cpp  ${info.nodeLlamaCppVersion}`,
     `adapter path    ${info.nativeLayer.path === "native" ? "native (in place)" : "typescript (files)"}: ${info.nativeLayer.detail}`,
+    `hypernetwork    ${info.hypernetworkThreads} thread(s) for its largest layers (the same results as on one)`,
     `models loaded   ${info.models.length}`,
   ];
   const width = Math.max(0, ...info.models.map((m) => m.id.length));

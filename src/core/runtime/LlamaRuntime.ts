@@ -6,6 +6,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import type { Llama, LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
 import { NativeLayer } from "../native/nativeLayer.ts";
+import { kernelThreads } from "../nn/kernels/KernelThreads.ts";
 import { checkModelFile, ModelFileError } from "./checkModelFile.ts";
 import { describeOffload } from "./describeOffload.ts";
 import { JsonSchemaError } from "./JsonSchemaError.ts";
@@ -533,6 +534,7 @@ export class LlamaRuntime {
       threads: this.threads,
       nodeLlamaCppVersion: nodeLlamaCppVersion(),
       nativeLayer: { path: this.native.status.path, detail: this.native.status.detail },
+      hypernetworkThreads: kernelThreads(),
       models,
       memory: {
         rssBytes: process.memoryUsage().rss,

@@ -40,6 +40,8 @@ export interface RuntimeInfo {
    * (the log says so).
    */
   nativeLayer: { path: "native" | "typescript"; detail: string };
+  /** Threads (the engine's own included) the hypernetwork's largest layers are split over (nn/kernels/KernelThreads.ts). */
+  hypernetworkThreads: number;
   models: LoadedModelInfo[];
   /** The engine process's resident memory, and the GPU's memory when one is in use. */
   memory: { rssBytes: number; vram: { totalBytes: number; usedBytes: number } | null };

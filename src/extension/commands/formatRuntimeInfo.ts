@@ -13,6 +13,7 @@ export function formatRuntimeInfo(info: RuntimeInfo): string[] {
       `${offloaded}/${layers} layers offloaded, engine memory ${mib(info.memory.rssBytes)}${vram}`,
     `node-llama-cpp ${info.nodeLlamaCppVersion}`,
     `adapter path: ${info.nativeLayer.path === "native" ? "native (in place)" : "typescript (files)"} - ${info.nativeLayer.detail}`,
+    `hypernetwork: ${info.hypernetworkThreads} thread(s) for its largest layers (the same results as on one)`,
   ];
   for (const m of info.models) {
     lines.push(

@@ -111,6 +111,7 @@ describe("haps help, info and the first run", () => {
     assert.match(first.stdout, /^threads {9}1 per context$/m);
     assert.match(first.stdout, /^models loaded {3}3$/m);
     assert.match(first.stdout, findNativeBinary() == null ? /^adapter path {4}typescript \(files\): /m : /^adapter path {4}native \(in place\): native layer: /m);
+    assert.match(first.stdout, new RegExp(`^hypernetwork {4}${Math.min(4, os.availableParallelism())} thread\\(s\\) for its largest layers`, "m"));
     assert.match(first.stdout, /^  haps-wide-128x6-[0-9a-f]{12} +llama, n_embd 128, 0\/7 layers on the GPU$/m);
     const again = await haps(["info", "--json"], { HAPS_CACHE_DIR: cache });
     assert.doesNotMatch(again.stderr, /Generating/, "models already generated are not announced again");
