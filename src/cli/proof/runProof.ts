@@ -64,7 +64,8 @@ export async function runProofCommand(args: string[]): Promise<number> {
         `\nHAPS - without adapters:            ${f(d.vsNoAdapter.mean)} +- ${f(d.vsNoAdapter.std)} (${results.passed.vsNoAdapter ? "met" : "NOT met"})` +
         `\nHAPS on context - static bound:     ${f(d.contextOverStaticBound.mean)} +- ${f(d.contextOverStaticBound.std)} (${results.passed.contextOverStaticBound ? "met" : "NOT met"})` +
         `\nAt alpha ${margins.costRegimeAlpha}, HAPS >= every fixed assignment and baseline: ${results.passed.costRegime ? "met" : "NOT met"}` +
-        `\n${results.seconds.toFixed(0)} s. Written: ${path.join(resultsDir, "results.json")}, ${path.join(resultsDir, "report.md")}\n`,
+        // A partial run writes only its seed's results (said below), not results.json and report.md.
+        `\n${results.seconds.toFixed(0)} s.${partial ? "" : ` Written: ${path.join(resultsDir, "results.json")}, ${path.join(resultsDir, "report.md")}`}\n`,
     );
     if (partial) {
       process.stdout.write(`Partial run: seed results written to ${path.join(workDir, "seed-results")}; judge them with --combine.\n`);

@@ -40,7 +40,11 @@ test("the proof's smoke run goes through the whole path, two seeds side by side,
   assert.match(stderr, /action-level data: 136 episodes run/);
   for (const s of [1, 2]) {
     assert.match(stderr, new RegExp(`seed ${s}: done in \\d+ s`));
-    assert.doesNotMatch(readFileSync(path.join(work, `seed-${s}.log`), "utf8"), /episodes run/, `seed ${s} found the prepared rows`);
+    const log = readFileSync(path.join(work, `seed-${s}.log`), "utf8");
+    assert.doesNotMatch(log, /episodes run/, `seed ${s} found the prepared rows`);
+    // A seed process writes its seed's results, not the run's report: its log must not say otherwise.
+    assert.match(log, /Partial run: seed results written to /);
+    assert.doesNotMatch(log, /Written: .*report\.md/);
     assert.ok(existsSync(path.join(work, runs[0], `seed-${s}`, "haps", "checkpoint", "manifest.json")));
   }
   for (const seed of results.perSeed) {
