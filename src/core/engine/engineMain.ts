@@ -10,6 +10,8 @@
 // - HAPS_ENGINE_MEMORY_PROBE: BENCH HOOK. "1", with node's --expose-gc among the engine's flags, answers the request
 //   "memoryAfterGc": two full garbage collections, then the process's memory. `haps bench` reads the engine's live
 //   memory with it (RSS otherwise holds whatever V8 has not collected yet, a swing of tens of MiB).
+import v8 from "node:v8";
+import vm from "node:vm";
 import { ResponseError, type CancellationToken } from "vscode-jsonrpc";
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter } from "vscode-jsonrpc/node";
 import type { HostApiKeys } from "../host/types.ts";
@@ -19,6 +21,7 @@ import { HostCallChannel } from "./HostCallChannel.ts";
 import { ENGINE_NOTIFICATIONS, type EngineHandlers, type EngineInit, type EngineMethod, type EngineRequestParams } from "./protocol.ts";
 import { EVENT_PROGRESS, toResponseError } from "./rpc.ts";
 import { findNativeBinary } from "../native/nativeLayer.ts";
+import { ReceivedBuffers } from "./ReceivedBuffers.ts";
 
 type Handlers = EngineHandlers & { dispose(): Promise<void> };
 
@@ -46,6 +49,18 @@ let host: HostCallChannel | null = null;
 let initError: Error | null = null;
 const running = new Set<AbortController>();
 let shuttingDown = false;
+/** Collects the adapters requests brought in, once enough have piled up (see ReceivedBuffers.ts). */
+const received = new ReceivedBuffers(fullCollection());
+
+/** V8's full collection, exposed to a fresh context (the engine's own flags may lack --expose-gc); a no-op if refused. */
+function fullCollection(): () => void {
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    return vm.runInNewContext("gc") as () => void;
+  } catch {
+    return () => undefined;
+  }
+}
 
 /** Said to the parent unless it has gone (then `disconnect` below ends the process). */
 function notifyParent(method: string, params: unknown): void {
@@ -103,6 +118,7 @@ async function handleRequest(method: string, raw: unknown, token: CancellationTo
   } finally {
     cancel.dispose();
     running.delete(controller);
+    received.finished(params);
   }
 }
 
