@@ -51,7 +51,7 @@ export function benchMarkdown(r: BenchResult): string {
   row(`routing, zero-shot: feature + decision in one pass, ${rp.routerWidth}-wide router, ${rp.prefixTokens}-token prefix cached`, rp.routingMs, "ms");
   row("routing, trained: the feature alone (prefix cached)", rp.trainedRoutingMs, "ms");
   row(`one prefill of the query's own ${rp.queryTokens} tokens on the router`, rp.queryPrefillMs, "ms");
-  value("routing / query prefill: zero-shot; trained (goal <= 1.2)", `${num(rp.ratio)}x; ${num(rp.trainedRatio)}x`);
+  value("routing / query prefill: zero-shot; trained (goal <= 1.2; router.feature \"output\", and \"auto\" where the layer input cannot be read)", `${num(rp.ratio)}x; ${num(rp.trainedRatio)}x`);
   row("routing without the cache (the whole prompt for the feature and each agent)", rp.uncachedRoutingMs, "ms");
   const tp = rp.trainedParts;
   row(`trained routing's parts: the query's ${tp.restTokens} tokens as the prompt holds them, prefilled fresh`, tp.sameTokensPrefillMs, "ms");
@@ -88,11 +88,11 @@ export function benchMarkdown(r: BenchResult): string {
   }
   // Absent from bench files written before the layer-input feature existed.
   const li = (rp as Partial<RoutingPassFigures>).layerInput;
-  if (li != null && "unavailable" in li) value("layer-input feature (router.feature layerInput)", `unavailable here: ${li.unavailable}`);
+  if (li != null && "unavailable" in li) value("layer-input feature (router.feature layerInput)", `unavailable here (router.feature "auto" reads the output feature): ${li.unavailable}`);
   else if (li != null) {
     row(`routing with the layer-input feature (layer ${li.layer}'s input), zero-shot: feature + decision in one pass on a plain context`, li.routingMs, "ms");
     row(`routing with the layer-input feature (layer ${li.layer}'s input), trained: the feature alone`, li.trainedRoutingMs, "ms");
-    value("layer-input routing / query prefill: zero-shot; trained (goal <= 1.2)", `${num(li.ratio)}x; ${num(li.trainedRatio)}x`);
+    value("layer-input routing / query prefill: zero-shot; trained (goal <= 1.2; the route router.feature \"auto\" takes here)", `${num(li.ratio)}x; ${num(li.trainedRatio)}x`);
     row("layer-input routing / the same query's prefill, zero-shot, wall time (median of per-query ratios)", li.perQueryRatios.zeroShot, "x");
     row("layer-input routing / the same query's prefill, trained, wall time (median of per-query ratios)", li.perQueryRatios.trained, "x");
     if (li.perQueryRatios.zeroShotCpu != null) row("same, zero-shot, process CPU time", li.perQueryRatios.zeroShotCpu, "x");

@@ -264,7 +264,9 @@ export function itemsJsonl(items: readonly Pick<BenchmarkItem, "id" | "question"
  */
 export function keywordRoutingConfig(routerModel: string, candidates: Readonly<Record<string, { price: { input: number; output: number } }>>, scale: number) {
   return {
-    router: { model: routerModel, pooling: "mean" },
+    // Pinned: the learning proof's margins were committed for, and its judged run made with, the output feature (the
+    // default "auto" would read the last layer's input where the native layer runs).
+    router: { model: routerModel, pooling: "mean", feature: "output" },
     agents: [
       { id: "teacher", role: "Teacher: checks the Student's letter and submits it or asks for a revision." },
       { id: "student", role: "Student: answers which letter stands for the keyword." },

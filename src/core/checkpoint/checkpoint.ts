@@ -97,14 +97,7 @@ export async function saveCheckpoint(policy: HapsPolicy, dir: string, options: S
  */
 export async function loadCheckpoint(dir: string, expected?: HapsPolicyConfig): Promise<LoadedCheckpoint> {
   const manifestPath = path.join(dir, MANIFEST_FILE);
-  const manifestText = await readText(manifestPath);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(manifestText);
-  } catch (e) {
-    throw new Error(`${manifestPath}: not valid JSON (${(e as Error).message})`);
-  }
-  const manifest = parseCheckpointManifest(raw, manifestPath);
+  const manifest = await readCheckpointManifest(dir);
   const stored = configFromManifest(manifest, manifestPath);
   let config = stored;
   if (expected !== undefined) {
@@ -146,6 +139,19 @@ export async function loadCheckpoint(dir: string, expected?: HapsPolicyConfig): 
     p.data.set(t.data);
   }
   return { policy, manifest };
+}
+
+/** A checkpoint's manifest alone (checked), e.g. to learn the feature it was trained on before building a policy. */
+export async function readCheckpointManifest(dir: string): Promise<CheckpointManifest> {
+  const manifestPath = path.join(dir, MANIFEST_FILE);
+  const manifestText = await readText(manifestPath);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(manifestText);
+  } catch (e) {
+    throw new Error(`${manifestPath}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseCheckpointManifest(raw, manifestPath);
 }
 
 /**

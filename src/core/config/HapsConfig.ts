@@ -198,15 +198,16 @@ export const hapsConfigSchema = z
         /** Pooling of the backbone feature. Defaults to `"mean"` (see Backbone.ts for why). */
         pooling: z.enum(["mean", "last"]).default("mean"),
         /**
-         * Which hidden state the feature is pooled from: `"output"` (the final hidden state, on an embedding context)
-         * or `{ "layerInput": L }` (the input of layer L, 0-based, read through the native layer from a plain context:
+         * Which hidden state the feature is pooled from: `"output"` (the final hidden state, on an embedding context),
+         * `{ "layerInput": L }` (the input of layer L, 0-based, read through the native layer from a plain context:
          * cheaper per query; needs the native layer and an architecture llama.cpp records layer inputs for, e.g. llama,
-         * qwen3, gemma4, not qwen2). A trained checkpoint records the feature it was trained on and is refused with
-         * another. Defaults to `"output"`.
+         * qwen3, gemma4, not qwen2) or `"auto"`: the configured checkpoint's feature, else the last layer's input where
+         * it can be read here, else the output (router/chooseFeatureKind.ts). A trained checkpoint records the feature
+         * it was trained on and is refused with another. Defaults to `"auto"`.
          */
         feature: z
-          .union([z.literal("output"), z.object({ layerInput: z.number().int().min(0) }).strict()])
-          .default("output"),
+          .union([z.literal("auto"), z.literal("output"), z.object({ layerInput: z.number().int().min(0) }).strict()])
+          .default("auto"),
         /** `"zero-shot"`: the router LLM answers in JSON; `"trained"`: a head over the backbone (needs a checkpoint). Defaults to `"zero-shot"`. */
         mode: z.enum(["zero-shot", "trained"]).default("zero-shot"),
         /** Checkpoint of the trained head and generators, relative to the configuration file. */

@@ -3,7 +3,7 @@
 //   -> low-level router (a LoRA adapter per open chosen model) -> Teacher-Student protocol -> answer, tokens, cost.
 // The same code serves the CLI, the engine process of the extension and the tests.
 import { adapterStats } from "../adapters/adapterStats.ts";
-import { loadCheckpoint } from "../checkpoint/checkpoint.ts";
+import { loadCheckpoint, readCheckpointManifest } from "../checkpoint/checkpoint.ts";
 import type { CandidateConfig, HapsConfig } from "../config/HapsConfig.ts";
 import type { Paragraph } from "../data/TaskItem.ts";
 import { readModelShape } from "../gguf/readModelShape.ts";
@@ -16,7 +16,8 @@ import { DenseRetriever } from "../retrieval/DenseRetriever.ts";
 import type { Retriever } from "../retrieval/Retriever.ts";
 import type { Assignment } from "../router/Assignment.ts";
 import { Backbone } from "../router/Backbone.ts";
-import { OUTPUT_FEATURE, featureLayer, type FeatureKind } from "../router/FeatureKind.ts";
+import { chooseFeatureKind, type ChosenFeature } from "../router/chooseFeatureKind.ts";
+import { featureLayer } from "../router/FeatureKind.ts";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
 import { resolveHapsPolicyConfig, type CandidateModel } from "../router/HapsPolicyConfig.ts";
 import { checkGeneratorFits } from "../config/checkGeneratorFits.ts";
@@ -62,6 +63,11 @@ export class HapsPipeline {
     readonly routerMode: "zero-shot" | "trained" = config.router.mode,
   ) {}
 
+  /** The feature the router reads (router.feature resolved against the checkpoint and this runtime), and why. */
+  get feature(): ChosenFeature {
+    return { kind: this.backbone.kind, reason: this.backbone.reason };
+  }
+
   /**
    * The same pipeline (runtime, configuration, backbone) deciding with another policy - a router being trained - and
    * normalising cost with its training split's statistics.
@@ -85,15 +91,19 @@ export class HapsPipeline {
     const candidates: CandidateModel[] = [];
     for (const c of config.candidates) candidates.push(await candidateModel(c));
     const routerShape = await readModelShape(config.router.model);
-    const feature: FeatureKind = config.router.feature === "output" ? OUTPUT_FEATURE : { source: "layer-input", layer: config.router.feature.layerInput };
-    if (feature.source === "layer-input" && feature.layer >= routerShape.blockCount) {
-      throw new Error(`configuration: router.feature.layerInput is ${feature.layer}, but the router model has layers 0..${routerShape.blockCount - 1}`);
-    }
-    if (feature.source === "layer-input") {
-      // Said once, here, rather than on the first query: the native layer, the architecture and the layer allow it.
-      const problem = await runtime.layerInputProblem(config.router.model, config.router.pooling, feature.layer);
-      if (problem != null) throw new Error(`configuration: router.feature {"layerInput": ${feature.layer}} cannot be read here: ${problem}. Use router.feature "output" (the pooled final hidden state) instead.`);
-    }
+    const checkpointDir = config.router.checkpoint;
+    const chosen = await chooseFeatureKind(config.router.feature, {
+      blockCount: routerShape.blockCount,
+      checkpoint: checkpointDir == null ? null : { dir: checkpointDir, manifest: await readCheckpointManifest(checkpointDir) },
+      // Said here, once, rather than on the first query. This is the router's first load: a file llama.cpp cannot
+      // use is reported with its role, as checkEpisodeRequest does.
+      layerInputProblem: (layer) =>
+        runtime.layerInputProblem(config.router.model, config.router.pooling, layer).catch((error: Error) => {
+          error.message = `router model: ${error.message}`;
+          throw error;
+        }),
+    });
+    const feature = chosen.kind;
     const policyConfig = {
       featureWidth: routerShape.embeddingLength,
       feature,
@@ -120,7 +130,7 @@ export class HapsPipeline {
     } else if (config.router.mode === "trained") {
       throw new Error('configuration: router.mode is "trained" but router.checkpoint is not set');
     }
-    const backbone = new Backbone(runtime, config.router.model, config.router.pooling, feature);
+    const backbone = new Backbone(runtime, config.router.model, config.router.pooling, feature, chosen.reason);
     return new HapsPipeline(runtime, config, policy, backbone, costNormalizer, loaded);
   }
 

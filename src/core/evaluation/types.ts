@@ -11,6 +11,7 @@ import type { TuningRecord } from "./baselineMethods.ts";
 import type { EvalMethod } from "./EvalSpec.ts";
 import type { MethodScore } from "./scoreOutcomes.ts";
 import type { Versions } from "./versions.ts";
+import type { FeatureKind } from "../router/FeatureKind.ts";
 
 export type MethodKind = EvalMethod | "no-high-level" | "no-low-level" | "no-sharing" | "depth";
 
@@ -168,6 +169,8 @@ export interface EvaluationResults {
   descriptors: { texts: string[]; width: number; distinctBeforeIdentity: boolean; error: string | null };
   /** What the routers' own work adds to each routed item's raw cost (and which methods pay it). */
   overhead: { routerPromptTokens: number; pricePerMillion: number; rawCostPerItem: number; paidBy: string };
+  /** The router feature HAPS and the learned baselines read (FeatureKind), and why; absent in results written before it was recorded. */
+  routerFeature?: { kind: FeatureKind; reason: string };
   perSeed: SeedEvaluation[];
   summary: MethodSummary[];
   comparisons: Comparisons;

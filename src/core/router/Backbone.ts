@@ -20,6 +20,8 @@ export class Backbone {
     readonly pooling: "mean" | "last" = "mean",
     /** The final hidden state (default) or a layer's input (FeatureKind.ts), pooled as `pooling` says. */
     readonly kind: FeatureKind = OUTPUT_FEATURE,
+    /** Why this kind (chooseFeatureKind.ts). */
+    readonly reason = "the output feature",
   ) {}
 
   /**

@@ -29,6 +29,7 @@ import { loadSplits, type Splits } from "./loadSplits.ts";
 import { pace, type TrainingProgress } from "./progress.ts";
 import { warmUp, type SftResult, type SupervisedItem } from "./Sft.ts";
 import type { RlSettings, SftSettings, TrainSpec } from "./TrainSpec.ts";
+import { describeFeatureKind } from "../router/FeatureKind.ts";
 
 export interface TrainingOptions {
   /** A runtime to share; one is created (and disposed) otherwise. */
@@ -88,6 +89,7 @@ export class TrainingSession {
     const runtime = options.runtime ?? (await LlamaRuntime.create({ threads: spec.threads }));
     try {
       const pipeline = await HapsPipeline.create(runtime, config);
+      log(`router feature: ${describeFeatureKind(pipeline.feature.kind)}; ${pipeline.feature.reason}`);
       const splits = options.splits != null ? { ...options.splits, problems: [] } : await loadSplits(spec.data);
       if (splits.problems.length > 0) {
         log(`${splits.problems.length} records skipped:`);

@@ -14,7 +14,7 @@ import { gguf } from "@huggingface/gguf";
 import type { Token } from "node-llama-cpp";
 import { saveCheckpoint } from "../../../src/core/checkpoint/checkpoint.ts";
 import { defaultConfig } from "../../../src/core/config/defaultConfig.ts";
-import type { HapsConfig } from "../../../src/core/config/HapsConfig.ts";
+import { hapsConfigSchema, type HapsConfig } from "../../../src/core/config/HapsConfig.ts";
 import { HapsPipeline } from "../../../src/core/episode/HapsPipeline.ts";
 import { GgufWriter } from "../../../src/core/gguf/GgufWriter.ts";
 import type { GgufValue } from "../../../src/core/gguf/types.ts";
@@ -216,7 +216,8 @@ describe("the layer-input router feature (native layer)", { skip }, () => {
     const fresh = await HapsPipeline.create(runtime, onLayer);
     assert.deepEqual(fresh.policy.config.feature, { source: "layer-input", layer: 2 });
     await saveCheckpoint(fresh.policy, path.join(dir, "layer"));
-    await saveCheckpoint((await HapsPipeline.create(runtime, config)).policy, path.join(dir, "output"));
+    const onOutput = { ...config, router: { ...config.router, feature: "output" as const } };
+    await saveCheckpoint((await HapsPipeline.create(runtime, onOutput)).policy, path.join(dir, "output"));
     // Same kind: loads, and the prepared feature is layer 2's input.
     const trained = await HapsPipeline.create(runtime, { ...onLayer, router: { ...onLayer.router, mode: "trained", checkpoint: path.join(dir, "layer") } });
     const request = { question: QUESTIONS[0] };
@@ -226,7 +227,25 @@ describe("the layer-input router feature (native layer)", { skip }, () => {
     assert.deepEqual(Array.from(prepared.feature), Array.from(Float32Array.from(await runtime.routingFeature(config.router.model, p.prefix, p.problem, "mean", 2))));
     // The other kind, either way round: refused, naming both kinds.
     await assert.rejects(HapsPipeline.create(runtime, { ...onLayer, router: { ...onLayer.router, checkpoint: path.join(dir, "output") } }), /router feature is output .* in the checkpoint, layer-input 2 .* in the configuration/);
-    await assert.rejects(HapsPipeline.create(runtime, { ...config, router: { ...config.router, checkpoint: path.join(dir, "layer") } }), /router feature is layer-input 2 .* in the checkpoint, output .* in the configuration/);
+    await assert.rejects(HapsPipeline.create(runtime, { ...onOutput, router: { ...onOutput.router, checkpoint: path.join(dir, "layer") } }), /router feature is layer-input 2 .* in the checkpoint, output .* in the configuration/);
+    // "auto" reads whichever feature the checkpoint was trained on.
+    for (const [name, kind] of [["layer", { source: "layer-input", layer: 2 }], ["output", { source: "output" }]] as const) {
+      const auto = await HapsPipeline.create(runtime, { ...config, router: { ...config.router, feature: "auto", mode: "trained", checkpoint: path.join(dir, name) } });
+      assert.deepEqual(auto.feature.kind, kind);
+      assert.match(auto.feature.reason, new RegExp(`checkpoint .*${name} was trained on the ${kind.source}`));
+      const got = await auto.prepare(request);
+      assert.deepEqual(Array.from(got.feature), Array.from(Float32Array.from(await runtime.routingFeature(config.router.model, p.prefix, p.problem, "mean", kind.source === "output" ? undefined : 2))));
+    }
+  });
+
+  test('router.feature "auto" without a checkpoint reads the last layer\'s input here, and a fresh checkpoint records it', async () => {
+    assert.equal(hapsConfigSchema.parse({ ...config, router: { model: config.router.model } }).router.feature, "auto", "the default");
+    const pipeline = await HapsPipeline.create(runtime, { ...config, router: { ...config.router, feature: "auto" } });
+    assert.deepEqual(pipeline.feature.kind, { source: "layer-input", layer: 3 });
+    assert.match(pipeline.feature.reason, /the last layer's input \(layer 3\)/);
+    const dir = tempDir("auto-ckpt");
+    const manifest = await saveCheckpoint(pipeline.policy, dir);
+    assert.deepEqual(manifest.feature, { source: "layer-input", layer: 3 });
   });
 
   test("without the native layer the layer-input feature is refused with the reason, and the output feature is unchanged", async () => {
@@ -242,6 +261,20 @@ describe("the layer-input router feature (native layer)", { skip }, () => {
         HapsPipeline.create(plain, { ...config, router: { ...config.router, feature: { layerInput: 2 } } }),
         /router\.feature \{"layerInput": 2\} cannot be read here: the native layer is off .*Use router\.feature "output"/,
       );
+      // "auto" falls back to the output feature and says why; a checkpoint trained on a layer input is refused with
+      // the way out, and one trained on the output still loads.
+      const auto = await HapsPipeline.create(plain, { ...config, router: { ...config.router, feature: "auto" } });
+      assert.deepEqual(auto.feature.kind, { source: "output" });
+      assert.match(auto.feature.reason, /the output feature, since the last layer's input cannot be read here \(the native layer is off/);
+      const dir = tempDir("plain-ckpt");
+      await saveCheckpoint((await HapsPipeline.create(runtime, { ...config, router: { ...config.router, feature: { layerInput: 3 } } })).policy, path.join(dir, "layer"));
+      await saveCheckpoint(auto.policy, path.join(dir, "output"));
+      await assert.rejects(
+        HapsPipeline.create(plain, { ...config, router: { ...config.router, feature: "auto", mode: "trained", checkpoint: path.join(dir, "layer") } }),
+        /the checkpoint .*layer was trained on the input of layer 3 of the router, which cannot be read here: the native layer is off .*train again with router\.feature "output"/,
+      );
+      const loaded = await HapsPipeline.create(plain, { ...config, router: { ...config.router, feature: "auto", mode: "trained", checkpoint: path.join(dir, "output") } });
+      assert.deepEqual(loaded.feature.kind, { source: "output" });
       const withoutAddon = await plain.routingFeature(config.router.model, p.prefix, p.problem, "mean");
       const withAddon = await runtime.routingFeature(config.router.model, p.prefix, p.problem, "mean");
       assert.ok(maxDiff(withoutAddon, withAddon) <= 1e-4 * scaleOf(withAddon), "the output feature is the same with and without the native layer");

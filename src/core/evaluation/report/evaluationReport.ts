@@ -9,6 +9,7 @@ import { referenceRows } from "../paretoSummary.ts";
 import type { TuningRecord } from "../baselineMethods.ts";
 import { DESCRIPTOR_NOTE, METHOD_NOTES } from "../methodNotes.ts";
 import { mean } from "../summarise.ts";
+import { describeFeatureKind } from "../../router/FeatureKind.ts";
 import type { Difference, EvaluationResults, MethodKind, MethodSummary, Stat } from "../types.ts";
 
 const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
@@ -63,7 +64,7 @@ export function evaluationReport(r: EvaluationResults, charts: { name: string; f
     "",
     `HAPS is trained once per seed, at alpha ${r.trainingAlpha}. Its head takes alpha at query time (pi ~ softmax((Q - alpha C) / T)), so every cost regime evaluates that same trained HAPS at its alpha; the baselines that can weigh cost decide at each alpha, the others keep their decisions and are scored at it.`,
     `Cells are means${n > 1 ? " ± sample standard deviations" : ""} over ${n} seed(s). **Bold** marks the best value of a column (highest quality and reward, lowest cost) only where it is clearly best: the paired bootstrap ${(r.comparisons.level * 100).toFixed(0)} % interval over the test items (${r.comparisons.resamples} resamples, each seed's items resampled within that seed) of its difference to every other competing row excludes zero; a column without bold has no clear best. The Oracle reads the test items' own outcomes - an upper bound on routing without adapters - and is never marked.`,
-    `Normalised cost is min-max on each seed's training rows, **clamped to [0, 1]** (this project's choice; the paper leaves it unclamped); reward = quality - alpha x normalised cost. A method that failed on an item scores quality 0 at cost 1 there. The methods that run the router LLM (${r.overhead.paidBy.split(";")[0]}) pay its reading of the routing prompt: ${r.overhead.routerPromptTokens.toFixed(0)} tokens per item on average, priced as input tokens of the cheapest candidate (${r.overhead.pricePerMillion} per million), added to the raw cost of every item they route.`,
+    `Normalised cost is min-max on each seed's training rows, **clamped to [0, 1]** (this project's choice; the paper leaves it unclamped); reward = quality - alpha x normalised cost. A method that failed on an item scores quality 0 at cost 1 there. The methods that run the router LLM (${r.overhead.paidBy.split(";")[0]}) pay its reading of the routing prompt: ${r.overhead.routerPromptTokens.toFixed(0)} tokens per item on average, priced as input tokens of the cheapest candidate (${r.overhead.pricePerMillion} per million), added to the raw cost of every item they route.${r.routerFeature == null ? "" : ` They read the router's ${describeFeatureKind(r.routerFeature.kind)} feature (${r.routerFeature.reason}).`}`,
     `Every learned method, HAPS included, had the same hyperparameter search: ${r.perSeed[0]?.tuning[0]?.trials.length ?? 1} configuration(s) per seed (the first its own settings, the others drawn at random from its space), each fitted on the training items and the best by validation reward kept (see Tuning).`,
     "",
   );
