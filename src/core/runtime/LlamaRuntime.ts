@@ -67,6 +67,12 @@ export class GpuBackendError extends Error {
   }
 }
 
+/**
+ * Texts a router's tokenizer remembers (LlamaRuntime.routerTokenizer): a route tokenizes its prompt's prefix, the
+ * prompt, and per agent each choice after the JSON, read ahead and read (2 agents x 4 candidates: about 20 texts).
+ */
+const ROUTER_TOKENIZATIONS = 64;
+
 /** The layer-input feature asked of a router model where the native layer, its architecture or the layer rule it out. */
 export class LayerInputUnavailableError extends Error {
   override name = "LayerInputUnavailableError";
@@ -97,6 +103,8 @@ export class LlamaRuntime {
   private readonly routingSequences = new Map<string, Promise<RoutingSequence | LayerInputSequence>>();
   /** Resolving a model's chat wrapper analyses its Jinja template (~0.7 s on 2 cores): once per model. */
   private readonly chatWrappers = new WeakMap<LlamaModel, ReturnType<NodeLlamaCpp["resolveChatWrapper"]>>();
+  /** Router passes' recent tokenizations (routerTokenizer). */
+  private readonly routerTokenizations = new WeakMap<LlamaModel, Map<string, readonly Token[]>>();
   private recentLog: string[] = [];
 
   private constructor(
@@ -351,6 +359,29 @@ export class LlamaRuntime {
   }
 
   /**
+   * tokenizeWithBos for a router pass, remembering the last ROUTER_TOKENIZATIONS texts: every pass tokenizes the
+   * routing prompt's fixed prefix again (hundreds of tokens), and the decisions' texts read ahead once more when they
+   * are read. The arrays are frozen: they are shared.
+   */
+  private routerTokenizer(model: LlamaModel): (text: string) => Token[] {
+    let cache = this.routerTokenizations.get(model);
+    if (cache == null) this.routerTokenizations.set(model, (cache = new Map()));
+    const memo = cache;
+    return (text) => {
+      let tokens = memo.get(text);
+      if (tokens != null) {
+        // Most recently used last, so that the oldest entry is the first to go.
+        memo.delete(text);
+      } else {
+        tokens = Object.freeze(this.tokenizeWithBos(model, text));
+        if (memo.size >= ROUTER_TOKENIZATIONS) memo.delete(memo.keys().next().value!);
+      }
+      memo.set(text, tokens);
+      return tokens as Token[];
+    };
+  }
+
+  /**
    * The model's next-token distribution after `prompt` (with BOS), with `adapter` attached if given.
    * Returns the probabilities of every token with a non-zero probability.
    */
@@ -462,6 +493,7 @@ export class LlamaRuntime {
     const sequence = await pending;
     const model = (await this.loadModel(modelPath, { pooling })).model;
     const size = embeddingContextSize(model);
+    const tokenize = this.routerTokenizer(model);
     // Reading ahead is a guess that must never fail a route: a text whose reads would not fit the context is left out.
     const readsAhead = (ahead: ReadAhead | undefined, tokenize: (text: string) => Token[]) =>
       (ahead?.texts ?? []).flatMap((text) => {
@@ -470,18 +502,18 @@ export class LlamaRuntime {
       });
     const pass: RoutingPass = {
       feature: async (prefix, rest, ahead) => {
-        requireRoom(model, this.tokenizeWithBos(model, prefix + rest).length, size);
+        requireRoom(model, tokenize(prefix + rest).length, size);
         // The layer-input sequence tokenizes as the decisions do (with BOS), so that they extend its cached tokens.
         // The output feature pools every token of its batch: the decisions' text cannot join it (the first `choose`
         // decodes it instead).
-        if (sequence instanceof LayerInputSequence) return await sequence.feature((text) => this.tokenizeWithBos(model, text), prefix, rest, readsAhead(ahead, (text) => this.tokenizeWithBos(model, text)));
+        if (sequence instanceof LayerInputSequence) return await sequence.feature(tokenize, prefix, rest, readsAhead(ahead, tokenize));
         return await sequence.feature((text) => model.tokenize(text), prefix, rest);
       },
       choose: async (prefix, choices, terminator = "", ahead = []) => {
         if (choices.length === 0) return [];
-        const full = choices.map((c) => this.tokenizeWithBos(model, prefix + c + terminator));
+        const full = choices.map((c) => tokenize(prefix + c + terminator));
         requireRoom(model, Math.max(...full.map((t) => t.length)), size);
-        return await choiceProbabilities(sequence, full, readsAhead({ texts: ahead, choices, terminator }, (text) => this.tokenizeWithBos(model, text)));
+        return await choiceProbabilities(sequence, full, readsAhead({ texts: ahead, choices, terminator }, tokenize));
       },
     };
     return await sequence.use(() => fn(pass));
