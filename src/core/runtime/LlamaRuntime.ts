@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
-import type { Llama, LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
+import type { Llama, LlamaEmbeddingContext, LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
 import { NativeLayer } from "../native/nativeLayer.ts";
 import { kernelThreads } from "../nn/kernels/KernelThreads.ts";
 import { checkModelFile, ModelFileError } from "./checkModelFile.ts";
@@ -73,6 +73,9 @@ export class GpuBackendError extends Error {
  */
 const ROUTER_TOKENIZATIONS = 64;
 
+/** JSON schemas whose grammars a runtime keeps compiled (LlamaRuntime.jsonSchemaGrammar). */
+const JSON_GRAMMARS = 32;
+
 /** The layer-input feature asked of a router model where the native layer, its architecture or the layer rule it out. */
 export class LayerInputUnavailableError extends Error {
   override name = "LayerInputUnavailableError";
@@ -103,6 +106,8 @@ export class LlamaRuntime {
   private readonly routingSequences = new Map<string, Promise<RoutingSequence | LayerInputSequence>>();
   /** Resolving a model's chat wrapper analyses its Jinja template (~0.7 s on 2 cores): once per model. */
   private readonly chatWrappers = new WeakMap<LlamaModel, ReturnType<NodeLlamaCpp["resolveChatWrapper"]>>();
+  /** Compiled grammars of recent JSON schemas (jsonSchemaGrammar). */
+  private readonly jsonGrammars = new Map<string, Promise<LlamaGrammar>>();
   /** Router passes' recent tokenizations (routerTokenizer). */
   private readonly routerTokenizations = new WeakMap<LlamaModel, Map<string, readonly Token[]>>();
   private recentLog: string[] = [];
@@ -289,11 +294,7 @@ export class LlamaRuntime {
       let cachedTokens = 0;
       while (cachedTokens < held.length && cachedTokens < input.length - 1 && held[cachedTokens] === input[cachedTokens]) cachedTokens++;
       let outputTokens = 0;
-      const grammar = request.jsonSchema
-        ? await this.llama.createGrammarForJsonSchema(request.jsonSchema as never).catch((error: Error) => {
-            throw new JsonSchemaError(`the JSON schema cannot be turned into a grammar (${error.message}); check its types, enums and references`);
-          })
-        : undefined;
+      const grammar = request.jsonSchema ? await this.jsonSchemaGrammar(request.jsonSchema) : undefined;
       const completion = new this.lib.LlamaCompletion({ contextSequence: sequence });
       try {
         // LlamaCompletion puts the model's BOS in front of what it is given: hand it the prompt without ours, or it
@@ -323,6 +324,27 @@ export class LlamaRuntime {
     };
     if (session != null) return await this.track(() => session.model.withContext(null, run, hooks.signal, session.session));
     return await this.withAdapter(request.modelPath, request.adapter ?? null, run, hooks.signal);
+  }
+
+  /**
+   * The grammar of a JSON schema, compiled once for the last JSON_GRAMMARS schemas: the protocols ask the same few
+   * schemas turn after turn, and a grammar holds no generation state (each generation makes its own evaluation
+   * state), so generations on any model and context share it.
+   */
+  private async jsonSchemaGrammar(schema: object): Promise<LlamaGrammar> {
+    const key = JSON.stringify(schema);
+    let grammar: Promise<LlamaGrammar> | undefined = this.jsonGrammars.get(key);
+    if (grammar != null) {
+      this.jsonGrammars.delete(key);
+    } else {
+      grammar = this.llama.createGrammarForJsonSchema(schema as never).catch((error: Error): never => {
+        this.jsonGrammars.delete(key);
+        throw new JsonSchemaError(`the JSON schema cannot be turned into a grammar (${error.message}); check its types, enums and references`);
+      });
+      if (this.jsonGrammars.size >= JSON_GRAMMARS) this.jsonGrammars.delete(this.jsonGrammars.keys().next().value!);
+    }
+    this.jsonGrammars.set(key, grammar);
+    return await grammar;
   }
 
   /** Whether the model file carries a chat template (`tokenizer.chat_template`). */

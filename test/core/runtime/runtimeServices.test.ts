@@ -67,6 +67,22 @@ describe("LlamaRuntime services", { skip: skipWithoutSharedModels }, () => {
     }
   });
 
+  test("one JSON schema's grammar serves generations on two models at once, and a schema that cannot be compiled is refused every time", async () => {
+    // The runtime compiles a schema's grammar once and shares it: each generation keeps its own evaluation state.
+    const schema = { type: "object", properties: { answer: { enum: ["yes", "no"] }, sure: { type: "boolean" } }, required: ["answer", "sure"] };
+    const runs = await Promise.all(
+      [tinyRandom32k, stories260K, tinyRandom32k, stories260K].map((modelPath, seed) => runtime.generate({ modelPath, prompt: "Answer:", jsonSchema: schema, maxTokens: 30, temperature: 1, seed })),
+    );
+    for (const r of runs) {
+      const parsed = JSON.parse(r.text);
+      assert.ok(["yes", "no"].includes(parsed.answer) && typeof parsed.sure === "boolean", r.text);
+    }
+    const recursive = { $defs: { a: { $ref: "#/$defs/a" } }, $ref: "#/$defs/a" };
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(runtime.generate({ modelPath: stories260K, prompt: "x", jsonSchema: recursive, maxTokens: 4 }), (error: Error) => error.name === "JsonSchemaError" && /cannot be turned into a grammar/.test(error.message));
+    }
+  });
+
   test("constrained choice probabilities sum to 1 and match the renormalised next-token distribution", async () => {
     const prefix = "Once upon a time, there was a little";
     const probs = await runtime.constrainedChoiceProbabilities(stories260K, prefix, [" girl", " boy", " dog"]);
