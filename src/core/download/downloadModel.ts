@@ -12,7 +12,7 @@
 // Plain http is refused without a SHA-256 (except from this machine), and sizes are capped.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { readModelShape } from "../gguf/readModelShape.ts";
 import { isLoopbackHost } from "../host/keyOrigin.ts";
@@ -146,10 +146,45 @@ export async function downloadModel(uri: string, options: DownloadOptions): Prom
   // A cancelled download ends without an error (node-llama-cpp closes it quietly): the signal says it stopped.
   options.signal?.throwIfAborted();
   options.onProgress?.({ uri, file, downloadedBytes: expectedSize, totalBytes: expectedSize, bytesPerSecond: meter.rate(), etaSeconds: 0 });
+  if (expectedSize > 0) await cutDownloaderProgressTail(file, expectedSize);
   await verifyModelFile(uri, file, { sha256: options.sha256, size: options.size ?? (expectedSize > 0 ? expectedSize : undefined) });
   await writeSourceNote(dir, uri, options.sha256);
   return file;
 }
+
+/**
+ * ipull (node-llama-cpp's downloader) keeps its progress as JSON after the file's bytes while it downloads, and cuts
+ * the file to its size when the download ends. A progress write already under way at that moment lands after the cut
+ * (seen once in CI: 71 bytes beyond the server's size, a 22 MB file otherwise whole). Such a tail - one JSON object of
+ * ipull's progress fields - is cut here, so that a whole download is not deleted for it; any other excess is left for
+ * verifyModelFile to refuse. True when it cut.
+ */
+export async function cutDownloaderProgressTail(file: string, expectedSize: number): Promise<boolean> {
+  const size = (await stat(file)).size;
+  const excess = size - expectedSize;
+  if (excess <= 0 || excess > MAX_PROGRESS_TAIL_BYTES) return false;
+  const handle = await open(file, "r+");
+  try {
+    const tail = Buffer.alloc(excess);
+    await handle.read(tail, 0, excess, expectedSize);
+    let progress: unknown;
+    try {
+      progress = JSON.parse(tail.toString("utf8"));
+    } catch {
+      return false;
+    }
+    const p = progress as Record<string, unknown> | null;
+    const isProgress = p != null && typeof p === "object" && Array.isArray(p.chunks) && typeof p.part === "number" && typeof p.chunkSize === "number";
+    if (!isProgress) return false;
+    await handle.truncate(expectedSize);
+    return true;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The most bytes of downloader progress cutDownloaderProgressTail takes for one (a chunk status per chunk). */
+const MAX_PROGRESS_TAIL_BYTES = 1024 * 1024;
 
 /**
  * Checks a model file (size, GGUF header, SHA-256 when given), remembering a passed SHA-256 check in `<file>.sha256`.

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { loadHapsConfig, parseHapsConfig } from "../../../src/core/config/HapsConfig.ts";
 import { DownloadError } from "../../../src/core/download/DownloadError.ts";
-import { downloadModel, findDownloadedModel, uriCacheDir, type DownloadProgress } from "../../../src/core/download/downloadModel.ts";
+import { cutDownloaderProgressTail, downloadModel, findDownloadedModel, uriCacheDir, type DownloadProgress } from "../../../src/core/download/downloadModel.ts";
 import { configModelUris, resolveConfigModels } from "../../../src/core/download/resolveConfigModels.ts";
 import { buildTinyLlama } from "../../../src/core/models/buildTinyLlama.ts";
 import { tempDir } from "../runtime/helpers.ts";
@@ -241,6 +241,30 @@ describe("model downloads from a loopback server", () => {
     writeFileSync(file, junk);
     assert.equal(await findDownloadedModel(uri, { dir, nodeLlamaCppDir: theirs }), null, "not a GGUF model: not used");
   });
+});
+
+test("ipull's progress JSON left after a finished file's bytes is cut; any other excess is left for the checks to refuse", async () => {
+  // What a progress write that lands after ipull's final cut leaves (its fields: part, chunks, chunkSize, parallelStreams).
+  const model = Buffer.from(buildTinyLlama({ name: "tail", embeddingLength: 32, blockCount: 1, headCount: 2, feedForwardLength: 64, seed: 3 }).toBytes());
+  const dir = tempDir("download-tail");
+  const progress = JSON.stringify({ part: 0, chunks: [2, 2, 2, 2, 2], chunkSize: 5242880, parallelStreams: 3 });
+  const withProgress = path.join(dir, "progress.gguf");
+  writeFileSync(withProgress, Buffer.concat([model, Buffer.from(progress)]));
+  assert.equal(await cutDownloaderProgressTail(withProgress, model.length), true);
+  assert.deepEqual(readFileSync(withProgress), model);
+  // Whole already, other bytes after it, JSON of another shape, and a file short of its size: left as they are.
+  const cases: [string, Buffer][] = [
+    ["whole", model],
+    ["bytes", Buffer.concat([model, Buffer.from("garbage that is not JSON")])],
+    ["json", Buffer.concat([model, Buffer.from(JSON.stringify({ something: "else" }))])],
+    ["short", model.subarray(0, model.length - 10)],
+  ];
+  for (const [name, bytes] of cases) {
+    const file = path.join(dir, `${name}.gguf`);
+    writeFileSync(file, bytes);
+    assert.equal(await cutDownloaderProgressTail(file, model.length), false, name);
+    assert.deepEqual(readFileSync(file), bytes, name);
+  }
 });
 
 test("the starter set: a ~1B router, two candidates with prices, an embedding model, sizes; its configuration names them by URI", async () => {
