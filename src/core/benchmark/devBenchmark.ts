@@ -70,8 +70,9 @@ export async function writeDevBenchmark(dir: string, options: DevBenchmarkOption
   const items = devItems(options);
   const dataFile = path.join(dir, "items.jsonl");
   await writeFile(dataFile, itemsJsonl(items));
-  // A candidate as the router: its pooled hidden state was never shaped for routing.
-  const config = keywordRoutingConfig("m2.gguf", DEV_CANDIDATES, 4);
+  // A candidate as the router: its pooled hidden state was never shaped for routing. The default feature ("auto": its
+  // last layer's input where the native layer runs), since the development check is of the default settings.
+  const config = keywordRoutingConfig("m2.gguf", DEV_CANDIDATES, 4, "auto");
   const configFile = path.join(dir, "config.json");
   await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
   return { dir, configFile, dataFile, items };

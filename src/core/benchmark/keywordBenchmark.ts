@@ -260,13 +260,16 @@ export function itemsJsonl(items: readonly Pick<BenchmarkItem, "id" | "question"
 
 /**
  * The routing configuration of both keyword benchmarks (this one and devBenchmark.ts): a Teacher and a Student over
- * `candidates` (`<id>.gguf` beside it), `routerModel` mean-pooled as the router, LoRA `scale`.
+ * `candidates` (`<id>.gguf` beside it), `routerModel` mean-pooled as the router reading `feature`, LoRA `scale`.
  */
-export function keywordRoutingConfig(routerModel: string, candidates: Readonly<Record<string, { price: { input: number; output: number } }>>, scale: number) {
+export function keywordRoutingConfig(
+  routerModel: string,
+  candidates: Readonly<Record<string, { price: { input: number; output: number } }>>,
+  scale: number,
+  feature: "output" | "auto",
+) {
   return {
-    // Pinned: the learning proof's margins were committed for, and its judged run made with, the output feature (the
-    // default "auto" would read the last layer's input where the native layer runs).
-    router: { model: routerModel, pooling: "mean", feature: "output" },
+    router: { model: routerModel, pooling: "mean", feature },
     agents: [
       { id: "teacher", role: "Teacher: checks the Student's letter and submits it or asks for a revision." },
       { id: "student", role: "Student: answers which letter stands for the keyword." },
@@ -309,7 +312,9 @@ export async function writeKeywordBenchmark(dir: string, options: { scale?: numb
   const items = benchmarkItems();
   const dataFile = path.join(dir, "items.jsonl");
   await writeFile(dataFile, itemsJsonl(items));
-  const config = keywordRoutingConfig("router.gguf", CANDIDATES, options.scale ?? 1);
+  // The output feature, pinned: the learning proof's margins were committed for it and its judged run made with it.
+  // (Its router is a bag of words of one block: a layer's input would differ from the output by the final norm only.)
+  const config = keywordRoutingConfig("router.gguf", CANDIDATES, options.scale ?? 1, "output");
   const configFile = path.join(dir, "config.json");
   await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
   return { dir, configFile, dataFile, items };
