@@ -21,7 +21,6 @@ import { withWorkLock } from "./workLock.ts";
 import { asStored } from "./fitStore.ts";
 import { collectCodeVersions, collectVersions } from "./versions.ts";
 import { writeEvaluation } from "./writeEvaluation.ts";
-import { describeFeatureKind } from "../router/FeatureKind.ts";
 
 export interface EvaluationOptions {
   /** Where results.json, report.md and the charts go; the work folder defaults to `work` inside it. */
@@ -95,7 +94,6 @@ export async function runEvaluation(spec: EvalSpec, options: EvaluationOptions):
     const table = new AssignmentTable(session.config);
 
     const knownTruth = checkKnownTruth(data, session, table);
-    log(`router feature: ${describeFeatureKind(session.pipeline.feature.kind)}; ${session.pipeline.feature.reason}`);
     if (knownTruth != null) log(`known truth: ${knownTruth.cells} item x assignment cells, ${knownTruth.mismatches.length} not as constructed`);
 
     // The assignments' descriptors through the router LLM, plus a one-hot identity (see DESCRIPTOR_NOTE).
