@@ -13,7 +13,10 @@ export async function runDevcheckCommand(args: string[]): Promise<number> {
     train: { type: "string" },
     valid: { type: "string" },
     test: { type: "string" },
+    feature: { type: "string" },
   });
+  if (values.feature != null && values.feature !== "auto" && values.feature !== "output") throw new Error(`--feature: expected "auto" or "output", got "${values.feature}"`);
+  const feature = values.feature as "auto" | "output" | undefined;
   const seeds = values.seeds == null ? undefined : values.seeds.split(",").map((s) => Number(s.trim()));
   if (seeds != null && (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s)))) throw new Error(`--seeds: expected integers separated by commas, got "${values.seeds}"`);
   const size = (name: "train" | "valid" | "test", fallback: number) => {
@@ -30,7 +33,7 @@ export async function runDevcheckCommand(args: string[]): Promise<number> {
   process.stdout.write(`Stated before the run: HAPS >= kNN router - ${DEV_CHECK_MARGINS.knnTolerance} (held-out quality at alpha 0, mean over seeds); alpha acts on every seed's trained head.\n`);
   const progress = progressPrinter();
   try {
-    const v = await runDevCheck({ workDir, resultsDir, seeds, sizes, threads, onProgress: progress.update, log: (line) => process.stderr.write(`${line}\n`) });
+    const v = await runDevCheck({ workDir, resultsDir, seeds, sizes, threads, feature, onProgress: progress.update, log: (line) => process.stderr.write(`${line}\n`) });
     progress.stop();
     const f = (x: number) => x.toFixed(3);
     process.stdout.write(

@@ -29,6 +29,8 @@ export interface DevBenchmarkOptions {
   phrasings?: number;
   /** Copies of the item set with other fillers and options. Defaults to 1. */
   copies?: number;
+  /** The router's feature (router.feature). Defaults to "auto", the default setting. */
+  feature?: "auto" | "output";
 }
 
 export interface WrittenDevBenchmark {
@@ -70,9 +72,9 @@ export async function writeDevBenchmark(dir: string, options: DevBenchmarkOption
   const items = devItems(options);
   const dataFile = path.join(dir, "items.jsonl");
   await writeFile(dataFile, itemsJsonl(items));
-  // A candidate as the router: its pooled hidden state was never shaped for routing. The default feature ("auto": its
-  // last layer's input where the native layer runs), since the development check is of the default settings.
-  const config = keywordRoutingConfig("m2.gguf", DEV_CANDIDATES, 4, "auto");
+  // A candidate as the router: its pooled hidden state was never shaped for routing. By default the default feature
+  // ("auto": its last layer's input where the native layer runs), since the development check is of the default settings.
+  const config = keywordRoutingConfig("m2.gguf", DEV_CANDIDATES, 4, options.feature ?? "auto");
   const configFile = path.join(dir, "config.json");
   await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
   return { dir, configFile, dataFile, items };

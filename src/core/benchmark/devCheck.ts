@@ -30,6 +30,8 @@ export interface DevCheckOptions {
   /** Settings handed to the evaluation (as in an evaluation spec): sft, rl. Defaults to the spec defaults. */
   training?: { sft?: Record<string, unknown>; rl?: Record<string, unknown> };
   threads?: number;
+  /** The router's feature. Defaults to "auto", the default setting; "output" compares the other. */
+  feature?: "auto" | "output";
   signal?: AbortSignal;
   onProgress?: (p: TrainingProgress) => void;
   log?: (line: string) => void;
@@ -56,7 +58,7 @@ export async function runDevCheck(options: DevCheckOptions): Promise<DevCheckVer
   const sizes = options.sizes ?? { train: 32, valid: 16, test: 24 };
   const total = sizes.train + sizes.valid + sizes.test;
   // 72 items per copy (12 keywords x 6 phrasings); larger sets draw more copies with other fillers and options.
-  const bench = await writeDevBenchmark(path.join(options.workDir, "bench"), { phrasings: 6, copies: Math.max(1, Math.ceil(total / 72)) });
+  const bench = await writeDevBenchmark(path.join(options.workDir, "bench"), { phrasings: 6, copies: Math.max(1, Math.ceil(total / 72)), feature: options.feature });
   const spec = await parseEvalSpec(
     {
       config: bench.configFile,
