@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { OUTPUT_FEATURE, describeFeatureKind, sameFeatureKind } from "../router/FeatureKind.ts";
+import { OUTPUT_FEATURE, describeFeatureKind, sameFeatureKind, type FeatureKind } from "../router/FeatureKind.ts";
 import { FeatureStandardizer } from "../router/FeatureStandardizer.ts";
 import { HapsPolicy } from "../router/HapsPolicy.ts";
 import { resolveHapsPolicyConfig, type HapsPolicyConfig, type ResolvedHapsPolicyConfig } from "../router/HapsPolicyConfig.ts";
@@ -141,8 +141,12 @@ export async function loadCheckpoint(dir: string, expected?: HapsPolicyConfig): 
   return { policy, manifest };
 }
 
-/** A checkpoint's manifest alone (checked), e.g. to learn the feature it was trained on before building a policy. */
-export async function readCheckpointManifest(dir: string): Promise<CheckpointManifest> {
+/** The feature a checkpoint was trained on, from its manifest alone (checked): what `router.feature: "auto"` reads. */
+export async function checkpointFeature(dir: string): Promise<FeatureKind> {
+  return configFromManifest(await readCheckpointManifest(dir), path.join(dir, MANIFEST_FILE)).feature;
+}
+
+async function readCheckpointManifest(dir: string): Promise<CheckpointManifest> {
   const manifestPath = path.join(dir, MANIFEST_FILE);
   const manifestText = await readText(manifestPath);
   let raw: unknown;

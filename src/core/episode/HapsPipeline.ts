@@ -3,7 +3,7 @@
 //   -> low-level router (a LoRA adapter per open chosen model) -> Teacher-Student protocol -> answer, tokens, cost.
 // The same code serves the CLI, the engine process of the extension and the tests.
 import { adapterStats } from "../adapters/adapterStats.ts";
-import { loadCheckpoint, readCheckpointManifest } from "../checkpoint/checkpoint.ts";
+import { checkpointFeature, loadCheckpoint } from "../checkpoint/checkpoint.ts";
 import type { CandidateConfig, HapsConfig } from "../config/HapsConfig.ts";
 import type { Paragraph } from "../data/TaskItem.ts";
 import { readModelShape } from "../gguf/readModelShape.ts";
@@ -94,7 +94,7 @@ export class HapsPipeline {
     const checkpointDir = config.router.checkpoint;
     const chosen = await chooseFeatureKind(config.router.feature, {
       blockCount: routerShape.blockCount,
-      checkpoint: checkpointDir == null ? null : { dir: checkpointDir, manifest: await readCheckpointManifest(checkpointDir) },
+      checkpoint: checkpointDir == null ? null : { dir: checkpointDir, feature: () => checkpointFeature(checkpointDir) },
       // Said here, once, rather than on the first query. This is the router's first load: a file llama.cpp cannot
       // use is reported with its role, as checkEpisodeRequest does.
       layerInputProblem: (layer) =>

@@ -11,7 +11,6 @@
 //
 // The price is portability: a checkpoint trained on a layer input is read only where the native layer runs (the
 // linux-x64 build). Elsewhere it is refused with the reason and the way out (train with router.feature "output").
-import type { CheckpointManifest } from "../checkpoint/CheckpointManifest.ts";
 import { OUTPUT_FEATURE, describeFeatureKind, type FeatureKind } from "./FeatureKind.ts";
 
 /** router.feature as configured. */
@@ -26,8 +25,8 @@ export interface ChosenFeature {
 export interface FeatureChoiceContext {
   /** The router model's transformer blocks (layers 0..blockCount-1). */
   blockCount: number;
-  /** The configured checkpoint's directory and manifest, when one is configured. */
-  checkpoint: { dir: string; manifest: CheckpointManifest } | null;
+  /** The configured checkpoint's directory and how to read the feature it was trained on, when one is configured. */
+  checkpoint: { dir: string; feature: () => Promise<FeatureKind> } | null;
   /** Null when the router can give the layer-input feature at `layer` here, else why not (LlamaRuntime.layerInputProblem). */
   layerInputProblem: (layer: number) => Promise<string | null>;
 }
@@ -42,8 +41,8 @@ export async function chooseFeatureKind(setting: FeatureSetting, ctx: FeatureCho
     return { kind: { source: "layer-input", layer }, reason: `router.feature is {"layerInput": ${layer}}` };
   }
   if (ctx.checkpoint != null) {
-    const { dir, manifest } = ctx.checkpoint;
-    const stored = manifest.feature ?? OUTPUT_FEATURE;
+    const { dir } = ctx.checkpoint;
+    const stored = await ctx.checkpoint.feature();
     const reason = `router.feature is "auto": the checkpoint ${dir} was trained on the ${describeFeatureKind(stored)} feature`;
     if (stored.source === "output") return { kind: stored, reason };
     const problem =

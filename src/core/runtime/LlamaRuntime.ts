@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { LRUCache } from "lru-cache";
 import type { Llama, LlamaEmbeddingContext, LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
 import { NativeLayer } from "../native/nativeLayer.ts";
 import { kernelThreads } from "../nn/kernels/KernelThreads.ts";
@@ -107,9 +108,9 @@ export class LlamaRuntime {
   /** Resolving a model's chat wrapper analyses its Jinja template (~0.7 s on 2 cores): once per model. */
   private readonly chatWrappers = new WeakMap<LlamaModel, ReturnType<NodeLlamaCpp["resolveChatWrapper"]>>();
   /** Compiled grammars of recent JSON schemas (jsonSchemaGrammar). */
-  private readonly jsonGrammars = new Map<string, Promise<LlamaGrammar>>();
+  private readonly jsonGrammars = new LRUCache<string, Promise<LlamaGrammar>>({ max: JSON_GRAMMARS });
   /** Router passes' recent tokenizations (routerTokenizer). */
-  private readonly routerTokenizations = new WeakMap<LlamaModel, Map<string, readonly Token[]>>();
+  private readonly routerTokenizations = new WeakMap<LlamaModel, LRUCache<string, readonly Token[]>>();
   private recentLog: string[] = [];
 
   private constructor(
@@ -333,17 +334,14 @@ export class LlamaRuntime {
    */
   private async jsonSchemaGrammar(schema: object): Promise<LlamaGrammar> {
     const key = JSON.stringify(schema);
-    let grammar: Promise<LlamaGrammar> | undefined = this.jsonGrammars.get(key);
-    if (grammar != null) {
-      this.jsonGrammars.delete(key);
-    } else {
+    let grammar = this.jsonGrammars.get(key);
+    if (grammar == null) {
       grammar = this.llama.createGrammarForJsonSchema(schema as never).catch((error: Error): never => {
         this.jsonGrammars.delete(key);
         throw new JsonSchemaError(`the JSON schema cannot be turned into a grammar (${error.message}); check its types, enums and references`);
       });
-      if (this.jsonGrammars.size >= JSON_GRAMMARS) this.jsonGrammars.delete(this.jsonGrammars.keys().next().value!);
+      this.jsonGrammars.set(key, grammar);
     }
-    this.jsonGrammars.set(key, grammar);
     return await grammar;
   }
 
@@ -386,19 +384,12 @@ export class LlamaRuntime {
    * are read. The arrays are frozen: they are shared.
    */
   private routerTokenizer(model: LlamaModel): (text: string) => Token[] {
-    let cache = this.routerTokenizations.get(model);
-    if (cache == null) this.routerTokenizations.set(model, (cache = new Map()));
-    const memo = cache;
+    let memo = this.routerTokenizations.get(model);
+    if (memo == null) this.routerTokenizations.set(model, (memo = new LRUCache({ max: ROUTER_TOKENIZATIONS })));
+    const cache = memo;
     return (text) => {
-      let tokens = memo.get(text);
-      if (tokens != null) {
-        // Most recently used last, so that the oldest entry is the first to go.
-        memo.delete(text);
-      } else {
-        tokens = Object.freeze(this.tokenizeWithBos(model, text));
-        if (memo.size >= ROUTER_TOKENIZATIONS) memo.delete(memo.keys().next().value!);
-      }
-      memo.set(text, tokens);
+      let tokens = cache.get(text);
+      if (tokens == null) cache.set(text, (tokens = Object.freeze(this.tokenizeWithBos(model, text))));
       return tokens as Token[];
     };
   }

@@ -61,9 +61,9 @@ export async function evaluateRouter(pipeline: HapsPipeline, queries: readonly P
       queue.close();
     }
   };
-  const overlap = pipeline.routerMode === "zero-shot";
-  if (!overlap) await routeAll();
-  const routing = overlap ? routeAll() : Promise.resolve();
+  const routing = routeAll();
+  // A trained router's decisions are all in before the first episode starts (see above).
+  if (pipeline.routerMode !== "zero-shot") await routing;
   const slot = async () => {
     let last: string | null = null;
     for (let d = await queue.take(last); d != null && failed == null; d = await queue.take(last)) {
